@@ -1,0 +1,139 @@
+//! Phone normalisation to E.164.
+//!
+//! Senders arrive as WhatsApp JIDs (`254712345678@s.whatsapp.net`), legacy
+//! `@c.us` ids, international (`+254 712 345 678`, `00254…`) or national
+//! (`0712 345678`) numbers, or not as phones at all (a display name, a `@lid`
+//! privacy id). `phonenumber` has panicked on odd input in the past, so every
+//! call into it is fenced with `catch_unwind`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use phonenumber::{Mode, country};
+
+/// The region used for national-format numbers when none is configured.
+pub const DEFAULT_REGION: &str = "KE";
+
+/// Parses a configured region such as `KE` or `ng`.
+pub fn parse_region(code: &str) -> Option<country::Id> {
+    code.trim().to_ascii_uppercase().parse().ok()
+}
+
+/// Returns the E.164 form (`+254712345678`) when `raw` is a valid phone number,
+/// `None` when it is not a phone (names, `@lid` ids, short codes, garbage).
+pub fn normalize_phone(raw: &str, region: country::Id) -> Option<String> {
+    let candidate = phone_candidate(raw)?;
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        let number = phonenumber::parse(Some(region), &candidate).ok()?;
+        number
+            .is_valid()
+            .then(|| number.format().mode(Mode::E164).to_string())
+    }));
+    parsed.ok().flatten()
+}
+
+/// Strips JID suffixes and separators, and turns bare international digits
+/// (as in JIDs, which never carry a `+`) into `+digits`. Returns `None` when
+/// the text cannot be a phone number at all, before `phonenumber` sees it.
+fn phone_candidate(raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    let (local, is_jid) = match trimmed.split_once('@') {
+        Some((local, domain)) => {
+            let domain = domain.to_ascii_lowercase();
+            if domain == "s.whatsapp.net" || domain == "c.us" {
+                // Multi-device JIDs carry a device suffix: `2547…:12@s.whatsapp.net`.
+                (local.split(':').next().unwrap_or(local), true)
+            } else {
+                return None;
+            }
+        }
+        None => (trimmed, false),
+    };
+    let mut digits = String::with_capacity(local.len() + 1);
+    let mut plus = false;
+    for ch in local.chars() {
+        match ch {
+            '0'..='9' => digits.push(ch),
+            '+' if digits.is_empty() && !plus => plus = true,
+            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' | '\u{200e}' | '\u{202a}' | '\u{202c}' => {}
+            _ => return None,
+        }
+    }
+    if !(7..=15).contains(&digits.len()) {
+        return None;
+    }
+    if let Some(rest) = digits.strip_prefix("00").filter(|_| !plus) {
+        return Some(format!("+{rest}"));
+    }
+    if plus || is_jid {
+        return Some(format!("+{digits}"));
+    }
+    Some(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ke(raw: &str) -> Option<String> {
+        normalize_phone(raw, country::Id::KE)
+    }
+
+    #[test]
+    fn normalises_the_shapes_senders_arrive_in() {
+        let e164 = Some("+254712345678".to_string());
+        for raw in [
+            "254712345678@s.whatsapp.net",
+            "254712345678:7@s.whatsapp.net",
+            "254712345678@c.us",
+            "+254 712 345 678",
+            "+254-712-345-678",
+            "00254712345678",
+            "0712 345678",
+            "0712345678",
+            "\u{200e}+254 712 345 678",
+        ] {
+            assert_eq!(ke(raw), e164, "{raw:?}");
+        }
+        assert_eq!(ke("+44 7911 123456"), Some("+447911123456".into()));
+        assert_eq!(ke("2348031234567@s.whatsapp.net"), Some("+2348031234567".into()));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_phone() {
+        for raw in ["Mama Mboga", "1234", "", "12345678901234@lid", "120363025246125486@g.us", "+999 1234567", "0712abc345"] {
+            assert_eq!(ke(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn region_codes_parse_case_insensitively() {
+        assert_eq!(parse_region("ke"), Some(country::Id::KE));
+        assert_eq!(parse_region(" NG "), Some(country::Id::NG));
+        assert_eq!(parse_region("XX"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_output_is_e164(raw in ".{0,40}") {
+            if let Some(out) = ke(&raw) {
+                prop_assert!(out.starts_with('+'));
+                prop_assert!(out[1..].chars().all(|c| c.is_ascii_digit()));
+                prop_assert!((8..=16).contains(&out.len()));
+            }
+        }
+
+        #[test]
+        fn digit_noise_never_panics(raw in "[0-9+ ()@.:-]{0,30}(@s\\.whatsapp\\.net)?") {
+            let _ = ke(&raw);
+        }
+
+        #[test]
+        fn normalisation_is_idempotent(national in "7[0-9]{8}") {
+            let once = ke(&format!("0{national}"));
+            prop_assert!(once.is_some());
+            let first = once.unwrap_or_default();
+            prop_assert_eq!(ke(&first), Some(first.clone()));
+        }
+    }
+}

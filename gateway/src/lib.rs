@@ -1,0 +1,3 @@
+//! Soko Ingest gateway: signed WhatsApp ingest, extraction and the product chain.
+
+pub mod extract;
