@@ -22,7 +22,9 @@ So outputs depend on the whole input: different images or texts give different v
 from a fixed seed, so the same arguments always write byte-identical models.
 
 Requires: onnx==1.23.2 (with numpy) and tokenizers, from PyPI. ONNX opset 17.
-Usage:    python3 scripts/make_test_models.py OUT_DIR [--dim 32] [--seed 7]
+Usage:    python3 scripts/make_test_models.py OUT_DIR [--dim 32] [--seed 7] [--rename OLD=NEW ...]
+          --rename renames a graph input or output in both models (e.g. pixel_values=image), to make
+          deliberately wrong exports for the loader's negative tests.
 """
 import argparse
 import os
@@ -95,7 +97,12 @@ class Graph:
         self.nodes.append(helper.make_node(kind, inputs, [out], **attrs))
         return out
 
-    def save(self, path, name, inputs, outputs):
+    def save(self, path, name, inputs, outputs, renames):
+        for node in self.nodes:
+            node.input[:] = [renames.get(n, n) for n in node.input]
+            node.output[:] = [renames.get(n, n) for n in node.output]
+        for value in list(inputs) + list(outputs):
+            value.name = renames.get(value.name, value.name)
         graph = helper.make_graph(self.nodes, name, inputs, outputs, self.inits)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=9,
                                   producer_name="soko make_test_models")
@@ -103,7 +110,7 @@ class Graph:
         onnx.save(model, path)
 
 
-def build_vision(path, dim, rng):
+def build_vision(path, dim, rng, renames):
     g = Graph(rng)
     pooled = g.op("AveragePool", ["pixel_values"], kernel_shape=[PATCH, PATCH], strides=[PATCH, PATCH])
     per_patch = g.op("Transpose", [g.op("Reshape", [pooled, g.const([0, 3, PATCHES])])], perm=[0, 2, 1])
@@ -115,10 +122,10 @@ def build_vision(path, dim, rng):
     g.save(path, "tiny_siglip_vision",
            [helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, ["batch_size", 3, IMAGE_SIZE, IMAGE_SIZE])],
            [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch_size", PATCHES, dim]),
-            helper.make_tensor_value_info("pooler_output", TensorProto.FLOAT, ["batch_size", dim])])
+            helper.make_tensor_value_info("pooler_output", TensorProto.FLOAT, ["batch_size", dim])], renames)
 
 
-def build_text(path, dim, vocab_size, rng):
+def build_text(path, dim, vocab_size, rng, renames):
     g = Graph(rng)
     tokens = g.op("Gather", [g.weight([vocab_size, dim], 1.0), "input_ids"], axis=0)
     g.op("Tanh", [g.op("Add", [tokens, g.weight([1, SEQ_LEN, dim], 0.3)])], output="last_hidden_state")
@@ -128,7 +135,7 @@ def build_text(path, dim, vocab_size, rng):
     g.save(path, "tiny_siglip_text",
            [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", SEQ_LEN])],
            [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch_size", SEQ_LEN, dim]),
-            helper.make_tensor_value_info("pooler_output", TensorProto.FLOAT, ["batch_size", dim])])
+            helper.make_tensor_value_info("pooler_output", TensorProto.FLOAT, ["batch_size", dim])], renames)
 
 
 def main(argv):
@@ -136,21 +143,28 @@ def main(argv):
     parser.add_argument("out_dir")
     parser.add_argument("--dim", type=int, default=32, help="embedding width of both towers (SigLIP-base: 768)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rename", action="append", default=[], metavar="OLD=NEW",
+                        help="rename a graph input or output (negative tests only)")
     args = parser.parse_args(argv)
     if args.dim < 1:
         parser.error("--dim must be positive")
+    renames = {}
+    for pair in args.rename:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            parser.error(f"--rename wants OLD=NEW, got {pair!r}")
+        renames[old] = new
     os.makedirs(args.out_dir, exist_ok=True)
     rng = np.random.default_rng(args.seed)
-    # Written under temporary names and renamed, so a reader never sees a half-written directory.
-    staged = []
-    vocab_size = build_tokenizer(os.path.join(args.out_dir, ".tokenizer.json.tmp"))
-    staged.append("tokenizer.json")
-    build_vision(os.path.join(args.out_dir, ".vision_model.onnx.tmp"), args.dim, rng)
-    staged.append("vision_model.onnx")
-    build_text(os.path.join(args.out_dir, ".text_model.onnx.tmp"), args.dim, vocab_size, rng)
-    staged.append("text_model.onnx")
+    # Written under per-process temporary names, then renamed: a reader never sees a half-written file,
+    # and test processes that generate the same directory at once do not collide.
+    staged = ["tokenizer.json", "vision_model.onnx", "text_model.onnx"]
+    tmp = {name: os.path.join(args.out_dir, f".{name}.{os.getpid()}.tmp") for name in staged}
+    vocab_size = build_tokenizer(tmp["tokenizer.json"])
+    build_vision(tmp["vision_model.onnx"], args.dim, rng, renames)
+    build_text(tmp["text_model.onnx"], args.dim, vocab_size, rng, renames)
     for name in staged:
-        os.replace(os.path.join(args.out_dir, f".{name}.tmp"), os.path.join(args.out_dir, name))
+        os.replace(tmp[name], os.path.join(args.out_dir, name))
     print(f"wrote {', '.join(staged)} into {args.out_dir} (dim {args.dim}, vocab {vocab_size}, seed {args.seed})")
 
 
