@@ -1,0 +1,270 @@
+//! Settings from environment variables (names as in the seeds), parsed and
+//! validated once at start-up. Every problem is collected and reported
+//! together, so an operator fixes a bad deployment in one pass.
+
+use std::{collections::HashMap, net::IpAddr, str::FromStr, time::Duration};
+
+use ipnet::IpNet;
+use secrecy::SecretString;
+
+use crate::extract::phone;
+
+/// Where the gateway keeps its data when `DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/soko.db";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub http_workers: usize,
+    pub shutdown_timeout: Duration,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub sqlite_cache_mb: u32,
+    pub log_format: LogFormat,
+    pub ingest: IngestConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Every listed token is accepted, so a rotation needs no downtime.
+    pub tokens: Vec<SecretString>,
+    /// Empty means HMAC is off and only the token is checked.
+    pub hmac_secrets: Vec<SecretString>,
+    pub signature_ttl: Duration,
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_burst: u32,
+    pub rate_limit_max_clients: usize,
+    pub max_body_bytes: usize,
+    pub max_messages: usize,
+    pub content_hash_window: Duration,
+    pub extract_debounce: Duration,
+    pub allowed_ips: Vec<IpNet>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub default_region: phonenumber::country::Id,
+    pub failures_log_max_rows: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .problems.join("\n  - "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from any key lookup; tests pass a map.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut env = Env { lookup: &lookup, problems: Vec::new() };
+        let tokens = env.secret_list("WHATSAPP_INGEST_TOKEN");
+        if tokens.is_empty() {
+            env.problems.push(
+                "WHATSAPP_INGEST_TOKEN is required: the token collectors send in X-Ingest-Token \
+                 (a comma-separated list is accepted during rotation)"
+                    .into(),
+            );
+        }
+        let ingest = IngestConfig {
+            tokens,
+            hmac_secrets: env.secret_list("WHATSAPP_INGEST_HMAC_SECRET"),
+            signature_ttl: Duration::from_secs(env.parse("WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS", 300u64, 1..=86_400)),
+            rate_limit_per_minute: env.parse("WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE", 120u32, 1..=100_000_000),
+            rate_limit_burst: env.parse("WHATSAPP_INGEST_RATE_LIMIT_BURST", 30u32, 1..=10_000_000),
+            rate_limit_max_clients: env.parse("WHATSAPP_INGEST_RATE_LIMIT_MAX_CLIENTS", 100_000usize, 16..=10_000_000),
+            max_body_bytes: env.parse("WHATSAPP_INGEST_MAX_BODY_BYTES", 1_048_576usize, 256..=256 * 1_048_576),
+            max_messages: env.parse("WHATSAPP_INGEST_MAX_MESSAGES", 500usize, 1..=100_000),
+            content_hash_window: hours(env.parse("WHATSAPP_CONTENT_HASH_WINDOW_HOURS", 24.0f64, 0.0..=8_760.0)),
+            extract_debounce: Duration::from_secs_f64(env.parse("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", 10.0f64, 0.0..=86_400.0)),
+            allowed_ips: env.cidr_list("WHATSAPP_INGEST_ALLOWED_IPS"),
+            trusted_proxies: env.cidr_list("WHATSAPP_TRUSTED_PROXIES"),
+            default_region: env.region("WHATSAPP_DEFAULT_REGION"),
+            failures_log_max_rows: env.parse("WHATSAPP_FAILURES_LOG_MAX_ROWS", 1_000u32, 50..=1_000_000),
+        };
+        let config = Config {
+            host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: env.parse("PORT", 8000u16, 0..=u16::MAX),
+            http_workers: env.parse("HTTP_WORKERS", default_workers(), 1..=256),
+            shutdown_timeout: Duration::from_secs(env.parse("SHUTDOWN_TIMEOUT_SECONDS", 30u64, 0..=3_600)),
+            database_url: env.get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10u32, 1..=1_000),
+            sqlite_cache_mb: env.parse("SQLITE_CACHE_MB", 64u32, 1..=65_536),
+            log_format: env.log_format(),
+            ingest,
+        };
+        if !(config.database_url.starts_with("sqlite:") || config.is_postgres()) {
+            env.problems.push(format!(
+                "DATABASE_URL must start with sqlite:// or postgres:// (got a {} URL)",
+                config.database_url.split(':').next().unwrap_or("malformed")
+            ));
+        }
+        match env.problems.is_empty() {
+            true => Ok(config),
+            false => Err(ConfigError { problems: env.problems }),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")
+    }
+
+    /// Test configuration: token `test-token`, secret `super-secret`.
+    pub fn for_tests(database_url: &str) -> Self {
+        let vars: HashMap<&str, &str> = HashMap::from([
+            ("WHATSAPP_INGEST_TOKEN", "test-token"),
+            ("WHATSAPP_INGEST_HMAC_SECRET", "super-secret"),
+            ("PORT", "0"),
+            ("HTTP_WORKERS", "2"),
+            ("DATABASE_URL", database_url),
+        ]);
+        match Self::from_lookup(|key| vars.get(key).map(|v| (*v).to_owned())) {
+            Ok(config) => config,
+            Err(error) => unreachable!("test defaults are valid: {error}"),
+        }
+    }
+}
+
+fn hours(value: f64) -> Duration {
+    Duration::from_secs_f64(value * 3_600.0)
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<String>,
+}
+
+impl Env<'_> {
+    fn get(&self, key: &str) -> Option<String> {
+        (self.lookup)(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn parse<T>(&mut self, key: &str, default: T, range: impl std::ops::RangeBounds<T> + std::fmt::Debug) -> T
+    where
+        T: FromStr + PartialOrd + Copy + std::fmt::Display,
+    {
+        let Some(raw) = self.get(key) else { return default };
+        match raw.parse::<T>() {
+            Ok(value) if range.contains(&value) => value,
+            Ok(value) => {
+                self.problems.push(format!("{key}={value} is outside the allowed range {range:?}"));
+                default
+            }
+            Err(_) => {
+                self.problems.push(format!("{key}={raw:?} is not a valid number (default {default})"));
+                default
+            }
+        }
+    }
+
+    fn secret_list(&mut self, key: &str) -> Vec<SecretString> {
+        let Some(raw) = self.get(key) else { return Vec::new() };
+        let values: Vec<SecretString> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| SecretString::from(v.to_owned()))
+            .collect();
+        if values.is_empty() {
+            self.problems.push(format!("{key} lists no values"));
+        }
+        values
+    }
+
+    fn cidr_list(&mut self, key: &str) -> Vec<IpNet> {
+        let Some(raw) = self.get(key) else { return Vec::new() };
+        let mut nets = Vec::new();
+        for item in raw.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+            match item.parse::<IpNet>().or_else(|_| item.parse::<IpAddr>().map(IpNet::from)) {
+                Ok(net) => nets.push(net),
+                Err(_) => self.problems.push(format!("{key}: {item:?} is not an IP address or CIDR")),
+            }
+        }
+        nets
+    }
+
+    fn region(&mut self, key: &str) -> phonenumber::country::Id {
+        let raw = self.get(key).unwrap_or_else(|| phone::DEFAULT_REGION.into());
+        phone::parse_region(&raw).unwrap_or_else(|| {
+            self.problems.push(format!("{key}={raw:?} is not an ISO 3166 region code such as KE"));
+            phonenumber::country::Id::KE
+        })
+    }
+
+    fn log_format(&mut self) -> LogFormat {
+        match self.get("LOG_FORMAT").as_deref() {
+            None | Some("pretty") | Some("text") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                self.problems.push(format!("LOG_FORMAT={other:?} must be pretty or json"));
+                LogFormat::Pretty
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        Config::from_lookup(|key| vars.get(key).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_seed() {
+        let config = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 8000));
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.ingest.signature_ttl, Duration::from_secs(300));
+        assert_eq!(config.ingest.max_body_bytes, 1_048_576);
+        assert_eq!(config.ingest.max_messages, 500);
+        assert_eq!(config.ingest.content_hash_window, Duration::from_secs(24 * 3_600));
+        assert!(config.ingest.hmac_secrets.is_empty());
+    }
+
+    #[test]
+    fn rotation_lists_are_split_and_trimmed() {
+        let config = config(&[("WHATSAPP_INGEST_TOKEN", "old, new"), ("WHATSAPP_INGEST_HMAC_SECRET", "s1,s2,")])
+            .expect("valid");
+        let tokens: Vec<&str> = config.ingest.tokens.iter().map(|t| t.expose_secret()).collect();
+        assert_eq!(tokens, ["old", "new"]);
+        assert_eq!(config.ingest.hmac_secrets.len(), 2);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let error = config(&[
+            ("PORT", "eighty"),
+            ("WHATSAPP_INGEST_ALLOWED_IPS", "10.0.0.0/8, not-an-ip"),
+            ("WHATSAPP_INGEST_MAX_MESSAGES", "0"),
+            ("DATABASE_URL", "mysql://x"),
+        ])
+        .expect_err("invalid");
+        let text = error.to_string();
+        for needle in ["WHATSAPP_INGEST_TOKEN is required", "PORT=\"eighty\"", "not-an-ip", "WHATSAPP_INGEST_MAX_MESSAGES=0", "mysql"] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
+        assert_eq!(error.problems.len(), 5);
+    }
+
+    #[test]
+    fn single_addresses_count_as_host_networks() {
+        let config = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_TRUSTED_PROXIES", "10.1.2.3,::1")]).expect("valid");
+        assert_eq!(config.ingest.trusted_proxies.len(), 2);
+        assert_eq!(config.ingest.trusted_proxies[0].prefix_len(), 32);
+    }
+}

@@ -1,0 +1,123 @@
+//! Operations endpoints: liveness, readiness, Prometheus metrics and the
+//! seed's JSON totals at `/metrics/whatsapp` (seed 002 §8).
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use serde_json::json;
+
+use super::errors::ApiError;
+use crate::{
+    startup::AppState,
+    store::queries::{self, ChatCounters, StoredFailure},
+};
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.readiness().await {
+        Ok(migrations) => HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "database": state.store.backend_name(),
+            "migrations_applied": migrations,
+        })),
+        Err(error) => {
+            tracing::warn!(error = %error, "not ready");
+            HttpResponse::ServiceUnavailable().json(json!({
+                "status": "not_ready",
+                "database": state.store.backend_name(),
+                "reason": error.to_string(),
+            }))
+        }
+    }
+}
+
+pub async fn prometheus(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let body = state.metrics.render().map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))
+}
+
+/// Counters named as the seed names them; every one is reported, zero or not.
+const TOTAL_NAMES: [&str; 11] = [
+    "accepted", "created", "deduped", "extracted", "errors", "auth_failures", "forbidden", "rate_limited",
+    "signature_failures", "media_failed", "rejected",
+];
+const CHATS_REPORTED: i64 = 500;
+const RECENT_FAILURES: usize = 50;
+
+#[derive(Serialize)]
+struct WhatsappMetrics {
+    generated_at: String,
+    totals: BTreeMap<&'static str, i64>,
+    chats: Vec<ChatCounters>,
+    chats_total: i64,
+    recent_failures: Vec<RecentFailure>,
+}
+
+#[derive(Serialize)]
+struct RecentFailure {
+    at: String,
+    client_id: Option<String>,
+    chat_title: Option<String>,
+    status: i32,
+    code: String,
+    reason: String,
+    request_id: String,
+}
+
+impl From<StoredFailure> for RecentFailure {
+    fn from(f: StoredFailure) -> Self {
+        Self {
+            at: rfc3339(f.at_ms),
+            client_id: f.client_id,
+            chat_title: f.chat_title,
+            status: f.status,
+            code: f.code,
+            reason: f.reason,
+            request_id: f.request_id,
+        }
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+pub async fn whatsapp_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let internal = |e: crate::store::StoreError| ApiError::Internal(e.into());
+    let db = &state.store.db;
+    let stored = queries::totals(db).await.map_err(internal)?;
+    let mut totals: BTreeMap<&'static str, i64> = TOTAL_NAMES.iter().map(|name| (*name, 0)).collect();
+    let pending = state.ingest.failures.pending_counters();
+    for (name, value) in stored.iter().map(|(n, v)| (n.as_str(), *v)).chain(pending.iter().map(|(n, v)| (*n, *v))) {
+        if let Some(total) = TOTAL_NAMES.iter().find(|known| **known == name).and_then(|k| totals.get_mut(k)) {
+            *total += value;
+        }
+    }
+    let mut recent: Vec<RecentFailure> =
+        state.ingest.failures.pending_records().into_iter().take(RECENT_FAILURES).map(|r| RecentFailure {
+            at: rfc3339(r.at_ms),
+            client_id: r.client_id,
+            chat_title: r.chat_title,
+            status: i32::from(r.status),
+            code: r.code.to_owned(),
+            reason: r.reason,
+            request_id: r.request_id,
+        }).collect();
+    let stored_failures = queries::recent_failures(db, RECENT_FAILURES as i64).await.map_err(internal)?;
+    recent.extend(stored_failures.into_iter().map(RecentFailure::from));
+    recent.truncate(RECENT_FAILURES);
+    let body = WhatsappMetrics {
+        generated_at: rfc3339(crate::time::now_ms()),
+        totals,
+        chats: queries::chat_counters(db, CHATS_REPORTED).await.map_err(internal)?,
+        chats_total: queries::chat_count(db).await.map_err(internal)?,
+        recent_failures: recent,
+    };
+    Ok(HttpResponse::Ok().json(body))
+}

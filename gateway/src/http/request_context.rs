@@ -1,0 +1,95 @@
+//! Per-request context: the request id (taken from `X-Request-Id` when it is
+//! sane, generated otherwise), the tracing span every log line of the request
+//! is written in, the `X-Request-Id` response header, and the HTTP metrics
+//! labelled by route template.
+
+use std::time::Instant;
+
+use actix_web::{
+    Error, HttpMessage,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::Next,
+    web,
+};
+use tracing::Instrument;
+
+use crate::startup::AppState;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served on this task, if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// The request id as a typed request extension, for handlers.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub async fn request_context(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| is_acceptable_request_id(value))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    request.extensions_mut().insert(RequestId(request_id.clone()));
+    let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let state = request.app_data::<web::Data<AppState>>().cloned();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+
+    let outcome = REQUEST_ID.scope(request_id.clone(), next.call(request)).instrument(span.clone()).await;
+    let mut response = outcome?;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let status = response.status();
+    if let Some(state) = state {
+        let elapsed = started.elapsed().as_secs_f64();
+        state.metrics.http_requests.with_label_values(&[&route, &method, status.as_str()]).inc();
+        state.metrics.http_duration.with_label_values(&[&route, &method]).observe(elapsed);
+    }
+    span.in_scope(|| {
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
+        if status.is_server_error() || status.is_client_error() {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "request refused");
+        } else {
+            tracing::debug!(status = status.as_u16(), elapsed_ms, "request served");
+        }
+    });
+    Ok(response)
+}
+
+/// Client-supplied ids are echoed in logs and headers, so only short,
+/// printable, token-like values are kept.
+fn is_acceptable_request_id(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_acceptable_request_id;
+
+    #[test]
+    fn only_token_like_request_ids_are_echoed() {
+        assert!(is_acceptable_request_id("0192f3c4-7a1b-7cde-8f00-123456789abc"));
+        assert!(is_acceptable_request_id("req_123.abc:1"));
+        assert!(!is_acceptable_request_id(""));
+        assert!(!is_acceptable_request_id("has space"));
+        assert!(!is_acceptable_request_id("line\nbreak"));
+        assert!(!is_acceptable_request_id(&"a".repeat(65)));
+    }
+}

@@ -1,0 +1,115 @@
+//! Prometheus metrics for `/metrics`. One registry per application, so tests
+//! running several apps in one process do not share counters. Labels are
+//! bounded: route templates, outcomes and status codes, never a phone number,
+//! a message id or a raw path.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder, exponential_buckets,
+};
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub ingest_requests: IntCounterVec,
+    pub ingest_messages: IntCounterVec,
+    pub auth_failures: IntCounter,
+    pub forbidden: IntCounter,
+    pub rate_limited: IntCounter,
+    pub signature_failures: IntCounter,
+    pub batch_size: Histogram,
+    pub commit_duration: Histogram,
+    pub commit_group_messages: Histogram,
+    pub dedupe_index_entries: IntGaugeVec,
+    pub failures_dropped: IntCounter,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let latency_buckets = vec![
+            0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        let metrics = Self {
+            http_requests: IntCounterVec::new(
+                Opts::new("soko_http_requests_total", "HTTP requests by route template, method and status"),
+                &["route", "method", "status"],
+            )?,
+            http_duration: HistogramVec::new(
+                HistogramOpts::new("soko_http_request_duration_seconds", "HTTP request duration by route template")
+                    .buckets(latency_buckets.clone()),
+                &["route", "method"],
+            )?,
+            ingest_requests: IntCounterVec::new(
+                Opts::new("soko_ingest_requests_total", "Ingest requests by outcome"),
+                &["outcome"],
+            )?,
+            ingest_messages: IntCounterVec::new(
+                Opts::new("soko_ingest_messages_total", "Ingested messages: accepted, created, deduped"),
+                &["result"],
+            )?,
+            auth_failures: IntCounter::new("soko_ingest_auth_failures_total", "Requests refused for a missing or wrong ingest token (401)")?,
+            forbidden: IntCounter::new("soko_ingest_forbidden_total", "Requests refused with 403 (signature, timestamp or IP allowlist)")?,
+            rate_limited: IntCounter::new("soko_ingest_rate_limited_total", "Requests refused by the per-client rate limit (429)")?,
+            signature_failures: IntCounter::new("soko_ingest_signature_failures_total", "Requests with a missing, wrong, stale or future signature")?,
+            batch_size: Histogram::with_opts(
+                HistogramOpts::new("soko_ingest_batch_size_messages", "Messages per accepted ingest request")
+                    .buckets(vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1_000.0]),
+            )?,
+            commit_duration: Histogram::with_opts(
+                HistogramOpts::new("soko_ingest_commit_duration_seconds", "Duration of one group commit, fsync included")
+                    .buckets(latency_buckets),
+            )?,
+            commit_group_messages: Histogram::with_opts(
+                HistogramOpts::new("soko_ingest_commit_group_messages", "Messages written by one group commit")
+                    .buckets(exponential_buckets(1.0, 2.0, 14)?),
+            )?,
+            dedupe_index_entries: IntGaugeVec::new(
+                Opts::new("soko_dedupe_index_entries", "Entries in the embedded writer's in-memory dedupe index"),
+                &["kind"],
+            )?,
+            failures_dropped: IntCounter::new(
+                "soko_failures_log_dropped_total",
+                "Rejected-request records dropped because the failures buffer was full",
+            )?,
+            registry,
+        };
+        metrics.register_all()?;
+        Ok(metrics)
+    }
+
+    fn register_all(&self) -> Result<(), prometheus::Error> {
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(self.http_requests.clone()),
+            Box::new(self.http_duration.clone()),
+            Box::new(self.ingest_requests.clone()),
+            Box::new(self.ingest_messages.clone()),
+            Box::new(self.auth_failures.clone()),
+            Box::new(self.forbidden.clone()),
+            Box::new(self.rate_limited.clone()),
+            Box::new(self.signature_failures.clone()),
+            Box::new(self.batch_size.clone()),
+            Box::new(self.commit_duration.clone()),
+            Box::new(self.commit_group_messages.clone()),
+            Box::new(self.dedupe_index_entries.clone()),
+            Box::new(self.failures_dropped.clone()),
+        ];
+        for collector in collectors {
+            self.registry.register(collector)?;
+        }
+        Ok(())
+    }
+
+    /// Registers a collector owned by another part of the gateway.
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let mut buffer = Vec::with_capacity(16 * 1024);
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}

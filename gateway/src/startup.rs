@@ -1,0 +1,179 @@
+//! Building and running the application (zero2prod's `startup.rs` shape):
+//! [`Application::build`] opens the store, binds the listener (port 0 works
+//! for tests) and prepares the server; [`Application::run_until_stopped`]
+//! serves until the shutdown token fires, then stops accepting, lets
+//! in-flight requests finish, flushes the failure log and drains the writer,
+//! so nothing acknowledged is lost.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
+use anyhow::Context;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    config::Config,
+    http::{self, errors, request_context::request_context},
+    ingest::IngestService,
+    metrics::Metrics,
+    store::Store,
+};
+
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub store: Store,
+    pub ingest: IngestService,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+const FAILURE_FLUSH_INTERVAL: Duration = Duration::from_millis(500);
+const RATE_LIMIT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::new().context("registering metrics")?);
+        let store = Store::open(&config, metrics.clone())
+            .await
+            .with_context(|| format!("opening the {} database", if config.is_postgres() { "PostgreSQL" } else { "SQLite" }))?;
+        let ingest = IngestService::new(config.ingest.clone(), metrics.clone());
+        if !ingest.hmac_enabled() {
+            tracing::warn!(
+                "WHATSAPP_INGEST_HMAC_SECRET is not set: ingest checks the token only, request bodies are not signed"
+            );
+        }
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { config: Arc::new(config), metrics, store, ingest });
+        let server = {
+            let app_state = state.clone();
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(app_state.clone())
+                    .wrap(from_fn(request_context))
+                    .configure(http::routes)
+                    .default_service(web::to(errors::not_found))
+            })
+            .workers(state.config.http_workers)
+            .backlog(2_048)
+            .client_request_timeout(Duration::from_secs(10))
+            .shutdown_timeout(state.config.shutdown_timeout.as_secs())
+            .disable_signals()
+            .listen(listener)?
+            .run()
+        };
+        let tasks = TaskTracker::new();
+        let shutdown = CancellationToken::new();
+        tasks.spawn(flush_failures(state.clone(), shutdown.clone()));
+        tasks.spawn(sweep_rate_limits(state.clone(), shutdown.clone()));
+        tracing::info!(
+            address = %format!("{}:{port}", state.config.host),
+            database = state.store.backend_name(),
+            "gateway listening"
+        );
+        Ok(Self { port, server, state, shutdown, tasks })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Cancel this token to stop the application gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { server, state, shutdown, tasks, .. } = self;
+        let handle = server.handle();
+        let stopper = {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                tracing::info!("shutting down: no new connections, finishing in-flight requests");
+                handle.stop(true).await;
+            })
+        };
+        let served = server.await;
+        shutdown.cancel();
+        let _ = stopper.await;
+        tasks.close();
+        tasks.wait().await;
+        state.store.close().await;
+        tracing::info!("gateway stopped");
+        served.context("HTTP server failed")
+    }
+}
+
+async fn flush_failures(state: web::Data<AppState>, shutdown: CancellationToken) {
+    loop {
+        let stopping = tokio::select! {
+            () = shutdown.cancelled() => true,
+            () = tokio::time::sleep(FAILURE_FLUSH_INTERVAL) => false,
+        };
+        let flush = state.ingest.failures.take();
+        if !flush.is_empty() {
+            match state.store.record_failures(clone_flush(&flush)).await {
+                Ok(()) => state.ingest.failures.acknowledge(&flush),
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not write the failures log; will retry");
+                    state.ingest.failures.restore();
+                }
+            }
+        }
+        if stopping {
+            break;
+        }
+    }
+}
+
+fn clone_flush(flush: &crate::ingest::failures::FailureFlush) -> crate::ingest::failures::FailureFlush {
+    crate::ingest::failures::FailureFlush {
+        records: flush.records.clone(),
+        counter_deltas: flush.counter_deltas.clone(),
+        keep_rows: flush.keep_rows,
+    }
+}
+
+async fn sweep_rate_limits(state: web::Data<AppState>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(RATE_LIMIT_SWEEP_INTERVAL) => state.ingest.rate_limiter.sweep(),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot listen for SIGTERM; only Ctrl-C stops the gateway");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,311 @@
+//! The scale-out write path: PostgreSQL, possibly shared by several gateways.
+//! Requests waiting at the same moment are grouped; each group is one
+//! transaction of five round trips whatever its size (chats, the
+//! `soko_store_messages` function, chat counters, clients, totals). Several
+//! groups commit at once, so the connection pool is kept busy. Exactness
+//! under concurrency comes from the database's unique constraints, which the
+//! function relies on; deadlocks and serialisation failures are retried.
+
+use std::{sync::Arc, time::Instant};
+
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::{
+    StoreError,
+    group::{GroupSummary, MessageOutcome, summarize},
+};
+use crate::{config::Config, ingest::prepare::PreparedBatch, metrics::Metrics, time::now_ms};
+
+const QUEUE_DEPTH: usize = 4_096;
+const MAX_GROUP_MESSAGES: usize = 5_000;
+const ATTEMPTS: usize = 3;
+
+type Reply = oneshot::Sender<Result<Vec<MessageOutcome>, StoreError>>;
+
+pub struct PostgresWriter {
+    sender: parking_lot::RwLock<Option<mpsc::Sender<(PreparedBatch, Reply)>>>,
+    task: parking_lot::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+struct GroupContext {
+    pool: PgPool,
+    metrics: Arc<Metrics>,
+    window_ms: i64,
+    debounce_ms: i64,
+}
+
+impl PostgresWriter {
+    pub fn start(pool: PgPool, config: &Config, metrics: Arc<Metrics>) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+        // Leave some connections for reads, workers and health checks.
+        let concurrent_groups = (config.database_max_connections as usize / 2).max(1);
+        let context = Arc::new(GroupContext {
+            pool,
+            metrics,
+            window_ms: config.ingest.content_hash_window.as_millis() as i64,
+            debounce_ms: config.ingest.extract_debounce.as_millis() as i64,
+        });
+        let task = tokio::spawn(collect_groups(receiver, context, concurrent_groups));
+        Self { sender: parking_lot::RwLock::new(Some(sender)), task: parking_lot::Mutex::new(Some(task)) }
+    }
+
+    pub async fn store(&self, batch: PreparedBatch) -> Result<Vec<MessageOutcome>, StoreError> {
+        let sender = self.sender.read().clone().ok_or(StoreError::WriterStopped)?;
+        let (reply, answer) = oneshot::channel();
+        sender.send((batch, reply)).await.map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.sender.read().as_ref().is_some_and(|s| !s.is_closed())
+    }
+
+    pub async fn close(&self) {
+        drop(self.sender.write().take());
+        let task = self.task.lock().take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn collect_groups(
+    mut receiver: mpsc::Receiver<(PreparedBatch, Reply)>,
+    context: Arc<GroupContext>,
+    concurrent_groups: usize,
+) {
+    let permits = Arc::new(Semaphore::new(concurrent_groups));
+    let mut running = tokio::task::JoinSet::new();
+    while let Some(first) = receiver.recv().await {
+        let Ok(permit) = permits.clone().acquire_owned().await else { break };
+        let mut group = vec![first];
+        let mut messages = group[0].0.messages.len();
+        while messages < MAX_GROUP_MESSAGES {
+            match receiver.try_recv() {
+                Ok(item) => {
+                    messages += item.0.messages.len();
+                    group.push(item);
+                }
+                Err(_) => break,
+            }
+        }
+        let context = context.clone();
+        running.spawn(async move {
+            commit_group(&context, group).await;
+            drop(permit);
+        });
+        while running.try_join_next().is_some() {}
+    }
+    while running.join_next().await.is_some() {}
+    tracing::info!("postgres writer stopped after draining its queue");
+}
+
+async fn commit_group(context: &GroupContext, group: Vec<(PreparedBatch, Reply)>) {
+    let started = Instant::now();
+    let (batches, replies): (Vec<PreparedBatch>, Vec<Reply>) = group.into_iter().unzip();
+    let mut attempt = 0;
+    let result = loop {
+        attempt += 1;
+        match write_group(context, &batches).await {
+            Err(error) if attempt < ATTEMPTS && is_retryable_conflict(&error) => {
+                tracing::debug!(attempt, error = %error, "group commit conflicted; retrying");
+            }
+            other => break other,
+        }
+    };
+    match result {
+        Ok(outcomes) => {
+            context.metrics.commit_duration.observe(started.elapsed().as_secs_f64());
+            let count: usize = batches.iter().map(|b| b.messages.len()).sum();
+            context.metrics.commit_group_messages.observe(count as f64);
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            tracing::error!(error = %error, batches = batches.len(), "group commit failed; nothing of it was stored");
+            let message = error.to_string();
+            let transient = error.is_transient();
+            for reply in replies {
+                let answer = match transient {
+                    true => StoreError::Unavailable(message.clone()),
+                    false => StoreError::Failed(message.clone()),
+                };
+                let _ = reply.send(Err(answer));
+            }
+        }
+    }
+}
+
+fn is_retryable_conflict(error: &StoreError) -> bool {
+    matches!(error, StoreError::Sqlx(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "40P01" || c == "40001"))
+}
+
+async fn write_group(context: &GroupContext, batches: &[PreparedBatch]) -> Result<Vec<Vec<MessageOutcome>>, StoreError> {
+    let mut transaction = context.pool.begin().await?;
+    ensure_chats(&mut transaction, batches).await?;
+    let outcomes = store_messages(&mut transaction, batches, context.window_ms).await?;
+    let refs: Vec<&PreparedBatch> = batches.iter().collect();
+    write_summary(&mut transaction, &summarize(&refs, &outcomes, context.debounce_ms)).await?;
+    transaction.commit().await?;
+    Ok(outcomes)
+}
+
+/// Messages reference their chat, so chats exist before the messages go in.
+async fn ensure_chats(transaction: &mut Transaction<'_, Postgres>, batches: &[PreparedBatch]) -> Result<(), StoreError> {
+    let mut chats: Vec<(String, String, i64)> = batches
+        .iter()
+        .flat_map(|b| b.messages.iter().map(move |m| (m.chat_id.clone(), m.chat_title.clone(), b.received_at_ms)))
+        .collect();
+    chats.sort_by(|a, b| a.0.cmp(&b.0));
+    chats.dedup_by(|a, b| a.0 == b.0);
+    let (ids, (titles, times)): (Vec<String>, (Vec<String>, Vec<i64>)) =
+        chats.into_iter().map(|(id, title, at)| (id, (title, at))).unzip();
+    sqlx::query(
+        "INSERT INTO chats (id, title, first_message_at_ms, last_message_at_ms)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $3::bigint[])
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(&titles)
+    .bind(&times)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+async fn store_messages(
+    transaction: &mut Transaction<'_, Postgres>,
+    batches: &[PreparedBatch],
+    window_ms: i64,
+) -> Result<Vec<Vec<MessageOutcome>>, StoreError> {
+    let all = || batches.iter().flat_map(|b| b.messages.iter().map(move |m| (b, m)));
+    let count = all().count();
+    let mut columns = MessageColumns::with_capacity(count);
+    for (batch, message) in all() {
+        columns.push(batch, message);
+    }
+    let received_at = batches.iter().map(|b| b.received_at_ms).max().unwrap_or_else(now_ms);
+    let rows: Vec<(i32, bool, Option<i64>)> = sqlx::query_as(
+        "SELECT ord, created, message_pk FROM soko_store_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(received_at - window_ms)
+    .bind(received_at)
+    .bind(&columns.chat_id)
+    .bind(&columns.client_id)
+    .bind(&columns.request_id)
+    .bind(&columns.message_id)
+    .bind(&columns.message_key)
+    .bind(&columns.sender)
+    .bind(&columns.sender_name)
+    .bind(&columns.text)
+    .bind(&columns.media_json)
+    .bind(&columns.content_hash)
+    .bind(&columns.upstream_ts_ms)
+    .fetch_all(&mut **transaction)
+    .await?;
+    if rows.len() != count {
+        return Err(StoreError::Unavailable(format!("store function answered {} of {count} rows", rows.len())));
+    }
+    let mut flat = rows;
+    flat.sort_by_key(|row| row.0);
+    let mut flat = flat.into_iter().map(|(_, created, message_pk)| MessageOutcome { created, message_pk });
+    Ok(batches.iter().map(|b| flat.by_ref().take(b.messages.len()).collect()).collect())
+}
+
+#[derive(Default)]
+struct MessageColumns {
+    chat_id: Vec<String>,
+    client_id: Vec<String>,
+    request_id: Vec<String>,
+    message_id: Vec<Option<String>>,
+    message_key: Vec<Option<Vec<u8>>>,
+    sender: Vec<Option<String>>,
+    sender_name: Vec<Option<String>>,
+    text: Vec<Option<String>>,
+    media_json: Vec<Option<String>>,
+    content_hash: Vec<Vec<u8>>,
+    upstream_ts_ms: Vec<Option<i64>>,
+}
+
+impl MessageColumns {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            chat_id: Vec::with_capacity(n),
+            client_id: Vec::with_capacity(n),
+            request_id: Vec::with_capacity(n),
+            message_id: Vec::with_capacity(n),
+            message_key: Vec::with_capacity(n),
+            sender: Vec::with_capacity(n),
+            sender_name: Vec::with_capacity(n),
+            text: Vec::with_capacity(n),
+            media_json: Vec::with_capacity(n),
+            content_hash: Vec::with_capacity(n),
+            upstream_ts_ms: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, batch: &PreparedBatch, message: &crate::ingest::prepare::PreparedMessage) {
+        self.chat_id.push(message.chat_id.clone());
+        self.client_id.push(batch.client_id.clone());
+        self.request_id.push(batch.request_id.clone());
+        self.message_id.push(message.message_id.clone());
+        self.message_key.push(message.message_key.map(|k| k.to_vec()));
+        self.sender.push(message.sender.clone());
+        self.sender_name.push(message.sender_name.clone());
+        self.text.push(message.text.clone());
+        self.media_json.push(message.media_json.clone());
+        self.content_hash.push(message.content_hash.to_vec());
+        self.upstream_ts_ms.push(message.upstream_ts_ms);
+    }
+}
+
+async fn write_summary(transaction: &mut Transaction<'_, Postgres>, summary: &GroupSummary) -> Result<(), StoreError> {
+    let chats = &summary.chats;
+    sqlx::query(
+        "INSERT INTO chats (id, title, first_message_at_ms, last_message_at_ms, extract_due_at_ms,
+                            accepted_count, created_count, deduped_count)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[],
+                              $6::bigint[], $7::bigint[], $8::bigint[])
+         ON CONFLICT (id) DO UPDATE SET
+             title = excluded.title,
+             last_message_at_ms = GREATEST(chats.last_message_at_ms, excluded.last_message_at_ms),
+             extract_due_at_ms = COALESCE(excluded.extract_due_at_ms, chats.extract_due_at_ms),
+             accepted_count = chats.accepted_count + excluded.accepted_count,
+             created_count = chats.created_count + excluded.created_count,
+             deduped_count = chats.deduped_count + excluded.deduped_count",
+    )
+    .bind(chats.iter().map(|c| c.chat_id.clone()).collect::<Vec<_>>())
+    .bind(chats.iter().map(|c| c.title.clone()).collect::<Vec<_>>())
+    .bind(chats.iter().map(|c| c.first_at_ms).collect::<Vec<_>>())
+    .bind(chats.iter().map(|c| c.last_at_ms).collect::<Vec<_>>())
+    .bind(chats.iter().map(|c| c.extract_due_at_ms).collect::<Vec<_>>())
+    .bind(chats.iter().map(|c| c.accepted).collect::<Vec<_>>())
+    .bind(chats.iter().map(|c| c.created).collect::<Vec<_>>())
+    .bind(chats.iter().map(|c| c.deduped).collect::<Vec<_>>())
+    .execute(&mut **transaction)
+    .await?;
+    let clients = &summary.clients;
+    sqlx::query(
+        "INSERT INTO clients (id, first_seen_at_ms, last_seen_at_ms, request_count, message_count)
+         SELECT id, at, at, requests, messages FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+             AS d(id, at, requests, messages)
+         ON CONFLICT (id) DO UPDATE SET
+             last_seen_at_ms = GREATEST(clients.last_seen_at_ms, excluded.last_seen_at_ms),
+             request_count = clients.request_count + excluded.request_count,
+             message_count = clients.message_count + excluded.message_count",
+    )
+    .bind(clients.iter().map(|c| c.client_id.clone()).collect::<Vec<_>>())
+    .bind(clients.iter().map(|c| c.at_ms).collect::<Vec<_>>())
+    .bind(clients.iter().map(|c| c.requests).collect::<Vec<_>>())
+    .bind(clients.iter().map(|c| c.messages).collect::<Vec<_>>())
+    .execute(&mut **transaction)
+    .await?;
+    let totals = summary.totals;
+    super::queries::bump_counters_pg(
+        transaction,
+        &[("accepted", totals.accepted), ("created", totals.created), ("deduped", totals.deduped)],
+    )
+    .await
+}
