@@ -2,6 +2,24 @@
 //!
 //! `signing` and `message` are the wire contract shared with the harness and
 //! the gateway's tests; keep their public API stable.
+//!
+//! The rest: `export` parses chat exports, `sources` reads stdin and watched
+//! directories, `relay` receives bridge webhooks, `sender` batches, spools
+//! and delivers, `metrics` and `status` report, `config` and `cli` are the
+//! command line.
 
+pub mod cli;
+pub mod config;
+pub mod export;
 pub mod message;
+pub mod metrics;
+pub mod relay;
+pub mod sender;
 pub mod signing;
+pub mod sources;
+pub mod status;
+
+pub use metrics::{ConnectionStatus, Metrics};
+pub use relay::{RelayConfig, start_relay};
+pub use sender::{DeliveryEvent, Drain, RetryPolicy, Sender, SenderConfig, SenderHandle};
+pub use status::{RunningServer, start_status_server};

@@ -1,0 +1,150 @@
+//! `collector relay`: an HTTP endpoint for the WhatsApp bridges people run.
+//! WAHA posts to `/waha`, Evolution API to `/evolution` (or
+//! `/evolution/messages-upsert` with "webhook by events"). Text messages are
+//! forwarded as signed batches through the sender; everything else is
+//! answered 200 and counted as ignored, so bridges do not retry it.
+//!
+//! A webhook is answered 200 only once its messages are durably spooled;
+//! if the spool cannot take them the answer is 503 and the bridge retries.
+//! The relay also serves `/healthz` and `/metrics`.
+
+pub mod evolution;
+pub mod jid;
+pub mod waha;
+
+pub use jid::ChatTitles;
+
+use crate::message::IngestMessage;
+use crate::metrics::{Metrics, Source};
+use crate::sender::SenderHandle;
+use crate::status::{RunningServer, configure};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Why a webhook item was not forwarded (the metrics' `reason` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ignored {
+    NotAMessageEvent,
+    NonText,
+    EmptyText,
+    StatusBroadcast,
+    Malformed,
+}
+
+impl Ignored {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ignored::NotAMessageEvent => "not_a_message_event",
+            Ignored::NonText => "non_text",
+            Ignored::EmptyText => "empty_text",
+            Ignored::StatusBroadcast => "status_broadcast",
+            Ignored::Malformed => "malformed",
+        }
+    }
+}
+
+/// What one webhook yields.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Relayed {
+    pub messages: Vec<IngestMessage>,
+    pub ignored: Vec<Ignored>,
+}
+
+#[derive(Clone, Default)]
+pub struct RelayConfig {
+    /// WAHA's `config.webhooks[].hmac.key`; when set, unsigned or wrongly
+    /// signed WAHA webhooks are refused with 401.
+    pub waha_hmac_key: Option<SecretString>,
+    /// When set, Evolution webhooks must carry this `apikey` in their body.
+    pub evolution_apikey: Option<SecretString>,
+    pub chat_titles: ChatTitles,
+}
+
+/// Evolution can inline media as base64, so bodies get a generous cap.
+const MAX_WEBHOOK_BYTES: usize = 16 * 1024 * 1024;
+
+struct RelayState {
+    config: RelayConfig,
+    sender: SenderHandle,
+    metrics: Arc<Metrics>,
+}
+
+/// Starts the relay on an already bound listener (port 0 in tests).
+pub fn start_relay(listener: TcpListener, config: RelayConfig, sender: SenderHandle, metrics: Arc<Metrics>) -> std::io::Result<RunningServer> {
+    let addr = listener.local_addr()?;
+    let state = web::Data::new(RelayState { config, sender, metrics: metrics.clone() });
+    let routes = configure(metrics);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(MAX_WEBHOOK_BYTES))
+            .configure(routes.clone())
+            .route("/waha", web::post().to(waha_webhook))
+            .route("/evolution", web::post().to(evolution_webhook))
+            .route("/evolution/{event}", web::post().to(evolution_webhook))
+    })
+    .workers(2)
+    .disable_signals()
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(RunningServer::spawn(addr, server))
+}
+
+fn error(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "error": { "code": code, "message": message } }))
+}
+
+async fn waha_webhook(request: HttpRequest, body: web::Bytes, state: web::Data<RelayState>) -> HttpResponse {
+    if let Some(key) = &state.config.waha_hmac_key {
+        let header = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
+        let algorithm_ok = header(waha::HMAC_ALGORITHM_HEADER).is_none_or(|algorithm| algorithm.eq_ignore_ascii_case("sha512"));
+        let signed = header(waha::HMAC_HEADER).is_some_and(|signature| waha::verify_hmac(key.expose_secret().as_bytes(), &body, signature));
+        if !(algorithm_ok && signed) {
+            tracing::warn!("WAHA webhook refused: missing or invalid X-Webhook-Hmac");
+            return error(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_webhook_signature", "invalid webhook signature");
+        }
+    }
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return error(actix_web::http::StatusCode::BAD_REQUEST, "invalid_json", "body is not JSON");
+    };
+    forward(&state, Source::Waha, waha::parse_event(&event, &state.config.chat_titles)).await
+}
+
+async fn evolution_webhook(body: web::Bytes, state: web::Data<RelayState>) -> HttpResponse {
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return error(actix_web::http::StatusCode::BAD_REQUEST, "invalid_json", "body is not JSON");
+    };
+    if let Some(expected) = &state.config.evolution_apikey {
+        let given = event.get("apikey").and_then(serde_json::Value::as_str).unwrap_or_default();
+        if !constant_time_eq(given.as_bytes(), expected.expose_secret().as_bytes()) {
+            tracing::warn!("Evolution webhook refused: missing or wrong apikey");
+            return error(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_apikey", "invalid apikey");
+        }
+    }
+    forward(&state, Source::Evolution, evolution::parse_event(&event, &state.config.chat_titles)).await
+}
+
+async fn forward(state: &RelayState, source: Source, relayed: Relayed) -> HttpResponse {
+    for reason in &relayed.ignored {
+        state.metrics.record_ignored(source, reason.as_str(), 1);
+    }
+    let accepted = relayed.messages.len();
+    if accepted > 0 {
+        state.metrics.record_received(source, accepted);
+        if let Err(failure) = state.sender.submit_durable(relayed.messages).await {
+            tracing::error!(error = %failure, source = source.as_str(), "webhook messages could not be spooled");
+            return error(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "not_spooled", "messages could not be stored; retry later");
+        }
+    }
+    HttpResponse::Ok().json(serde_json::json!({ "accepted": accepted, "ignored": relayed.ignored.len() }))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
+}

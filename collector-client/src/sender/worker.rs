@@ -1,0 +1,203 @@
+//! Delivers the spool, oldest batch first, one batch at a time so the
+//! gateway sees messages in the order they were collected.
+//!
+//! Each batch gets a round of `policy.attempts` attempts. A 2xx removes it;
+//! a final 4xx moves it to `rejected/`; a round that runs out of attempts
+//! leaves it spooled, marks the connection closed and pauses the whole
+//! queue (the gateway is down or overloaded, so the next batch would fare
+//! no better) for a backoff that grows with each failed round.
+
+use super::delivery::{AttemptOutcome, Delivery};
+use super::{DeliveryEvent, Progress, RetryPolicy, Spool, SpooledBatch};
+use crate::metrics::{ConnectionStatus, Metrics};
+use chrono::Utc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::{Notify, broadcast};
+use tokio_util::sync::CancellationToken;
+
+pub(super) struct Worker {
+    pub spool: Arc<Spool>,
+    pub delivery: Delivery,
+    pub policy: RetryPolicy,
+    pub progress: Arc<Progress>,
+    pub spooled: Arc<Notify>,
+    pub events: broadcast::Sender<DeliveryEvent>,
+    pub metrics: Arc<Metrics>,
+    pub shutdown: CancellationToken,
+}
+
+enum RoundResult {
+    Delivered,
+    Rejected,
+    Failed { retry_after: Option<Duration> },
+    Stopped,
+}
+
+impl Worker {
+    pub async fn run(self) {
+        let mut failed_rounds: u32 = 0;
+        loop {
+            if self.shutdown.is_cancelled() {
+                return;
+            }
+            let spool = self.spool.clone();
+            let pending = match tokio::task::spawn_blocking(move || spool.pending()).await {
+                Ok(Ok(pending)) => pending,
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "cannot list the spool; retrying");
+                    if self.pause(self.policy.min_round_delay).await {
+                        return;
+                    }
+                    continue;
+                }
+                Err(_) => return,
+            };
+            self.metrics.spool_depth.set(i64::try_from(pending.len()).unwrap_or(i64::MAX));
+            if pending.is_empty() {
+                // Start-up with nothing to send: nothing has failed, so the
+                // path counts as open. A closed status waits for a success.
+                if self.metrics.delivery_status() == ConnectionStatus::Connecting {
+                    self.metrics.set_delivery_status(ConnectionStatus::Open);
+                }
+                let _ = self.events.send(DeliveryEvent::Idle);
+                tokio::select! {
+                    () = self.shutdown.cancelled() => return,
+                    () = self.spooled.notified() => continue,
+                }
+            }
+            for batch in pending {
+                match self.deliver(&batch).await {
+                    RoundResult::Delivered | RoundResult::Rejected => {
+                        failed_rounds = 0;
+                        self.progress.settled.fetch_add(1, Ordering::SeqCst);
+                        self.metrics.spool_depth.dec();
+                        self.progress.bump();
+                    }
+                    RoundResult::Failed { retry_after } => {
+                        failed_rounds = failed_rounds.saturating_add(1);
+                        let wait = self.policy.delay_after_round(failed_rounds, retry_after);
+                        self.metrics.batches_failed.inc();
+                        self.metrics.set_delivery_status(ConnectionStatus::Closed);
+                        tracing::warn!(batch = batch.id(), failed_rounds, next_round_in_ms = wait.as_millis() as u64, "batch not delivered; it stays spooled");
+                        let _ = self.events.send(DeliveryEvent::RoundFailed { batch: batch.name.clone(), failed_rounds, next_round_in: wait });
+                        self.progress.backing_off.store(true, Ordering::SeqCst);
+                        self.progress.bump();
+                        let stopped = self.pause(wait).await;
+                        self.progress.backing_off.store(false, Ordering::SeqCst);
+                        if stopped {
+                            return;
+                        }
+                        break;
+                    }
+                    RoundResult::Stopped => return,
+                }
+            }
+        }
+    }
+
+    /// Sleeps unless shut down first; true when shut down.
+    async fn pause(&self, wait: Duration) -> bool {
+        tokio::select! {
+            () = self.shutdown.cancelled() => true,
+            () = tokio::time::sleep(wait) => false,
+        }
+    }
+
+    async fn deliver(&self, batch: &SpooledBatch) -> RoundResult {
+        let spool = self.spool.clone();
+        let owned = batch.clone();
+        let body = match tokio::task::spawn_blocking(move || spool.read(&owned)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(error)) => {
+                tracing::error!(%error, batch = batch.id(), "cannot read a spooled batch");
+                return RoundResult::Failed { retry_after: None };
+            }
+            Err(_) => return RoundResult::Stopped,
+        };
+        let messages = count_messages(&body);
+        let mut last_retry_after = None;
+        for attempt in 1..=self.policy.attempts.max(1) {
+            let request_id = format!("{}-{attempt}", batch.id());
+            let outcome = tokio::select! {
+                () = self.shutdown.cancelled() => return RoundResult::Stopped,
+                outcome = self.delivery.attempt(&body, &request_id) => outcome,
+            };
+            self.metrics.record_attempt(outcome.label());
+            match outcome {
+                AttemptOutcome::Delivered { status } => {
+                    return self.delivered(batch, messages, status).await;
+                }
+                AttemptOutcome::Rejected { status, reason } => {
+                    return self.rejected(batch, status, &reason, attempt).await;
+                }
+                AttemptOutcome::Retryable { status, retry_after, reason } => {
+                    last_retry_after = retry_after;
+                    let last = attempt >= self.policy.attempts;
+                    let retry_in = if last { Duration::ZERO } else { self.policy.delay_after_attempt(attempt, retry_after) };
+                    tracing::warn!(batch = batch.id(), attempt, status, reason = %truncate(&reason, 200), retry_in_ms = retry_in.as_millis() as u64, "delivery attempt failed");
+                    let _ = self.events.send(DeliveryEvent::AttemptFailed { batch: batch.name.clone(), attempt, status, retry_in });
+                    if last {
+                        break;
+                    }
+                    self.metrics.set_delivery_status(ConnectionStatus::Connecting);
+                    if self.pause(retry_in).await {
+                        return RoundResult::Stopped;
+                    }
+                }
+            }
+        }
+        RoundResult::Failed { retry_after: last_retry_after }
+    }
+
+    async fn delivered(&self, batch: &SpooledBatch, messages: usize, status: u16) -> RoundResult {
+        let spool = self.spool.clone();
+        let owned = batch.clone();
+        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || spool.remove(&owned)).await {
+            // The gateway has it; a leftover file would only be resent and deduplicated.
+            tracing::error!(%error, batch = batch.id(), "delivered batch could not be removed from the spool");
+        }
+        self.metrics.record_success(messages, Utc::now());
+        tracing::info!(batch = batch.id(), messages, status, "batch delivered");
+        let _ = self.events.send(DeliveryEvent::Delivered { batch: batch.name.clone(), messages, status });
+        RoundResult::Delivered
+    }
+
+    async fn rejected(&self, batch: &SpooledBatch, status: u16, reason: &str, attempts: u32) -> RoundResult {
+        let spool = self.spool.clone();
+        let owned = batch.clone();
+        let reason_owned = reason.to_owned();
+        match tokio::task::spawn_blocking(move || spool.reject(&owned, status, &reason_owned, attempts)).await {
+            Ok(Ok(path)) => tracing::error!(batch = batch.id(), status, reason = %truncate(reason, 200), moved_to = %path.display(), "gateway refused a batch; moved to rejected/"),
+            Ok(Err(error)) => {
+                tracing::error!(%error, batch = batch.id(), "refused batch could not be moved to rejected/; will retry");
+                return RoundResult::Failed { retry_after: None };
+            }
+            Err(_) => return RoundResult::Stopped,
+        }
+        self.metrics.batches_failed.inc();
+        self.metrics.batches_rejected.inc();
+        // 401/403 mean our credentials are wrong: nothing will get through.
+        let status_now = if status == 401 || status == 403 { ConnectionStatus::Closed } else { ConnectionStatus::Open };
+        self.metrics.set_delivery_status(status_now);
+        let _ = self.events.send(DeliveryEvent::Rejected { batch: batch.name.clone(), status });
+        RoundResult::Rejected
+    }
+}
+
+fn count_messages(body: &[u8]) -> usize {
+    #[derive(serde::Deserialize)]
+    struct Count {
+        messages: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Count>(body).map(|count| count.messages.len()).unwrap_or(0)
+}
+
+fn truncate(text: &str, limit: usize) -> &str {
+    let mut end = text.len().min(limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
