@@ -3,4 +3,17 @@
 //! the network, the database or the clock; every function takes `&str` and
 //! returns values, so each is table-tested and property-tested.
 
+mod assemble;
+pub mod attrs;
+pub mod lexicon;
+pub mod lines;
+pub mod links;
+pub mod mask;
+pub mod offers;
 pub mod phone;
+pub mod price;
+pub mod text;
+
+pub use links::{WaLink, find_whatsapp_links};
+pub use offers::{Condition, ExtractContext, OfferDraft, extract_offers};
+pub use text::{clean_for_embedding, normalize_title_key};

@@ -1,0 +1,382 @@
+//! Turns a message's lines into items. A priced line gives one item per
+//! name-price pair; a line holding only a price completes the title line above
+//! it; a title line with "inbox for price" is an item without a price; title
+//! lines without any price become items only when the message says the price
+//! is private or the line says the item is available. Greetings, notices,
+//! headers and spec lines are never items.
+
+use std::ops::Range;
+
+use super::attrs::{self, Condition};
+use super::lexicon::{self, Marker};
+use super::lines::Line;
+use super::mask::Masks;
+use super::price::{self, PriceHit};
+use super::text;
+
+/// Most items kept from one message.
+const MAX_ITEMS: usize = 256;
+
+/// One item before numbering.
+#[derive(Debug)]
+pub struct Item {
+    pub title: String,
+    pub price: Option<PriceHit>,
+    pub span: Range<usize>,
+    /// Text after the line's last price (`… all ex-UK`), read when the item states no condition.
+    pub line_tail: Option<Range<usize>>,
+    base: String,
+}
+
+/// A title line still waiting for its price.
+#[derive(Debug)]
+struct Candidate {
+    title: String,
+    start: usize,
+    end: usize,
+    listed: bool,
+    product_like: bool,
+    own_cue: bool,
+    /// Later title-like lines of the same block; items only if the message hides its prices.
+    secondary: Vec<Candidate>,
+}
+
+/// A name-price pair on one line.
+struct Group {
+    title: Range<usize>,
+    price: PriceHit,
+}
+
+pub struct Assembler<'t> {
+    text: &'t str,
+    lower: &'t str,
+    masks: Masks,
+    pub items: Vec<Item>,
+    pending: Option<Candidate>,
+    closed: Vec<Candidate>,
+    /// The message says its prices are private ("Inbox for prices").
+    pub message_cue: bool,
+    pub message_condition: Option<Condition>,
+    pub currency_hint: Option<Marker>,
+    /// The last item may still take the detail lines under it.
+    last_open: bool,
+    blank_since_pending: bool,
+}
+
+impl<'t> Assembler<'t> {
+    pub fn new(text: &'t str, lower: &'t str) -> Self {
+        Self {
+            text,
+            lower,
+            masks: Masks::find(lower),
+            items: Vec::new(),
+            pending: None,
+            closed: Vec::new(),
+            message_cue: false,
+            message_condition: None,
+            currency_hint: None,
+            last_open: false,
+            blank_since_pending: false,
+        }
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.items.len() >= MAX_ITEMS
+    }
+
+    pub fn line(&mut self, line: &Line) {
+        if line.is_blank() {
+            self.last_open = false;
+            self.blank_since_pending = self.pending.is_some();
+            return;
+        }
+        let content = &self.text[line.content.clone()];
+        if attrs::is_hard_notice(content) {
+            self.last_open = false;
+            return;
+        }
+        let hits = price::find_prices(self.lower, line.content.clone(), &self.masks);
+        if hits.is_empty() {
+            self.priceless_line(line, content);
+        } else {
+            self.priced_line(line, hits);
+        }
+    }
+
+    /// Closes the message: pending title lines become price-less items when
+    /// the message or the line itself says they are offered.
+    pub fn finish(mut self) -> Vec<Item> {
+        self.close_pending();
+        let message_cue = self.message_cue;
+        let offered = |candidate: &Candidate, primary: bool| {
+            if message_cue { primary || candidate.product_like } else { candidate.own_cue && candidate.product_like }
+        };
+        for candidate in std::mem::take(&mut self.closed) {
+            if offered(&candidate, true) {
+                self.push_item(candidate.title.clone(), None, candidate.start..candidate.end, None);
+            }
+            for extra in candidate.secondary {
+                if offered(&extra, false) {
+                    self.push_item(extra.title, None, extra.start..extra.end, None);
+                }
+            }
+        }
+        self.items.sort_by_key(|item| item.span.start);
+        self.items.truncate(MAX_ITEMS);
+        self.items
+    }
+
+    fn priced_line(&mut self, line: &Line, hits: Vec<PriceHit>) {
+        let content = line.content.clone();
+        let mut groups = self.group(content.start, hits);
+        let tail = groups.last().map_or(content.end, |g| g.price.span.end)..content.end;
+        let first_titled = groups.first().is_some_and(|g| self.title_at(&g.title).is_some());
+        let price_first = !first_titled && self.pending.is_none() && self.title_at(&tail).is_some();
+        if price_first {
+            // Price first, name after: `Ksh 500 Sugar, Ksh 900 Rice`.
+            for i in 0..groups.len() {
+                groups[i].title = groups.get(i + 1).map_or(tail.clone(), |next| next.title.clone());
+            }
+        }
+        let count = groups.len();
+        let line_tail = (!tail.is_empty() && count > 1).then(|| tail.clone());
+        for (i, group) in groups.into_iter().enumerate() {
+            let end = if i + 1 == count { content.end } else { group.price.span.end.max(group.title.end) };
+            let start = if price_first && i == 0 { content.start } else { group.title.start.min(group.price.span.start) };
+            self.priced_item(group, start..end, line_tail.clone());
+        }
+        self.last_open = true;
+    }
+
+    /// Splits a line's prices into name-price pairs. A price with no name
+    /// before it joins the previous pair: "was X now Y" and `~X~ Y` keep the
+    /// later price, a range `X - Y` / `X to Y` keeps the first.
+    fn group(&self, line_start: usize, hits: Vec<PriceHit>) -> Vec<Group> {
+        let mut groups: Vec<Group> = Vec::with_capacity(hits.len());
+        let mut prev_end = line_start;
+        for hit in hits {
+            let gap = prev_end..hit.span.start;
+            prev_end = hit.span.end;
+            if let Some(last) = groups.last_mut() {
+                if self.title_at(&gap).is_none() {
+                    let connector = self.lower[gap].trim_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '_'));
+                    if !matches!(connector, "-" | "–" | "to" | "hadi" | "/") {
+                        last.price = hit;
+                    } else {
+                        last.price.span.end = hit.span.end;
+                    }
+                    continue;
+                }
+            }
+            groups.push(Group { title: gap, price: hit });
+        }
+        groups
+    }
+
+    fn priced_item(&mut self, group: Group, span: Range<usize>, line_tail: Option<Range<usize>>) {
+        let own = self.title_at(&group.title).filter(|t| !is_variant(t));
+        let (title, start) = match own {
+            Some(title) => {
+                self.close_pending();
+                (title, trim_start(self.text, span.start, span.end))
+            }
+            None => {
+                let variant = self.title_at(&group.title);
+                let (base, start) = match self.pending.take() {
+                    Some(pending) => (Some(pending.title), pending.start),
+                    None => {
+                        let base = self.items.last().filter(|_| self.last_open || variant.is_some()).map(|i| i.base.clone());
+                        (base, trim_start(self.text, span.start, span.end))
+                    }
+                };
+                match (base, variant) {
+                    (Some(base), Some(variant)) => (format!("{base} {variant}"), start),
+                    (Some(base), None) => (base, start),
+                    (None, Some(variant)) => (variant, start),
+                    (None, None) => return,
+                }
+            }
+        };
+        self.push_item(title, Some(group.price), start..span.end, line_tail);
+    }
+
+    fn priceless_line(&mut self, line: &Line, content: &str) {
+        let cue = attrs::has_price_cue(content);
+        let header = content.trim_end_matches(|c: char| !c.is_alphanumeric() && c != ':').ends_with(':');
+        let title = if header { None } else { text::clean_title(content) };
+        let Some(title) = title else {
+            self.message_cue |= cue;
+            self.titleless_line(line, content, header);
+            return;
+        };
+        let product_like = is_product_like(&title);
+        if attrs::is_soft_notice(content) && !product_like {
+            return;
+        }
+        if cue {
+            self.close_pending();
+            self.push_item(title, None, line.content.clone(), None);
+            self.last_open = true;
+            return;
+        }
+        if is_detail(&title) {
+            self.extend_open(line.content.end);
+            return;
+        }
+        let own_cue = attrs::has_availability_cue(content) || attrs::condition_in(content).is_some();
+        let candidate = Candidate {
+            title,
+            start: line.content.start,
+            end: line.content.end,
+            listed: line.listed,
+            product_like,
+            own_cue,
+            secondary: Vec::new(),
+        };
+        match self.pending.as_mut() {
+            Some(pending) if !(line.listed || pending.listed || self.blank_since_pending) => {
+                pending.secondary.push(candidate);
+            }
+            Some(_) => {
+                self.close_pending();
+                self.pending = Some(candidate);
+            }
+            None => self.pending = Some(candidate),
+        }
+        self.blank_since_pending = false;
+        self.last_open = false;
+    }
+
+    /// A line with no product name: a header, a condition (`Ex-UK`), a
+    /// currency note (`Prices in USD`) or a call-to-action.
+    fn titleless_line(&mut self, line: &Line, content: &str, header: bool) {
+        let lower = &self.lower[line.content.clone()];
+        if self.currency_hint.is_none() {
+            self.currency_hint = lower.split(|c: char| !c.is_ascii_alphabetic()).find_map(lexicon::currency_word);
+        }
+        let about_all = lower.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).starts_with("all ")
+            || lower.contains("zote")
+            || lower.contains("everything");
+        if header {
+            self.message_condition = self.message_condition.or(attrs::condition_in(content));
+            self.close_pending();
+            self.last_open = false;
+        } else if about_all {
+            self.message_condition = self.message_condition.or(attrs::condition_in(content));
+        } else if let Some(condition) = attrs::condition_in(content) {
+            if !self.extend_open(line.content.end) {
+                self.message_condition = self.message_condition.or(Some(condition));
+            }
+        } else if !attrs::has_price_cue(content) {
+            self.extend_open(line.content.end);
+        }
+    }
+
+    /// Lets the title line waiting for a price, else the last item, take a
+    /// detail line ending at `end`. False when neither is open.
+    fn extend_open(&mut self, end: usize) -> bool {
+        if let Some(pending) = self.pending.as_mut() {
+            match pending.secondary.last_mut() {
+                Some(last) => last.end = end,
+                None => pending.end = end,
+            }
+            return true;
+        }
+        if self.last_open {
+            if let Some(item) = self.items.last_mut() {
+                item.span.end = item.span.end.max(end);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn close_pending(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            self.closed.push(pending);
+        }
+        self.blank_since_pending = false;
+    }
+
+    fn push_item(&mut self, title: String, price: Option<PriceHit>, span: Range<usize>, line_tail: Option<Range<usize>>) {
+        if self.is_full() {
+            return;
+        }
+        let base = base_of(&title);
+        self.items.push(Item { title, price, span, line_tail, base });
+    }
+
+    fn title_at(&self, range: &Range<usize>) -> Option<String> {
+        if range.is_empty() {
+            return None;
+        }
+        text::clean_title(&self.text[range.clone()])
+    }
+}
+
+/// Moves `start` past separators left over from the previous pair (`, `, `| `).
+fn trim_start(text: &str, start: usize, end: usize) -> usize {
+    let skipped = text.as_bytes()[start..end]
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace() || matches!(b, b',' | b';' | b'|' | b'/' | b'-' | b'.' | b':' | b'*' | b'_' | b'~'))
+        .count();
+    start + skipped
+}
+
+fn words(title: &str) -> impl Iterator<Item = &str> {
+    title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+fn is_spec_token(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    let digits = lower.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0 && digits < lower.len() && lexicon::is_unit(&lower[digits..]))
+        || (digits == 0 && lexicon::is_spec_word(&lower))
+        || lower.starts_with('i') && lower.len() == 2 && lower.as_bytes()[1].is_ascii_digit()
+}
+
+/// A title that is only a variant of the previous one: `128GB`, `8GB/256GB`.
+fn is_variant(title: &str) -> bool {
+    let mut measured = false;
+    for word in words(title) {
+        if !is_spec_token(word) {
+            return false;
+        }
+        measured |= word.bytes().any(|b| b.is_ascii_digit());
+    }
+    measured
+}
+
+/// The title without its trailing spec words: `iPhone 12 64GB` → `iPhone 12`.
+fn base_of(title: &str) -> String {
+    let mut kept: Vec<&str> = title.split(' ').collect();
+    while kept.len() > 1 && kept.last().is_some_and(|w| is_spec_token(w.trim_matches(|c: char| !c.is_alphanumeric()))) {
+        kept.pop();
+    }
+    kept.join(" ")
+}
+
+/// Names something sellable: a brand or product word, or a model/size token.
+fn is_product_like(title: &str) -> bool {
+    words(title).any(|w| w.bytes().any(|b| b.is_ascii_digit()) || lexicon::is_brand_word(&w.to_ascii_lowercase()))
+}
+
+/// A description or spec line (`Core i5, 8GB RAM`, `Very clean`), not a title.
+fn is_detail(title: &str) -> bool {
+    let mut total = 0;
+    let mut spec = 0;
+    for (i, word) in words(title).enumerate() {
+        let lower = word.to_ascii_lowercase();
+        if lexicon::is_brand_word(&lower) {
+            return false;
+        }
+        if i == 0 && lexicon::is_description_starter(&lower) {
+            return true;
+        }
+        total += 1;
+        if word.bytes().any(|b| b.is_ascii_digit()) || lexicon::is_spec_word(&lower) {
+            spec += 1;
+        }
+    }
+    total > 0 && spec * 10 >= total * 6
+}

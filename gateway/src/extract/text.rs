@@ -1,0 +1,371 @@
+//! Text cleaning shared by offer titles and the embed stage: emoji and
+//! decoration removal, filler phrases ("inbox for price", "call/WhatsApp
+//! 07…", "only!!", "negotiable"), whitespace collapsing, and the normalised
+//! title key that groups one product's price history across vendors.
+//!
+//! Emoji are matched with explicit `\p{Extended_Pictographic}` classes plus
+//! the modifiers, joiners and regional indicators that build emoji sequences.
+//! `\p{Emoji}` is never used: it matches the digits, `#` and `*`.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::attrs::{CONDITION, QUANTITY};
+use super::lexicon;
+
+/// Pictographs, the pieces of emoji sequences (skin tones, joiners, variation
+/// selectors, keycaps, flags, tags), other symbols (`™`, `★`) and list bullets.
+static DECORATION: Pattern = LazyLock::new(|| {
+    compiled(
+        r"[\p{Extended_Pictographic}\p{So}\x{1F3FB}-\x{1F3FF}\x{1F1E6}-\x{1F1FF}\x{FE0E}\x{FE0F}\x{200D}\x{20E3}\x{E0020}-\x{E007F}\x{2022}\x{25E6}\x{2043}\x{2192}\x{21D2}\x{27F6}\x{200B}\x{200C}\x{200E}\x{200F}\x{202A}-\x{202E}\x{2060}\x{FEFF}]+",
+    )
+});
+
+/// Filler that carries no product identity: how to ask for the price, how to
+/// call, sales talk, availability. Phone numbers go with their call-to-action.
+static FILLER: Pattern = LazyLock::new(|| {
+    compiled(concat!(
+        r"(?i)",
+        r"\b(?:inbox|dm|pm|call|text|sms|whats\s?app|ask|contact)(?:\s+(?:us|me))?\s+for\s+(?:the\s+|a\s+)?(?:prices?|pricing|bei|details|info|more\s+(?:info|details)|orders?|enquir(?:y|ies)|inquir(?:y|ies))\b",
+        r"|\b(?:prices?|bei)\s*(?:is\s+|ni\s+|kwa\s+|on\s+|via\s+|in\s+)?:?\s*(?:inbox|dm|pm|on\s+request|on\s+call)\b",
+        r"|\b(?:call|whats\s?app|wa|text|sms|tel|phone|mob|mobile|contact|reach)(?:\s*(?:/|or|&|\+|and)\s*(?:call|whats\s?app|text|sms))*(?:\s+(?:us|me|now|today))?(?:\s+(?:on|via|at|through))?\s*[:\-]?\s*\+?\d[\d \-]{6,}\d",
+        r"|\b(?:call\s*(?:/|or|&|\+)\s*whats\s?app|whats\s?app\s*(?:/|or|&|\+)\s*call)\b(?:\s+(?:us|me))?",
+        r"|(?:\+\d|\b0\d)[\d \-]{7,}\d",
+        r"|\b(?:inbox|dm)(?:\s+(?:us|me|now))?\b|\bpm\s+(?:us|me)\b",
+        r"|\bslide\s+(?:in(?:to)?\s+)?(?:my|our|the)?\s*dms?\b",
+        r"|\bonly\b|[!]+",
+        r"|\b(?:slightly\s+|very\s+)?(?:negotiable|nego|neg)\b\.?|\bo\.n\.o\b\.?|\bono\b|\bor\s+(?:near(?:est)?|best)\s+offer\b",
+        r"|\bfixed\s+price\b|\bprice\s+(?:is\s+)?fixed\b|\bbei\s+(?:ni\s+)?(?:poa|nafuu|fixed|ya\s+mwisho|ya\s+jumla)\b|\bmaelewano\b",
+        r"|\beach\b|\bkila(?:\s+(?:moja|kimoja|mmoja))?\b|\bper\s+(?:piece|pc|item|unit)\b|\bapiece\b",
+        r"|\b(?:now\s+)?available(?:\s+(?:now|in\s+stock))?\b|\bin\s*stock\b|\blimited\s+stock\b",
+        r"|\b(?:ila\s+)?(?:iko|ziko|ni)\s+(?:poa|safi|fiti|sawa|kali)\b",
+        r"|\b(?:iko|ziko|zipo|ipo|tunazo|zinapatikana|inapatikana|zimefika|imefika)\b",
+        r"|\b(?:hurry|grab\s+yours|get\s+yours|while\s+stocks?\s+lasts?)\b",
+        r"|\bfree\s+delivery(?:\s+(?:within|in|to)\s+\w+|\s+countrywide)?\b|\bdelivery\s+(?:available|countrywide)\b",
+    ))
+});
+
+/// WhatsApp formatting marks (`*bold*`, `_italic_`, `~strike~`, ```` ``` ````).
+static FORMATTING: Pattern = LazyLock::new(|| compiled(r"[*_~`]+"));
+
+static EMPTY_BRACKETS: Pattern = LazyLock::new(|| compiled(r"\(\s*\)|\[\s*\]"));
+
+static WHITESPACE: Pattern = LazyLock::new(|| compiled(r"\s+"));
+
+/// One of the module's fixed patterns, compiled on first use. A pattern that
+/// failed to compile (a programming error, caught by the tests) matches
+/// nothing instead of panicking.
+pub(crate) type Pattern = LazyLock<Option<Regex>>;
+
+pub(crate) fn compiled(pattern: &str) -> Option<Regex> {
+    Regex::new(pattern).ok()
+}
+
+pub(crate) fn is_match(pattern: &Pattern, text: &str) -> bool {
+    pattern.as_ref().is_some_and(|re| re.is_match(text))
+}
+
+pub(crate) fn replace_all<'t, R: regex::Replacer>(pattern: &Pattern, text: &'t str, rep: R) -> Cow<'t, str> {
+    match pattern.as_ref() {
+        Some(re) => re.replace_all(text, rep),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// Longest title kept, in bytes (cut at a char boundary).
+const MAX_TITLE_BYTES: usize = 160;
+
+/// Removes emoji and decorative symbols, replacing each run with one space.
+pub fn strip_decoration(text: &str) -> Cow<'_, str> {
+    replace_all(&DECORATION, text, " ")
+}
+
+/// Collapses every whitespace run to one space and trims the ends.
+pub fn collapse_whitespace(text: &str) -> String {
+    replace_all(&WHITESPACE, text, " ").trim().to_string()
+}
+
+/// Text for the embed stage: emoji, formatting marks and filler (including
+/// phone numbers with their call-to-action) removed, whitespace collapsed.
+/// Prices and descriptions stay: they are content.
+pub fn clean_for_embedding(text: &str) -> String {
+    let text = strip_decoration(text);
+    let text = replace_all(&FILLER, &text, " ");
+    let text = replace_all(&FORMATTING, &text, " ");
+    let text = replace_all(&EMPTY_BRACKETS, &text, " ");
+    let collapsed = collapse_whitespace(&text);
+    collapsed.trim_matches(|c: char| c.is_whitespace() || is_edge_punct(c)).to_string()
+}
+
+/// Cleans a raw title slice: decoration, filler, condition words and
+/// quantities removed, dangling labels and punctuation trimmed from the ends.
+/// Returns `None` when nothing that names a product is left.
+pub fn clean_title(raw: &str) -> Option<String> {
+    let text = strip_decoration(raw);
+    let text = replace_all(&FILLER, &text, " ");
+    let text = strip_conditions(&text);
+    let text = replace_all(&QUANTITY, &text, " ");
+    let text = replace_all(&FORMATTING, &text, " ");
+    let text = replace_all(&EMPTY_BRACKETS, &text, " ");
+    let collapsed = collapse_whitespace(&text);
+    let trimmed = trim_edges(&collapsed);
+    if trimmed.chars().any(char::is_alphabetic) && !is_titleless(trimmed) {
+        Some(truncate(trimmed, MAX_TITLE_BYTES).to_string())
+    } else {
+        None
+    }
+}
+
+/// Removes condition phrases but keeps names that only look like one (`New Balance`).
+fn strip_conditions(text: &str) -> Cow<'_, str> {
+    replace_all(&CONDITION, text, |caps: &regex::Captures<'_>| {
+        if caps.name("notnew").is_some() { caps[0].to_string() } else { " ".to_string() }
+    })
+}
+
+/// True when every word of `text` is generic (a header such as "New arrivals!",
+/// a bare "Price:"), so it names no product.
+pub fn is_titleless(text: &str) -> bool {
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        if word.bytes().any(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        let lower = word.to_ascii_lowercase();
+        if !lexicon::is_generic_word(&lower) && !is_weekday(&lower) {
+            return false;
+        }
+    }
+    true
+}
+
+fn is_weekday(word: &str) -> bool {
+    matches!(
+        word,
+        "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday"
+            | "jumatatu" | "jumanne" | "jumatano" | "alhamisi" | "ijumaa" | "jumamosi"
+            | "jumapili" | "arriving" | "coming" | "soon" | "expected" | "incoming" | "next"
+    )
+}
+
+/// Words stripped from either end of a title: labels and connectors that were
+/// next to a price or a call-to-action.
+fn is_edge_word(word: &str) -> bool {
+    matches!(
+        word,
+        "price" | "prices" | "bei" | "cost" | "was" | "now" | "at" | "for" | "from" | "ni" | "sale"
+            | "offer" | "ofa" | "only" | "each" | "is" | "ya" | "kwa" | "na" | "and" | "with"
+            | "or" | "of" | "to" | "in" | "on" | "sasa" | "just" | "hello" | "hi" | "hey"
+            | "habari" | "karibu" | "family" | "guys" | "friends" | "customers" | "good"
+            | "morning" | "afternoon" | "evening" | "we" | "have" | "got" | "selling" | "rrp"
+            | "total" | "x" | "tu" | "pekee" | "call" | "whatsapp" | "ksh" | "kes" | "usd"
+            | "bob" | "sh" | "shs" | "ila" | "but"
+    )
+}
+
+/// Trims punctuation and edge words from both ends until stable.
+fn trim_edges(text: &str) -> &str {
+    let mut current = text;
+    loop {
+        let before = current.len();
+        current = current.trim_matches(|c: char| c.is_whitespace() || is_edge_punct(c));
+        current = trim_unbalanced(current);
+        if let Some((first, rest)) = current.split_once(' ') {
+            if is_edge_token(first) {
+                current = rest;
+            }
+        } else if is_edge_token(current) {
+            current = "";
+        }
+        if let Some((rest, last)) = current.rsplit_once(' ') {
+            if is_edge_token(last) {
+                current = rest;
+            }
+        }
+        if current.len() == before {
+            return current;
+        }
+    }
+}
+
+fn is_edge_token(token: &str) -> bool {
+    let word = token.trim_matches(is_edge_punct);
+    !word.is_empty() && word.len() <= 12 && is_edge_word(&word.to_ascii_lowercase())
+}
+
+fn is_edge_punct(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '–' | '—' | ':' | '|' | '=' | ',' | '.' | ';' | '/' | '\\' | '!' | '?' | '@' | '#'
+            | '+' | '>' | '<' | '&' | '[' | ']' | '{' | '}' | '\'' | '«' | '»' | '“' | '’'
+    )
+}
+
+/// Drops an unmatched `(` / `)` or a quote mark at either end, keeping `(Blue)`
+/// and an inch mark after a digit (`55"`).
+fn trim_unbalanced(text: &str) -> &str {
+    let mut t = text;
+    if t.ends_with('(') {
+        t = &t[..t.len() - 1];
+    }
+    if t.starts_with(')') {
+        t = &t[1..];
+    }
+    if t.ends_with(')') && t.matches('(').count() < t.matches(')').count() {
+        t = &t[..t.len() - 1];
+    }
+    if t.starts_with('(') && t.matches('(').count() > t.matches(')').count() {
+        t = &t[1..];
+    }
+    if t.starts_with('"') {
+        t = &t[1..];
+    }
+    if t.ends_with('"') && !t[..t.len() - 1].ends_with(|c: char| c.is_ascii_digit()) {
+        t = &t[..t.len() - 1];
+    }
+    t
+}
+
+/// Cuts `text` to at most `max` bytes at a char boundary, then trims.
+pub fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text[..cut].trim_end()
+}
+
+/// The key that groups one product's price history across vendors:
+/// lowercase alphanumeric words, units joined to their number (`64 GB` and
+/// `64gb` agree, `55"` is `55inch`), condition and filler removed.
+pub fn normalize_title_key(title: &str) -> String {
+    let cleaned = clean_title(title).unwrap_or_else(|| collapse_whitespace(&strip_decoration(title)));
+    key_of_clean_title(&cleaned)
+}
+
+/// [`normalize_title_key`] for a title that [`clean_title`] already cleaned.
+pub fn key_of_clean_title(cleaned: &str) -> String {
+    let lower = cleaned.to_lowercase().replace(['"', '”', '″'], " inch ");
+    let mut words: Vec<String> = Vec::new();
+    for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let unit = canonical_unit(word);
+        let joins = unit.is_some()
+            && words.last().is_some_and(|prev| prev.bytes().all(|b| b.is_ascii_digit()));
+        match (joins, unit) {
+            (true, Some(unit)) => {
+                if let Some(prev) = words.last_mut() {
+                    prev.push_str(unit);
+                }
+            }
+            _ if matches!(word, "the" | "a" | "an") => {}
+            _ => words.push(split_number_unit(word)),
+        }
+    }
+    words.join(" ")
+}
+
+/// Units spelled several ways, in the key's spelling.
+fn canonical_unit(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "gb" | "gig" | "gigs" => "gb",
+        "tb" => "tb",
+        "mb" => "mb",
+        "inch" | "inches" | "in" => "inch",
+        "kg" | "kgs" | "kilo" | "kilos" => "kg",
+        "g" | "gm" | "gms" | "grams" => "g",
+        "l" | "ltr" | "ltrs" | "litre" | "litres" | "liter" | "liters" => "l",
+        "ml" => "ml",
+        "mah" => "mah",
+        "w" | "watts" => "w",
+        _ => return None,
+    })
+}
+
+/// `55in` and `64gigs` become `55inch` and `64gb`; other words pass through.
+fn split_number_unit(word: &str) -> String {
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 && digits < word.len() {
+        if let Some(unit) = canonical_unit(&word[digits..]) {
+            return format!("{}{unit}", &word[..digits]);
+        }
+    }
+    word.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decoration_goes_but_digits_hash_and_star_stay() {
+        assert_eq!(collapse_whitespace(&strip_decoration("🔥🔥 iPhone 12 📱✅")), "iPhone 12");
+        assert_eq!(collapse_whitespace(&strip_decoration("👍🏽 ok 🇰🇪")), "ok");
+        assert_eq!(strip_decoration("#1 * 2 = 2"), "#1 * 2 = 2");
+        assert_eq!(collapse_whitespace(&strip_decoration("1\u{fe0f}\u{20e3} Sofa")), "1 Sofa");
+    }
+
+    #[test]
+    fn titles_lose_filler_conditions_and_labels() {
+        let cases = [
+            ("Pixel 8 Pro - ", "Pixel 8 Pro"),
+            ("🔥Brand New Samsung 55\" QLED TV🔥 inbox for price", "Samsung 55\" QLED TV"),
+            ("*HP EliteBook 840 G5* ex-UK", "HP EliteBook 840 G5"),
+            ("Sofa set call/WhatsApp 0712 345 678 only!!", "Sofa set"),
+            ("Hello family, Samsung A14 now", "Samsung A14"),
+            ("Nike Air Force 1 (2 pcs) negotiable", "Nike Air Force 1"),
+            ("Tomatoes kila moja", "Tomatoes"),
+            ("New Balance 574", "New Balance 574"),
+            ("iPhone 12 (Blue) - bei", "iPhone 12 (Blue)"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(clean_title(raw).as_deref(), Some(want), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn headers_and_filler_alone_are_no_title() {
+        for raw in ["New arrivals 🔥🔥", "Price:", "Inbox for price", "DM", "Call 0712345678", "", "🔥", "Black Friday deals!!"] {
+            assert_eq!(clean_title(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn embedding_text_keeps_content_and_drops_noise() {
+        assert_eq!(
+            clean_for_embedding("🔥 *Samsung A14* 64GB\nKsh 15,500 — inbox for price, call 0712 345 678 🙏"),
+            "Samsung A14 64GB Ksh 15,500"
+        );
+    }
+
+    #[test]
+    fn title_keys_agree_across_spellings() {
+        assert_eq!(normalize_title_key("iPhone 12 64GB"), "iphone 12 64gb");
+        assert_eq!(normalize_title_key("IPHONE 12 64 gb 🔥"), "iphone 12 64gb");
+        assert_eq!(normalize_title_key("Brand new iPhone 12, 64gigs"), "iphone 12 64gb");
+        assert_eq!(normalize_title_key("Samsung 55\" QLED TV"), "samsung 55inch qled tv");
+        assert_eq!(normalize_title_key("Samsung 55 inch QLED TV"), "samsung 55inch qled tv");
+    }
+
+    proptest! {
+        #[test]
+        fn cleaning_never_panics(raw in "\\PC{0,80}") {
+            let _ = clean_title(&raw);
+            let _ = normalize_title_key(&raw);
+            let cleaned = clean_for_embedding(&raw);
+            prop_assert!(!cleaned.contains("  "));
+        }
+
+        #[test]
+        fn titles_are_bounded_and_trimmed(raw in ".{0,400}") {
+            if let Some(title) = clean_title(&raw) {
+                prop_assert!(title.len() <= MAX_TITLE_BYTES);
+                prop_assert_eq!(title.trim(), title.as_str());
+            }
+        }
+    }
+}
