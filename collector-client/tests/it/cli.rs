@@ -1,0 +1,146 @@
+//! The real `collector` binary: dry runs, stdin with bad lines, sending
+//! exports, configuration errors, and an unreachable gateway (exit 75, batch
+//! kept in the spool and sent by the next run).
+
+use crate::receiver::Receiver;
+use crate::{SECRET, TOKEN, ids, temp_dir};
+use collector_client::export::{ExportOptions, parse_export, parse_utc_offset, read_export_file};
+use collector_client::message::IngestMessage;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn export_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exports").join(name)
+}
+
+fn collector(spool: &Path, ingest_url: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_collector"));
+    for name in ["WHATSAPP_INGEST_URL", "WHATSAPP_INGEST_TOKEN", "WHATSAPP_INGEST_HMAC_SECRET", "CLIENT_ID", "BATCH_MAX_MESSAGES", "BATCH_FLUSH_INTERVAL_MS", "PORT", "SPOOL_DIR", "EXPORT_UTC_OFFSET"] {
+        command.env_remove(name);
+    }
+    command.env("SPOOL_DIR", spool).env("BATCH_FLUSH_INTERVAL_MS", "50").env("RUST_LOG", "warn");
+    if let Some(url) = ingest_url {
+        command.env("WHATSAPP_INGEST_URL", url).env("WHATSAPP_INGEST_TOKEN", TOKEN).env("WHATSAPP_INGEST_HMAC_SECRET", SECRET).env("CLIENT_ID", "cli-test");
+    }
+    command
+}
+
+fn run_with_stdin(mut command: Command, input: &str) -> Output {
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn collector");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("collector output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_no_secrets(output: &Output) {
+    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(output));
+    assert!(!all.contains(SECRET) && !all.contains(TOKEN), "a secret was printed:\n{all}");
+}
+
+#[test]
+fn dry_run_prints_one_ingest_message_per_line() {
+    let spool = temp_dir();
+    let file = export_fixture("WhatsApp Chat with Nairobi Phones.txt");
+    let output = collector(spool.path(), None).args(["export", "--dry-run"]).arg(&file).output().expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed: Vec<IngestMessage> = String::from_utf8_lossy(&output.stdout).lines().map(|line| serde_json::from_str(line).expect("ingest message JSON")).collect();
+
+    let export = read_export_file(&file).expect("read");
+    let options = ExportOptions { chat_title: export.chat_title, utc_offset: parse_utc_offset("+03:00").expect("offset"), date_order: None };
+    assert_eq!(printed, parse_export(&export.text, &options).expect("parse").messages);
+    assert_eq!(printed.len(), 5);
+    assert!(stderr(&output).contains("\"system_lines_skipped\":4"), "{}", stderr(&output));
+}
+
+#[test]
+fn dry_run_takes_the_chat_title_and_utc_offset_from_flags() {
+    let spool = temp_dir();
+    let output = collector(spool.path(), None)
+        .args(["export", "--dry-run", "--chat", "Nairobi Phones Group", "--utc-offset", "+00:00"])
+        .arg(export_fixture("WhatsApp Chat with Westlands Phones.txt"))
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout).lines().map(|line| serde_json::from_str(line).expect("json")).collect();
+    assert_eq!(printed.len(), 2);
+    assert!(printed.iter().all(|m| m["chat_title"] == "Nairobi Phones Group"));
+    assert_eq!(printed[0]["timestamp"], "2024-03-05T14:07:00Z");
+}
+
+#[test]
+fn stdin_sends_good_lines_and_reports_bad_ones_by_line_number() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let spool = temp_dir();
+    let input = [
+        r#"{"chat_title":"Smoke Chat","text":"Pixel 8 Pro - $750"}"#,
+        r#"{"chat_title":"Smoke Chat","text":"private words"#,
+        "",
+        r#"{"text":"private words without a chat"}"#,
+        r#"{"chat_title":"Smoke Chat","sender":"+254712345678","message_id":"abc-1","timestamp":1717234200,"text":"Samsung A05 - 11,999"}"#,
+    ]
+    .join("\n");
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, &input);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(65), "{err}");
+    assert!(err.contains("stdin line 2: not valid JSON"), "{err}");
+    assert!(err.contains("stdin line 4: missing field `chat_title`"), "{err}");
+    assert!(!err.contains("private words"), "message content leaked to stderr: {err}");
+    assert_no_secrets(&output);
+    let accepted = receiver.accepted_messages();
+    assert_eq!(accepted.iter().filter_map(|m| m.text.clone()).collect::<Vec<_>>(), ["Pixel 8 Pro - $750", "Samsung A05 - 11,999"]);
+    assert!(receiver.accepted_batches().iter().all(|b| b.client_id == "cli-test"));
+    assert_eq!(receiver.refused_auth(), 0);
+}
+
+#[test]
+fn sending_an_export_twice_sends_the_same_message_ids() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let spool = temp_dir();
+    let file = export_fixture("WhatsApp Chat - Nakuru Mobile Hub.zip");
+    for _ in 0..2 {
+        let output = collector(spool.path(), Some(&receiver.ingest_url)).arg("export").arg(&file).output().expect("run");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_no_secrets(&output);
+    }
+    let accepted = receiver.accepted_messages();
+    assert_eq!(accepted.len(), 6);
+    assert_eq!(ids(&accepted[..3]), ids(&accepted[3..]), "a re-post carries the same ids, so the gateway deduplicates it");
+    assert!(accepted.iter().all(|m| m.chat_title == "Nakuru Mobile Hub"));
+}
+
+#[test]
+fn a_missing_setting_is_named() {
+    let spool = temp_dir();
+    let output = collector(spool.path(), None).arg("stdin").stdin(Stdio::null()).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("WHATSAPP_INGEST_URL is not set"), "{}", stderr(&output));
+    let output = collector(spool.path(), Some("http://127.0.0.1:9")).args(["stdin", "--batch-max-messages", "0"]).stdin(Stdio::null()).output().expect("run");
+    assert!(stderr(&output).contains("BATCH_MAX_MESSAGES must be between 1 and 500"), "{}", stderr(&output));
+}
+
+#[test]
+fn an_unreachable_gateway_keeps_the_batch_for_the_next_run() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let spool = temp_dir();
+    let down = format!("http://127.0.0.1:{closed_port}/integrations/whatsapp/ingest");
+    let mut command = collector(spool.path(), Some(&down));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "{\"chat_title\":\"Smoke Chat\",\"message_id\":\"keep-1\",\"text\":\"Pixel 8 Pro - $750\"}\n");
+    assert_eq!(output.status.code(), Some(75), "{}", stderr(&output));
+    assert!(stderr(&output).contains("stay in"), "{}", stderr(&output));
+    let spooled = std::fs::read_dir(spool.path()).expect("spool").flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".json") && e.file_name().to_string_lossy().starts_with('b')).count();
+    assert_eq!(spooled, 1);
+
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(ids(&receiver.accepted_messages()), ["keep-1"]);
+}

@@ -1,0 +1,138 @@
+//! A stand-in for the gateway's ingest endpoint, on a real socket in its own
+//! thread and runtime (so tests on a paused clock do not pause it). It checks
+//! the token and HMAC signature like the gateway, records every batch, and
+//! answers from a script (e.g. 500, 429 + Retry-After, then 200).
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use collector_client::message::{IngestBatch, IngestMessage};
+use collector_client::signing::{INGEST_PATH, SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER, sign};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Ok,
+    Status(u16, &'static str),
+    RateLimited { retry_after: u64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub batch: IngestBatch,
+    pub request_id: Option<String>,
+    pub answered: u16,
+}
+
+struct State {
+    token: String,
+    secret: Option<String>,
+    script: VecDeque<Reply>,
+    default: Reply,
+    received: Vec<Received>,
+    refused_auth: usize,
+}
+
+pub struct Receiver {
+    pub ingest_url: String,
+    state: Arc<Mutex<State>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+fn locked(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn ingest(request: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mutex<State>>>) -> HttpResponse {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut state = locked(&state);
+    if header(TOKEN_HEADER).as_deref() != Some(state.token.as_str()) {
+        state.refused_auth += 1;
+        return HttpResponse::Unauthorized().json(serde_json::json!({"error": {"code": "invalid_token", "message": "invalid ingest token"}}));
+    }
+    let signature_ok = match &state.secret {
+        None => header(SIGNATURE_HEADER).is_none(),
+        Some(secret) => match (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER)) {
+            (Some(timestamp), Some(signature)) => sign(secret.as_bytes(), &timestamp, &body) == signature,
+            _ => false,
+        },
+    };
+    if !signature_ok {
+        state.refused_auth += 1;
+        return HttpResponse::Forbidden().json(serde_json::json!({"error": {"code": "invalid_signature", "message": "invalid signature"}}));
+    }
+    let Ok(batch) = serde_json::from_slice::<IngestBatch>(&body) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    let reply = state.script.pop_front().unwrap_or_else(|| state.default.clone());
+    let response = match reply {
+        Reply::Ok => HttpResponse::Ok().json(serde_json::json!({"request_id": header("x-request-id"), "accepted": batch.messages.len()})),
+        Reply::Status(code, body) => HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap_or(actix_web::http::StatusCode::IM_A_TEAPOT)).body(body),
+        Reply::RateLimited { retry_after } => HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", retry_after.to_string()))
+            .json(serde_json::json!({"error": {"code": "rate_limited", "message": "ingest rate limit exceeded"}})),
+    };
+    state.received.push(Received { batch, request_id: header("x-request-id"), answered: response.status().as_u16() });
+    response
+}
+
+impl Receiver {
+    pub fn start(token: &str, secret: Option<&str>) -> Self {
+        let state = Arc::new(Mutex::new(State {
+            token: token.to_owned(),
+            secret: secret.map(str::to_owned),
+            script: VecDeque::new(),
+            default: Reply::Ok,
+            received: Vec::new(),
+            refused_auth: 0,
+        }));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind receiver");
+        let addr = listener.local_addr().expect("receiver addr");
+        let (sender, handle) = std::sync::mpsc::channel();
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("receiver runtime");
+            runtime.block_on(async move {
+                let data = web::Data::new(shared);
+                let server = HttpServer::new(move || App::new().app_data(data.clone()).route(INGEST_PATH, web::post().to(ingest)))
+                    .workers(1)
+                    .disable_signals()
+                    .listen(listener)
+                    .expect("listen")
+                    .run();
+                sender.send(server.handle()).expect("send handle");
+                let _ = server.await;
+            });
+        });
+        let handle = handle.recv().expect("receiver started");
+        Self { ingest_url: format!("http://{addr}{INGEST_PATH}"), state, handle }
+    }
+
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        locked(&self.state).script.extend(replies);
+    }
+
+    pub fn set_default(&self, reply: Reply) {
+        locked(&self.state).default = reply;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        locked(&self.state).received.clone()
+    }
+
+    /// Batches answered with a 2xx, in arrival order.
+    pub fn accepted_batches(&self) -> Vec<IngestBatch> {
+        self.received().into_iter().filter(|r| (200..300).contains(&r.answered)).map(|r| r.batch).collect()
+    }
+
+    pub fn accepted_messages(&self) -> Vec<IngestMessage> {
+        self.accepted_batches().into_iter().flat_map(|batch| batch.messages).collect()
+    }
+
+    pub fn refused_auth(&self) -> usize {
+        locked(&self.state).refused_auth
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}

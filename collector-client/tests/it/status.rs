@@ -1,0 +1,54 @@
+//! The status server answers /healthz and /metrics (text and JSON) over HTTP,
+//! with the counters the sender moved.
+
+use crate::receiver::Receiver;
+use crate::{SECRET, TOKEN, messages, sender_config, temp_dir};
+use collector_client::{Drain, Metrics, Sender, start_status_server};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics_report_what_the_sender_did() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let spool = temp_dir();
+    let metrics = Arc::new(Metrics::new());
+    let status = start_status_server(std::net::TcpListener::bind("127.0.0.1:0").expect("bind"), metrics.clone()).expect("status");
+    let client = reqwest::Client::new();
+
+    let before: Value = client.get(format!("{}/metrics?format=json", status.url())).send().await.expect("get").json().await.expect("json");
+    assert_eq!(before["batches_success"], 0);
+    assert_eq!(before["last_success_at"], Value::Null);
+
+    let sender = Sender::start(sender_config(&receiver.ingest_url, spool.path()), metrics.clone()).await.expect("start");
+    sender.handle().submit(messages(0..3)).await.expect("submit");
+    assert_eq!(sender.finish().await.expect("finish"), Drain::Empty);
+
+    let health = client.get(format!("{}/healthz", status.url())).send().await.expect("healthz");
+    assert_eq!(health.status().as_u16(), 200);
+    assert_eq!(health.json::<Value>().await.expect("json"), serde_json::json!({"status": "ok"}));
+
+    let text_response = client.get(format!("{}/metrics", status.url())).send().await.expect("metrics");
+    let content_type = text_response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let text = text_response.text().await.expect("text");
+    for line in [
+        "collector_batches_success_total 1",
+        "collector_batches_failed_total 0",
+        "collector_messages_sent_total 3",
+        "collector_spool_depth 0",
+        "collector_connection_status{status=\"open\"} 1",
+        "collector_connection_status{status=\"closed\"} 0",
+        "collector_delivery_attempts_total{outcome=\"success\"} 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+    }
+    assert!(text.contains("collector_last_success_timestamp_seconds "));
+
+    let json: Value = client.get(format!("{}/metrics?format=json", status.url())).send().await.expect("get").json().await.expect("json");
+    assert_eq!(json["batches_success"], 1);
+    assert_eq!(json["messages_sent"], 3);
+    assert_eq!(json["spool_depth"], 0);
+    assert_eq!(json["connection_status"], "open");
+    assert!(json["last_success_at"].as_str().is_some_and(|at| at.ends_with('Z')));
+    status.stop().await;
+}
