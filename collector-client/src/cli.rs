@@ -10,7 +10,7 @@
 use crate::config::{Cli, Command, CommonArgs, ExportArgs, RelayArgs, WatchArgs};
 use crate::export::{ExportOptions, parse_export, read_export_file};
 use crate::metrics::{Metrics, Source};
-use crate::relay::{ChatTitles, RelayConfig, start_relay};
+use crate::relay::{ChatTitles, RelayConfig, RunningRelay};
 use crate::sender::{Drain, Sender, SenderConfig};
 use crate::sources::stdin::run_stdin;
 use crate::sources::watch::{WatchConfig, Watcher};
@@ -50,20 +50,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn start_sending(common: &CommonArgs, metrics: &Arc<Metrics>) -> anyhow::Result<(Sender, Option<RunningServer>)> {
     let config = common.sender_config()?;
     warn_if_unsigned(&config);
-    let status = match common.port {
-        Some(port) => {
-            let listener = TcpListener::bind((common.status_host.as_str(), port)).with_context(|| format!("cannot bind the status server to {}:{port}", common.status_host))?;
-            let server = start_status_server(listener, metrics.clone())?;
-            tracing::info!(addr = %server.local_addr(), "status server listening");
-            Some(server)
-        }
-        None => None,
-    };
+    let status = start_status(common, metrics)?;
     let sender = Sender::start(config, metrics.clone()).await?;
     if sender.pending() > 0 {
         tracing::info!(batches = sender.pending(), "resending batches left in the spool");
     }
     Ok((sender, status))
+}
+
+fn start_status(common: &CommonArgs, metrics: &Arc<Metrics>) -> anyhow::Result<Option<RunningServer>> {
+    let Some(port) = common.port else { return Ok(None) };
+    let listener = TcpListener::bind((common.status_host.as_str(), port)).with_context(|| format!("cannot bind the status server to {}:{port}", common.status_host))?;
+    let server = start_status_server(listener, metrics.clone())?;
+    tracing::info!(addr = %server.local_addr(), "status server listening");
+    Ok(Some(server))
 }
 
 fn warn_if_unsigned(config: &SenderConfig) {
@@ -196,18 +196,18 @@ async fn relay(common: &CommonArgs, args: RelayArgs, metrics: &Arc<Metrics>) -> 
         }
         None => ChatTitles::default(),
     };
-    let listener = TcpListener::bind(args.listen.as_str()).with_context(|| format!("cannot listen on {}", args.listen))?;
-    let (sender, status) = start_sending(common, metrics).await?;
+    let config = common.sender_config()?;
+    warn_if_unsigned(&config);
+    let status = start_status(common, metrics)?;
     if args.waha_hmac_key.is_none() {
         tracing::warn!("WAHA_WEBHOOK_HMAC_KEY is not set: WAHA webhooks are accepted unsigned");
     }
-    let config = RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, chat_titles };
-    let server = start_relay(listener, config, sender.handle(), metrics.clone())?;
-    tracing::info!(addr = %server.local_addr(), "relay listening: POST /waha, POST /evolution");
+    let relay_config = RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, chat_titles };
+    let relay = RunningRelay::start(&args.listen, config, relay_config, metrics.clone()).await?;
+    tracing::info!(addr = %relay.local_addr(), "relay listening: POST /waha, POST /evolution");
     wait_for_signal().await;
     // In-flight webhooks finish (and are spooled) before the sender stops.
-    server.stop().await;
-    sender.shutdown().await;
+    relay.stop().await;
     if let Some(status) = status {
         status.stop().await;
     }

@@ -20,6 +20,6 @@ pub mod sources;
 pub mod status;
 
 pub use metrics::{ConnectionStatus, Metrics};
-pub use relay::{RelayConfig, start_relay};
+pub use relay::{RelayConfig, RunningRelay, start_relay};
 pub use sender::{DeliveryEvent, Drain, RetryPolicy, Sender, SenderConfig, SenderHandle};
 pub use status::{RunningServer, start_status_server};

@@ -120,25 +120,26 @@ pub fn classify_body(text: &str) -> Body {
     let first_visible = strip_marks(first_line);
     let first_visible = first_visible.trim();
 
-    if ATTACHED.is_match(&first_visible) {
-        let mut caption = ATTACHED.replace_all(&first_visible, "").trim().to_owned();
+    if ATTACHED.is_match(first_visible) {
+        let mut caption = ATTACHED.replace_all(first_visible, "").trim().to_owned();
         if let Some(later) = later_lines {
             caption = join_caption(&caption, later);
         }
         return Body::Media { caption: non_empty(caption) };
     }
-    if MEDIA_PLACEHOLDER.is_match(&first_visible) {
+    if MEDIA_PLACEHOLDER.is_match(first_visible) {
         return Body::Media { caption: later_lines.and_then(|later| non_empty(strip_marks(later).trim().to_owned())) };
     }
-    if DELETED.is_match(&first_visible) {
+    if DELETED.is_match(first_visible) {
         return Body::Deleted;
     }
-    if SYSTEM_SENTENCE.is_match(&first_visible) || ios_event_mark {
+    if SYSTEM_SENTENCE.is_match(first_visible) || ios_event_mark {
         return Body::System;
     }
     let mut text = text.trim().to_owned();
     if let Some(stripped) = text.strip_suffix(EDITED_SUFFIX) {
-        text = stripped.trim_end().to_owned();
+        // iOS puts a U+200E before the marker.
+        text = stripped.trim_end_matches(|c: char| c.is_whitespace() || is_mark(c)).to_owned();
     }
     match non_empty(text) {
         Some(text) => Body::Text(text),
@@ -185,7 +186,7 @@ mod tests {
 
     #[test]
     fn bodies_are_classified() {
-        let cases: [(&str, Body); 12] = [
+        let cases: [(&str, Body); 13] = [
             ("Samsung A14 - KSh 18,500", Body::Text("Samsung A14 - KSh 18,500".into())),
             ("<Media omitted>", Body::Media { caption: None }),
             ("\u{200E}image omitted", Body::Media { caption: None }),
@@ -198,6 +199,7 @@ mod tests {
             ("\u{200E}Alice added Bob", Body::System),
             ("Missed voice call", Body::System),
             ("Pixel 7 ex-UK 32k <This message was edited>", Body::Text("Pixel 7 ex-UK 32k".into())),
+            ("Pixel 7 ex-UK 31k \u{200E}<This message was edited>", Body::Text("Pixel 7 ex-UK 31k".into())),
         ];
         for (text, expected) in cases {
             assert_eq!(classify_body(text), expected, "{text:?}");

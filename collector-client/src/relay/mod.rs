@@ -8,10 +8,12 @@
 //! if the spool cannot take them the answer is 503 and the bridge retries.
 //! The relay also serves `/healthz` and `/metrics`.
 
+mod app;
 pub mod evolution;
 pub mod jid;
 pub mod waha;
 
+pub use app::{RelayStartError, RunningRelay};
 pub use jid::ChatTitles;
 
 use crate::message::IngestMessage;

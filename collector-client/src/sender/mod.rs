@@ -132,6 +132,9 @@ pub(crate) struct Progress {
     settled: AtomicU64,
     /// The worker is waiting out a round backoff.
     backing_off: AtomicBool,
+    /// ...and the round failed only because the gateway rate-limited us: it
+    /// is up, so a one-shot run keeps waiting instead of giving up.
+    rate_limited: AtomicBool,
     changed: Notify,
 }
 
@@ -254,7 +257,8 @@ impl Sender {
     }
 
     /// For one-shot sources: closes the open batch, then waits until the
-    /// spool is empty or a delivery round has failed, and stops.
+    /// spool is empty or a delivery round has failed (rounds that failed only
+    /// on 429 keep it waiting: the gateway is up and pacing us), and stops.
     pub async fn finish(self) -> Result<Drain, SenderError> {
         let flushed = self.handle.flush().await;
         let drain = loop {
@@ -265,7 +269,7 @@ impl Sender {
             if pending == 0 {
                 break Drain::Empty;
             }
-            if self.progress.backing_off.load(Ordering::SeqCst) {
+            if self.progress.backing_off.load(Ordering::SeqCst) && !self.progress.rate_limited.load(Ordering::SeqCst) {
                 break Drain::Undelivered { pending };
             }
             changed.await;

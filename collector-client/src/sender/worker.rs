@@ -31,7 +31,7 @@ pub(super) struct Worker {
 enum RoundResult {
     Delivered,
     Rejected,
-    Failed { retry_after: Option<Duration> },
+    Failed { retry_after: Option<Duration>, rate_limited: bool },
     Stopped,
 }
 
@@ -75,13 +75,14 @@ impl Worker {
                         self.metrics.spool_depth.dec();
                         self.progress.bump();
                     }
-                    RoundResult::Failed { retry_after } => {
+                    RoundResult::Failed { retry_after, rate_limited } => {
                         failed_rounds = failed_rounds.saturating_add(1);
                         let wait = self.policy.delay_after_round(failed_rounds, retry_after);
                         self.metrics.batches_failed.inc();
                         self.metrics.set_delivery_status(ConnectionStatus::Closed);
                         tracing::warn!(batch = batch.id(), failed_rounds, next_round_in_ms = wait.as_millis() as u64, "batch not delivered; it stays spooled");
                         let _ = self.events.send(DeliveryEvent::RoundFailed { batch: batch.name.clone(), failed_rounds, next_round_in: wait });
+                        self.progress.rate_limited.store(rate_limited, Ordering::SeqCst);
                         self.progress.backing_off.store(true, Ordering::SeqCst);
                         self.progress.bump();
                         let stopped = self.pause(wait).await;
@@ -112,12 +113,13 @@ impl Worker {
             Ok(Ok(body)) => body,
             Ok(Err(error)) => {
                 tracing::error!(%error, batch = batch.id(), "cannot read a spooled batch");
-                return RoundResult::Failed { retry_after: None };
+                return RoundResult::Failed { retry_after: None, rate_limited: false };
             }
             Err(_) => return RoundResult::Stopped,
         };
         let messages = count_messages(&body);
         let mut last_retry_after = None;
+        let mut last_status = None;
         for attempt in 1..=self.policy.attempts.max(1) {
             let request_id = format!("{}-{attempt}", batch.id());
             let outcome = tokio::select! {
@@ -134,6 +136,7 @@ impl Worker {
                 }
                 AttemptOutcome::Retryable { status, retry_after, reason } => {
                     last_retry_after = retry_after;
+                    last_status = status;
                     let last = attempt >= self.policy.attempts;
                     let retry_in = if last { Duration::ZERO } else { self.policy.delay_after_attempt(attempt, retry_after) };
                     tracing::warn!(batch = batch.id(), attempt, status, reason = %truncate(&reason, 200), retry_in_ms = retry_in.as_millis() as u64, "delivery attempt failed");
@@ -148,7 +151,7 @@ impl Worker {
                 }
             }
         }
-        RoundResult::Failed { retry_after: last_retry_after }
+        RoundResult::Failed { retry_after: last_retry_after, rate_limited: last_status == Some(429) }
     }
 
     async fn delivered(&self, batch: &SpooledBatch, messages: usize, status: u16) -> RoundResult {
@@ -172,7 +175,7 @@ impl Worker {
             Ok(Ok(path)) => tracing::error!(batch = batch.id(), status, reason = %truncate(reason, 200), moved_to = %path.display(), "gateway refused a batch; moved to rejected/"),
             Ok(Err(error)) => {
                 tracing::error!(%error, batch = batch.id(), "refused batch could not be moved to rejected/; will retry");
-                return RoundResult::Failed { retry_after: None };
+                return RoundResult::Failed { retry_after: None, rate_limited: false };
             }
             Err(_) => return RoundResult::Stopped,
         }

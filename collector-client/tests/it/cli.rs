@@ -144,3 +144,60 @@ fn an_unreachable_gateway_keeps_the_batch_for_the_next_run() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(ids(&receiver.accepted_messages()), ["keep-1"]);
 }
+
+#[test]
+fn the_relay_binary_forwards_webhooks_serves_status_and_stops_on_sigterm() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let spool = temp_dir();
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let (relay_port, status_port) = (free_port(), free_port());
+    let child = collector(spool.path(), Some(&receiver.ingest_url))
+        .args(["relay", "--listen", &format!("127.0.0.1:{relay_port}")])
+        .env("PORT", status_port.to_string())
+        .env("WAHA_WEBHOOK_HMAC_KEY", "waha-key")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn relay");
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut up = false;
+        for _ in 0..200 {
+            if client.get(format!("http://127.0.0.1:{status_port}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(up, "status server did not come up");
+        let body = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/relay/waha_message_group_webjs.json")).expect("fixture");
+        let signature = collector_client::relay::waha::sign(b"waha-key", &body);
+        let response = client
+            .post(format!("http://127.0.0.1:{relay_port}/waha"))
+            .header("Content-Type", "application/json")
+            .header("X-Webhook-Hmac", signature)
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status().as_u16(), 200);
+        for _ in 0..200 {
+            if !receiver.accepted_messages().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let metrics: serde_json::Value = client.get(format!("http://127.0.0.1:{status_port}/metrics?format=json")).send().await.expect("metrics").json().await.expect("json");
+        assert_eq!(metrics["messages_sent"], 1);
+        assert_eq!(metrics["connection_status"], "open");
+    });
+    assert_eq!(receiver.accepted_messages().iter().filter_map(|m| m.text.clone()).collect::<Vec<_>>(), ["Samsung Galaxy A15 128GB - KSh 19,999"]);
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_no_secrets(&output);
+}

@@ -18,6 +18,9 @@ fn parse_fixture(name: &str) -> (String, ParsedExport) {
     (export.chat_title, parsed)
 }
 
+/// The same, owned, as compared.
+type Row = (String, String, Option<String>, Option<Option<String>>);
+
 /// (sender phone or name, timestamp, text, media: None = no media, Some(caption))
 type Expected = (&'static str, &'static str, Option<&'static str>, Option<Option<&'static str>>);
 
@@ -199,7 +202,7 @@ fn every_fixture_parses_into_the_expected_messages() {
         assert_eq!(report.system_lines_skipped, case.system, "{file}: system lines");
         assert_eq!(report.deleted_skipped, case.deleted, "{file}: deleted");
         assert_eq!(report.impossible_dates, 0, "{file}");
-        let actual: Vec<(String, String, Option<String>, Option<Option<String>>)> = parsed
+        let actual: Vec<Row> = parsed
             .messages
             .iter()
             .map(|m| {
@@ -207,7 +210,7 @@ fn every_fixture_parses_into_the_expected_messages() {
                 (who(m), m.timestamp.as_ref().and_then(|t| t.as_str()).unwrap_or_default().to_owned(), m.text.clone(), media)
             })
             .collect();
-        let expected: Vec<(String, String, Option<String>, Option<Option<String>>)> = case
+        let expected: Vec<Row> = case
             .messages
             .iter()
             .map(|(who, at, text, media)| ((*who).to_owned(), (*at).to_owned(), text.map(str::to_owned), media.map(|caption| caption.map(str::to_owned))))

@@ -6,8 +6,8 @@ use crate::receiver::Receiver;
 use crate::{SECRET, TOKEN, sender_config, temp_dir};
 use collector_client::message::IngestMessage;
 use collector_client::metrics::Source;
-use collector_client::relay::{ChatTitles, RelayConfig, evolution, start_relay, waha};
-use collector_client::{Metrics, Sender};
+use collector_client::relay::{ChatTitles, RelayConfig, RunningRelay, evolution, waha};
+use collector_client::Metrics;
 use secrecy::SecretString;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -101,8 +101,7 @@ fn evolution_fixtures_parse_into_the_expected_messages() {
 
 struct RelayUnderTest {
     receiver: Receiver,
-    relay: collector_client::RunningServer,
-    sender: Sender,
+    relay: RunningRelay,
     metrics: Arc<Metrics>,
     client: reqwest::Client,
     _spool: tempfile::TempDir,
@@ -114,10 +113,9 @@ async fn start(config: RelayConfig) -> RelayUnderTest {
     let mut sender_settings = sender_config(&receiver.ingest_url, spool.path());
     sender_settings.flush_interval = Duration::from_millis(50);
     let metrics = Arc::new(Metrics::new());
-    let sender = Sender::start(sender_settings, metrics.clone()).await.expect("sender");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let relay = start_relay(listener, config, sender.handle(), metrics.clone()).expect("relay");
-    RelayUnderTest { receiver, relay, sender, metrics, client: reqwest::Client::new(), _spool: spool }
+    let relay = RunningRelay::start("127.0.0.1:0", sender_settings, config, metrics.clone()).await.expect("relay");
+    assert_ne!(relay.local_addr().port(), 0);
+    RelayUnderTest { receiver, relay, metrics, client: reqwest::Client::new(), _spool: spool }
 }
 
 impl RelayUnderTest {
@@ -144,7 +142,6 @@ impl RelayUnderTest {
 
     async fn stop(self) {
         self.relay.stop().await;
-        self.sender.shutdown().await;
         self.receiver.stop().await;
     }
 }

@@ -227,6 +227,22 @@ async fn a_restarted_sender_resends_the_spool_first_and_loses_nothing() {
     assert_eq!(metrics.snapshot().messages_sent, 10);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_one_shot_run_keeps_waiting_while_the_gateway_only_rate_limits() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    receiver.script([Reply::RateLimited { retry_after: 2 }, Reply::RateLimited { retry_after: 2 }, Reply::RateLimited { retry_after: 2 }, Reply::RateLimited { retry_after: 30 }]);
+    let spool = temp_dir();
+    let sender = Sender::start(sender_config(&receiver.ingest_url, spool.path()), Arc::new(Metrics::new())).await.expect("start");
+    let started = Instant::now();
+    sender.handle().submit(messages(0..2)).await.expect("submit");
+    // A full round of 429s does not make finish() give up: the gateway is up.
+    assert_eq!(sender.finish().await.expect("finish"), Drain::Empty);
+    assert_eq!(receiver.received().len(), 5);
+    assert_eq!(ids(&receiver.accepted_messages()), ["m0", "m1"]);
+    // 2 s + 2 s inside the round, at least 5 s before the next round, 30 s as asked.
+    assert!(started.elapsed() >= Duration::from_secs(39));
+}
+
 #[tokio::test]
 async fn token_only_mode_sends_no_signature() {
     let receiver = Receiver::start(TOKEN, None);
