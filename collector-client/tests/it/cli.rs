@@ -201,3 +201,44 @@ fn the_relay_binary_forwards_webhooks_serves_status_and_stops_on_sigterm() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_no_secrets(&output);
 }
+
+#[test]
+fn a_webhook_acknowledged_before_a_crash_is_delivered_by_the_next_run() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let down = format!("http://127.0.0.1:{closed_port}/integrations/whatsapp/ingest");
+    let spool = temp_dir();
+    let relay_port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mut child = collector(spool.path(), Some(&down))
+        .args(["relay", "--listen", &format!("127.0.0.1:{relay_port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn relay");
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let body = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/relay/evolution_upsert_direct_conversation.json")).expect("fixture");
+        let mut answered = None;
+        for _ in 0..200 {
+            match client.post(format!("http://127.0.0.1:{relay_port}/evolution")).header("Content-Type", "application/json").body(body.clone()).send().await {
+                Ok(response) => {
+                    answered = Some(response.status().as_u16());
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+        assert_eq!(answered, Some(200), "the relay acknowledged the webhook");
+    });
+    // SIGKILL: no clean shutdown, the gateway was never reachable.
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(ids(&receiver.accepted_messages()), ["3A5C7E9B1D3F5A7C9E1B"]);
+}
