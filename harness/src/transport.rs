@@ -9,7 +9,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use collector_client::signing::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER};
 use http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
-use http::{HeaderValue, Method, Request, Uri};
+use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
@@ -57,6 +57,12 @@ pub struct IngestResponse {
     pub body: Bytes,
     pub retry_after: Option<String>,
 }
+
+// Lowercase names built once: a mixed-case `&str` name is re-parsed and
+// lowercased on every request.
+const TOKEN_NAME: HeaderName = HeaderName::from_static("x-ingest-token");
+const TIMESTAMP_NAME: HeaderName = HeaderName::from_static("x-signature-timestamp");
+const SIGNATURE_NAME: HeaderName = HeaderName::from_static("x-signature");
 
 enum Route {
     Plain { address: String, authority: HeaderValue, path: Uri },
@@ -132,10 +138,10 @@ impl IngestConnection {
                     .uri(path.clone())
                     .header(HOST, authority.clone())
                     .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                    .header(TOKEN_HEADER, target.token.clone())
-                    .header(TIMESTAMP_HEADER, timestamp);
+                    .header(TOKEN_NAME, target.token.clone())
+                    .header(TIMESTAMP_NAME, timestamp);
                 let request = match signature {
-                    Some(signature) => request.header(SIGNATURE_HEADER, signature),
+                    Some(signature) => request.header(SIGNATURE_NAME, signature),
                     None => request,
                 };
                 let request = request.body(Full::new(body))?;
@@ -236,6 +242,13 @@ mod tests {
     fn an_empty_secret_means_token_only() {
         let target = IngestTarget::new("http://h:1/p", "t", Some(""), Duration::from_secs(1)).expect("valid");
         assert!(!target.is_signed());
+    }
+
+    #[test]
+    fn header_names_match_the_contract() {
+        for (name, contract) in [(TOKEN_NAME, TOKEN_HEADER), (TIMESTAMP_NAME, TIMESTAMP_HEADER), (SIGNATURE_NAME, SIGNATURE_HEADER)] {
+            assert_eq!(name.as_str(), contract.to_ascii_lowercase());
+        }
     }
 
     #[test]

@@ -67,27 +67,49 @@ impl WorkloadSpec {
         slot - self.duplicates_before(slot)
     }
 
-    pub fn batch(&self, index: u64) -> Result<PreparedBatch, serde_json::Error> {
+    /// The message numbers of batch `index`, and how many are re-sends.
+    fn batch_numbers(&self, index: u64) -> (Vec<u64>, u32) {
         let start = index * self.batch_size;
         let end = (start + self.batch_size).min(self.count);
         let earlier_unique = self.unique_number(start);
-        let mut messages = Vec::with_capacity((end - start) as usize);
         let mut duplicates = 0u32;
-        for slot in start..end {
-            let number = if self.is_duplicate(slot) && earlier_unique > 0 {
-                duplicates += 1;
-                let window = earlier_unique.min(DUPLICATE_LOOKBACK);
-                earlier_unique - 1 - mix(self.seed ^ slot.wrapping_mul(0x9E37_79B9)) % window
-            } else {
-                self.unique_number(slot)
-            };
-            messages.push(self.message(number));
-        }
-        let batch = IngestBatch { client_id: self.client_id.clone(), messages };
-        Ok(PreparedBatch {
-            messages: batch.messages.len() as u32,
-            duplicates,
-            body: Bytes::from(serde_json::to_vec(&batch)?),
+        let numbers = (start..end)
+            .map(|slot| {
+                if self.is_duplicate(slot) && earlier_unique > 0 {
+                    duplicates += 1;
+                    let window = earlier_unique.min(DUPLICATE_LOOKBACK);
+                    earlier_unique - 1 - mix(self.seed ^ slot.wrapping_mul(0x9E37_79B9)) % window
+                } else {
+                    self.unique_number(slot)
+                }
+            })
+            .collect();
+        (numbers, duplicates)
+    }
+
+    /// Batch `index` as the contract type (slow path, for tests and checks).
+    pub fn batch_value(&self, index: u64) -> IngestBatch {
+        let (numbers, _) = self.batch_numbers(index);
+        IngestBatch { client_id: self.client_id.clone(), messages: numbers.into_iter().map(|n| self.message(n)).collect() }
+    }
+
+    /// Batch `index` serialised; byte-identical to `serde_json::to_vec(&batch_value(index))`.
+    pub fn batch(&self, index: u64) -> Result<PreparedBatch, serde_json::Error> {
+        self.writer()?.batch(self, index)
+    }
+
+    fn writer(&self) -> Result<BodyWriter, serde_json::Error> {
+        // Pre-escaped JSON fragments: each is a JSON string without its closing quote.
+        let open = |text: String| -> Result<Vec<u8>, serde_json::Error> {
+            let mut json = serde_json::to_vec(&text)?;
+            json.pop();
+            Ok(json)
+        };
+        Ok(BodyWriter {
+            head: [b"{\"client_id\":".as_slice(), &serde_json::to_vec(&self.client_id)?, b",\"messages\":["].concat(),
+            chat_prefix: open(format!("Soko Load {} Chat ", self.run_tag))?,
+            id_prefix: open(format!("load-{}-", self.run_tag))?,
+            timestamp: serde_json::to_vec(&self.timestamp)?,
         })
     }
 
@@ -108,6 +130,8 @@ impl WorkloadSpec {
 
     /// Generates every batch, on all cores, before the run starts.
     pub fn prepare(&self, threads: usize) -> Result<Vec<PreparedBatch>, serde_json::Error> {
+        let writer = self.writer()?;
+        let writer = &writer;
         let total = self.batch_count();
         let threads = (threads.max(1) as u64).min(total.max(1));
         let per_thread = total.div_ceil(threads);
@@ -116,7 +140,7 @@ impl WorkloadSpec {
                 .map(|t| {
                     scope.spawn(move || {
                         let range = (t * per_thread)..((t + 1) * per_thread).min(total);
-                        range.map(|b| self.batch(b)).collect::<Result<Vec<_>, _>>()
+                        range.map(|b| writer.batch(self, b)).collect::<Result<Vec<_>, _>>()
                     })
                 })
                 .collect();
@@ -127,6 +151,43 @@ impl WorkloadSpec {
             batches.extend(chunk?);
         }
         Ok(batches)
+    }
+}
+
+/// Writes batch bodies straight into bytes, without building the contract
+/// structs: preparing a million messages takes seconds instead of tens.
+struct BodyWriter {
+    head: Vec<u8>,
+    chat_prefix: Vec<u8>,
+    id_prefix: Vec<u8>,
+    timestamp: Vec<u8>,
+}
+
+impl BodyWriter {
+    fn batch(&self, spec: &WorkloadSpec, index: u64) -> Result<PreparedBatch, serde_json::Error> {
+        use std::io::Write as _;
+        let (numbers, duplicates) = spec.batch_numbers(index);
+        let mut out = Vec::with_capacity(self.head.len() + numbers.len() * 240 + 2);
+        out.extend_from_slice(&self.head);
+        for (i, number) in numbers.iter().enumerate() {
+            let chat = number % spec.chats.max(1);
+            let sender = mix(spec.seed ^ number) % spec.senders.max(1);
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"chat_title\":");
+            out.extend_from_slice(&self.chat_prefix);
+            // Writing into a Vec cannot fail; the results are io::Result only by signature.
+            let _ = write!(out, "{chat}\",\"sender\":\"+2547{sender:08}\",\"sender_name\":\"Vendor {sender}\",\"message_id\":");
+            out.extend_from_slice(&self.id_prefix);
+            let _ = write!(out, "{number}\",\"timestamp\":");
+            out.extend_from_slice(&self.timestamp);
+            out.extend_from_slice(b",\"text\":");
+            serde_json::to_writer(&mut out, &product_line(*number))?;
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+        Ok(PreparedBatch { body: Bytes::from(out), messages: numbers.len() as u32, duplicates })
     }
 }
 
@@ -275,6 +336,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn fast_bodies_equal_serde_bodies(count in 1u64..300, batch in 1u64..40, ratio in 0.0f64..0.9, tag in "[a-z0-9\"\\\\ é]{0,8}", client in "\\PC{0,12}") {
+            let spec = WorkloadSpec { run_tag: tag, client_id: client, ..spec(count, batch, ratio) };
+            for index in 0..spec.batch_count() {
+                let fast = spec.batch(index).expect("fast");
+                let slow = serde_json::to_vec(&spec.batch_value(index)).expect("serde");
+                prop_assert_eq!(fast.body.as_ref(), slow.as_slice());
+            }
+        }
+
         #[test]
         fn duplicates_equal_the_plan_for_any_ratio(count in 1u64..600, batch in 1u64..60, ratio in 0.0f64..0.95) {
             let spec = spec(count, batch, ratio);
