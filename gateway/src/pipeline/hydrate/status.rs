@@ -1,0 +1,134 @@
+//! What an HTTP answer means for a hydrate job, and how long a server asked us to wait.
+//! The queue owns the schedule (2 s, 4 s, 8 s); a `Retry-After` only ever lengthens a wait.
+
+use std::time::{Duration, SystemTime};
+
+/// How the hydrate stage treats a response status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HydrateStatusClass {
+    /// 2xx: parse the page.
+    Ok,
+    /// 404, 410: the product was deleted; mark it inactive and log `hydrate_404`.
+    Gone,
+    /// 429: retry later, honouring `Retry-After`; log `hydrate_429`.
+    RateLimited,
+    /// 5xx and 408: a passing failure; retry with backoff (and `Retry-After` when sent).
+    Retryable,
+    /// Any other status (other 4xx, an unfollowed 3xx, 1xx, nonsense): retrying won't help.
+    Terminal,
+}
+
+impl HydrateStatusClass {
+    /// Whether the job should go back to the queue.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::RateLimited | Self::Retryable)
+    }
+}
+
+/// Classifies a response status for the hydrate stage.
+pub fn classify_status(status: u16) -> HydrateStatusClass {
+    match status {
+        200..=299 => HydrateStatusClass::Ok,
+        404 | 410 => HydrateStatusClass::Gone,
+        429 => HydrateStatusClass::RateLimited,
+        408 | 500..=599 => HydrateStatusClass::Retryable,
+        _ => HydrateStatusClass::Terminal,
+    }
+}
+
+/// Why a `Retry-After` value could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RetryAfterError {
+    #[error("empty Retry-After")]
+    Empty,
+    #[error("Retry-After seconds out of range")]
+    OutOfRange,
+    #[error("Retry-After is neither delay-seconds nor an HTTP-date")]
+    Invalid,
+}
+
+/// Reads a `Retry-After` value (RFC 9110 §10.2.3): `delay-seconds` (digits only) or an
+/// HTTP-date (IMF-fixdate, RFC 850 or asctime). A date in the past means "now" (zero).
+/// `now` is passed in so the function stays pure.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Result<Duration, RetryAfterError> {
+    let value = value.trim_matches(|c: char| c == ' ' || c == '\t');
+    if value.is_empty() {
+        return Err(RetryAfterError::Empty);
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse::<u64>().map(Duration::from_secs).map_err(|_| RetryAfterError::OutOfRange);
+    }
+    let at = httpdate::parse_http_date(value).map_err(|_| RetryAfterError::Invalid)?;
+    Ok(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn status_table() {
+        use HydrateStatusClass::*;
+        let cases = [
+            (200, Ok), (204, Ok), (299, Ok),
+            (404, Gone), (410, Gone),
+            (429, RateLimited),
+            (408, Retryable), (500, Retryable), (502, Retryable), (503, Retryable), (599, Retryable),
+            (400, Terminal), (401, Terminal), (403, Terminal), (405, Terminal), (451, Terminal),
+            (301, Terminal), (304, Terminal), (100, Terminal), (0, Terminal), (600, Terminal), (u16::MAX, Terminal),
+        ];
+        for (status, class) in cases {
+            assert_eq!(classify_status(status), class, "status {status}");
+        }
+        assert!(RateLimited.is_retryable() && Retryable.is_retryable());
+        assert!(!Gone.is_retryable() && !Terminal.is_retryable() && !Ok.is_retryable());
+    }
+
+    #[test]
+    fn retry_after_table() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        let secs = |s| std::result::Result::Ok(Duration::from_secs(s));
+        let cases: &[(&str, Result<Duration, RetryAfterError>)] = &[
+            ("120", secs(120)),
+            (" 0 ", secs(0)),
+            ("007", secs(7)),
+            ("Sun, 06 Nov 1994 08:50:37 GMT", secs(60)),
+            ("Sunday, 06-Nov-94 08:51:37 GMT", secs(120)),
+            ("Sun Nov  6 08:52:37 1994", secs(180)),
+            ("Sun, 06 Nov 1994 08:40:00 GMT", secs(0)),
+            ("", Err(RetryAfterError::Empty)),
+            ("  ", Err(RetryAfterError::Empty)),
+            ("-5", Err(RetryAfterError::Invalid)),
+            ("1.5", Err(RetryAfterError::Invalid)),
+            ("soon", Err(RetryAfterError::Invalid)),
+            ("99999999999999999999999", Err(RetryAfterError::OutOfRange)),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(&parse_retry_after(value, now), expected, "{value:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(value in "\\PC{0,64}", now_secs in 0u64..4_000_000_000) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_secs);
+            let _ = parse_retry_after(&value, now);
+        }
+
+        #[test]
+        fn seconds_round_trip(n in any::<u64>()) {
+            prop_assert_eq!(parse_retry_after(&n.to_string(), SystemTime::now()), Ok(Duration::from_secs(n)));
+        }
+
+        #[test]
+        fn http_date_round_trip(now_secs in 0u64..200_000_000_000, ahead in 0u64..10_000_000) {
+            // httpdate formats years 1970..=9999; 2e11 s is about the year 8300.
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_secs);
+            let at = now + Duration::from_secs(ahead);
+            prop_assume!(at < SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799));
+            let formatted = httpdate::fmt_http_date(at);
+            prop_assert_eq!(parse_retry_after(&formatted, now), Ok(Duration::from_secs(ahead)));
+        }
+    }
+}
