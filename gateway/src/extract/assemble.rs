@@ -44,6 +44,8 @@ struct Candidate {
 /// A name-price pair on one line.
 struct Group {
     title: Range<usize>,
+    /// The cleaned title of `title`, computed once.
+    name: Option<String>,
     price: PriceHit,
 }
 
@@ -130,12 +132,18 @@ impl<'t> Assembler<'t> {
         let content = line.content.clone();
         let mut groups = self.group(content.start, hits);
         let tail = groups.last().map_or(content.end, |g| g.price.span.end)..content.end;
-        let first_titled = groups.first().is_some_and(|g| self.title_at(&g.title).is_some());
-        let price_first = !first_titled && self.pending.is_none() && self.title_at(&tail).is_some();
+        let tail_name = self.title_at(&tail);
+        let first_named = groups.first().is_some_and(|g| g.name.is_some());
+        let price_first = !first_named && self.pending.is_none() && tail_name.as_ref().is_some_and(|t| !is_detail(t));
         if price_first {
             // Price first, name after: `Ksh 500 Sugar, Ksh 900 Rice`.
             for i in 0..groups.len() {
-                groups[i].title = groups.get(i + 1).map_or(tail.clone(), |next| next.title.clone());
+                let (title, name) = match groups.get(i + 1) {
+                    Some(next) => (next.title.clone(), next.name.clone()),
+                    None => (tail.clone(), tail_name.clone()),
+                };
+                groups[i].title = title;
+                groups[i].name = name;
             }
         }
         let count = groups.len();
@@ -157,8 +165,9 @@ impl<'t> Assembler<'t> {
         for hit in hits {
             let gap = prev_end..hit.span.start;
             prev_end = hit.span.end;
-            if let Some(last) = groups.last_mut() {
-                if self.title_at(&gap).is_none() {
+            let name = self.title_at(&gap);
+            if let Some(last) = groups.last_mut()
+                && name.is_none() {
                     let connector = self.lower[gap].trim_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '_'));
                     if !matches!(connector, "-" | "–" | "to" | "hadi" | "/") {
                         last.price = hit;
@@ -167,21 +176,22 @@ impl<'t> Assembler<'t> {
                     }
                     continue;
                 }
-            }
-            groups.push(Group { title: gap, price: hit });
+            groups.push(Group { title: gap, name, price: hit });
         }
         groups
     }
 
     fn priced_item(&mut self, group: Group, span: Range<usize>, line_tail: Option<Range<usize>>) {
-        let own = self.title_at(&group.title).filter(|t| !is_variant(t));
+        let (own, variant) = match group.name {
+            Some(name) if is_variant(&name) => (None, Some(name)),
+            name => (name, None),
+        };
         let (title, start) = match own {
             Some(title) => {
                 self.close_pending();
                 (title, trim_start(self.text, span.start, span.end))
             }
             None => {
-                let variant = self.title_at(&group.title);
                 let (base, start) = match self.pending.take() {
                     Some(pending) => (Some(pending.title), pending.start),
                     None => {
@@ -250,6 +260,9 @@ impl<'t> Assembler<'t> {
     /// A line with no product name: a header, a condition (`Ex-UK`), a
     /// currency note (`Prices in USD`) or a call-to-action.
     fn titleless_line(&mut self, line: &Line, content: &str, header: bool) {
+        if attrs::is_soft_notice(content) {
+            return;
+        }
         let lower = &self.lower[line.content.clone()];
         if self.currency_hint.is_none() {
             self.currency_hint = lower.split(|c: char| !c.is_ascii_alphabetic()).find_map(lexicon::currency_word);
@@ -282,12 +295,11 @@ impl<'t> Assembler<'t> {
             }
             return true;
         }
-        if self.last_open {
-            if let Some(item) = self.items.last_mut() {
+        if self.last_open
+            && let Some(item) = self.items.last_mut() {
                 item.span.end = item.span.end.max(end);
                 return true;
             }
-        }
         false
     }
 
@@ -310,17 +322,43 @@ impl<'t> Assembler<'t> {
         if range.is_empty() {
             return None;
         }
-        text::clean_title(&self.text[range.clone()])
+        let title = text::clean_title(&self.text[range.clone()])?;
+        Some(after_heading(title))
     }
 }
 
-/// Moves `start` past separators left over from the previous pair (`, `, `| `).
-fn trim_start(text: &str, start: usize, end: usize) -> usize {
-    let skipped = text.as_bytes()[start..end]
-        .iter()
-        .take_while(|b| b.is_ascii_whitespace() || matches!(b, b',' | b';' | b'|' | b'/' | b'-' | b'.' | b':' | b'*' | b'_' | b'~'))
-        .count();
-    start + skipped
+/// Moves `start` past what the previous pair left behind: separators
+/// (`, `, `| `) and its price's trailing words (`kila moja`, `each`, `bob`).
+fn trim_start(text: &str, mut start: usize, end: usize) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        start += bytes[start..end]
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace() || matches!(b, b',' | b';' | b'|' | b'/' | b'-' | b'.' | b':' | b'*' | b'_' | b'~' | b'!' | b'+'))
+            .count();
+        let word_len = bytes[start..end].iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let word = text[start..start + word_len].to_ascii_lowercase();
+        let trailer = matches!(
+            word.as_str(),
+            "only" | "each" | "kila" | "moja" | "mmoja" | "kimoja" | "tu" | "pekee" | "negotiable" | "nego" | "neg" | "ono"
+                | "bob" | "per" | "piece" | "pc" | "ea" | "apiece"
+        );
+        if word_len == 0 || !trailer {
+            return start;
+        }
+        start += word_len;
+    }
+}
+
+/// `Offer ends 31/12: Blender` and `PS4 games: FIFA 23` name the product after
+/// the colon; the text before it is a heading. Spec-only tails stay attached.
+fn after_heading(title: String) -> String {
+    match title.rsplit_once(": ") {
+        Some((_, tail)) if tail.chars().any(char::is_alphabetic) && !is_variant(tail) && !is_detail(tail) => {
+            text::clean_title(tail).unwrap_or(title)
+        }
+        _ => title,
+    }
 }
 
 fn words(title: &str) -> impl Iterator<Item = &str> {
@@ -332,19 +370,32 @@ fn is_spec_token(word: &str) -> bool {
     let digits = lower.bytes().take_while(u8::is_ascii_digit).count();
     (digits > 0 && digits < lower.len() && lexicon::is_unit(&lower[digits..]))
         || (digits == 0 && lexicon::is_spec_word(&lower))
-        || lower.starts_with('i') && lower.len() == 2 && lower.as_bytes()[1].is_ascii_digit()
+        || is_dimensions(&lower)
+        || (lower.starts_with('i') && lower.len() == 2 && lower.as_bytes()[1].is_ascii_digit())
 }
 
-/// A title that is only a variant of the previous one: `128GB`, `8GB/256GB`.
+/// `5x8`, `6x6`: a size.
+fn is_dimensions(word: &str) -> bool {
+    word.split_once('x').is_some_and(|(a, b)| {
+        !a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// A title that is only a variant of the previous one: `128GB`, `8/256`, `6x9`.
 fn is_variant(title: &str) -> bool {
-    let mut measured = false;
+    let mut measured = title.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b'/' && w[2].is_ascii_digit());
+    let mut any = false;
     for word in words(title) {
-        if !is_spec_token(word) {
+        any = true;
+        let lower = word.to_ascii_lowercase();
+        let number = lower.bytes().all(|b| b.is_ascii_digit());
+        let unit_bearing = !number && lower.bytes().next().is_some_and(|b| b.is_ascii_digit()) && is_spec_token(&lower);
+        if !(number || unit_bearing || matches!(lower.as_str(), "ram" | "rom" | "ssd" | "hdd" | "storage" | "gb" | "tb")) {
             return false;
         }
-        measured |= word.bytes().any(|b| b.is_ascii_digit());
+        measured |= unit_bearing;
     }
-    measured
+    any && measured
 }
 
 /// The title without its trailing spec words: `iPhone 12 64GB` → `iPhone 12`.

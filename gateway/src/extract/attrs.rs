@@ -70,6 +70,7 @@ static PRICE_CUE: Pattern = Pattern::new(|| {
         r"|\bprices?\s+(?:on|upon)\s+(?:request|inquiry|enquiry|call)\b",
         r"|\b(?:prices?|bei)\s*(?:is\s+|ni\s+|kwa\s+|on\s+|via\s+|in\s+)?:?\s*(?:inbox|dm|pm)\b",
         r"|\b(?:inbox|dm)\b|\bpm\s+(?:us|me)\b|\bprice\s*\?",
+        r"|\b(?:call|whats\s?app|sms|text|tel|contact)(?:\s*(?:/|or|&)\s*(?:call|whats\s?app|sms|text))*(?:\s+(?:us|me))?(?:\s+(?:on|via|at))?\s*:?\s*(?:\+|0|254)\d",
     ))
 });
 
@@ -215,6 +216,8 @@ mod tests {
         assert!(has_price_cue("Inbox for price"));
         assert!(has_price_cue("bei inbox"));
         assert!(has_price_cue("DM for prices"));
+        assert!(has_price_cue("Samsung A14 call/whatsapp 0712 345 678"));
+        assert!(!has_price_cue("Call of Duty 2"));
         assert!(!has_price_cue("Sofa set 45k"));
         assert!(has_availability_cue("Now available"));
         assert!(has_availability_cue("zipo"));

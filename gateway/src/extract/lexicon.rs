@@ -118,7 +118,7 @@ pub fn is_model_line_word(word: &str) -> bool {
             | "mate" | "latitude" | "inspiron" | "vostro" | "precision" | "optiplex" | "xps"
             | "elitebook" | "probook" | "zbook" | "envy" | "pavilion" | "spectre" | "thinkpad"
             | "thinkcentre" | "ideapad" | "yoga" | "legion" | "aspire" | "swift" | "predator"
-            | "nitro" | "macbook" | "imac" | "surface" | "watch" | "airpods" | "tab" | "hp"
+            | "nitro" | "macbook" | "imac" | "surface" | "airpods" | "tab" | "hp"
             | "dell" | "lenovo" | "acer" | "asus" | "toshiba" | "tecno" | "infinix" | "itel"
             | "oppo" | "vivo" | "huawei" | "xiaomi" | "honor" | "oneplus" | "canon" | "nikon"
             | "fifa" | "pes" | "gta" | "jordan" | "moto" | "camry" | "corolla" | "hilux"

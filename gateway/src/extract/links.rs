@@ -30,7 +30,7 @@ pub enum WaLink {
 
 static LINK: Pattern = Pattern::new(|| {
     compiled(concat!(
-        r"(?i)(?-u:\b)(?:https?://)?(?:(?:www|web|api|business)\.)?(?:",
+        r"(?i)\b(?:https?://)?(?:(?:www|web|api|business)\.)?(?:",
         r"wa\.me/p/(?P<wa_id>\d+)(?:/(?P<wa_phone>\+?\d+))?",
         r"|wa\.me/c/(?P<wa_catalog>\+?\d+)",
         r"|whatsapp\.com(?:/[a-z]{2}(?:[-_][a-z]{2})?)?/product/(?P<web_id>\d+)(?:/(?P<web_phone>\+?\d+))?",

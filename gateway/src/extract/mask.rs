@@ -52,6 +52,9 @@ fn link_tokens(text: &str, out: &mut Vec<Range<usize>>) {
 }
 
 fn is_link_or_email(token: &[u8]) -> bool {
+    if !token.iter().any(|b| matches!(b, b'.' | b':' | b'@')) {
+        return false;
+    }
     let has = |needle: &[u8]| token.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
     if has(b"://") || has(b"www.") || has(b"wa.me") || has(b".com") || has(b".co.") || has(b".ke/") {
         return true;
@@ -75,7 +78,7 @@ fn phone_runs(bytes: &[u8], out: &mut Vec<Range<usize>>) {
         let (end, digits, first_group) = digit_run(bytes, digits_from);
         let opens_like_phone = plus
             || bytes[digits_from] == b'0'
-            || (digits >= 11 && first_group <= 4 && bytes[digits_from] != b'0' && starts_with_country_code(&bytes[digits_from..]));
+            || (digits >= 11 && first_group <= 4 && starts_with_country_code(&bytes[digits_from..]));
         let plain_international = digits >= 11 && first_group == digits;
         if (9..=15).contains(&digits) && (opens_like_phone || plain_international) {
             out.push(i..end);

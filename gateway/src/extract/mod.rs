@@ -10,6 +10,8 @@ pub mod lines;
 pub mod links;
 pub mod mask;
 pub mod offers;
+#[cfg(test)]
+mod offers_tests;
 pub mod phone;
 pub mod price;
 pub mod text;

@@ -100,3 +100,103 @@ fn draft(
         title: item.title,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const CURRENCIES: [&str; 8] = ["KES", "USD", "EUR", "GBP", "TZS", "UGX", "NGN", "ZAR"];
+
+    /// Messages built from the pieces vendor messages are made of, so the
+    /// properties reach the price, list and title paths, not only noise.
+    fn vendorish() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "Ksh ", "KES", "Kshs.", "Sh.", "45k", "4.5k", "1.2m", "1,200", "12,500.00", "1.500", "@ ", "@", " bob", "/=",
+            "/-", "$", "US$", "€", "£", "₦", "N", "R ", "TZS ", "USh", "iPhone 12", "Samsung A54", "64GB", "43\"", "300L",
+            "20000mAh", "2015", "12/05/2024", "10:30", "\n", "\r\n", "\n- ", "\n• ", "\n* ", "\n1. ", "\n2) ", "🔥",
+            "1\u{fe0f}\u{20e3}", "👍🏽", "🇰🇪", "inbox for price", "DM", "call/whatsapp ", "0712 345 678", "+254712345678",
+            "254712345678", "was ", " now ", " to ", "x3", "2 pcs", "3 for ", "ex-uk", "mpya", "used", "brand new", " - ",
+            ", ", ": ", "|", "~", "*", "k", "m", ".", "(", ")", "Good morning", "Shop closed", "kila moja", "bei ",
+            "https://wa.me/p/7123456789012345/254712345678", "size ", "Price: ", "Available:",
+        ])
+        .prop_map(String::from);
+        let piece = prop_oneof![
+            4 => pieces,
+            1 => "[0-9]{1,10}",
+            1 => "[0-9]{1,3}(,[0-9]{3}){0,3}(\\.[0-9]{1,2})?",
+            1 => "[a-zA-Z]{1,9}",
+            1 => " {1,3}",
+            1 => "\\PC{1,3}",
+        ];
+        prop::collection::vec(piece, 0..30).prop_map(|pieces| pieces.concat())
+    }
+
+    /// The invariants every extraction must keep, whatever the input.
+    fn check_invariants(text: &str) -> Result<(), TestCaseError> {
+        let offers = extract_offers(text, &ExtractContext::default());
+        for (index, offer) in offers.iter().enumerate() {
+            prop_assert_eq!(offer.item_index as usize, index);
+            prop_assert!(offer.span.start <= offer.span.end && offer.span.end <= text.len());
+            prop_assert!(text.is_char_boundary(offer.span.start) && text.is_char_boundary(offer.span.end));
+            prop_assert!(offer.title.chars().any(char::is_alphabetic), "{:?}", offer.title);
+            prop_assert!(CURRENCIES.contains(&offer.currency.as_str()), "{}", offer.currency);
+            if let Some(price) = offer.price {
+                prop_assert!(price > Decimal::ZERO);
+                // The price comes from digits inside the span: its significant
+                // digits (`45` of 45000 from `45k`) appear there in order.
+                let significant: String = price.normalize().to_string().chars().filter(char::is_ascii_digit).collect();
+                let significant = significant.trim_start_matches('0').trim_end_matches('0');
+                let span_digits: String = text[offer.span.clone()].chars().filter(char::is_ascii_digit).collect();
+                prop_assert!(span_digits.contains(significant), "{price} not in {:?}", &text[offer.span.clone()]);
+            }
+        }
+        prop_assert_eq!(offers, extract_offers(text, &ExtractContext::default()));
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn never_panics_on_any_string(text in any::<String>()) {
+            check_invariants(&text)?;
+        }
+
+        #[test]
+        fn never_panics_on_printable_unicode(text in "\\PC{0,300}") {
+            check_invariants(&text)?;
+        }
+
+        #[test]
+        fn vendor_like_messages_keep_the_invariants(text in vendorish()) {
+            check_invariants(&text)?;
+        }
+    }
+
+    #[test]
+    fn the_vendor_like_generator_reaches_priced_offers() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let strategy = vendorish();
+        let mut priced = 0;
+        let mut unpriced = 0;
+        for _ in 0..500 {
+            let Ok(tree) = strategy.new_tree(&mut runner) else { continue };
+            for offer in extract_offers(&tree.current(), &ExtractContext::default()) {
+                if offer.price.is_some() { priced += 1 } else { unpriced += 1 }
+            }
+        }
+        assert!(priced >= 100 && unpriced >= 5, "priced {priced}, unpriced {unpriced}");
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_char_boundary() {
+        let line = "Sofa set 45k 🔥\n";
+        let text = line.repeat(MAX_MESSAGE_BYTES / line.len() + 10);
+        let offers = extract_offers(&text, &ExtractContext::default());
+        assert!(offers.iter().all(|o| o.span.end <= MAX_MESSAGE_BYTES));
+        assert_eq!(offers.len(), 256);
+    }
+}

@@ -60,8 +60,8 @@ pub fn find_prices(lower: &str, line: Range<usize>, masks: &Masks) -> Vec<PriceH
             continue;
         }
         let number = Number::parse(bytes, i, line.end, false);
-        if !masks.covers(i) {
-            if let Some(mut hit) = classify(lower, &line, &number) {
+        if !masks.covers(i)
+            && let Some(mut hit) = classify(lower, &line, &number) {
                 // A marker between two numbers is claimed by the later one only.
                 if let Some(last) = hits.last() {
                     hit.span.start = hit.span.start.max(last.span.end);
@@ -70,7 +70,6 @@ pub fn find_prices(lower: &str, line: Range<usize>, masks: &Masks) -> Vec<PriceH
                 hits.push(hit);
                 continue;
             }
-        }
         i = number.end.max(i + 1);
     }
     hits
@@ -237,11 +236,10 @@ fn classify(lower: &str, line: &Range<usize>, n: &Number) -> Option<PriceHit> {
     if after.power == 3 && marker.is_none() && !n.fraction && matches!(n.int_value, 4 | 8) && is_resolution(word, after.word) {
         return None;
     }
-    if plain && !n.fraction && n.int_digits == 4 && (1950..=2035).contains(&n.int_value) {
-        if lexicon::is_year_label(word) || n.int_value % 50 != 0 {
+    if plain && !n.fraction && n.int_digits == 4 && (1950..=2035).contains(&n.int_value)
+        && (lexicon::is_year_label(word) || n.int_value % 50 != 0) {
             return None;
         }
-    }
     let strength = if marked || after.power > 0 || n.grouped {
         Strength::Marked
     } else if after.slot_end && (n.int_digits >= 2 || n.fraction) && !is_inline_list_marker(b, line, n) {
@@ -309,6 +307,10 @@ fn read_before<'a>(lower: &'a str, line_start: usize, start: usize) -> Option<Be
         return Some(before);
     }
     let word = &lower[word_start..p];
+    if matches!(word, "to" | "hadi") && ends_with_number(b, line_start, word_start) {
+        // `37 to 41`: the far end of a range is never the price; the near end may be.
+        return None;
+    }
     if let Some(marker) = lexicon::currency_word(word).or_else(|| letter_currency(word, b, start)) {
         before.marker = Some(marker);
         before.start = word_start;
@@ -404,14 +406,16 @@ fn read_after<'a>(lower: &'a str, line_end: usize, n: &Number, marked_before: bo
                 return None;
             }
             after.word = word;
-            after.slot_end |= lexicon::is_price_trailer(word);
+            after.slot_end |= lexicon::is_price_trailer(word)
+                || (matches!(word, "to" | "hadi") && opens_next_price(b, word_end, line_end));
             break;
         }
         after.slot_end |= match c {
             b',' | b';' | b'|' | b'!' | b')' | b']' | b'?' => true,
             b'.' => gap_end + 1 >= line_end || !b[gap_end + 1].is_ascii_digit(),
             b'(' => lower[gap_end + 1..line_end].split(|ch: char| !ch.is_ascii_alphabetic()).next().is_some_and(lexicon::is_price_trailer),
-            b'-' => marked_before || after.marker.is_some() || after.power > 0,
+            // `150 - 300`: the first end of a price range.
+            b'-' => marked_before || after.marker.is_some() || after.power > 0 || opens_next_price(b, gap_end + 1, line_end),
             _ => !c.is_ascii(),
         };
         break;
@@ -431,6 +435,12 @@ fn letter_currency(word: &str, b: &[u8], number_start: usize) -> Option<Marker> 
     let next = number_start + digits;
     ((1..=3).contains(&digits) && next + 3 < b.len() && matches!(b[next], b',' | b' ') && b[next + 1..next + 4].iter().all(u8::is_ascii_digit))
         .then_some(Marker::Iso(code))
+}
+
+/// The text before `end` (after spaces) ends with a digit.
+fn ends_with_number(b: &[u8], floor: usize, end: usize) -> bool {
+    let p = skip_back(b, floor, end, |c| c == b' ');
+    p > floor && b[p - 1].is_ascii_digit()
 }
 
 /// A digit follows (after spaces, `.` or `:`): the currency word before it is that number's prefix.

@@ -40,7 +40,7 @@ static FILLER: Pattern = LazyLock::new(|| {
         r"|\bfixed\s+price\b|\bprice\s+(?:is\s+)?fixed\b|\bbei\s+(?:ni\s+)?(?:poa|nafuu|fixed|ya\s+mwisho|ya\s+jumla)\b|\bmaelewano\b",
         r"|\beach\b|\bkila(?:\s+(?:moja|kimoja|mmoja))?\b|\bper\s+(?:piece|pc|item|unit)\b|\bapiece\b",
         r"|\b(?:now\s+)?available(?:\s+(?:now|in\s+stock))?\b|\bin\s*stock\b|\blimited\s+stock\b",
-        r"|\b(?:ila\s+)?(?:iko|ziko|ni)\s+(?:poa|safi|fiti|sawa|kali)\b",
+        r"|\b(?:ila\s+|bado\s+)?(?:iko|ziko|ni)\s+(?:poa|safi|fiti|sawa|kali)\b",
         r"|\b(?:iko|ziko|zipo|ipo|tunazo|zinapatikana|inapatikana|zimefika|imefika)\b",
         r"|\b(?:hurry|grab\s+yours|get\s+yours|while\s+stocks?\s+lasts?)\b",
         r"|\bfree\s+delivery(?:\s+(?:within|in|to)\s+\w+|\s+countrywide)?\b|\bdelivery\s+(?:available|countrywide)\b",
@@ -52,15 +52,17 @@ static FORMATTING: Pattern = LazyLock::new(|| compiled(r"[*_~`]+"));
 
 static EMPTY_BRACKETS: Pattern = LazyLock::new(|| compiled(r"\(\s*\)|\[\s*\]"));
 
-static WHITESPACE: Pattern = LazyLock::new(|| compiled(r"\s+"));
-
 /// One of the module's fixed patterns, compiled on first use. A pattern that
 /// failed to compile (a programming error, caught by the tests) matches
 /// nothing instead of panicking.
 pub(crate) type Pattern = LazyLock<Option<Regex>>;
 
+/// Compiles a pattern with `\b` read as an ASCII word boundary. A Unicode
+/// `\b` stops the regex crate's DFA at the first non-ASCII byte and falls
+/// back to a much slower engine, and nearly every message holds an emoji;
+/// the words these patterns look for are all ASCII.
 pub(crate) fn compiled(pattern: &str) -> Option<Regex> {
-    Regex::new(pattern).ok()
+    Regex::new(&pattern.replace(r"\b", r"(?-u:\b)")).ok()
 }
 
 pub(crate) fn is_match(pattern: &Pattern, text: &str) -> bool {
@@ -79,12 +81,20 @@ const MAX_TITLE_BYTES: usize = 160;
 
 /// Removes emoji and decorative symbols, replacing each run with one space.
 pub fn strip_decoration(text: &str) -> Cow<'_, str> {
-    replace_all(&DECORATION, text, " ")
+    // Every decoration character is outside ASCII.
+    if text.is_ascii() { Cow::Borrowed(text) } else { replace_all(&DECORATION, text, " ") }
 }
 
 /// Collapses every whitespace run to one space and trims the ends.
 pub fn collapse_whitespace(text: &str) -> String {
-    replace_all(&WHITESPACE, text, " ").trim().to_string()
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// Text for the embed stage: emoji, formatting marks and filler (including
@@ -93,8 +103,7 @@ pub fn collapse_whitespace(text: &str) -> String {
 pub fn clean_for_embedding(text: &str) -> String {
     let text = strip_decoration(text);
     let text = replace_all(&FILLER, &text, " ");
-    let text = replace_all(&FORMATTING, &text, " ");
-    let text = replace_all(&EMPTY_BRACKETS, &text, " ");
+    let text = without_formatting(text);
     let collapsed = collapse_whitespace(&text);
     collapsed.trim_matches(|c: char| c.is_whitespace() || is_edge_punct(c)).to_string()
 }
@@ -106,15 +115,28 @@ pub fn clean_title(raw: &str) -> Option<String> {
     let text = strip_decoration(raw);
     let text = replace_all(&FILLER, &text, " ");
     let text = strip_conditions(&text);
-    let text = replace_all(&QUANTITY, &text, " ");
-    let text = replace_all(&FORMATTING, &text, " ");
-    let text = replace_all(&EMPTY_BRACKETS, &text, " ");
+    let text = if text.bytes().any(|b| b.is_ascii_digit()) { replace_all(&QUANTITY, &text, " ") } else { text };
+    let text = without_formatting(text);
     let collapsed = collapse_whitespace(&text);
     let trimmed = trim_edges(&collapsed);
     if trimmed.chars().any(char::is_alphabetic) && !is_titleless(trimmed) {
         Some(truncate(trimmed, MAX_TITLE_BYTES).to_string())
     } else {
         None
+    }
+}
+
+/// Removes formatting marks and the empty brackets that filler removal leaves.
+fn without_formatting(text: Cow<'_, str>) -> Cow<'_, str> {
+    let text = if text.bytes().any(|b| matches!(b, b'*' | b'_' | b'~' | b'`')) {
+        Cow::Owned(replace_all(&FORMATTING, &text, " ").into_owned())
+    } else {
+        text
+    };
+    if text.contains("(") || text.contains('[') {
+        Cow::Owned(replace_all(&EMPTY_BRACKETS, &text, " ").into_owned())
+    } else {
+        text
     }
 }
 
@@ -160,7 +182,9 @@ fn is_edge_word(word: &str) -> bool {
             | "habari" | "karibu" | "family" | "guys" | "friends" | "customers" | "good"
             | "morning" | "afternoon" | "evening" | "we" | "have" | "got" | "selling" | "rrp"
             | "total" | "x" | "tu" | "pekee" | "call" | "whatsapp" | "ksh" | "kes" | "usd"
-            | "bob" | "sh" | "shs" | "ila" | "but"
+            | "bob" | "sh" | "shs" | "ila" | "but" | "my" | "our" | "asking" | "rent" | "retail"
+            | "karibuni" | "asante" | "wholesale" | "the" | "a" | "an" | "bado" | "tuko" | "leo"
+            | "today"
     )
 }
 
@@ -178,11 +202,10 @@ fn trim_edges(text: &str) -> &str {
         } else if is_edge_token(current) {
             current = "";
         }
-        if let Some((rest, last)) = current.rsplit_once(' ') {
-            if is_edge_token(last) {
+        if let Some((rest, last)) = current.rsplit_once(' ')
+            && is_edge_token(last) {
                 current = rest;
             }
-        }
         if current.len() == before {
             return current;
         }
@@ -288,11 +311,10 @@ fn canonical_unit(word: &str) -> Option<&'static str> {
 /// `55in` and `64gigs` become `55inch` and `64gb`; other words pass through.
 fn split_number_unit(word: &str) -> String {
     let digits = word.bytes().take_while(u8::is_ascii_digit).count();
-    if digits > 0 && digits < word.len() {
-        if let Some(unit) = canonical_unit(&word[digits..]) {
+    if digits > 0 && digits < word.len()
+        && let Some(unit) = canonical_unit(&word[digits..]) {
             return format!("{}{unit}", &word[..digits]);
         }
-    }
     word.to_string()
 }
 
