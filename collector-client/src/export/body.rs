@@ -78,7 +78,7 @@ static MEDIA_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)^(?:",
         r"<media omitted>|<médias omis>|<medien ausgeschlossen>|<multimedia omitido>|<mídia oculta>|<media weggelaten>",
         r"|(?:image|video|audio|sticker|gif|document|contact card|photo) omitted",
-        r"|.*\bdocument omitted",
+        r"|.* document omitted",
         r"|.+\.[a-z0-9]{2,5} \(file attached\)",
         r")$"
     ))
