@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use self::error::{EmbedError, ImageRejection, Tower};
-pub use self::image_prep::{IMAGE_SIZE, ImageLimits, VALUES_PER_IMAGE, decode_rgb, preprocess_image};
+pub use self::image_prep::{IMAGE_SIZE, ImageLimits, VALUES_PER_IMAGE, decode_rgb, preprocess_image, resize_to_model};
 pub use self::runtime::resolve_dylib_path;
 pub use self::text_prep::{MAX_TEXT_BYTES, PAD_ID, TEXT_LEN, TextTokenizer};
 pub use self::vector::{dot, l2_norm, l2_normalize, vector_from_le_bytes, vector_to_le_bytes, weighted_hybrid};

@@ -49,7 +49,7 @@ pub fn vector_to_le_bytes(v: &[f32]) -> Vec<u8> {
 
 /// Reads back [`vector_to_le_bytes`]; fails if the length is not a multiple of 4.
 pub fn vector_from_le_bytes(bytes: &[u8]) -> Result<Vec<f32>, EmbedError> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(EmbedError::VectorBytes { len: bytes.len() });
     }
     Ok(bytes
