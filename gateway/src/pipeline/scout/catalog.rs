@@ -80,10 +80,10 @@ impl Links {
         let href = htmlize::unescape_attribute(raw).into_owned();
         if let Some(re) = PRODUCT_HREF.as_ref() {
             for caps in re.captures_iter(&href) {
-                if let Some(id) = caps.get(1).map(|m| m.as_str()) {
-                    if !self.product_ids.iter().any(|seen| seen == id) {
-                        self.product_ids.push(id.to_owned());
-                    }
+                if let Some(id) = caps.get(1).map(|m| m.as_str())
+                    && !self.product_ids.iter().any(|seen| seen == id)
+                {
+                    self.product_ids.push(id.to_owned());
                 }
             }
         }
@@ -109,10 +109,10 @@ impl Links {
     }
 
     fn on_anchor_text(&mut self, chunk: &str) {
-        if let Some(anchor) = self.current_a.and_then(|i| self.anchors.get_mut(i)) {
-            if anchor.text.len() < MAX_ANCHOR_TEXT {
-                anchor.text.push_str(chunk);
-            }
+        if let Some(anchor) = self.current_a.and_then(|i| self.anchors.get_mut(i))
+            && anchor.text.len() < MAX_ANCHOR_TEXT
+        {
+            anchor.text.push_str(chunk);
         }
     }
 }
