@@ -132,9 +132,9 @@ impl<'t> Assembler<'t> {
         let content = line.content.clone();
         let mut groups = self.group(content.start, hits);
         let tail = groups.last().map_or(content.end, |g| g.price.span.end)..content.end;
-        let tail_name = self.title_at(&tail);
         let first_named = groups.first().is_some_and(|g| g.name.is_some());
-        let price_first = !first_named && self.pending.is_none() && tail_name.as_ref().is_some_and(|t| !is_detail(t));
+        let tail_name = if first_named || self.pending.is_some() { None } else { self.title_at(&tail) };
+        let price_first = tail_name.as_ref().is_some_and(|t| !is_detail(t));
         if price_first {
             // Price first, name after: `Ksh 500 Sugar, Ksh 900 Rice`.
             for i in 0..groups.len() {
@@ -311,7 +311,7 @@ impl<'t> Assembler<'t> {
     }
 
     fn push_item(&mut self, title: String, price: Option<PriceHit>, span: Range<usize>, line_tail: Option<Range<usize>>) {
-        if self.is_full() {
+        if self.is_full() || !title.chars().any(char::is_alphabetic) {
             return;
         }
         let base = base_of(&title);
@@ -319,10 +319,11 @@ impl<'t> Assembler<'t> {
     }
 
     fn title_at(&self, range: &Range<usize>) -> Option<String> {
-        if range.is_empty() {
+        let raw = &self.text[range.clone()];
+        if !raw.bytes().any(|b| b.is_ascii_alphabetic()) && raw.is_ascii() {
             return None;
         }
-        let title = text::clean_title(&self.text[range.clone()])?;
+        let title = text::clean_title(raw)?;
         Some(after_heading(title))
     }
 }
@@ -404,7 +405,8 @@ fn base_of(title: &str) -> String {
     while kept.len() > 1 && kept.last().is_some_and(|w| is_spec_token(w.trim_matches(|c: char| !c.is_alphanumeric()))) {
         kept.pop();
     }
-    kept.join(" ")
+    let base = kept.join(" ");
+    if base.chars().any(char::is_alphabetic) { base } else { title.to_string() }
 }
 
 /// Names something sellable: a brand or product word, or a model/size token.

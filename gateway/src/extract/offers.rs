@@ -192,6 +192,14 @@ mod tests {
     }
 
     #[test]
+    fn shrunk_property_failures_stay_fixed() {
+        // Inputs proptest once shrank a failure to, kept as plain regressions.
+        for text in ["Ksh 1,200TZS 1,200 size 1,000 - \n45k"] {
+            check_invariants(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        }
+    }
+
+    #[test]
     fn long_messages_are_cut_at_a_char_boundary() {
         let line = "Sofa set 45k 🔥\n";
         let text = line.repeat(MAX_MESSAGE_BYTES / line.len() + 10);

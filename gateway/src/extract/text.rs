@@ -112,6 +112,9 @@ pub fn clean_for_embedding(text: &str) -> String {
 /// quantities removed, dangling labels and punctuation trimmed from the ends.
 /// Returns `None` when nothing that names a product is left.
 pub fn clean_title(raw: &str) -> Option<String> {
+    if !raw.chars().any(char::is_alphabetic) {
+        return None;
+    }
     let text = strip_decoration(raw);
     let text = replace_all(&FILLER, &text, " ");
     let text = strip_conditions(&text);
@@ -272,23 +275,37 @@ pub fn normalize_title_key(title: &str) -> String {
 
 /// [`normalize_title_key`] for a title that [`clean_title`] already cleaned.
 pub fn key_of_clean_title(cleaned: &str) -> String {
-    let lower = cleaned.to_lowercase().replace(['"', '”', '″'], " inch ");
-    let mut words: Vec<String> = Vec::new();
-    for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-        let unit = canonical_unit(word);
-        let joins = unit.is_some()
-            && words.last().is_some_and(|prev| prev.bytes().all(|b| b.is_ascii_digit()));
-        match (joins, unit) {
-            (true, Some(unit)) => {
-                if let Some(prev) = words.last_mut() {
-                    prev.push_str(unit);
-                }
-            }
-            _ if matches!(word, "the" | "a" | "an") => {}
-            _ => words.push(split_number_unit(word)),
+    let lower = cleaned.to_lowercase();
+    let mut key = String::with_capacity(lower.len() + 8);
+    // The last word pushed is a bare number, so a following unit joins it.
+    let mut after_number = false;
+    let inch_marks = ['"', '”', '″'];
+    for raw in lower.split(|c: char| !c.is_alphanumeric() && !inch_marks.contains(&c)).filter(|w| !w.is_empty()) {
+        let word = raw.trim_end_matches(inch_marks);
+        let inch = word.len() < raw.len();
+        if word.is_empty() || word.contains(inch_marks) {
+            continue;
+        }
+        if let Some(unit) = canonical_unit(word).filter(|_| after_number) {
+            key.push_str(unit);
+            after_number = false;
+            continue;
+        }
+        if matches!(word, "the" | "a" | "an") {
+            continue;
+        }
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        let start = key.len();
+        push_number_unit(&mut key, word);
+        after_number = key[start..].bytes().all(|b| b.is_ascii_digit());
+        if inch && after_number {
+            key.push_str("inch");
+            after_number = false;
         }
     }
-    words.join(" ")
+    key
 }
 
 /// Units spelled several ways, in the key's spelling.
@@ -308,14 +325,16 @@ fn canonical_unit(word: &str) -> Option<&'static str> {
     })
 }
 
-/// `55in` and `64gigs` become `55inch` and `64gb`; other words pass through.
-fn split_number_unit(word: &str) -> String {
+/// Appends `word`, with `55in` and `64gigs` spelled `55inch` and `64gb`.
+fn push_number_unit(key: &mut String, word: &str) {
     let digits = word.bytes().take_while(u8::is_ascii_digit).count();
-    if digits > 0 && digits < word.len()
-        && let Some(unit) = canonical_unit(&word[digits..]) {
-            return format!("{}{unit}", &word[..digits]);
+    match canonical_unit(&word[digits..]).filter(|_| digits > 0 && digits < word.len()) {
+        Some(unit) => {
+            key.push_str(&word[..digits]);
+            key.push_str(unit);
         }
-    word.to_string()
+        None => key.push_str(word),
+    }
 }
 
 #[cfg(test)]
