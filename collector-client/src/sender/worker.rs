@@ -54,7 +54,8 @@ impl Worker {
                 }
                 Err(_) => return,
             };
-            self.metrics.spool_depth.set(i64::try_from(pending.len()).unwrap_or(i64::MAX));
+            // spool_depth is counted up by the batcher and down here, never
+            // set from a listing: a listing races with the batcher's count.
             if pending.is_empty() {
                 // Start-up with nothing to send: nothing has failed, so the
                 // path counts as open. A closed status waits for a success.
