@@ -2,7 +2,7 @@
 //! `decode_html` exactly as the worker will), and never-panic properties.
 
 use super::*;
-use crate::pipeline::hydrate::decode_html;
+use super::super::decode_html;
 use encoding_rs::{SHIFT_JIS, UTF_8, WINDOWS_1252};
 use proptest::prelude::*;
 

@@ -2,8 +2,8 @@
 //! `decide`, the banned-words list, and never-panic properties.
 
 use super::*;
-use crate::pipeline::qc::image_check::test_images::{encode, noise, shapes};
-use crate::pipeline::qc::{ImageLimits, assess_image, assess_title};
+use super::super::image_check::test_images::{encode, noise, shapes};
+use super::super::{ImageLimits, assess_image, assess_title};
 use image::{ImageFormat, Rgb, RgbImage, imageops};
 use proptest::prelude::*;
 
