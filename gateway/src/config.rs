@@ -22,6 +22,11 @@ pub struct Config {
     pub database_max_connections: u32,
     pub sqlite_cache_mb: u32,
     pub log_format: LogFormat,
+    /// Admin pages answer 404 when unset.
+    pub admin_token: Option<SecretString>,
+    /// ISO 4217 currency for prices without a marker and no vendor default.
+    pub default_currency: String,
+    pub event_log_max_rows: u32,
     pub ingest: IngestConfig,
 }
 
@@ -39,6 +44,9 @@ pub struct IngestConfig {
     pub max_messages: usize,
     pub content_hash_window: Duration,
     pub extract_debounce: Duration,
+    /// A chat that never goes quiet is extracted at most this long after its
+    /// first pending message.
+    pub extract_max_wait: Duration,
     pub allowed_ips: Vec<IpNet>,
     pub trusted_proxies: Vec<IpNet>,
     pub default_region: phonenumber::country::Id,
@@ -84,6 +92,7 @@ impl Config {
             max_messages: env.parse("WHATSAPP_INGEST_MAX_MESSAGES", 500usize, 1..=100_000),
             content_hash_window: hours(env.parse("WHATSAPP_CONTENT_HASH_WINDOW_HOURS", 24.0f64, 0.0..=8_760.0)),
             extract_debounce: Duration::from_secs_f64(env.parse("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", 10.0f64, 0.0..=86_400.0)),
+            extract_max_wait: Duration::from_secs_f64(env.parse("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", 60.0f64, 0.0..=86_400.0)),
             allowed_ips: env.cidr_list("WHATSAPP_INGEST_ALLOWED_IPS"),
             trusted_proxies: env.cidr_list("WHATSAPP_TRUSTED_PROXIES"),
             default_region: env.region("WHATSAPP_DEFAULT_REGION"),
@@ -98,8 +107,18 @@ impl Config {
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10u32, 1..=1_000),
             sqlite_cache_mb: env.parse("SQLITE_CACHE_MB", 64u32, 1..=65_536),
             log_format: env.log_format(),
+            admin_token: env.get("ADMIN_TOKEN").map(SecretString::from),
+            default_currency: env.currency("WHATSAPP_DEFAULT_CURRENCY"),
+            event_log_max_rows: env.parse("EVENT_LOG_MAX_ROWS", 5_000u32, 100..=10_000_000),
             ingest,
         };
+        if config.ingest.extract_max_wait < config.ingest.extract_debounce {
+            env.problems.push(format!(
+                "WHATSAPP_EXTRACT_MAX_WAIT_SECONDS ({} s) must not be shorter than WHATSAPP_EXTRACT_DEBOUNCE_SECONDS ({} s)",
+                config.ingest.extract_max_wait.as_secs_f64(),
+                config.ingest.extract_debounce.as_secs_f64()
+            ));
+        }
         if !(config.database_url.starts_with("sqlite:") || config.is_postgres()) {
             env.problems.push(format!(
                 "DATABASE_URL must start with sqlite:// or postgres:// (got a {} URL)",
@@ -200,6 +219,16 @@ impl Env<'_> {
             self.problems.push(format!("{key}={raw:?} is not an ISO 3166 region code such as KE"));
             phonenumber::country::Id::KE
         })
+    }
+
+    fn currency(&mut self, key: &str) -> String {
+        let raw = self.get(key).unwrap_or_else(|| "KES".into()).to_ascii_uppercase();
+        if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
+            raw
+        } else {
+            self.problems.push(format!("{key}={raw:?} is not a three-letter ISO 4217 code such as KES"));
+            "KES".into()
+        }
     }
 
     fn log_format(&mut self) -> LogFormat {

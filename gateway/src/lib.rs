@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod extract;
+pub mod extraction;
 pub mod http;
 pub mod ingest;
 pub mod metrics;

@@ -23,6 +23,11 @@ pub struct Metrics {
     pub commit_group_messages: Histogram,
     pub dedupe_index_entries: IntGaugeVec,
     pub failures_dropped: IntCounter,
+    pub extraction_runs: IntCounterVec,
+    pub extraction_duration: Histogram,
+    pub extraction_lag: Histogram,
+    pub extraction_messages: IntCounter,
+    pub offers_written: IntCounter,
 }
 
 impl Metrics {
@@ -73,6 +78,20 @@ impl Metrics {
                 "soko_failures_log_dropped_total",
                 "Rejected-request records dropped because the failures buffer was full",
             )?,
+            extraction_runs: IntCounterVec::new(
+                Opts::new("soko_extraction_runs_total", "Chat extraction runs by outcome"),
+                &["outcome"],
+            )?,
+            extraction_duration: Histogram::with_opts(
+                HistogramOpts::new("soko_extraction_run_duration_seconds", "Duration of one chat extraction run")
+                    .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+            )?,
+            extraction_lag: Histogram::with_opts(
+                HistogramOpts::new("soko_extraction_lag_seconds", "Time from a message being stored to its offer being written")
+                    .buckets(vec![0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 11.0, 12.5, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0]),
+            )?,
+            extraction_messages: IntCounter::new("soko_extraction_messages_total", "Messages read by extraction runs")?,
+            offers_written: IntCounter::new("soko_offers_total", "New offers written by extraction")?,
             registry,
         };
         metrics.register_all()?;
@@ -94,6 +113,11 @@ impl Metrics {
             Box::new(self.commit_group_messages.clone()),
             Box::new(self.dedupe_index_entries.clone()),
             Box::new(self.failures_dropped.clone()),
+            Box::new(self.extraction_runs.clone()),
+            Box::new(self.extraction_duration.clone()),
+            Box::new(self.extraction_lag.clone()),
+            Box::new(self.extraction_messages.clone()),
+            Box::new(self.offers_written.clone()),
         ];
         for collector in collectors {
             self.registry.register(collector)?;

@@ -13,10 +13,11 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     config::Config,
+    extraction::{ExtractionConfig, ExtractionService, scheduler},
     http::{self, errors, request_context::request_context},
-    ingest::IngestService,
+    ingest::{IngestService, auth::TokenVerifier},
     metrics::Metrics,
-    store::Store,
+    store::{Store, events},
 };
 
 pub struct AppState {
@@ -24,6 +25,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub store: Store,
     pub ingest: IngestService,
+    pub extraction: Arc<ExtractionService>,
+    /// `None` when `ADMIN_TOKEN` is unset: admin routes answer 404.
+    pub admin_tokens: Option<TokenVerifier>,
 }
 
 pub struct Application {
@@ -36,6 +40,7 @@ pub struct Application {
 
 const FAILURE_FLUSH_INTERVAL: Duration = Duration::from_millis(500);
 const RATE_LIMIT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+const EVENT_LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(30);
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
@@ -49,10 +54,19 @@ impl Application {
                 "WHATSAPP_INGEST_HMAC_SECRET is not set: ingest checks the token only, request bodies are not signed"
             );
         }
+        let admin_tokens = config.admin_token.as_ref().map(|token| TokenVerifier::new(std::slice::from_ref(token)));
+        if admin_tokens.is_none() {
+            tracing::warn!("ADMIN_TOKEN is not set: the admin pages (/admin/…) answer 404");
+        }
+        let extraction = Arc::new(ExtractionService::new(
+            store.db.clone(),
+            ExtractionConfig::new(config.default_currency.clone(), config.ingest.default_region),
+            metrics.clone(),
+        ));
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { config: Arc::new(config), metrics, store, ingest });
+        let state = web::Data::new(AppState { config: Arc::new(config), metrics, store, ingest, extraction, admin_tokens });
         let server = {
             let app_state = state.clone();
             HttpServer::new(move || {
@@ -74,6 +88,8 @@ impl Application {
         let shutdown = CancellationToken::new();
         tasks.spawn(flush_failures(state.clone(), shutdown.clone()));
         tasks.spawn(sweep_rate_limits(state.clone(), shutdown.clone()));
+        tasks.spawn(prune_event_log(state.clone(), shutdown.clone()));
+        tasks.spawn(scheduler::run(state.extraction.clone(), shutdown.clone()));
         tracing::info!(
             address = %format!("{}:{port}", state.config.host),
             database = state.store.backend_name(),
@@ -144,6 +160,19 @@ fn clone_flush(flush: &crate::ingest::failures::FailureFlush) -> crate::ingest::
         records: flush.records.clone(),
         counter_deltas: flush.counter_deltas.clone(),
         keep_rows: flush.keep_rows,
+    }
+}
+
+async fn prune_event_log(state: web::Data<AppState>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(EVENT_LOG_PRUNE_INTERVAL) => {
+                if let Err(error) = events::prune(&state.store.db, i64::from(state.config.event_log_max_rows)).await {
+                    tracing::warn!(error = %error, "could not prune the event log");
+                }
+            }
+        }
     }
 }
 

@@ -44,6 +44,9 @@ CREATE TABLE messages (
     text           TEXT,
     media_json     TEXT,
     content_hash   BYTEA NOT NULL,
+    -- FALSE for messages with nothing to compare (no text, no identifiable
+    -- media): they are deduplicated by message id only.
+    dedupe_by_content BOOLEAN NOT NULL DEFAULT TRUE,
     upstream_ts_ms BIGINT,
     received_at_ms BIGINT NOT NULL
 );
@@ -116,6 +119,7 @@ CREATE FUNCTION soko_store_messages(
     p_text            TEXT[],
     p_media_json      TEXT[],
     p_content_hash    BYTEA[],
+    p_content_dedupe  BOOLEAN[],
     p_upstream_ts_ms  BIGINT[]
 ) RETURNS TABLE (ord INTEGER, created BOOLEAN, message_pk BIGINT)
 LANGUAGE plpgsql AS $$
@@ -127,16 +131,23 @@ BEGIN
     FOR i IN 1 .. coalesce(array_length(p_chat_id, 1), 0) LOOP
         new_pk := NULL;
         INSERT INTO messages (chat_id, client_id, request_id, message_id, message_key, sender,
-                              sender_name, text, media_json, content_hash, upstream_ts_ms, received_at_ms)
+                              sender_name, text, media_json, content_hash, dedupe_by_content,
+                              upstream_ts_ms, received_at_ms)
         VALUES (p_chat_id[i], p_client_id[i], p_request_id[i], p_message_id[i], p_message_key[i],
                 p_sender[i], p_sender_name[i], p_text[i], p_media_json[i], p_content_hash[i],
-                p_upstream_ts_ms[i], p_received_at_ms)
+                p_content_dedupe[i], p_upstream_ts_ms[i], p_received_at_ms)
         ON CONFLICT (message_key) WHERE message_key IS NOT NULL DO NOTHING
         RETURNING id INTO new_pk;
 
         IF new_pk IS NULL THEN
             SELECT m.id INTO held_pk FROM messages m WHERE m.message_key = p_message_key[i];
             ord := i - 1; created := FALSE; message_pk := held_pk;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+
+        IF NOT p_content_dedupe[i] THEN
+            ord := i - 1; created := TRUE; message_pk := new_pk;
             RETURN NEXT;
             CONTINUE;
         END IF;

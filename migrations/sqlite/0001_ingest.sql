@@ -49,6 +49,9 @@ CREATE TABLE messages (
     text           TEXT,
     media_json     TEXT,
     content_hash   BLOB NOT NULL,
+    -- FALSE for messages with nothing to compare (no text, no identifiable
+    -- media): they are deduplicated by message id only.
+    dedupe_by_content INTEGER NOT NULL DEFAULT 1,
     upstream_ts_ms INTEGER,
     received_at_ms INTEGER NOT NULL
 );

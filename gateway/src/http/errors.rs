@@ -44,6 +44,14 @@ pub enum ApiError {
     BodyTimeout,
     #[error("not found")]
     NotFound,
+    #[error("admin token required")]
+    AdminUnauthorized,
+    #[error("cross-site form posts are refused")]
+    CrossSiteRequest,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid request: {0}")]
+    BadRequest(String),
     #[error("storage is unavailable; retry later")]
     Unavailable { retry_after: Duration },
     #[error("internal server error")]
@@ -68,6 +76,10 @@ impl ApiError {
             Self::BodyRead(_) => "body_read_failed",
             Self::BodyTimeout => "body_timeout",
             Self::NotFound => "not_found",
+            Self::AdminUnauthorized => "admin_unauthorized",
+            Self::CrossSiteRequest => "cross_site_request",
+            Self::Conflict(_) => "conflict",
+            Self::BadRequest(_) => "bad_request",
             Self::Unavailable { .. } => "storage_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -110,6 +122,10 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            Self::CrossSiteRequest => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -130,6 +146,9 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, whole_seconds(*retry_after).to_string()));
+            }
+            Self::AdminUnauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="Soko admin", charset="UTF-8""#));
             }
             _ => {}
         }
@@ -164,6 +183,17 @@ pub fn query_extractor_error(error: actix_web::error::QueryPayloadError, _: &act
 
 pub fn path_extractor_error(error: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
     ApiError::InvalidPayload { path: "path".into(), detail: error.to_string() }.into()
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        if error.is_transient() {
+            tracing::warn!(error = %error, "database unavailable");
+            Self::Unavailable { retry_after: Duration::from_secs(2) }
+        } else {
+            Self::Internal(error.into())
+        }
+    }
 }
 
 /// The fallback for unknown routes, in the same shape.

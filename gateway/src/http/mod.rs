@@ -2,9 +2,16 @@
 //! registry. Handlers are thin: they pull what they need from [`AppState`]
 //! and call into `ingest`, `store` or the pipeline.
 
+pub mod admin;
+pub mod admin_views;
+pub mod auth;
+pub mod diagnostics;
 pub mod errors;
+pub mod extract_latest;
 pub mod ingest;
+pub mod market;
 pub mod ops;
+pub mod privacy;
 pub mod request_context;
 
 use actix_web::web;
@@ -18,5 +25,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::prometheus))
-        .route("/metrics/whatsapp", web::get().to(ops::whatsapp_metrics));
+        .route("/metrics/whatsapp", web::get().to(ops::whatsapp_metrics))
+        .route("/integrations/whatsapp/chats/{chat_id}/extract-latest", web::post().to(extract_latest::extract_latest))
+        .route("/admin/whatsapp", web::get().to(admin::list))
+        .route("/admin/whatsapp/{chat_id}", web::get().to(admin::detail))
+        .route("/admin/whatsapp/{chat_id}", web::post().to(admin::map))
+        .route("/offers", web::get().to(market::offers))
+        .route("/vendors", web::get().to(market::vendors))
+        .route("/price-history/product/{id}", web::get().to(market::price_history))
+        .route("/chat/tools/diagnostics", web::get().to(diagnostics::diagnostics))
+        .route("/chat/tools/diagnostics/logs", web::get().to(diagnostics::logs));
 }

@@ -82,16 +82,15 @@ impl From<StoredFailure> for RecentFailure {
     }
 }
 
-fn rfc3339(ms: i64) -> String {
+pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
 }
 
-pub async fn whatsapp_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let internal = |e: crate::store::StoreError| ApiError::Internal(e.into());
-    let db = &state.store.db;
-    let stored = queries::totals(db).await.map_err(internal)?;
+/// The persistent totals plus rejections counted but not yet flushed.
+pub async fn current_totals(state: &AppState) -> Result<BTreeMap<&'static str, i64>, ApiError> {
+    let stored = queries::totals(&state.store.db).await?;
     let mut totals: BTreeMap<&'static str, i64> = TOTAL_NAMES.iter().map(|name| (*name, 0)).collect();
     let pending = state.ingest.failures.pending_counters();
     for (name, value) in stored.iter().map(|(n, v)| (n.as_str(), *v)).chain(pending.iter().map(|(n, v)| (*n, *v))) {
@@ -99,6 +98,13 @@ pub async fn whatsapp_metrics(state: web::Data<AppState>) -> Result<HttpResponse
             *total += value;
         }
     }
+    Ok(totals)
+}
+
+pub async fn whatsapp_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let internal = |e: crate::store::StoreError| ApiError::Internal(e.into());
+    let db = &state.store.db;
+    let totals = current_totals(&state).await?;
     let mut recent: Vec<RecentFailure> =
         state.ingest.failures.pending_records().into_iter().take(RECENT_FAILURES).map(|r| RecentFailure {
             at: rfc3339(r.at_ms),

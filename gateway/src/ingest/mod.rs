@@ -83,6 +83,11 @@ impl IngestService {
         }
     }
 
+    /// For routes that accept the ingest token as a credential.
+    pub fn token_accepted(&self, presented: Option<&[u8]>) -> bool {
+        self.tokens.accepts(presented)
+    }
+
     pub fn hmac_enabled(&self) -> bool {
         self.signatures.is_enabled()
     }

@@ -25,6 +25,10 @@ pub struct PreparedMessage {
     pub text: Option<String>,
     pub media_json: Option<String>,
     pub content_hash: [u8; 32],
+    /// False when there is no content to compare (no text, no identifiable
+    /// media): such messages, e.g. exported `<Media omitted>` lines, are told
+    /// apart by message id only.
+    pub dedupe_by_content: bool,
     pub upstream_ts_ms: Option<i64>,
 }
 
@@ -66,7 +70,12 @@ impl Preparer {
         let media_hashes: Vec<String> = media.iter().map(media_fingerprint).collect();
         let content_hash = content_hash(&chat_id, sender.as_deref(), message.text.as_deref(), &media_hashes);
         let media_json = (!media.is_empty()).then(|| serde_json::to_string(&media).unwrap_or_default());
+        let has_text = message.text.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let has_identified_media = media.iter().any(|m| {
+            [&m.sha256, &m.url].iter().any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+        });
         PreparedMessage {
+            dedupe_by_content: has_text || has_identified_media,
             upstream_ts_ms: message.timestamp.as_ref().and_then(upstream_time).map(|t| t.timestamp_millis()),
             chat_id,
             chat_title,
@@ -187,6 +196,15 @@ mod tests {
         assert_ne!(messages[0].content_hash, messages[2].content_hash);
         assert_ne!(messages[0].content_hash, messages[3].content_hash);
         assert_eq!(messages[3].content_hash, messages[4].content_hash);
+    }
+
+    #[test]
+    fn contentless_messages_are_told_apart_by_id_only() {
+        let messages = prepare(r#"{"client_id":"c","messages":[
+            {"chat_title":"t","media":[{"caption":""}]},{"chat_title":"t","text":"  "},
+            {"chat_title":"t","media":[{"url":"https://x"}]},{"chat_title":"t","text":"hi"}]}"#);
+        let flags: Vec<bool> = messages.iter().map(|m| m.dedupe_by_content).collect();
+        assert_eq!(flags, [false, false, true, true]);
     }
 
     #[test]

@@ -54,24 +54,26 @@ impl DedupeIndex {
         self.content_expiry.push_back((stored_at_ms, key));
     }
 
-    /// The message-id check first, then the content window, as the spec orders them.
-    pub fn find(&self, message_key: Option<&Key>, content: &Key, now_ms: i64) -> Option<Duplicate> {
+    /// The message-id check first, then the content window, as the spec
+    /// orders them. `content` is `None` for messages without comparable content.
+    pub fn find(&self, message_key: Option<&Key>, content: Option<&Key>, now_ms: i64) -> Option<Duplicate> {
         if let Some(pk) = message_key.and_then(|key| self.by_message_key.get(key)) {
             return Some(Duplicate::MessageId(*pk));
         }
-        match self.by_content.get(content) {
+        match content.and_then(|key| self.by_content.get(key)) {
             Some((pk, stored_at)) if *stored_at >= now_ms - self.window_ms => Some(Duplicate::Content(*pk)),
             _ => None,
         }
     }
 
     /// Records a stored message inside the open transaction.
-    pub fn insert(&mut self, message_key: Option<Key>, content: Key, message_pk: i64, stored_at_ms: i64) {
+    pub fn insert(&mut self, message_key: Option<Key>, content: Option<Key>, message_pk: i64, stored_at_ms: i64) {
         if let Some(key) = message_key {
             if self.by_message_key.insert(key, message_pk).is_none() {
                 self.journal.push(Undo::MessageKey(key));
             }
         }
+        let Some(content) = content else { return };
         let previous = self.by_content.insert(content, (message_pk, stored_at_ms));
         self.journal.push(Undo::Content(content, previous));
         self.content_expiry.push_back((stored_at_ms, content));
@@ -134,36 +136,36 @@ mod tests {
     #[test]
     fn message_id_wins_over_content_and_never_expires() {
         let mut index = DedupeIndex::new(24 * HOUR);
-        index.insert(Some(key(1)), key(2), 10, 0);
+        index.insert(Some(key(1)), Some(key(2)), 10, 0);
         index.commit();
-        assert_eq!(index.find(Some(&key(1)), &key(9), 100 * HOUR), Some(Duplicate::MessageId(10)));
-        assert_eq!(index.find(None, &key(2), HOUR), Some(Duplicate::Content(10)));
-        assert_eq!(index.find(None, &key(2), 25 * HOUR), None, "outside the window");
+        assert_eq!(index.find(Some(&key(1)), Some(&key(9)), 100 * HOUR), Some(Duplicate::MessageId(10)));
+        assert_eq!(index.find(None, Some(&key(2)), HOUR), Some(Duplicate::Content(10)));
+        assert_eq!(index.find(None, Some(&key(2)), 25 * HOUR), None, "outside the window");
     }
 
     #[test]
     fn rollback_restores_the_previous_state() {
         let mut index = DedupeIndex::new(24 * HOUR);
-        index.insert(None, key(2), 10, 0);
+        index.insert(None, Some(key(2)), 10, 0);
         index.commit();
-        index.insert(Some(key(1)), key(2), 11, 30 * HOUR);
-        index.insert(Some(key(3)), key(4), 12, 30 * HOUR);
+        index.insert(Some(key(1)), Some(key(2)), 11, 30 * HOUR);
+        index.insert(Some(key(3)), Some(key(4)), 12, 30 * HOUR);
         index.rollback();
-        assert_eq!(index.find(Some(&key(1)), &key(0), 30 * HOUR), None);
-        assert_eq!(index.find(Some(&key(3)), &key(4), 30 * HOUR), None);
-        assert_eq!(index.find(None, &key(2), HOUR), Some(Duplicate::Content(10)));
+        assert_eq!(index.find(Some(&key(1)), Some(&key(0)), 30 * HOUR), None);
+        assert_eq!(index.find(Some(&key(3)), Some(&key(4)), 30 * HOUR), None);
+        assert_eq!(index.find(None, Some(&key(2)), HOUR), Some(Duplicate::Content(10)));
         assert_eq!(index.message_key_entries(), 0);
     }
 
     #[test]
     fn prune_keeps_hashes_stored_again() {
         let mut index = DedupeIndex::new(24 * HOUR);
-        index.insert(None, key(2), 10, 0);
-        index.insert(None, key(5), 11, 0);
-        index.insert(None, key(2), 12, 25 * HOUR);
+        index.insert(None, Some(key(2)), 10, 0);
+        index.insert(None, Some(key(5)), 11, 0);
+        index.insert(None, Some(key(2)), 12, 25 * HOUR);
         index.commit();
         index.prune(26 * HOUR);
         assert_eq!(index.content_entries(), 1);
-        assert_eq!(index.find(None, &key(2), 26 * HOUR), Some(Duplicate::Content(12)));
+        assert_eq!(index.find(None, Some(&key(2)), 26 * HOUR), Some(Duplicate::Content(12)));
     }
 }

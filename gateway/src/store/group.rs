@@ -25,6 +25,8 @@ pub struct ChatDelta {
     pub deduped: i64,
     /// Pushed to received + debounce when the group created a message here.
     pub extract_due_at_ms: Option<i64>,
+    /// When the first message of this group that awaits extraction arrived.
+    pub first_created_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,11 +44,22 @@ pub struct Totals {
     pub deduped: i64,
 }
 
+/// One `ingest` line of the diagnostics event log per stored batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchEvent {
+    pub at_ms: i64,
+    pub request_id: String,
+    /// The chat of the batch's first message.
+    pub chat_id: Option<String>,
+    pub detail: String,
+}
+
 #[derive(Debug, Default)]
 pub struct GroupSummary {
     pub chats: Vec<ChatDelta>,
     pub clients: Vec<ClientDelta>,
     pub totals: Totals,
+    pub events: Vec<BatchEvent>,
 }
 
 /// `outcomes[i]` belongs to `batches[i]`. Chats and clients come out sorted by
@@ -55,8 +68,22 @@ pub fn summarize(batches: &[&PreparedBatch], outcomes: &[Vec<MessageOutcome>], d
     let mut chats: HashMap<&str, ChatDelta> = HashMap::new();
     let mut clients: HashMap<&str, ClientDelta> = HashMap::new();
     let mut totals = Totals::default();
+    let mut events = Vec::with_capacity(batches.len());
     for (batch, outcomes) in batches.iter().zip(outcomes) {
         let at = batch.received_at_ms;
+        let created = outcomes.iter().filter(|o| o.created).count();
+        events.push(BatchEvent {
+            at_ms: at,
+            request_id: batch.request_id.clone(),
+            chat_id: batch.messages.first().map(|m| m.chat_id.clone()),
+            detail: serde_json::json!({
+                "client_id": batch.client_id,
+                "accepted": outcomes.len(),
+                "created": created,
+                "deduped": outcomes.len() - created,
+            })
+            .to_string(),
+        });
         let client = clients.entry(batch.client_id.as_str()).or_insert_with(|| ClientDelta {
             client_id: batch.client_id.clone(),
             at_ms: at,
@@ -76,6 +103,7 @@ pub fn summarize(batches: &[&PreparedBatch], outcomes: &[Vec<MessageOutcome>], d
                 created: 0,
                 deduped: 0,
                 extract_due_at_ms: None,
+                first_created_at_ms: None,
             });
             chat.title.clone_from(&message.chat_title);
             chat.first_at_ms = chat.first_at_ms.min(at);
@@ -86,6 +114,7 @@ pub fn summarize(batches: &[&PreparedBatch], outcomes: &[Vec<MessageOutcome>], d
                 chat.created += 1;
                 totals.created += 1;
                 chat.extract_due_at_ms = Some(chat.extract_due_at_ms.unwrap_or(i64::MIN).max(at + debounce_ms));
+                chat.first_created_at_ms = Some(chat.first_created_at_ms.unwrap_or(i64::MAX).min(at));
             } else {
                 chat.deduped += 1;
                 totals.deduped += 1;
@@ -96,7 +125,7 @@ pub fn summarize(batches: &[&PreparedBatch], outcomes: &[Vec<MessageOutcome>], d
     chats.sort_by(|a, b| a.chat_id.cmp(&b.chat_id));
     let mut clients: Vec<ClientDelta> = clients.into_values().collect();
     clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
-    GroupSummary { chats, clients, totals }
+    GroupSummary { chats, clients, totals, events }
 }
 
 #[cfg(test)]
@@ -115,6 +144,7 @@ mod tests {
             text: None,
             media_json: None,
             content_hash: [0; 32],
+            dedupe_by_content: true,
             upstream_ts_ms: None,
         }
     }
@@ -131,6 +161,9 @@ mod tests {
         assert_eq!((summary.clients[0].requests, summary.clients[0].messages, summary.clients[0].at_ms), (2, 3, 2_000));
         let x = &summary.chats[0];
         assert_eq!((x.chat_id.as_str(), x.title.as_str(), x.created, x.extract_due_at_ms), ("x", "X renamed", 2, Some(12_000)));
+        assert_eq!(x.first_created_at_ms, Some(1_000));
+        assert_eq!(summary.events.len(), 2);
+        assert!(summary.events[0].detail.contains("\"deduped\":1"));
         let y = &summary.chats[1];
         assert_eq!((y.deduped, y.extract_due_at_ms), (1, None), "a chat with only duplicates is not rescheduled");
     }

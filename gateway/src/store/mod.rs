@@ -5,10 +5,14 @@
 //! (`sqlite_writer`, `postgres_writer`) because it is the hot path.
 
 pub mod dedupe_index;
+pub mod events;
 pub mod group;
+pub mod jobs;
+pub mod market;
 pub mod postgres_writer;
 pub mod queries;
 pub mod sqlite_writer;
+pub mod tx;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
@@ -117,6 +121,7 @@ impl Store {
             cache_mb: config.sqlite_cache_mb,
             content_window_ms: config.ingest.content_hash_window.as_millis() as i64,
             debounce_ms: config.ingest.extract_debounce.as_millis() as i64,
+            max_wait_ms: config.ingest.extract_max_wait.as_millis() as i64,
         };
         let writer = tokio::task::spawn_blocking(move || SqliteWriter::start(settings, metrics))
             .await

@@ -33,6 +33,7 @@ struct GroupContext {
     metrics: Arc<Metrics>,
     window_ms: i64,
     debounce_ms: i64,
+    max_wait_ms: i64,
 }
 
 impl PostgresWriter {
@@ -45,6 +46,7 @@ impl PostgresWriter {
             metrics,
             window_ms: config.ingest.content_hash_window.as_millis() as i64,
             debounce_ms: config.ingest.extract_debounce.as_millis() as i64,
+            max_wait_ms: config.ingest.extract_max_wait.as_millis() as i64,
         });
         let task = tokio::spawn(collect_groups(receiver, context, concurrent_groups));
         Self { sender: parking_lot::RwLock::new(Some(sender)), task: parking_lot::Mutex::new(Some(task)) }
@@ -147,7 +149,7 @@ async fn write_group(context: &GroupContext, batches: &[PreparedBatch]) -> Resul
     ensure_chats(&mut transaction, batches).await?;
     let outcomes = store_messages(&mut transaction, batches, context.window_ms).await?;
     let refs: Vec<&PreparedBatch> = batches.iter().collect();
-    write_summary(&mut transaction, &summarize(&refs, &outcomes, context.debounce_ms)).await?;
+    write_summary(&mut transaction, &summarize(&refs, &outcomes, context.debounce_ms), context.max_wait_ms).await?;
     transaction.commit().await?;
     Ok(outcomes)
 }
@@ -188,7 +190,7 @@ async fn store_messages(
     }
     let received_at = batches.iter().map(|b| b.received_at_ms).max().unwrap_or_else(now_ms);
     let rows: Vec<(i32, bool, Option<i64>)> = sqlx::query_as(
-        "SELECT ord, created, message_pk FROM soko_store_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "SELECT ord, created, message_pk FROM soko_store_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(received_at - window_ms)
     .bind(received_at)
@@ -202,6 +204,7 @@ async fn store_messages(
     .bind(&columns.text)
     .bind(&columns.media_json)
     .bind(&columns.content_hash)
+    .bind(&columns.dedupe_by_content)
     .bind(&columns.upstream_ts_ms)
     .fetch_all(&mut **transaction)
     .await?;
@@ -226,6 +229,7 @@ struct MessageColumns {
     text: Vec<Option<String>>,
     media_json: Vec<Option<String>>,
     content_hash: Vec<Vec<u8>>,
+    dedupe_by_content: Vec<bool>,
     upstream_ts_ms: Vec<Option<i64>>,
 }
 
@@ -242,6 +246,7 @@ impl MessageColumns {
             text: Vec::with_capacity(n),
             media_json: Vec::with_capacity(n),
             content_hash: Vec::with_capacity(n),
+            dedupe_by_content: Vec::with_capacity(n),
             upstream_ts_ms: Vec::with_capacity(n),
         }
     }
@@ -257,21 +262,34 @@ impl MessageColumns {
         self.text.push(message.text.clone());
         self.media_json.push(message.media_json.clone());
         self.content_hash.push(message.content_hash.to_vec());
+        self.dedupe_by_content.push(message.dedupe_by_content);
         self.upstream_ts_ms.push(message.upstream_ts_ms);
     }
 }
 
-async fn write_summary(transaction: &mut Transaction<'_, Postgres>, summary: &GroupSummary) -> Result<(), StoreError> {
+async fn write_summary(
+    transaction: &mut Transaction<'_, Postgres>,
+    summary: &GroupSummary,
+    max_wait_ms: i64,
+) -> Result<(), StoreError> {
     let chats = &summary.chats;
+    // Debounce with a ceiling, as on SQLite: never past first pending + max wait.
     sqlx::query(
         "INSERT INTO chats (id, title, first_message_at_ms, last_message_at_ms, extract_due_at_ms,
-                            accepted_count, created_count, deduped_count)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[],
-                              $6::bigint[], $7::bigint[], $8::bigint[])
+                            extract_pending_since_ms, accepted_count, created_count, deduped_count)
+         SELECT id, title, first_at, last_at, LEAST(due, pending + $10), pending, accepted, created, deduped
+         FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[],
+                     $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+              AS d(id, title, first_at, last_at, due, pending, accepted, created, deduped)
          ON CONFLICT (id) DO UPDATE SET
              title = excluded.title,
              last_message_at_ms = GREATEST(chats.last_message_at_ms, excluded.last_message_at_ms),
-             extract_due_at_ms = COALESCE(excluded.extract_due_at_ms, chats.extract_due_at_ms),
+             extract_pending_since_ms = COALESCE(chats.extract_pending_since_ms, excluded.extract_pending_since_ms),
+             extract_due_at_ms = CASE
+                 WHEN excluded.extract_pending_since_ms IS NULL THEN chats.extract_due_at_ms
+                 ELSE LEAST(excluded.extract_due_at_ms,
+                            COALESCE(chats.extract_pending_since_ms, excluded.extract_pending_since_ms) + $10) END,
+             extract_seq = chats.extract_seq + CASE WHEN excluded.created_count > 0 THEN 1 ELSE 0 END,
              accepted_count = chats.accepted_count + excluded.accepted_count,
              created_count = chats.created_count + excluded.created_count,
              deduped_count = chats.deduped_count + excluded.deduped_count",
@@ -281,9 +299,23 @@ async fn write_summary(transaction: &mut Transaction<'_, Postgres>, summary: &Gr
     .bind(chats.iter().map(|c| c.first_at_ms).collect::<Vec<_>>())
     .bind(chats.iter().map(|c| c.last_at_ms).collect::<Vec<_>>())
     .bind(chats.iter().map(|c| c.extract_due_at_ms).collect::<Vec<_>>())
+    .bind(chats.iter().map(|c| c.first_created_at_ms).collect::<Vec<_>>())
     .bind(chats.iter().map(|c| c.accepted).collect::<Vec<_>>())
     .bind(chats.iter().map(|c| c.created).collect::<Vec<_>>())
     .bind(chats.iter().map(|c| c.deduped).collect::<Vec<_>>())
+    .bind(max_wait_ms)
+    .execute(&mut **transaction)
+    .await?;
+    let events = &summary.events;
+    sqlx::query(
+        "INSERT INTO event_log (at_ms, kind, chat_id, request_id, detail)
+         SELECT at, 'ingest', chat, request, detail FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[])
+             AS e(at, chat, request, detail)",
+    )
+    .bind(events.iter().map(|e| e.at_ms).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.chat_id.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.request_id.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.detail.clone()).collect::<Vec<_>>())
     .execute(&mut **transaction)
     .await?;
     let clients = &summary.clients;

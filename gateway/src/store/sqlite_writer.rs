@@ -43,6 +43,7 @@ pub struct WriterSettings {
     pub cache_mb: u32,
     pub content_window_ms: i64,
     pub debounce_ms: i64,
+    pub max_wait_ms: i64,
 }
 
 pub struct SqliteWriter {
@@ -161,8 +162,10 @@ fn load_index(connection: &Connection, window_ms: i64) -> Result<DedupeIndex, St
         }
     }
     let horizon = now_ms() - window_ms;
-    let mut hashes = connection
-        .prepare("SELECT id, content_hash, received_at_ms FROM messages WHERE received_at_ms >= ?1 ORDER BY id")?;
+    let mut hashes = connection.prepare(
+        "SELECT id, content_hash, received_at_ms FROM messages
+         WHERE received_at_ms >= ?1 AND dedupe_by_content ORDER BY id",
+    )?;
     let mut rows = hashes.query([horizon])?;
     while let Some(row) = rows.next()? {
         let hash: Vec<u8> = row.get(1)?;
@@ -243,14 +246,14 @@ impl WriterLoop {
         {
             let mut insert = transaction.prepare_cached(
                 "INSERT INTO messages (chat_id, client_id, request_id, message_id, message_key, sender, sender_name,
-                                       text, media_json, content_hash, upstream_ts_ms, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                       text, media_json, content_hash, dedupe_by_content, upstream_ts_ms, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             for batch in batches {
                 let mut batch_outcomes = Vec::with_capacity(batch.messages.len());
                 for message in &batch.messages {
-                    let content = content_key(&message.content_hash);
-                    match self.index.find(message.message_key.as_ref(), &content, batch.received_at_ms) {
+                    let content = message.dedupe_by_content.then(|| content_key(&message.content_hash));
+                    match self.index.find(message.message_key.as_ref(), content.as_ref(), batch.received_at_ms) {
                         Some(Duplicate::MessageId(pk) | Duplicate::Content(pk)) => {
                             batch_outcomes.push(MessageOutcome { created: false, message_pk: Some(pk) });
                         }
@@ -266,6 +269,7 @@ impl WriterLoop {
                                 message.text,
                                 message.media_json,
                                 &message.content_hash[..],
+                                message.dedupe_by_content,
                                 message.upstream_ts_ms,
                                 batch.received_at_ms,
                             ])?;
@@ -279,7 +283,8 @@ impl WriterLoop {
             }
         }
         let refs: Vec<&PreparedBatch> = batches.iter().collect();
-        write_summary(&transaction, &summarize(&refs, &outcomes, self.settings.debounce_ms))?;
+        let summary = summarize(&refs, &outcomes, self.settings.debounce_ms);
+        write_summary(&transaction, &summary, self.settings.max_wait_ms)?;
         transaction.commit()?;
         Ok(outcomes)
     }
@@ -309,15 +314,22 @@ impl WriterLoop {
     }
 }
 
-fn write_summary(transaction: &rusqlite::Transaction<'_>, summary: &GroupSummary) -> rusqlite::Result<()> {
+fn write_summary(transaction: &rusqlite::Transaction<'_>, summary: &GroupSummary, max_wait_ms: i64) -> rusqlite::Result<()> {
+    // Debounce with a ceiling: each new message pushes the due time out, but
+    // never past the first pending message + max wait, so a chat that never
+    // goes quiet is still extracted.
     let mut chat = transaction.prepare_cached(
         "INSERT INTO chats (id, title, first_message_at_ms, last_message_at_ms, extract_due_at_ms,
-                            accepted_count, created_count, deduped_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                            extract_pending_since_ms, accepted_count, created_count, deduped_count)
+         VALUES (?1, ?2, ?3, ?4, MIN(?5, ?6 + ?10), ?6, ?7, ?8, ?9)
          ON CONFLICT (id) DO UPDATE SET
              title = excluded.title,
              last_message_at_ms = MAX(chats.last_message_at_ms, excluded.last_message_at_ms),
-             extract_due_at_ms = COALESCE(excluded.extract_due_at_ms, chats.extract_due_at_ms),
+             extract_pending_since_ms = COALESCE(chats.extract_pending_since_ms, excluded.extract_pending_since_ms),
+             extract_due_at_ms = CASE
+                 WHEN ?5 IS NULL THEN chats.extract_due_at_ms
+                 ELSE MIN(?5, COALESCE(chats.extract_pending_since_ms, ?6) + ?10) END,
+             extract_seq = chats.extract_seq + (excluded.created_count > 0),
              accepted_count = chats.accepted_count + excluded.accepted_count,
              created_count = chats.created_count + excluded.created_count,
              deduped_count = chats.deduped_count + excluded.deduped_count",
@@ -325,8 +337,14 @@ fn write_summary(transaction: &rusqlite::Transaction<'_>, summary: &GroupSummary
     for delta in &summary.chats {
         chat.execute(params![
             delta.chat_id, delta.title, delta.first_at_ms, delta.last_at_ms, delta.extract_due_at_ms,
-            delta.accepted, delta.created, delta.deduped
+            delta.first_created_at_ms, delta.accepted, delta.created, delta.deduped, max_wait_ms
         ])?;
+    }
+    let mut event = transaction.prepare_cached(
+        "INSERT INTO event_log (at_ms, kind, chat_id, request_id, detail) VALUES (?1, 'ingest', ?2, ?3, ?4)",
+    )?;
+    for batch in &summary.events {
+        event.execute(params![batch.at_ms, batch.chat_id, batch.request_id, batch.detail])?;
     }
     let mut client = transaction.prepare_cached(
         "INSERT INTO clients (id, first_seen_at_ms, last_seen_at_ms, request_count, message_count)

@@ -87,3 +87,18 @@ async fn dedupe_survives_a_restart() {
     assert_eq!(restarted.count_messages().await, 2);
     restarted.finish().await;
 }
+
+#[tokio::test]
+async fn media_placeholders_without_content_are_told_apart_by_id() {
+    let app = spawn_app().await;
+    let placeholder = |id: &str| IngestMessage {
+        message_id: Some(id.into()),
+        sender: Some("+254712345678".into()),
+        media: vec![collector_client::message::IngestMedia { caption: None, ..Default::default() }],
+        ..IngestMessage { chat_title: "Export Chat".into(), ..IngestMessage::default() }
+    };
+    let answer = app.post_ingest(&batch("export", vec![placeholder("e1"), placeholder("e2"), placeholder("e3"), placeholder("e1")])).await;
+    let statuses: Vec<&str> = answer.body["messages"].as_array().into_iter().flatten().filter_map(|m| m["status"].as_str()).collect();
+    assert_eq!(statuses, ["created", "created", "created", "duplicate"]);
+    app.finish().await;
+}

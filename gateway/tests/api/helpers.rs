@@ -66,9 +66,14 @@ impl TestDatabase {
         }
     }
 
+    /// The same database, for a second app; dropping it is left to the owner.
+    pub fn share(&self) -> TestDatabase {
+        TestDatabase { url: self.url.clone(), _dir: None, postgres_name: None }
+    }
+
     /// A direct connection for assertions on stored rows.
     pub async fn query_i64(&self, sql: &str) -> Vec<i64> {
-        if self.postgres_name.is_some() {
+        if self.url.starts_with("postgres") {
             let mut connection = sqlx::PgConnection::connect(&self.url).await.expect("connect");
             sqlx::query_scalar(sql).fetch_all(&mut connection).await.expect("query")
         } else {
@@ -120,7 +125,11 @@ pub async fn start_on(db: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
     let address = format!("http://127.0.0.1:{}", application.port());
     let shutdown = application.shutdown_token();
     let server = tokio::spawn(application.run_until_stopped());
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     TestApp { address, client, db, shutdown, server }
 }
 
@@ -181,6 +190,37 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> Answer {
         answer(self.client.get(self.url(path)).send().await.expect("request sent")).await
+    }
+
+    /// GET with extra headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// POST with extra headers and a body.
+    pub async fn post_with(&self, path: &str, headers: &[(&str, &str)], body: impl Into<reqwest::Body>) -> Answer {
+        let mut request = self.client.post(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        answer(request.body(body).send().await.expect("request sent")).await
+    }
+
+    /// Polls diagnostics until `extracted` reaches `at_least` (or panics after 20 s).
+    pub async fn wait_extracted(&self, at_least: i64) -> Answer {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let answer = self.get_with("/chat/tools/diagnostics", &[("x-ingest-token", TOKEN)]).await;
+            if answer.body["extracted"].as_i64().unwrap_or(0) >= at_least {
+                return answer;
+            }
+            assert!(std::time::Instant::now() < deadline, "extraction did not reach {at_least}: {:?}", answer.body);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn get_text(&self, path: &str) -> String {

@@ -1,10 +1,14 @@
 //! Gateway integration tests: one binary, real app on port 0, real database
 //! per test (SQLite by default, PostgreSQL with `TEST_DATABASE=postgres`).
 
+mod admin;
 mod crash;
 mod dedupe;
+mod diagnostics;
+mod extraction;
 mod helpers;
 mod ingest_errors;
 mod ingest_success;
+mod market;
 mod ops;
 mod rotation;

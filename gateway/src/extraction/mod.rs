@@ -1,0 +1,282 @@
+//! Debounced extraction: turns stored messages into offers and WhatsApp
+//! product/catalog links. Each created message pushes its chat's due time
+//! (see the writers); the [`scheduler`] claims due chats and runs them here,
+//! and `extract-latest` runs one chat on demand. Runs read messages past the
+//! chat's watermark in pages, extract them off the async runtime, and write
+//! each page in one transaction, so a crash mid-run repeats at most a page
+//! and re-runs never duplicate offers.
+
+pub mod claim;
+pub mod persist;
+pub mod scheduler;
+
+use std::{sync::Arc, time::Duration};
+
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::{
+    extract::{ExtractContext, OfferDraft, WaLink, extract_offers, find_whatsapp_links},
+    metrics::Metrics,
+    store::{Database, StoreError, queries::on_pool},
+    time::now_ms,
+};
+use claim::Claim;
+use persist::{PageInput, write_page};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("chat not found")]
+    UnknownChat,
+    #[error("another extraction of this chat is running")]
+    Busy,
+    #[error("extraction worker failed: {0}")]
+    Worker(String),
+}
+
+impl From<sqlx::Error> for ExtractionError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Store(StoreError::Sqlx(error))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExtractionConfig {
+    pub default_currency: String,
+    pub region: phonenumber::country::Id,
+    pub lease: Duration,
+    pub page_size: i64,
+    pub claim_batch: i64,
+    pub concurrency: usize,
+    pub idle_poll: Duration,
+    pub error_backoff: Duration,
+}
+
+impl ExtractionConfig {
+    pub fn new(default_currency: String, region: phonenumber::country::Id) -> Self {
+        Self {
+            default_currency,
+            region,
+            lease: Duration::from_secs(60),
+            page_size: 500,
+            claim_batch: 16,
+            concurrency: 4,
+            idle_poll: Duration::from_secs(1),
+            error_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Messages not extracted yet.
+    Latest,
+    /// Every message of the chat again (after a mapping change).
+    Full,
+}
+
+/// One message and what extraction found in it.
+pub struct MessageExtraction {
+    pub pk: i64,
+    pub received_at_ms: i64,
+    pub text: String,
+    pub offers: Vec<OfferDraft>,
+    pub links: Vec<WaLink>,
+}
+
+impl MessageExtraction {
+    /// The product id when the message links exactly one product.
+    pub fn single_product_id(&self) -> Option<&str> {
+        let mut products = self.links.iter().filter_map(|link| match link {
+            WaLink::Product { product_id, .. } => Some(product_id.as_str()),
+            WaLink::Catalog { .. } => None,
+        });
+        let first = products.next()?;
+        products.next().is_none().then_some(first)
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ExtractionReport {
+    pub chat_id: String,
+    pub mode: Option<Mode>,
+    pub messages_processed: usize,
+    pub messages_new: usize,
+    pub offers_written: usize,
+    pub offers_new: usize,
+    pub products: Vec<String>,
+    pub catalogs: Vec<String>,
+    pub jobs_enqueued: usize,
+    pub max_lag_ms: Option<i64>,
+}
+
+pub struct ExtractionService {
+    pub db: Database,
+    pub config: ExtractionConfig,
+    metrics: Arc<Metrics>,
+    /// Woken by ingest when chats get new due times.
+    pub wake: Notify,
+    owner: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
+    text: Option<String>,
+    received_at_ms: i64,
+}
+
+impl ExtractionService {
+    pub fn new(db: Database, config: ExtractionConfig, metrics: Arc<Metrics>) -> Self {
+        let owner = format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple());
+        Self { db, config, metrics, wake: Notify::new(), owner }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.config.lease.as_millis() as i64
+    }
+
+    /// Runs one chat now (`extract-latest`), waiting briefly if the scheduler
+    /// holds it.
+    pub async fn extract_now(&self, chat_id: &str, mode: Mode) -> Result<ExtractionReport, ExtractionError> {
+        for _ in 0..50 {
+            if let Some(claim) = claim::claim_chat(&self.db, chat_id, &self.owner, now_ms(), self.lease_ms()).await? {
+                return self.run_claimed(claim, mode).await;
+            }
+            if !claim::chat_exists(&self.db, chat_id).await? {
+                return Err(ExtractionError::UnknownChat);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(ExtractionError::Busy)
+    }
+
+    /// Claims due chats and runs them; returns how many were claimed.
+    pub async fn run_due(&self) -> Result<usize, ExtractionError> {
+        let claims = claim::claim_due(&self.db, &self.owner, now_ms(), self.lease_ms(), self.config.claim_batch).await?;
+        let count = claims.len();
+        let runs = claims.into_iter().map(|claim| async move {
+            let chat_id = claim.chat_id.clone();
+            if let Err(error) = self.run_claimed(claim, Mode::Latest).await {
+                tracing::warn!(chat_id = %chat_id, error = %error, "extraction run failed; chat stays due");
+            }
+        });
+        futures_util::stream::iter(runs).buffer_unordered(self.config.concurrency).collect::<Vec<()>>().await;
+        Ok(count)
+    }
+
+    pub async fn next_due_at(&self) -> Result<Option<i64>, ExtractionError> {
+        claim::next_due_at(&self.db, now_ms()).await
+    }
+
+    async fn run_claimed(&self, claim: Claim, mode: Mode) -> Result<ExtractionReport, ExtractionError> {
+        let started = std::time::Instant::now();
+        match self.run_pages(&claim, mode).await {
+            Ok(report) => {
+                claim::finish(&self.db, &claim, &self.owner, now_ms()).await?;
+                self.metrics.extraction_runs.with_label_values(&["ok"]).inc();
+                self.metrics.extraction_duration.observe(started.elapsed().as_secs_f64());
+                Ok(report)
+            }
+            Err(error) => {
+                self.metrics.extraction_runs.with_label_values(&["error"]).inc();
+                let retry_at = now_ms() + self.config.error_backoff.as_millis() as i64;
+                let _ = claim::release(&self.db, &claim, &self.owner, Some(retry_at), now_ms()).await;
+                let _ = self.count_error(&claim.chat_id, &error).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn run_pages(&self, claim: &Claim, mode: Mode) -> Result<ExtractionReport, ExtractionError> {
+        let currency = self.default_currency(claim.vendor_id).await?;
+        let mut report = ExtractionReport { chat_id: claim.chat_id.clone(), mode: Some(mode), ..Default::default() };
+        let mut cursor = if mode == Mode::Full { 0 } else { claim.extracted_through_pk };
+        loop {
+            let rows = self.page(&claim.chat_id, cursor).await?;
+            let Some(last) = rows.last() else { break };
+            cursor = last.id;
+            let extractions = self.extract_rows(rows, currency.clone()).await?;
+            let page = PageInput {
+                chat_id: &claim.chat_id,
+                vendor_id: claim.vendor_id,
+                messages: &extractions,
+                previous_watermark: claim.extracted_through_pk,
+                prune_stale: mode == Mode::Full,
+                now_ms: now_ms(),
+            };
+            let outcome = write_page(&self.db, page).await?;
+            report.messages_processed += extractions.len();
+            report.messages_new += extractions.iter().filter(|m| m.pk > claim.extracted_through_pk).count();
+            report.offers_written += outcome.offers_written;
+            report.offers_new += outcome.new_offer_lags_ms.len();
+            report.jobs_enqueued += outcome.jobs_enqueued;
+            report.products.extend(outcome.products);
+            report.catalogs.extend(outcome.catalogs);
+            for lag in &outcome.new_offer_lags_ms {
+                self.metrics.extraction_lag.observe(*lag as f64 / 1_000.0);
+                report.max_lag_ms = Some(report.max_lag_ms.unwrap_or(0).max(*lag));
+            }
+            self.metrics.offers_written.inc_by(outcome.new_offer_lags_ms.len() as u64);
+            self.metrics.extraction_messages.inc_by(extractions.len() as u64);
+            claim::renew(&self.db, claim, &self.owner, now_ms() + self.lease_ms()).await?;
+        }
+        Ok(report)
+    }
+
+    async fn page(&self, chat_id: &str, after_pk: i64) -> Result<Vec<MessageRow>, ExtractionError> {
+        let sql = "SELECT id, text, received_at_ms FROM messages WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+        Ok(on_pool!(&self.db, |pool| sqlx::query_as(sql)
+            .bind(chat_id)
+            .bind(after_pk)
+            .bind(self.config.page_size)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// The parsers are CPU work: run them off the async runtime.
+    async fn extract_rows(&self, rows: Vec<MessageRow>, currency: String) -> Result<Vec<MessageExtraction>, ExtractionError> {
+        let region = self.config.region;
+        tokio::task::spawn_blocking(move || {
+            let context = ExtractContext { default_currency: &currency };
+            rows.into_iter()
+                .map(|row| {
+                    let text = row.text.unwrap_or_default();
+                    MessageExtraction {
+                        pk: row.id,
+                        received_at_ms: row.received_at_ms,
+                        offers: extract_offers(&text, &context),
+                        links: find_whatsapp_links(&text, region),
+                        text,
+                    }
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| ExtractionError::Worker(e.to_string()))
+    }
+
+    async fn default_currency(&self, vendor_id: Option<i64>) -> Result<String, ExtractionError> {
+        let Some(vendor_id) = vendor_id else { return Ok(self.config.default_currency.clone()) };
+        let sql = "SELECT default_currency FROM vendors WHERE id = $1";
+        let currency: Option<Option<String>> =
+            on_pool!(&self.db, |pool| sqlx::query_scalar(sql).bind(vendor_id).fetch_optional(pool).await?);
+        Ok(currency.flatten().filter(|c| !c.is_empty()).unwrap_or_else(|| self.config.default_currency.clone()))
+    }
+
+    async fn count_error(&self, chat_id: &str, error: &ExtractionError) -> Result<(), StoreError> {
+        let sql = "UPDATE counters SET value = value + 1 WHERE name = 'errors'";
+        on_pool!(&self.db, |pool| sqlx::query(sql).execute(pool).await?.rows_affected());
+        let detail = serde_json::json!({"error": error.to_string()});
+        crate::store::events::append_now(&self.db, "extraction_error", Some(chat_id), &detail).await
+    }
+}
+
+use futures_util::StreamExt;
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "gateway".into())
+}

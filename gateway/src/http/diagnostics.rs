@@ -1,0 +1,161 @@
+//! Diagnostics for operators and the harness (seed 002 §8):
+//! `GET /chat/tools/diagnostics` (JSON, or `?format=csv` for per-chat
+//! counters) and `GET /chat/tools/diagnostics/logs` (recent ingest and
+//! extraction events as JSON lines). Both need the ingest or admin token.
+//! Downloads are bounded, hold no secrets, and mask phone numbers.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{auth, errors::ApiError, ops, privacy::mask_phones};
+use crate::{
+    startup::AppState,
+    store::{events, market, queries},
+    time::now_ms,
+};
+
+#[derive(Deserialize)]
+pub struct DiagnosticsQuery {
+    format: Option<String>,
+}
+
+const CSV_ROWS: i64 = 10_000;
+const DEFAULT_LOG_LINES: i64 = 1_000;
+const MAX_LOG_LINES: i64 = 5_000;
+
+pub async fn diagnostics(
+    request: HttpRequest,
+    query: web::Query<DiagnosticsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth::require_operator(&request, &state)?;
+    match query.format.as_deref() {
+        None | Some("json") => summary(&state).await,
+        Some("csv") => chats_csv(&state).await,
+        Some(other) => Err(ApiError::BadRequest(format!("format {other:?} is not json or csv"))),
+    }
+}
+
+async fn summary(state: &AppState) -> Result<HttpResponse, ApiError> {
+    let totals = ops::current_totals(state).await?;
+    let db = &state.store.db;
+    let pending = market::pending_extraction(db).await?;
+    let now = now_ms();
+    let last = events::latest_of_kind(db, "extraction").await?;
+    let last_detail: Value = last.as_ref().and_then(|e| serde_json::from_str(&e.detail).ok()).unwrap_or(Value::Null);
+    let total = |name: &str| totals.get(name).copied().unwrap_or(0);
+    Ok(HttpResponse::Ok().json(json!({
+        "generated_at": ops::rfc3339(now),
+        "accepted": total("accepted"),
+        "created": total("created"),
+        "deduped": total("deduped"),
+        "extracted": total("extracted"),
+        "errors": total("errors"),
+        "chats_pending_extraction": pending.chats_pending,
+        "oldest_pending_age_seconds": pending.oldest_pending_since_ms.map(|since| (now - since).max(0) as f64 / 1_000.0),
+        "last_extraction_at": last.as_ref().map(|e| ops::rfc3339(e.at_ms)),
+        "last_extraction_lag_ms": last_detail.get("max_lag_ms").cloned().unwrap_or(Value::Null),
+        "totals": totals,
+    })))
+}
+
+fn csv_cell(value: &str) -> String {
+    let masked = mask_phones(value);
+    // A leading = + - @ would be run as a formula by spreadsheet software.
+    let safe = if masked.starts_with(['=', '+', '-', '@']) { format!("'{masked}") } else { masked };
+    if safe.contains([',', '"', '\n', '\r']) { format!("\"{}\"", safe.replace('"', "\"\"")) } else { safe }
+}
+
+async fn chats_csv(state: &AppState) -> Result<HttpResponse, ApiError> {
+    let chats = queries::chat_counters(&state.store.db, CSV_ROWS).await?;
+    let mut body = String::from("chat_id,title,vendor_id,accepted,created,deduped,extracted,last_message_at,extract_due_at\n");
+    for chat in chats {
+        let row = [
+            csv_cell(&chat.chat_id),
+            csv_cell(&chat.title),
+            chat.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
+            chat.accepted.to_string(),
+            chat.created.to_string(),
+            chat.deduped.to_string(),
+            chat.extracted.to_string(),
+            ops::rfc3339(chat.last_message_at_ms),
+            chat.extract_due_at_ms.map(ops::rfc3339).unwrap_or_default(),
+        ];
+        body.push_str(&row.join(","));
+        body.push('\n');
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, r#"attachment; filename="soko-chat-counters.csv""#))
+        .body(body))
+}
+
+#[derive(Deserialize)]
+pub struct LogsQuery {
+    limit: Option<i64>,
+}
+
+pub async fn logs(request: HttpRequest, query: web::Query<LogsQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth::require_operator(&request, &state)?;
+    let limit = query.limit.unwrap_or(DEFAULT_LOG_LINES).clamp(1, MAX_LOG_LINES);
+    let db = &state.store.db;
+    let mut lines: Vec<(i64, Value)> = events::recent(db, limit)
+        .await?
+        .into_iter()
+        .map(|event| {
+            let detail: Value = serde_json::from_str(&event.detail).unwrap_or(Value::String(event.detail.clone()));
+            let line = json!({
+                "at": ops::rfc3339(event.at_ms),
+                "kind": event.kind,
+                "chat_id": event.chat_id.as_deref().map(mask_phones),
+                "request_id": event.request_id,
+                "detail": mask_detail(detail),
+            });
+            (event.at_ms, line)
+        })
+        .collect();
+    for failure in queries::recent_failures(db, limit).await? {
+        let line = json!({
+            "at": ops::rfc3339(failure.at_ms),
+            "kind": "ingest_rejected",
+            "chat_title": failure.chat_title.as_deref().map(mask_phones),
+            "request_id": failure.request_id,
+            "detail": {"client_id": failure.client_id, "status": failure.status, "code": failure.code, "reason": failure.reason},
+        });
+        lines.push((failure.at_ms, line));
+    }
+    lines.sort_by(|a, b| b.0.cmp(&a.0));
+    lines.truncate(limit as usize);
+    let mut body = String::new();
+    for (_, line) in lines.into_iter().rev() {
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, r#"attachment; filename="soko-diagnostics.log""#))
+        .body(body))
+}
+
+fn mask_detail(value: Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(mask_phones(&text)),
+        Value::Array(items) => Value::Array(items.into_iter().map(mask_detail).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, mask_detail(v))).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn csv_cells_are_quoted_masked_and_formula_safe() {
+        assert_eq!(csv_cell("Phones, Nairobi"), "\"Phones, Nairobi\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_cell("254712345678@s.whatsapp.net"), "254•••••••78@s.whatsapp.net");
+    }
+}

@@ -1,0 +1,234 @@
+//! Read side of what extraction produces: offers with filters and stable
+//! cursor pagination, vendors, price history, and the chat views of the admin
+//! mapping page. Shared SQL for both backends.
+
+use serde::Serialize;
+
+use super::{Database, StoreError, queries::on_pool, tx::on_tx};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Offer {
+    pub id: i64,
+    pub chat_id: String,
+    pub vendor_id: Option<i64>,
+    #[serde(rename = "source_message_id")]
+    pub source_message_pk: i64,
+    pub item_index: i32,
+    pub title: String,
+    pub product_key: String,
+    pub wa_product_id: Option<String>,
+    /// Exact decimal as a string, or null when the message gave no price.
+    pub price: Option<String>,
+    pub currency: String,
+    pub quantity: Option<i32>,
+    pub condition: Option<String>,
+    pub span_start: i32,
+    pub span_end: i32,
+    pub source_text: String,
+    pub message_received_at_ms: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+const OFFER_COLUMNS: &str = "id, chat_id, vendor_id, source_message_pk, item_index, title, product_key, wa_product_id,
+    price, currency, quantity, condition, span_start, span_end, source_text, message_received_at_ms,
+    created_at_ms, updated_at_ms";
+
+#[derive(Debug, Default, Clone)]
+pub struct OfferFilter {
+    pub vendor_id: Option<i64>,
+    /// A normalised title key or a WhatsApp product id.
+    pub product: Option<String>,
+    pub chat_id: Option<String>,
+    pub since_ms: Option<i64>,
+    /// Offers with a smaller id than this (the previous page's last id).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// Newest first; the last id of a page is the cursor of the next one, so
+/// pages stay stable while new offers arrive.
+pub async fn offers(db: &Database, filter: &OfferFilter) -> Result<Vec<Offer>, StoreError> {
+    let mut conditions = Vec::new();
+    let mut binds = Vec::new();
+    let mut push = |condition: &str, bind: Bind| {
+        binds.push(bind);
+        conditions.push(condition.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(vendor) = filter.vendor_id {
+        push("vendor_id = ?", Bind::Int(vendor));
+    }
+    if let Some(product) = &filter.product {
+        // Both `?` take the same parameter number.
+        push("(product_key = ? OR wa_product_id = ?)", Bind::Text(product.clone()));
+    }
+    if let Some(chat) = &filter.chat_id {
+        push("chat_id = ?", Bind::Text(chat.clone()));
+    }
+    if let Some(since) = filter.since_ms {
+        push("message_received_at_ms >= ?", Bind::Int(since));
+    }
+    if let Some(before) = filter.before_id {
+        push("id < ?", Bind::Int(before));
+    }
+    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let sql = format!("SELECT {OFFER_COLUMNS} FROM offers {clause} ORDER BY id DESC LIMIT ${}", binds.len() + 1);
+    Ok(on_pool!(db, |pool| {
+        let mut query = sqlx::query_as(&sql);
+        for bind in &binds {
+            query = match bind {
+                Bind::Int(value) => query.bind(*value),
+                Bind::Text(value) => query.bind(value.as_str()),
+            };
+        }
+        query.bind(filter.limit).fetch_all(pool).await?
+    }))
+}
+
+/// Offers of one chat written at or after `since_ms` (an extraction run's).
+pub async fn offers_written_since(db: &Database, chat_id: &str, since_ms: i64, limit: i64) -> Result<Vec<Offer>, StoreError> {
+    let sql = format!(
+        "SELECT {OFFER_COLUMNS} FROM offers WHERE chat_id = $1 AND updated_at_ms >= $2 ORDER BY source_message_pk, item_index LIMIT $3"
+    );
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(chat_id).bind(since_ms).bind(limit).fetch_all(pool).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Vendor {
+    pub id: i64,
+    pub name: String,
+    pub default_currency: Option<String>,
+    pub created_at_ms: i64,
+    pub chat_count: i64,
+    pub offer_count: i64,
+}
+
+pub async fn vendors(db: &Database) -> Result<Vec<Vendor>, StoreError> {
+    let sql = "SELECT v.id, v.name, v.default_currency, v.created_at_ms,
+                      (SELECT COUNT(*) FROM chats c WHERE c.vendor_id = v.id) AS chat_count,
+                      (SELECT COUNT(*) FROM offers o WHERE o.vendor_id = v.id) AS offer_count
+               FROM vendors v ORDER BY v.name, v.id";
+    Ok(on_pool!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PricePoint {
+    pub at_ms: i64,
+    pub price: String,
+    pub currency: String,
+    pub vendor_id: Option<i64>,
+    pub vendor_name: Option<String>,
+    pub offer_id: i64,
+    pub chat_id: String,
+    pub title: String,
+}
+
+/// Prices over time across vendors for one product (title key or WhatsApp id).
+pub async fn price_history(db: &Database, product: &str, limit: i64) -> Result<Vec<PricePoint>, StoreError> {
+    let sql = "SELECT o.message_received_at_ms AS at_ms, o.price, o.currency, o.vendor_id, v.name AS vendor_name,
+                      o.id AS offer_id, o.chat_id, o.title
+               FROM offers o LEFT JOIN vendors v ON v.id = o.vendor_id
+               WHERE (o.product_key = $1 OR o.wa_product_id = $1) AND o.price IS NOT NULL
+               ORDER BY o.message_received_at_ms, o.id LIMIT $2";
+    Ok(on_pool!(db, |pool| sqlx::query_as(sql).bind(product).bind(limit).fetch_all(pool).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ChatSummary {
+    pub chat_id: String,
+    pub title: String,
+    pub vendor_id: Option<i64>,
+    pub vendor_name: Option<String>,
+    pub message_count: i64,
+    pub offer_count: i64,
+    pub last_message_at_ms: i64,
+    pub extract_due_at_ms: Option<i64>,
+    pub last_extracted_at_ms: Option<i64>,
+}
+
+const CHAT_SUMMARY: &str = "SELECT c.id AS chat_id, c.title, c.vendor_id, v.name AS vendor_name,
+        c.created_count AS message_count, c.offer_count, c.last_message_at_ms, c.extract_due_at_ms,
+        c.last_extracted_at_ms
+    FROM chats c LEFT JOIN vendors v ON v.id = c.vendor_id";
+
+/// Unmapped chats first, then by latest activity.
+pub async fn chat_summaries(db: &Database, limit: i64) -> Result<Vec<ChatSummary>, StoreError> {
+    let sql = format!(
+        "{CHAT_SUMMARY} ORDER BY CASE WHEN c.vendor_id IS NULL THEN 0 ELSE 1 END, c.last_message_at_ms DESC, c.id LIMIT $1"
+    );
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
+}
+
+pub async fn chat_summary(db: &Database, chat_id: &str) -> Result<Option<ChatSummary>, StoreError> {
+    let sql = format!("{CHAT_SUMMARY} WHERE c.id = $1");
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(chat_id).fetch_optional(pool).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MessageView {
+    pub id: i64,
+    pub sender: Option<String>,
+    pub sender_name: Option<String>,
+    pub text: Option<String>,
+    pub upstream_ts_ms: Option<i64>,
+    pub received_at_ms: i64,
+}
+
+pub async fn latest_messages(db: &Database, chat_id: &str, limit: i64) -> Result<Vec<MessageView>, StoreError> {
+    let sql = "SELECT id, sender, sender_name, text, upstream_ts_ms, received_at_ms
+               FROM messages WHERE chat_id = $1 ORDER BY id DESC LIMIT $2";
+    Ok(on_pool!(db, |pool| sqlx::query_as(sql).bind(chat_id).bind(limit).fetch_all(pool).await?))
+}
+
+/// Which vendor a chat maps to: an existing one, or one created inline.
+pub enum VendorChoice {
+    Existing(i64),
+    New { name: String, default_currency: Option<String> },
+}
+
+/// Maps the chat and re-attributes its offers at once; returns the vendor id,
+/// or `None` when the chat or the existing vendor is unknown.
+pub async fn map_chat(db: &Database, chat_id: &str, choice: VendorChoice, now_ms: i64) -> Result<Option<i64>, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let vendor_id = match choice {
+        VendorChoice::Existing(id) => {
+            let sql = "SELECT id FROM vendors WHERE id = $1";
+            let found: Option<i64> = on_tx!(&mut tx, |conn| sqlx::query_scalar(sql).bind(id).fetch_optional(conn).await?);
+            match found {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        }
+        VendorChoice::New { name, default_currency } => {
+            let sql = "INSERT INTO vendors (name, default_currency, created_at_ms) VALUES ($1, $2, $3) RETURNING id";
+            on_tx!(&mut tx, |conn| sqlx::query_scalar(sql).bind(&name).bind(&default_currency).bind(now_ms).fetch_one(conn).await?)
+        }
+    };
+    let sql = "UPDATE chats SET vendor_id = $1, mapped_at_ms = $2 WHERE id = $3";
+    let updated = on_tx!(&mut tx, |conn| sqlx::query(sql).bind(vendor_id).bind(now_ms).bind(chat_id).execute(conn).await?.rows_affected());
+    if updated == 0 {
+        return Ok(None);
+    }
+    let sql = "UPDATE offers SET vendor_id = $1, updated_at_ms = $2 WHERE chat_id = $3";
+    on_tx!(&mut tx, |conn| sqlx::query(sql).bind(vendor_id).bind(now_ms).bind(chat_id).execute(conn).await?.rows_affected());
+    tx.commit().await?;
+    Ok(Some(vendor_id))
+}
+
+/// Diagnostics figures about pending extraction.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PendingExtraction {
+    pub chats_pending: i64,
+    pub oldest_pending_since_ms: Option<i64>,
+}
+
+pub async fn pending_extraction(db: &Database) -> Result<PendingExtraction, StoreError> {
+    let sql = "SELECT COUNT(*) AS chats_pending, MIN(extract_pending_since_ms) AS oldest_pending_since_ms
+               FROM chats WHERE extract_due_at_ms IS NOT NULL";
+    Ok(on_pool!(db, |pool| sqlx::query_as(sql).fetch_one(pool).await?))
+}

@@ -1,0 +1,135 @@
+//! Debounced extraction end to end: offers from the seed's smoke message,
+//! the manual `extract-latest` run, idempotent re-runs, product and catalog
+//! links enqueued once, and durability of due chats across restarts.
+
+use collector_client::message::IngestMessage;
+
+use crate::helpers::{TOKEN, batch, message, spawn_app_with, start_on};
+
+const FAST: &[(&str, &str)] = &[("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "0.3")];
+
+#[tokio::test]
+async fn the_smoke_message_becomes_a_pixel_offer_after_the_debounce() {
+    let app = spawn_app_with(FAST).await;
+    let body = br#"{"client_id":"smoke","messages":[{"chat_title":"Smoke Chat","text":"Pixel 8 Pro - $750"}]}"#;
+    let answer = app.post_signed_body(body.to_vec(), TOKEN, "super-secret").await;
+    assert_eq!(answer.body["created"], 1);
+    let diagnostics = app.wait_extracted(1).await;
+    assert_eq!(diagnostics.body["created"], 1);
+    assert_eq!(diagnostics.body["extracted"], 1);
+    let offers = app.get("/offers").await;
+    let offer = &offers.body["offers"][0];
+    assert_eq!((offer["title"].as_str(), offer["price"].as_str(), offer["currency"].as_str()), (Some("Pixel 8 Pro"), Some("750"), Some("USD")));
+    assert_eq!(offers.body["offers"].as_array().map(Vec::len), Some(1));
+    let lag = app.get_text("/metrics").await;
+    assert!(lag.contains("soko_offers_total 1"), "offers counter");
+    assert!(lag.contains("soko_extraction_lag_seconds_count 1"), "lag histogram");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn extract_latest_runs_now_needs_the_token_and_never_duplicates() {
+    // A long debounce: only the manual run extracts.
+    let app = spawn_app_with(&[("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "600"), ("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", "600")]).await;
+    let chat = "120363000000000001@g.us";
+    let messages = vec![
+        IngestMessage { chat_id: Some(chat.into()), ..message("Phones Ke", "1. Samsung A15 - 18,500\n2. Tecno Spark 20 - 14,000\n3. iPhone 11 ex-UK @ 35k") },
+        IngestMessage { chat_id: Some(chat.into()), ..message("Phones Ke", "Good morning family 🌞") },
+    ];
+    assert_eq!(app.post_ingest(&batch("c", messages)).await.body["created"], 2);
+    let path = format!("/integrations/whatsapp/chats/{chat}/extract-latest");
+    assert_eq!(app.post_with(&path, &[], "").await.status, 401);
+    let first = app.post_with(&path, &[("x-ingest-token", TOKEN)], "").await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(first.body["report"]["messages_new"], 2);
+    assert_eq!(first.body["report"]["offers_new"], 3);
+    let titles: Vec<&str> = first.body["offers"].as_array().into_iter().flatten().filter_map(|o| o["title"].as_str()).collect();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert!(titles[0].contains("Samsung A15"));
+    let again = app.post_with(&path, &[("x-ingest-token", TOKEN)], "").await;
+    assert_eq!(again.body["report"]["messages_processed"], 0, "nothing new");
+    let full = app.post_with(&format!("{path}?full=true"), &[("x-ingest-token", TOKEN)], "").await;
+    assert_eq!((full.body["report"]["messages_processed"].as_i64(), full.body["report"]["offers_new"].as_i64()), (Some(2), Some(0)));
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM offers").await, [3], "re-running never duplicates offers");
+    let diagnostics = app.get_with("/chat/tools/diagnostics", &[("x-ingest-token", TOKEN)]).await;
+    assert_eq!(diagnostics.body["extracted"], 2, "re-extraction is not counted twice");
+    let unknown = app.post_with("/integrations/whatsapp/chats/nope/extract-latest", &[("x-ingest-token", TOKEN)], "").await;
+    assert_eq!(unknown.status, 404);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn product_and_catalog_links_are_recorded_and_enqueued_once() {
+    let app = spawn_app_with(FAST).await;
+    let texts = [
+        "New stock! https://wa.me/p/1234567890123456/254712345678 Samsung A15 18,500",
+        "See our catalog wa.me/c/254712345678",
+        "Again: https://wa.me/p/1234567890123456/254712345678 and https://api.whatsapp.com/catalog/254712345678",
+    ];
+    let messages = texts.iter().map(|t| message("Links Chat", t)).collect();
+    assert_eq!(app.post_ingest(&batch("c", messages)).await.body["created"], 3);
+    app.wait_extracted(3).await;
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM products WHERE product_id = '1234567890123456' AND seller_phone = '+254712345678'").await, [1]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM catalogs WHERE seller_phone = '+254712345678'").await, [1]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE stage = 'hydrate' AND dedupe_key = 'product:1234567890123456'").await, [1]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE stage = 'scout' AND dedupe_key = 'catalog:+254712345678'").await, [1]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs").await, [2]);
+    let offers = app.get("/offers?product_id=1234567890123456").await;
+    assert_eq!(offers.body["offers"][0]["wa_product_id"], "1234567890123456");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_chat_due_when_the_process_stopped_is_extracted_after_restart() {
+    let app = spawn_app_with(&[("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "1.5")]).await;
+    app.post_ingest(&batch("c", vec![message("Durable Chat", "Fridge 300L - 45,000")])).await;
+    let db = app.stop().await;
+    let due = db.query_i64("SELECT COUNT(*) FROM chats WHERE extract_due_at_ms IS NOT NULL").await;
+    assert_eq!(due, [1], "still due after the stop");
+    assert_eq!(db.query_i64("SELECT COUNT(*) FROM offers").await, [0]);
+    let app = start_on(db, &[("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "1.5")]).await;
+    app.wait_extracted(1).await;
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM offers").await, [1]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM chats WHERE extract_due_at_ms IS NULL").await, [1]);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_busy_chat_is_still_extracted_within_the_max_wait() {
+    let app = spawn_app_with(&[("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "0.6"), ("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", "1")]).await;
+    let started = std::time::Instant::now();
+    // A new message every 200 ms never lets the 600 ms debounce expire.
+    for i in 0..12 {
+        app.post_ingest(&batch("c", vec![message("Busy Chat", &format!("Item {i} - {}00", 10 + i))])).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if app.db.query_i64("SELECT COUNT(*) FROM offers").await.first().copied().unwrap_or(0) > 0 {
+            break;
+        }
+    }
+    assert!(app.db.query_i64("SELECT COUNT(*) FROM offers").await[0] > 0, "extracted before the traffic stopped");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn two_replicas_extract_each_chat_exactly_once() {
+    if crate::helpers::backend() != "postgres" {
+        // SQLite is single-process by design (the lock file); the claim logic
+        // is still exercised by every other test.
+        return;
+    }
+    let first = spawn_app_with(FAST).await;
+    let shared = first.db.share();
+    let second = start_on(shared, FAST).await;
+    let messages: Vec<IngestMessage> = (0..40).map(|i| message(&format!("Replica Chat {}", i % 20), &format!("Sofa {i} - {}000", 20 + i))).collect();
+    first.post_ingest(&batch("c", messages[..20].to_vec())).await;
+    second.post_ingest(&batch("c", messages[20..].to_vec())).await;
+    first.wait_extracted(40).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let counts = first.db.query_i64("SELECT COUNT(*) FROM offers").await;
+    assert_eq!(counts, [40]);
+    let extracted = first.db.query_i64("SELECT value FROM counters WHERE name = 'extracted'").await;
+    assert_eq!(extracted, [40], "no message extracted twice");
+    second.stop().await;
+    first.finish().await;
+}
