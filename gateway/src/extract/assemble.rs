@@ -25,7 +25,6 @@ pub struct Item {
     pub span: Range<usize>,
     /// Text after the line's last price (`… all ex-UK`), read when the item states no condition.
     pub line_tail: Option<Range<usize>>,
-    base: String,
 }
 
 /// A title line still waiting for its price.
@@ -195,7 +194,7 @@ impl<'t> Assembler<'t> {
                 let (base, start) = match self.pending.take() {
                     Some(pending) => (Some(pending.title), pending.start),
                     None => {
-                        let base = self.items.last().filter(|_| self.last_open || variant.is_some()).map(|i| i.base.clone());
+                        let base = self.items.last().filter(|_| self.last_open || variant.is_some()).map(|i| base_of(&i.title));
                         (base, trim_start(self.text, span.start, span.end))
                     }
                 };
@@ -314,8 +313,7 @@ impl<'t> Assembler<'t> {
         if self.is_full() || !title.chars().any(char::is_alphabetic) {
             return;
         }
-        let base = base_of(&title);
-        self.items.push(Item { title, price, span, line_tail, base });
+        self.items.push(Item { title, price, span, line_tail });
     }
 
     fn title_at(&self, range: &Range<usize>) -> Option<String> {

@@ -106,6 +106,10 @@ static SOFT_NOTICE: Pattern = Pattern::new(|| {
 /// The most specific condition stated in `text`, if any.
 pub fn condition_in(text: &str) -> Option<Condition> {
     let re = CONDITION.as_ref()?;
+    // A plain match runs on the lazy DFA; captures only where there is one.
+    if !re.is_match(text) {
+        return None;
+    }
     let mut best: Option<Condition> = None;
     for caps in re.captures_iter(text) {
         let found = if caps.name("used").is_some() {
@@ -128,7 +132,11 @@ pub fn condition_in(text: &str) -> Option<Condition> {
 
 /// The first quantity stated in `text`, if any.
 pub fn quantity_in(text: &str) -> Option<u32> {
-    let caps = QUANTITY.as_ref()?.captures(text)?;
+    let re = QUANTITY.as_ref()?;
+    if !re.is_match(text) {
+        return None;
+    }
+    let caps = re.captures(text)?;
     ["n1", "n2", "n3", "n4"]
         .iter()
         .find_map(|name| caps.name(name))

@@ -217,7 +217,13 @@ fn trim_edges(text: &str) -> &str {
 
 fn is_edge_token(token: &str) -> bool {
     let word = token.trim_matches(is_edge_punct);
-    !word.is_empty() && word.len() <= 12 && is_edge_word(&word.to_ascii_lowercase())
+    let mut lower = [0u8; 12];
+    if word.is_empty() || word.len() > lower.len() || !word.is_ascii() {
+        return false;
+    }
+    lower[..word.len()].copy_from_slice(word.as_bytes());
+    lower[..word.len()].make_ascii_lowercase();
+    std::str::from_utf8(&lower[..word.len()]).is_ok_and(is_edge_word)
 }
 
 fn is_edge_punct(c: char) -> bool {
