@@ -2,6 +2,7 @@
 //! per test (SQLite by default, PostgreSQL with `TEST_DATABASE=postgres`).
 
 mod admin;
+mod browser;
 mod crash;
 mod dedupe;
 mod diagnostics;
