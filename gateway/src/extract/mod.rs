@@ -5,17 +5,22 @@
 
 mod assemble;
 pub mod attrs;
+pub mod key;
 pub mod lexicon;
 pub mod lines;
 pub mod links;
 pub mod mask;
+mod number;
 pub mod offers;
 #[cfg(test)]
 mod offers_tests;
 pub mod phone;
 pub mod price;
+mod surroundings;
 pub mod text;
+mod title_kind;
 
 pub use links::{WaLink, find_whatsapp_links};
 pub use offers::{Condition, ExtractContext, OfferDraft, extract_offers};
-pub use text::{clean_for_embedding, normalize_title_key};
+pub use key::normalize_title_key;
+pub use text::clean_for_embedding;

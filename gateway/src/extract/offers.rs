@@ -12,7 +12,7 @@ use serde::Serialize;
 
 pub use super::attrs::Condition;
 use super::assemble::{Assembler, Item};
-use super::{attrs, lines, price, text};
+use super::{attrs, key, lines, price, text};
 
 /// Longest message read, in bytes; the rest is ignored (cut at a char boundary).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -91,7 +91,7 @@ fn draft(
     let marker = item.price.as_ref().and_then(|p| p.marker);
     OfferDraft {
         item_index: u32::try_from(index).unwrap_or(u32::MAX),
-        product_key: text::key_of_clean_title(&item.title),
+        product_key: key::normalize_title_key(&item.title),
         currency: price::currency_code(marker, hint, ctx.default_currency),
         price: item.price.map(|p| p.amount),
         quantity: attrs::quantity_in(source),

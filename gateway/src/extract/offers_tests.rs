@@ -6,7 +6,7 @@
 
 use super::offers::Condition::{self, ExUk, New, Refurbished, Used};
 use super::offers::{ExtractContext, OfferDraft, extract_offers};
-use super::text::normalize_title_key;
+use super::key::normalize_title_key;
 
 type Case = (&'static str, Vec<Want>);
 

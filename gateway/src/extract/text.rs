@@ -32,7 +32,7 @@ static FILLER: Pattern = LazyLock::new(|| {
         r"|\b(?:prices?|bei)\s*(?:is\s+|ni\s+|kwa\s+|on\s+|via\s+|in\s+)?:?\s*(?:inbox|dm|pm|on\s+request|on\s+call)\b",
         r"|\b(?:call|whats\s?app|wa|text|sms|tel|phone|mob|mobile|contact|reach)(?:\s*(?:/|or|&|\+|and)\s*(?:call|whats\s?app|text|sms))*(?:\s+(?:us|me|now|today))?(?:\s+(?:on|via|at|through))?\s*[:\-]?\s*\+?\d[\d \-]{6,}\d",
         r"|\b(?:call\s*(?:/|or|&|\+)\s*whats\s?app|whats\s?app\s*(?:/|or|&|\+)\s*call)\b(?:\s+(?:us|me))?",
-        r"|(?:\+\d|\b0\d)[\d \-]{7,}\d",
+        r"|(?:\+\d|\b0\d)[\d \-]{7,}\d|\b\d{11,15}\b",
         r"|\b(?:inbox|dm)(?:\s+(?:us|me|now))?\b|\bpm\s+(?:us|me)\b",
         r"|\bslide\s+(?:in(?:to)?\s+)?(?:my|our|the)?\s*dms?\b",
         r"|\bonly\b|[!]+",
@@ -271,78 +271,6 @@ pub fn truncate(text: &str, max: usize) -> &str {
     text[..cut].trim_end()
 }
 
-/// The key that groups one product's price history across vendors:
-/// lowercase alphanumeric words, units joined to their number (`64 GB` and
-/// `64gb` agree, `55"` is `55inch`), condition and filler removed.
-pub fn normalize_title_key(title: &str) -> String {
-    let cleaned = clean_title(title).unwrap_or_else(|| collapse_whitespace(&strip_decoration(title)));
-    key_of_clean_title(&cleaned)
-}
-
-/// [`normalize_title_key`] for a title that [`clean_title`] already cleaned.
-pub fn key_of_clean_title(cleaned: &str) -> String {
-    let lower = cleaned.to_lowercase();
-    let mut key = String::with_capacity(lower.len() + 8);
-    // The last word pushed is a bare number, so a following unit joins it.
-    let mut after_number = false;
-    let inch_marks = ['"', '”', '″'];
-    for raw in lower.split(|c: char| !c.is_alphanumeric() && !inch_marks.contains(&c)).filter(|w| !w.is_empty()) {
-        let word = raw.trim_end_matches(inch_marks);
-        let inch = word.len() < raw.len();
-        if word.is_empty() || word.contains(inch_marks) {
-            continue;
-        }
-        if let Some(unit) = canonical_unit(word).filter(|_| after_number) {
-            key.push_str(unit);
-            after_number = false;
-            continue;
-        }
-        if matches!(word, "the" | "a" | "an") {
-            continue;
-        }
-        if !key.is_empty() {
-            key.push(' ');
-        }
-        let start = key.len();
-        push_number_unit(&mut key, word);
-        after_number = key[start..].bytes().all(|b| b.is_ascii_digit());
-        if inch && after_number {
-            key.push_str("inch");
-            after_number = false;
-        }
-    }
-    key
-}
-
-/// Units spelled several ways, in the key's spelling.
-fn canonical_unit(word: &str) -> Option<&'static str> {
-    Some(match word {
-        "gb" | "gig" | "gigs" => "gb",
-        "tb" => "tb",
-        "mb" => "mb",
-        "inch" | "inches" | "in" => "inch",
-        "kg" | "kgs" | "kilo" | "kilos" => "kg",
-        "g" | "gm" | "gms" | "grams" => "g",
-        "l" | "ltr" | "ltrs" | "litre" | "litres" | "liter" | "liters" => "l",
-        "ml" => "ml",
-        "mah" => "mah",
-        "w" | "watts" => "w",
-        _ => return None,
-    })
-}
-
-/// Appends `word`, with `55in` and `64gigs` spelled `55inch` and `64gb`.
-fn push_number_unit(key: &mut String, word: &str) {
-    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
-    match canonical_unit(&word[digits..]).filter(|_| digits > 0 && digits < word.len()) {
-        Some(unit) => {
-            key.push_str(&word[..digits]);
-            key.push_str(unit);
-        }
-        None => key.push_str(word),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,22 +315,13 @@ mod tests {
             clean_for_embedding("🔥 *Samsung A14* 64GB\nKsh 15,500 — inbox for price, call 0712 345 678 🙏"),
             "Samsung A14 64GB Ksh 15,500"
         );
-    }
-
-    #[test]
-    fn title_keys_agree_across_spellings() {
-        assert_eq!(normalize_title_key("iPhone 12 64GB"), "iphone 12 64gb");
-        assert_eq!(normalize_title_key("IPHONE 12 64 gb 🔥"), "iphone 12 64gb");
-        assert_eq!(normalize_title_key("Brand new iPhone 12, 64gigs"), "iphone 12 64gb");
-        assert_eq!(normalize_title_key("Samsung 55\" QLED TV"), "samsung 55inch qled tv");
-        assert_eq!(normalize_title_key("Samsung 55 inch QLED TV"), "samsung 55inch qled tv");
+        assert_eq!(clean_for_embedding("Sofa set, seller 254712345678"), "Sofa set, seller");
     }
 
     proptest! {
         #[test]
         fn cleaning_never_panics(raw in "\\PC{0,80}") {
             let _ = clean_title(&raw);
-            let _ = normalize_title_key(&raw);
             let cleaned = clean_for_embedding(&raw);
             prop_assert!(!cleaned.contains("  "));
         }

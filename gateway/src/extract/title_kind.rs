@@ -1,0 +1,90 @@
+//! What kind of line a cleaned title is: a product (`Samsung A54`), a variant
+//! of the previous one (`128GB`, `8/256`, `6x9`), a description or spec line
+//! (`Core i5, 8GB RAM`, `Very clean`), or a heading before a colon. The
+//! assembler uses these to attach lines to the right item.
+
+use super::lexicon;
+use super::text;
+
+/// `Offer ends 31/12: Blender` and `PS4 games: FIFA 23` name the product after
+/// the colon; the text before it is a heading. Spec-only tails stay attached.
+pub(crate) fn after_heading(title: String) -> String {
+    match title.rsplit_once(": ") {
+        Some((_, tail)) if tail.chars().any(char::is_alphabetic) && !is_variant(tail) && !is_detail(tail) => {
+            text::clean_title(tail).unwrap_or(title)
+        }
+        _ => title,
+    }
+}
+
+fn words(title: &str) -> impl Iterator<Item = &str> {
+    title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+fn is_spec_token(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    let digits = lower.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0 && digits < lower.len() && lexicon::is_unit(&lower[digits..]))
+        || (digits == 0 && lexicon::is_spec_word(&lower))
+        || is_dimensions(&lower)
+        || (lower.starts_with('i') && lower.len() == 2 && lower.as_bytes()[1].is_ascii_digit())
+}
+
+/// `5x8`, `6x6`: a size.
+fn is_dimensions(word: &str) -> bool {
+    word.split_once('x').is_some_and(|(a, b)| {
+        !a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// A title that is only a variant of the previous one: `128GB`, `8/256`, `6x9`.
+pub(crate) fn is_variant(title: &str) -> bool {
+    let mut measured = title.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b'/' && w[2].is_ascii_digit());
+    let mut any = false;
+    for word in words(title) {
+        any = true;
+        let lower = word.to_ascii_lowercase();
+        let number = lower.bytes().all(|b| b.is_ascii_digit());
+        let unit_bearing = !number && lower.bytes().next().is_some_and(|b| b.is_ascii_digit()) && is_spec_token(&lower);
+        if !(number || unit_bearing || matches!(lower.as_str(), "ram" | "rom" | "ssd" | "hdd" | "storage" | "gb" | "tb")) {
+            return false;
+        }
+        measured |= unit_bearing;
+    }
+    any && measured
+}
+
+/// The title without its trailing spec words: `iPhone 12 64GB` → `iPhone 12`.
+pub(crate) fn base_of(title: &str) -> String {
+    let mut kept: Vec<&str> = title.split(' ').collect();
+    while kept.len() > 1 && kept.last().is_some_and(|w| is_spec_token(w.trim_matches(|c: char| !c.is_alphanumeric()))) {
+        kept.pop();
+    }
+    let base = kept.join(" ");
+    if base.chars().any(char::is_alphabetic) { base } else { title.to_string() }
+}
+
+/// Names something sellable: a brand or product word, or a model/size token.
+pub(crate) fn is_product_like(title: &str) -> bool {
+    words(title).any(|w| w.bytes().any(|b| b.is_ascii_digit()) || lexicon::is_brand_word(&w.to_ascii_lowercase()))
+}
+
+/// A description or spec line (`Core i5, 8GB RAM`, `Very clean`), not a title.
+pub(crate) fn is_detail(title: &str) -> bool {
+    let mut total = 0;
+    let mut spec = 0;
+    for (i, word) in words(title).enumerate() {
+        let lower = word.to_ascii_lowercase();
+        if lexicon::is_brand_word(&lower) {
+            return false;
+        }
+        if i == 0 && lexicon::is_description_starter(&lower) {
+            return true;
+        }
+        total += 1;
+        if word.bytes().any(|b| b.is_ascii_digit()) || lexicon::is_spec_word(&lower) {
+            spec += 1;
+        }
+    }
+    total > 0 && spec * 10 >= total * 6
+}
