@@ -45,9 +45,11 @@ impl Number {
             j = n.read_digits(b, j + 1, limit);
             n.grouped = true;
         }
-        while groupable && space_groups && !n.grouped && is_group(b, j, limit, b' ') {
-            j = n.read_digits(b, j + 1, limit);
-            n.grouped = true;
+        if groupable && space_groups && !n.grouped {
+            while let Some(gap) = space_group(b, j, limit) {
+                j = n.read_digits(b, j + gap, limit);
+                n.grouped = true;
+            }
         }
         let dotted =
             groupable && !n.grouped && is_group(b, j, limit, b'.') && !followed_by_multiplier(b, j + 4, limit);
@@ -107,6 +109,18 @@ pub(crate) fn is_group(b: &[u8], j: usize, limit: usize, sep: u8) -> bool {
         && b[j] == sep
         && b[j + 1..j + 4].iter().all(u8::is_ascii_digit)
         && !(j + 4 < limit && b[j + 4].is_ascii_digit())
+}
+
+/// ` ddd` at `j` (one to three spaces: a no-break or narrow space counts as
+/// its bytes) not followed by a fourth digit; returns the spaces' length.
+pub(crate) fn space_group(b: &[u8], j: usize, limit: usize) -> Option<usize> {
+    let gap = b[j.min(limit)..limit].iter().take(3).take_while(|&&c| c == b' ').count();
+    let digits = j + gap;
+    let ok = gap > 0
+        && digits + 3 <= limit
+        && b[digits..digits + 3].iter().all(u8::is_ascii_digit)
+        && !(digits + 3 < limit && b[digits + 3].is_ascii_digit());
+    ok.then_some(gap)
 }
 
 fn followed_by_multiplier(b: &[u8], j: usize, limit: usize) -> bool {

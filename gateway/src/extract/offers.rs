@@ -58,7 +58,7 @@ pub fn extract_offers(text: &str, ctx: &ExtractContext<'_>) -> Vec<OfferDraft> {
     if !text.bytes().any(|b| b.is_ascii_alphabetic()) && !text.chars().any(char::is_alphabetic) {
         return Vec::new();
     }
-    let lower = text.to_ascii_lowercase();
+    let lower = scan_text(text);
     let mut assembler = Assembler::new(text, &lower);
     for line in lines::split(text) {
         if assembler.is_full() {
@@ -74,6 +74,19 @@ pub fn extract_offers(text: &str, ctx: &ExtractContext<'_>) -> Vec<OfferDraft> {
         .enumerate()
         .map(|(index, item)| draft(text, index, item, message_condition, hint, ctx))
         .collect()
+}
+
+/// The text the scanners read: ASCII-lowercased, with no-break and thin
+/// spaces (`Ksh\u{a0}45,000`, `45\u{202f}000`) turned into as many ASCII
+/// spaces as they have bytes, so every offset still points into `text`.
+fn scan_text(text: &str) -> String {
+    let mut lower = text.to_ascii_lowercase();
+    for (space, blank) in [("\u{a0}", "  "), ("\u{202f}", "   "), ("\u{2009}", "   ")] {
+        if lower.contains(space) {
+            lower = lower.replace(space, blank);
+        }
+    }
+    lower
 }
 
 fn draft(
@@ -194,9 +207,17 @@ mod tests {
     #[test]
     fn shrunk_property_failures_stay_fixed() {
         // Inputs proptest once shrank a failure to, kept as plain regressions.
-        for text in ["Ksh 1,200TZS 1,200 size 1,000 - \n45k"] {
+        for text in ["Ksh 1,200TZS 1,200 size 1,000 - \n45k", "X#B 45k"] {
             check_invariants(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
         }
+    }
+
+    #[test]
+    fn no_break_spaces_read_like_spaces() {
+        let text = "Samsung A14\u{a0}-\u{a0}Ksh\u{a0}15,500 and Fridge KES 45\u{202f}000";
+        let offers = extract_offers(text, &ExtractContext::default());
+        let got: Vec<(&str, String)> = offers.iter().map(|o| (o.title.as_str(), o.price.map(|p| p.to_string()).unwrap_or_default())).collect();
+        assert_eq!(got, [("Samsung A14", "15500".to_string()), ("Fridge", "45000".to_string())]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use super::lexicon::{self, Marker};
 use super::mask::Masks;
-use super::number::{Number, is_group};
+use super::number::{Number, space_group};
 use super::surroundings::{read_after, read_before, skip_back};
 
 /// How sure the scanner is that a number is a price.
@@ -80,7 +80,7 @@ fn classify(lower: &str, line: &Range<usize>, n: &Number) -> Option<PriceHit> {
         return None;
     }
     let before = read_before(lower, line.start, n.start)?;
-    let spaced = before.marker.is_some() && n.int_digits <= 3 && !n.fraction && is_group(b, n.end, line.end, b' ');
+    let spaced = before.marker.is_some() && n.int_digits <= 3 && !n.fraction && space_group(b, n.end, line.end).is_some();
     let reparsed;
     let n = if spaced {
         reparsed = Number::parse(b, n.start, line.end, true);
@@ -190,6 +190,7 @@ mod tests {
             ("ZAR 1,299", "1299", "ZAR"),
             ("R 12 500", "12500", "ZAR"),
             ("KES 45 000", "45000", "KES"),
+            ("KES 1 200 000", "1200000", "KES"),
         ];
         for (text, amount, currency) in cases {
             assert_eq!(prices(text), one(amount, currency), "{text:?}");
