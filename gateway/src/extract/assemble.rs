@@ -158,7 +158,8 @@ impl<'t> Assembler<'t> {
 
     /// Splits a line's prices into name-price pairs. A price with no name
     /// before it joins the previous pair: "was X now Y" and `~X~ Y` keep the
-    /// later price, a range `X - Y` / `X to Y` keeps the first.
+    /// later price; `X (was Y)` and a range `X - Y` / `X to Y` keep the first.
+    /// A quantity deal (`1k, 2 for 1.8k`) is a pair of its own.
     fn group(&self, line_start: usize, hits: Vec<PriceHit>) -> Vec<Group> {
         let mut groups: Vec<Group> = Vec::with_capacity(hits.len());
         let mut prev_end = line_start;
@@ -166,16 +167,21 @@ impl<'t> Assembler<'t> {
             let gap = prev_end..hit.span.start;
             prev_end = hit.span.end;
             let name = self.title_at(&gap);
+            let deal = name.is_none() && attrs::quantity_in(&self.text[gap.clone()]).is_some();
             if let Some(last) = groups.last_mut()
-                && name.is_none() {
-                    let connector = self.lower[gap].trim_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '_'));
-                    if !matches!(connector, "-" | "–" | "to" | "hadi" | "/") {
-                        last.price = hit;
-                    } else {
-                        last.price.span.end = hit.span.end;
-                    }
-                    continue;
+                && name.is_none()
+                && !deal
+            {
+                let connector = self.lower[gap].trim_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '_'));
+                let keeps_first = matches!(connector, "-" | "–" | "to" | "hadi" | "/")
+                    || ["was", "ilikuwa", "before", "rrp", "old"].iter().any(|w| connector.contains(w));
+                if keeps_first {
+                    last.price.span.end = hit.span.end;
+                } else {
+                    last.price = hit;
                 }
+                continue;
+            }
             groups.push(Group { title: gap, name, price: hit });
         }
         groups
@@ -208,6 +214,7 @@ impl<'t> Assembler<'t> {
             }
         };
         self.push_item(title, Some(group.price), start..span.end, line_tail);
+        self.last_open = true;
     }
 
     fn priceless_line(&mut self, line: &Line, content: &str) {
@@ -280,7 +287,7 @@ impl<'t> Assembler<'t> {
             if !self.extend_open(line.content.end) {
                 self.message_condition = self.message_condition.or(Some(condition));
             }
-        } else if !attrs::has_price_cue(content) {
+        } else if !attrs::has_price_cue(content) && content.chars().any(char::is_alphabetic) {
             self.extend_open(line.content.end);
         }
     }
@@ -334,7 +341,7 @@ fn trim_start(text: &str, mut start: usize, end: usize) -> usize {
     loop {
         start += bytes[start..end]
             .iter()
-            .take_while(|b| b.is_ascii_whitespace() || matches!(b, b',' | b';' | b'|' | b'/' | b'-' | b'.' | b':' | b'*' | b'_' | b'~' | b'!' | b'+'))
+            .take_while(|b| b.is_ascii_whitespace() || matches!(b, b',' | b';' | b'|' | b'/' | b'-' | b'.' | b':' | b'!' | b'+'))
             .count();
         let word_len = bytes[start..end].iter().take_while(|b| b.is_ascii_alphabetic()).count();
         let word = text[start..start + word_len].to_ascii_lowercase();

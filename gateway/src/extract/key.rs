@@ -29,12 +29,13 @@ pub fn normalize_title_key(title: &str) -> String {
 
 /// Lowercase words of a cleaned title, units joined to their numbers.
 fn words_key(cleaned: &str) -> String {
-    let lower = cleaned.to_lowercase();
+    let lower = join_number_separators(&cleaned.to_lowercase());
     let mut key = String::with_capacity(lower.len() + 8);
     // The last word pushed is a bare number, so a following unit joins it.
     let mut after_number = false;
     let inch_marks = ['"', '”', '″'];
-    for raw in lower.split(|c: char| !c.is_alphanumeric() && !inch_marks.contains(&c)).filter(|w| !w.is_empty()) {
+    let word_char = |c: char| c.is_alphanumeric() || c == '.' || inch_marks.contains(&c);
+    for raw in lower.split(|c: char| !word_char(c)).map(|w| w.trim_matches('.')).filter(|w| !w.is_empty()) {
         let word = raw.trim_end_matches(inch_marks);
         let inch = word.len() < raw.len();
         if word.is_empty() || word.contains(inch_marks) {
@@ -53,7 +54,7 @@ fn words_key(cleaned: &str) -> String {
         }
         let start = key.len();
         push_number_unit(&mut key, word);
-        after_number = key[start..].bytes().all(|b| b.is_ascii_digit());
+        after_number = key[start..].bytes().all(|b| b.is_ascii_digit() || b == b'.');
         if inch && after_number {
             key.push_str("inch");
             after_number = false;
@@ -62,13 +63,29 @@ fn words_key(cleaned: &str) -> String {
     key
 }
 
+/// `10,000mAh` → `10000mah`; a `.` stays only between two digits (`4.5l`).
+fn join_number_separators(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let between_digits =
+            i > 0 && bytes[i - 1].is_ascii_digit() && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+        match c {
+            ',' if between_digits => {}
+            '.' if !between_digits => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Units spelled several ways, in the key's spelling.
 fn canonical_unit(word: &str) -> Option<&'static str> {
     Some(match word {
         "gb" | "gig" | "gigs" => "gb",
         "tb" => "tb",
         "mb" => "mb",
-        "inch" | "inches" | "in" => "inch",
+        "inch" | "inches" => "inch",
         "kg" | "kgs" | "kilo" | "kilos" => "kg",
         "g" | "gm" | "gms" | "grams" => "g",
         "l" | "ltr" | "ltrs" | "litre" | "litres" | "liter" | "liters" => "l",
@@ -81,7 +98,7 @@ fn canonical_unit(word: &str) -> Option<&'static str> {
 
 /// Appends `word`, with `55in` and `64gigs` spelled `55inch` and `64gb`.
 fn push_number_unit(key: &mut String, word: &str) {
-    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    let digits = word.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
     match canonical_unit(&word[digits..]).filter(|_| digits > 0 && digits < word.len()) {
         Some(unit) => {
             key.push_str(&word[..digits]);
@@ -103,6 +120,11 @@ mod tests {
         assert_eq!(normalize_title_key("Brand new iPhone 12, 64gigs"), "iphone 12 64gb");
         assert_eq!(normalize_title_key("Samsung 55\" QLED TV"), "samsung 55inch qled tv");
         assert_eq!(normalize_title_key("Samsung 55 inch QLED TV"), "samsung 55inch qled tv");
+        assert_eq!(normalize_title_key("Power bank 10,000mAh"), "power bank 10000mah");
+        assert_eq!(normalize_title_key("Power bank 10000 mAh"), "power bank 10000mah");
+        assert_eq!(normalize_title_key("Air fryer 4.5L"), "air fryer 4.5l");
+        assert_eq!(normalize_title_key("Laptop 15.6\""), "laptop 15.6inch");
+        assert_eq!(normalize_title_key("Plot 50 by 100 in Juja"), "plot 50 by 100 in juja");
     }
 
     #[test]

@@ -181,6 +181,18 @@ fn smoke_and_single_offers() -> Vec<Case> {
         ("Brand new original Airpods pro ... 2,500/=", vec![offer("original Airpods pro", "2500", "KES").cond(New)]),
         ("Nike tracksuits M, L, XL - 3500", vec![offer("Nike tracksuits M, L, XL", "3500", "KES")]),
         ("Fresh milk 60 per litre", vec![offer("Fresh milk", "60", "KES")]),
+        ("Samsung 65\" QLED 4K 2023 model - 189,999", vec![offer("Samsung 65\" QLED 4K 2023 model", "189999", "KES")]),
+        ("Infinix Smart 8 64+3GB 11,500", vec![offer("Infinix Smart 8 64+3GB", "11500", "KES")]),
+        ("Lenovo IdeaPad 3 15\" Ryzen 5 8GB 512GB 52,000", vec![offer("Lenovo IdeaPad 3 15\" Ryzen 5 8GB 512GB", "52000", "KES")]),
+        ("Apple iPhone 15 Pro Max 256GB Natural Titanium $1,199", vec![offer("Apple iPhone 15 Pro Max 256GB Natural Titanium", "1199", "USD")]),
+        ("Tecno Spark 20 Pro+ 256GB+8GB 22.5k", vec![offer("Tecno Spark 20 Pro+ 256GB+8GB", "22500", "KES")]),
+        ("HP ProBook 450 G7, 10th gen i5, 16gb/512gb ssd, ex-uk @ 38k", vec![offer("HP ProBook 450 G7, 10th gen i5, 16gb/512gb ssd", "38000", "KES").cond(ExUk)]),
+        ("Subaru Forester 2012, 2000cc, 1.45m", vec![offer("Subaru Forester 2012, 2000cc", "1450000", "KES")]),
+        ("Land for sale 50 by 100 in Juja @ 1.2M", vec![offer("Land for sale 50 by 100 in Juja", "1200000", "KES")]),
+        ("Sony PS5 + 2 controllers + FIFA 24 = 68,000", vec![offer("Sony PS5 + 2 controllers + FIFA 24", "68000", "KES")]),
+        ("2 bedroom Kileleshwa 65k/month", vec![offer("2 bedroom Kileleshwa", "65000", "KES")]),
+        ("New Balance 574 sz 42 - 6,500", vec![offer("New Balance 574 sz 42", "6500", "KES")]),
+        ("PlayStation 4 slim 500gb used - 28k ono", vec![offer("PlayStation 4 slim 500gb", "28000", "KES").cond(Used)]),
     ]
 }
 
@@ -220,6 +232,16 @@ fn numbered_and_bulleted_lists() -> Vec<Case> {
             offer("Unga wa ngano 2kg", "180", "KES"),
             offer("Sukari 1kg", "160", "KES"),
             offer("Mafuta 1L", "350", "KES"),
+        ]),
+        ("Weekend offer!!! 🛍\u{fe0f}\n*Smart watches* - 2,000\n*Earbuds* - 1,500\n*Power banks 10,000mAh* - 1,800\n📞 0712 345 678", vec![
+            offer("Smart watches", "2000", "KES"),
+            offer("Earbuds", "1500", "KES"),
+            offer("Power banks 10,000mAh", "1800", "KES"),
+        ]),
+        ("Fresh avocados: 5 for 100\nMangoes: 3 for 100\nPawpaw: 80 each", vec![
+            offer("Fresh avocados", "100", "KES").qty(5),
+            offer("Mangoes", "100", "KES").qty(3),
+            offer("Pawpaw", "80", "KES"),
         ]),
     ]
 }
@@ -290,6 +312,20 @@ fn several_pairs_on_one_line() -> Vec<Case> {
             offer("mandazi", "10", "KES"),
             offer("chai", "30", "KES"),
         ]),
+        ("iPhone 11 (64gb) 30k, iPhone 11 Pro (256gb) 42k, iPhone 12 mini 35k", vec![
+            offer("iPhone 11 (64gb)", "30000", "KES"),
+            offer("iPhone 11 Pro (256gb)", "42000", "KES"),
+            offer("iPhone 12 mini", "35000", "KES"),
+        ]),
+        ("Dining table 6 seater 25k, coffee table 7k, TV stand 12k. All mninga wood.", vec![
+            offer("Dining table 6 seater", "25000", "KES"),
+            offer("coffee table", "7000", "KES"),
+            offer("TV stand", "12000", "KES"),
+        ]),
+        ("Dress 1k, 2 for 1.8k", vec![
+            offer("Dress", "1000", "KES"),
+            offer("Dress", "1800", "KES").qty(2),
+        ]),
     ]
 }
 
@@ -319,6 +355,7 @@ fn was_now_and_ranges() -> Vec<Case> {
         ("Watermelon 150 - 300 depending on size", vec![offer("Watermelon", "150", "KES")]),
         ("Laptops from 15k", vec![offer("Laptops", "15000", "KES")]),
         ("Ankara dresses N15,000 / ₦15,000", vec![offer("Ankara dresses", "15000", "NGN")]),
+        ("Oven 30L 9,999 (was 12,500)", vec![offer("Oven 30L", "9999", "KES")]),
     ]
 }
 
