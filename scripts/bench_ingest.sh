@@ -14,7 +14,8 @@
 #   BENCH_BATCH_SIZES ("10 50"), BENCH_DUPLICATE_RATIO (0),
 #   BENCH_GATEWAY_MAX_MESSAGES (1200000), BENCH_PEER_MAX_MESSAGES (300000),
 #   BENCH_HARNESS_THREADS (1), BENCH_OUT (a new temp dir), GATEWAY_PORT (18000),
-#   PEER_PORT (18100), PEER_DIR, PEER_VENV (/tmp/soko-peer-venv), CARGO_TARGET_DIR.
+#   PEER_PORT (18100), PEER_DIR, PEER_VENV (/tmp/soko-peer-venv), CARGO_TARGET_DIR,
+#   GATEWAY_BIN (a prebuilt gateway binary: skips building it).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,8 +65,11 @@ log "building harness (release) in $TARGET_DIR"
 (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release -q -p harness)
 HARNESS=$TARGET_DIR/release/harness
 
-GATEWAY_BIN=""
-if [[ " $TARGETS " == *" gateway "* ]]; then
+GATEWAY_BIN=${GATEWAY_BIN:-}
+if [[ -n $GATEWAY_BIN ]]; then
+    [[ -x $GATEWAY_BIN ]] || { log "GATEWAY_BIN=$GATEWAY_BIN is not an executable"; exit 1; }
+    log "using prebuilt gateway $GATEWAY_BIN"
+elif [[ " $TARGETS " == *" gateway "* ]]; then
     log "building gateway (release)"
     if (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release -q -p gateway) >"$OUT/gateway-build.log" 2>&1 \
         && [[ -x $TARGET_DIR/release/gateway ]]; then
