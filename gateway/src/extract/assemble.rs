@@ -57,7 +57,7 @@ pub struct Assembler<'t> {
     pending: Option<Candidate>,
     closed: Vec<Candidate>,
     /// The message says its prices are private ("Inbox for prices").
-    pub message_cue: bool,
+    message_cue: bool,
     pub message_condition: Option<Condition>,
     pub currency_hint: Option<Marker>,
     /// The last item may still take the detail lines under it.
@@ -113,11 +113,12 @@ impl<'t> Assembler<'t> {
         let offered = |candidate: &Candidate, primary: bool| {
             if message_cue { primary || candidate.product_like } else { candidate.own_cue && candidate.product_like }
         };
-        for candidate in std::mem::take(&mut self.closed) {
+        for mut candidate in std::mem::take(&mut self.closed) {
+            let secondary = std::mem::take(&mut candidate.secondary);
             if offered(&candidate, true) {
-                self.push_item(candidate.title.clone(), None, candidate.start..candidate.end, None);
+                self.push_item(candidate.title, None, candidate.start..candidate.end, None);
             }
-            for extra in candidate.secondary {
+            for extra in secondary {
                 if offered(&extra, false) {
                     self.push_item(extra.title, None, extra.start..extra.end, None);
                 }

@@ -131,7 +131,8 @@ mod tests {
             "1\u{fe0f}\u{20e3}", "👍🏽", "🇰🇪", "inbox for price", "DM", "call/whatsapp ", "0712 345 678", "+254712345678",
             "254712345678", "was ", " now ", " to ", "x3", "2 pcs", "3 for ", "ex-uk", "mpya", "used", "brand new", " - ",
             ", ", ": ", "|", "~", "*", "k", "m", ".", "(", ")", "Good morning", "Shop closed", "kila moja", "bei ",
-            "https://wa.me/p/7123456789012345/254712345678", "size ", "Price: ", "Available:",
+            "https://wa.me/p/7123456789012345/254712345678", "size ", "Price: ", "Available:", "\u{a0}", "\u{202f}",
+            "\u{2009}", " 000",
         ])
         .prop_map(String::from);
         let piece = prop_oneof![
