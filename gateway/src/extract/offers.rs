@@ -3,7 +3,7 @@
 //! its position in the message and carrying its source span. The rules live
 //! in the sibling modules: [`super::lines`] (lines and list markers),
 //! [`super::price`] (prices), [`super::attrs`] (condition, quantity, cues,
-//! notices), [`super::text`] (titles) and [`super::assemble`] (items).
+//! notices), [`super::text`] (titles) and the private `assemble` module (items).
 
 use std::ops::Range;
 
