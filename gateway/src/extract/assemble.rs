@@ -92,16 +92,22 @@ impl<'t> Assembler<'t> {
             self.blank_since_pending = self.pending.is_some();
             return;
         }
-        let content = &self.text[line.content.clone()];
-        if attrs::is_hard_notice(content) {
-            self.last_open = false;
-            return;
+        let mut line = line.clone();
+        if let Some(notice) = attrs::notice_start(&self.text[line.content.clone()]) {
+            let kept = self.text[line.content.start..line.content.start + notice]
+                .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '(' | '[' | ',' | ';' | '-' | ':' | '|'));
+            if kept.is_empty() {
+                self.last_open = false;
+                return;
+            }
+            line.content.end = line.content.start + kept.len();
         }
+        let content = &self.text[line.content.clone()];
         let hits = price::find_prices(self.lower, line.content.clone(), &self.masks);
         if hits.is_empty() {
-            self.priceless_line(line, content);
+            self.priceless_line(&line, content);
         } else {
-            self.priced_line(line, hits);
+            self.priced_line(&line, hits);
         }
     }
 

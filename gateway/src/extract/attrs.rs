@@ -90,8 +90,15 @@ static HARD_NOTICE: Pattern = Pattern::new(|| {
         r"|open\s+(?:from|daily|mon|monday|today|tomorrow|on)\b|we\s*(?:'re|\s+are|\s+will\s+be)\s+(?:open|closed)\b",
         r"|(?:shop|store|office)\s+(?:is\s+|will\s+be\s+)?(?:closed|open)\b|closed\b|tumefunga\b|duka\s+(?:limefungwa|litafungwa|liko\s+wazi)\b",
         r"|(?:kind\s+)?reminder\b|notice\b|n\.?b\b|terms\b|follow\s+us\b|join\s+(?:our|my)\b)",
-        r"|\b(?:your\s+order|order\s+(?:no|number|#|id)|paybill|till\s+(?:no|number)|delivery\s+(?:fee|charges?)|account\s+(?:no|number)|tracking\s+(?:no|number))\b",
     ))
+});
+
+/// Notice phrases inside a line: the line is a notice from there on
+/// (`Sofa 45k, delivery fee 500` still offers the sofa).
+static NOTICE_PHRASE: Pattern = Pattern::new(|| {
+    compiled(
+        r"(?i)\b(?:your\s+order|order\s+(?:no|number|#|id)|paybill|till\s+(?:no|number)|delivery\s+(?:fee|charges?)|account\s+(?:no|number)|tracking\s+(?:no|number))\b",
+    )
 });
 
 /// Greetings and thanks: not offers unless the line also carries a price.
@@ -152,8 +159,13 @@ pub fn has_availability_cue(text: &str) -> bool {
     is_match(&AVAILABILITY_CUE, text)
 }
 
-pub fn is_hard_notice(line: &str) -> bool {
-    is_match(&HARD_NOTICE, line)
+/// Where the notice part of a line starts: 0 when the whole line is about
+/// payment, delivery, opening hours or an order; `None` when none of it is.
+pub fn notice_start(line: &str) -> Option<usize> {
+    if is_match(&HARD_NOTICE, line) {
+        return Some(0);
+    }
+    NOTICE_PHRASE.as_ref()?.find(line).map(|m| m.start())
 }
 
 pub fn is_soft_notice(line: &str) -> bool {
@@ -166,7 +178,7 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
-        for pattern in [&CONDITION, &QUANTITY, &PRICE_CUE, &AVAILABILITY_CUE, &HARD_NOTICE, &SOFT_NOTICE] {
+        for pattern in [&CONDITION, &QUANTITY, &PRICE_CUE, &AVAILABILITY_CUE, &HARD_NOTICE, &NOTICE_PHRASE, &SOFT_NOTICE] {
             assert!(pattern.is_some());
         }
     }
@@ -229,10 +241,12 @@ mod tests {
         assert!(!has_price_cue("Sofa set 45k"));
         assert!(has_availability_cue("Now available"));
         assert!(has_availability_cue("zipo"));
-        assert!(is_hard_notice("Shop closed tomorrow"));
-        assert!(is_hard_notice("Thank you for your order"));
-        assert!(is_hard_notice("Paybill 247247"));
-        assert!(!is_hard_notice("Sofa set 45k free delivery"));
+        assert_eq!(notice_start("Shop closed tomorrow"), Some(0));
+        assert_eq!(notice_start("Paybill 247247"), Some(0));
+        assert_eq!(notice_start("📍 Location: Westlands"), Some(0));
+        assert_eq!(notice_start("Thank you for your order"), Some(14));
+        assert_eq!(notice_start("Sofa 45k, delivery fee 500"), Some(10));
+        assert_eq!(notice_start("Sofa set 45k free delivery"), None);
         assert!(is_soft_notice("Good morning family 🌞"));
         assert!(is_soft_notice("Habari za asubuhi"));
         assert!(!is_soft_notice("Hisense TV 32 inch"));
