@@ -220,7 +220,12 @@ mod tests {
         #[test]
         fn hashing_is_deterministic(chat in ".{1,20}", text in ".{0,80}") {
             prop_assert_eq!(content_hash(&chat, None, Some(&text), &[]), content_hash(&chat, None, Some(&text), &[]));
-            prop_assert_eq!(chat_id_from_title(&chat), chat_id_from_title(&chat.to_uppercase().to_lowercase()));
+        }
+
+        #[test]
+        fn derived_chat_ids_ignore_case_and_spacing(title in "[A-Za-z0-9 ]{1,30}") {
+            let shouted = format!("  {}  ", title.to_ascii_uppercase().replace(' ', "   "));
+            prop_assert_eq!(chat_id_from_title(&title), chat_id_from_title(&shouted));
         }
     }
 }

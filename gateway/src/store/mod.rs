@@ -4,6 +4,7 @@
 //! shared SQL through sqlx; the ingest write path is dialect-specific
 //! (`sqlite_writer`, `postgres_writer`) because it is the hot path.
 
+pub mod checkpoint;
 pub mod dedupe_index;
 pub mod events;
 pub mod group;
@@ -105,7 +106,9 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Only the checkpoint thread checkpoints (store/checkpoint.rs).
+            .pragma("wal_autocheckpoint", "0");
         let path = options.get_filename().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)

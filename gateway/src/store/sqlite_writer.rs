@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     StoreError,
+    checkpoint::Checkpointer,
     dedupe_index::{DedupeIndex, Duplicate, content_key},
     group::{GroupSummary, MessageOutcome, summarize},
 };
@@ -50,6 +51,7 @@ pub struct SqliteWriter {
     // Taken out on close; requests already holding a clone still get served.
     sender: parking_lot::RwLock<Option<mpsc::Sender<WriterCommand>>>,
     thread: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
+    checkpointer: parking_lot::Mutex<Option<Checkpointer>>,
     // Held for the life of the writer: one gateway process per database file.
     _lock: File,
 }
@@ -69,6 +71,8 @@ impl SqliteWriter {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "dedupe index rebuilt from the database"
         );
+        let checkpointer = Checkpointer::start(settings.path.clone())
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))?;
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let writer = WriterLoop { connection, index, settings, metrics };
         let thread = std::thread::Builder::new()
@@ -78,6 +82,7 @@ impl SqliteWriter {
         Ok(Self {
             sender: parking_lot::RwLock::new(Some(sender)),
             thread: parking_lot::Mutex::new(Some(thread)),
+            checkpointer: parking_lot::Mutex::new(Some(checkpointer)),
             _lock: lock,
         })
     }
@@ -110,6 +115,10 @@ impl SqliteWriter {
         let handle = self.thread.lock().take();
         if let Some(handle) = handle {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        let checkpointer = self.checkpointer.lock().take();
+        if let Some(checkpointer) = checkpointer {
+            let _ = tokio::task::spawn_blocking(move || checkpointer.stop()).await;
         }
     }
 }
@@ -145,6 +154,7 @@ fn open_connection(path: &Path, cache_mb: u32) -> Result<Connection, StoreError>
          PRAGMA foreign_keys = OFF;
          PRAGMA busy_timeout = 10000;
          PRAGMA temp_store = MEMORY;
+         PRAGMA wal_autocheckpoint = 0;
          PRAGMA cache_size = -{};",
         u64::from(cache_mb) * 1_024
     ))?;
