@@ -2,7 +2,7 @@
 //! price history across vendors and spellings (`iPhone 12 64GB`, `IPHONE 12
 //! 64 gb 🔥` and `Brand new iPhone 12, 64gigs` share `iphone 12 64gb`).
 
-use super::text::{clean_title, collapse_whitespace, strip_decoration};
+use super::text::{clean_title, collapse_whitespace, is_settled_key, strip_decoration};
 
 /// The key that groups one product's price history across vendors:
 /// lowercase alphanumeric words, units joined to their number (`64 GB` and
@@ -11,12 +11,22 @@ use super::text::{clean_title, collapse_whitespace, strip_decoration};
 /// Keys are fixed points: the key of a key is itself, so a key passed back in
 /// (`/price-history/product/iphone 12 64gb`) finds the same product.
 pub fn normalize_title_key(title: &str) -> String {
-    let mut key = match clean_title(title) {
-        Some(cleaned) => words_key(&cleaned),
-        None => words_key(&collapse_whitespace(&strip_decoration(title))),
-    };
+    match clean_title(title) {
+        Some(cleaned) => key_of_clean_title(&cleaned),
+        None => settle(words_key(&collapse_whitespace(&strip_decoration(title)))),
+    }
+}
+
+fn key_of_clean_title(cleaned: &str) -> String {
+    settle(words_key(cleaned))
+}
+
+fn settle(mut key: String) -> String {
     // Splitting on punctuation can expose words that cleaning strips
     // (`X#B` → `x b`); a few rounds settle every key.
+    if is_settled_key(&key) {
+        return key;
+    }
     for _ in 0..4 {
         let next = clean_title(&key).map_or_else(|| key.clone(), |cleaned| words_key(&cleaned));
         if next == key {
@@ -29,7 +39,8 @@ pub fn normalize_title_key(title: &str) -> String {
 
 /// Lowercase words of a cleaned title, units joined to their numbers.
 fn words_key(cleaned: &str) -> String {
-    let lower = join_number_separators(&cleaned.to_lowercase());
+    let lower = if cleaned.is_ascii() { cleaned.to_ascii_lowercase() } else { cleaned.to_lowercase() };
+    let lower = if lower.contains([',', '.']) { join_number_separators(&lower) } else { lower };
     let mut key = String::with_capacity(lower.len() + 8);
     // The last word pushed is a bare number, so a following unit joins it.
     let mut after_number = false;

@@ -155,6 +155,8 @@ mod tests {
             prop_assert!(text.is_char_boundary(offer.span.start) && text.is_char_boundary(offer.span.end));
             prop_assert!(offer.title.chars().any(char::is_alphabetic), "{:?}", offer.title);
             prop_assert!(CURRENCIES.contains(&offer.currency.as_str()), "{}", offer.currency);
+            // A key passed back to a lookup (`/price-history/product/{key}`) is the same key.
+            prop_assert_eq!(&key::normalize_title_key(&offer.product_key), &offer.product_key);
             if let Some(price) = offer.price {
                 prop_assert!(price > Decimal::ZERO);
                 // The price comes from digits inside the span: its significant
@@ -208,7 +210,7 @@ mod tests {
     #[test]
     fn shrunk_property_failures_stay_fixed() {
         // Inputs proptest once shrank a failure to, kept as plain regressions.
-        for text in ["Ksh 1,200TZS 1,200 size 1,000 - \n45k", "X#B 45k"] {
+        for text in ["Ksh 1,200TZS 1,200 size 1,000 - \n45k", "X#B 45k", "iPhone 12Kshs.x30,000A 10"] {
             check_invariants(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
         }
     }

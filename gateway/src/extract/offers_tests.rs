@@ -2,7 +2,7 @@
 //! exact offers each must give: title, price, currency, quantity, condition.
 //! Every case also checks the invariants the gateway relies on: item indexes
 //! run from 0, spans lie on char boundaries and hold the price's digits, and
-//! the product key is the normalised title.
+//! the product key is the normalised title and its own key.
 
 use super::offers::Condition::{self, ExUk, New, Refurbished, Used};
 use super::offers::{ExtractContext, OfferDraft, extract_offers};
@@ -73,6 +73,7 @@ fn check(default_currency: &str, cases: Vec<Case>) {
             assert!(text.get(offer.span.clone()).is_some(), "{text:?}: span {:?}", offer.span);
             assert!(price_digits_in_span(text, offer), "{text:?}: {offer:?}");
             assert_eq!(offer.product_key, normalize_title_key(&offer.title), "{text:?}");
+            assert_eq!(normalize_title_key(&offer.product_key), offer.product_key, "{text:?}");
         }
     }
     assert!(failures.is_empty(), "{} of {} messages differ:\n{}", failures.len(), cases.len(), failures.join("\n"));

@@ -150,6 +150,20 @@ fn strip_conditions(text: &str) -> Cow<'_, str> {
     })
 }
 
+/// True when [`clean_title`] would return `key` unchanged (or nothing):
+/// `key` is a product key (lowercase words, single spaces) in which no
+/// filler, condition, quantity or edge word is left. Cheaper than cleaning.
+pub(crate) fn is_settled_key(key: &str) -> bool {
+    let first = key.split(' ').next().unwrap_or_default();
+    let last = key.rsplit(' ').next().unwrap_or_default();
+    key.len() <= MAX_TITLE_BYTES
+        && !is_edge_token(first)
+        && !is_edge_token(last)
+        && !is_match(&FILLER, key)
+        && super::attrs::condition_in(key).is_none()
+        && !(key.bytes().any(|b| b.is_ascii_digit()) && is_match(&QUANTITY, key))
+}
+
 /// True when every word of `text` is generic (a header such as "New arrivals!",
 /// a bare "Price:"), so it names no product.
 pub fn is_titleless(text: &str) -> bool {
@@ -157,8 +171,11 @@ pub fn is_titleless(text: &str) -> bool {
         if word.bytes().any(|b| b.is_ascii_digit()) {
             return false;
         }
-        let lower = word.to_ascii_lowercase();
-        if !lexicon::is_generic_word(&lower) && !is_weekday(&lower) {
+        let mut buffer = [0u8; 16];
+        let Some(lower) = ascii_lowercase(word, &mut buffer) else {
+            return false;
+        };
+        if !lexicon::is_generic_word(lower) && !is_weekday(lower) {
             return false;
         }
     }
@@ -217,13 +234,20 @@ fn trim_edges(text: &str) -> &str {
 
 fn is_edge_token(token: &str) -> bool {
     let word = token.trim_matches(is_edge_punct);
-    let mut lower = [0u8; 12];
-    if word.is_empty() || word.len() > lower.len() || !word.is_ascii() {
-        return false;
+    let mut buffer = [0u8; 16];
+    ascii_lowercase(word, &mut buffer).is_some_and(is_edge_word)
+}
+
+/// `word` lowercased into `buffer`, without allocating; `None` when it is
+/// empty, longer than the buffer or not ASCII (no word list holds such words).
+fn ascii_lowercase<'b>(word: &str, buffer: &'b mut [u8; 16]) -> Option<&'b str> {
+    if word.is_empty() || word.len() > buffer.len() || !word.is_ascii() {
+        return None;
     }
-    lower[..word.len()].copy_from_slice(word.as_bytes());
-    lower[..word.len()].make_ascii_lowercase();
-    std::str::from_utf8(&lower[..word.len()]).is_ok_and(is_edge_word)
+    let lower = &mut buffer[..word.len()];
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).ok()
 }
 
 fn is_edge_punct(c: char) -> bool {
