@@ -161,7 +161,7 @@ pub(crate) fn is_settled_key(key: &str) -> bool {
         && !is_edge_token(last)
         && !is_match(&FILLER, key)
         && super::attrs::condition_in(key).is_none()
-        && !(key.bytes().any(|b| b.is_ascii_digit()) && is_match(&QUANTITY, key))
+        && (!key.bytes().any(|b| b.is_ascii_digit()) || !is_match(&QUANTITY, key))
 }
 
 /// True when every word of `text` is generic (a header such as "New arrivals!",
