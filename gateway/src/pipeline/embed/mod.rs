@@ -13,10 +13,13 @@
 //! cleaned before it comes here. A missing or rejected image gives a text-only embedding, flagged in
 //! [`Embedding::image_status`], never an error.
 
+pub mod batcher;
 mod engine;
 mod error;
 mod image_prep;
 mod runtime;
+pub mod stage;
+pub mod store;
 mod text_prep;
 mod vector;
 
@@ -27,9 +30,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use self::batcher::EmbedBatcher;
 pub use self::error::{EmbedError, ImageRejection, Tower};
 pub use self::image_prep::{IMAGE_SIZE, ImageLimits, VALUES_PER_IMAGE, decode_rgb, preprocess_image, resize_to_model};
 pub use self::runtime::resolve_dylib_path;
+pub use self::stage::EmbedStage;
 pub use self::text_prep::{MAX_TEXT_BYTES, PAD_ID, TEXT_LEN, TextTokenizer};
 pub use self::vector::{dot, l2_norm, l2_normalize, vector_from_le_bytes, vector_to_le_bytes, weighted_hybrid};
 

@@ -22,6 +22,7 @@
 pub mod charset;
 pub mod og;
 pub mod status;
+pub mod stage;
 pub mod user_agents;
 
 pub use charset::{CharsetSource, decode_html, decode_html_with_source};

@@ -178,7 +178,7 @@ pub(crate) mod test_images {
 
     pub fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
         let mut out = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut out, format).unwrap();
+        img.write_to(&mut out, format).expect("encoding a test image");
         out.into_inner()
     }
 }

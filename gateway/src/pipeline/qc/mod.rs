@@ -1,13 +1,16 @@
-//! Quality control: the network-free parts. A product is approved, rejected or flagged,
+//! Quality control. A product is approved, rejected or flagged,
 //! with a confidence and a reason, either by deterministic rules (`QC_PROVIDER=rules`, the
 //! default: [`image_check`], [`title_check`], [`rules`]) or by a vision LLM whose request
 //! bodies and answer parsing live in [`llm`] (Gemini `generateContent` or any
-//! OpenAI-compatible `chat/completions`). The worker fetches the image, calls these, caches
-//! LLM answers by [`llm::content_hash`], and writes the `qc_*` event.
+//! OpenAI-compatible `chat/completions`) called by [`provider`]. The [`stage`] fetches the image,
+//! decides, caches LLM answers 24 h by [`llm::content_hash`] ([`cache`]), and writes the `qc_*` event.
 
+pub mod cache;
 pub mod image_check;
 pub mod llm;
+pub mod provider;
 pub mod rules;
+pub mod stage;
 pub mod title_check;
 
 pub use image_check::{ImageAssessment, ImageLimits, assess_image};
@@ -105,7 +108,7 @@ mod tests {
         for d in [Decision::Approved, Decision::Rejected, Decision::Flagged] {
             assert_eq!(Decision::parse(&d.as_str().to_uppercase()), Some(d));
             assert_eq!(d.event_type(), format!("qc_{}", d.as_str()));
-            assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{}\"", d.as_str()));
+            assert_eq!(serde_json::to_string(&d).expect("serialise"), format!("\"{}\"", d.as_str()));
         }
         assert_eq!(Decision::parse("maybe"), None);
     }

@@ -4,6 +4,7 @@
 //! (`WHATSAPP_WEB_BASE_URL`, default `https://wa.me`), so tests point them at a local server.
 
 pub mod catalog;
+pub mod stage;
 
 pub use catalog::{CatalogPage, extract_product_ids, find_next_page, scan_catalog_page};
 

@@ -1,0 +1,119 @@
+//! Operators' view of the product-chain queue: `GET /admin/jobs` (HTML, or JSON with
+//! `Accept: application/json`) shows counts per stage and state, the oldest waiting job's age and
+//! the recent dead letters; `POST /admin/jobs/{id}/retry` and `POST /admin/jobs/retry-dead?stage=`
+//! put dead jobs back in the queue. All behind the admin token.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{admin::wants_json, auth, errors::ApiError, jobs_views};
+use crate::{
+    startup::AppState,
+    store::{jobs::stage, jobs_admin},
+    time::now_ms,
+};
+
+const DEAD_SHOWN: i64 = 50;
+
+/// Counts of one stage, by state, with the age of its oldest due job.
+#[derive(Debug, Default, Serialize)]
+pub struct StageSummary {
+    pub stage: String,
+    pub ready: i64,
+    pub running: i64,
+    pub done: i64,
+    pub dead: i64,
+    pub oldest_ready_age_ms: Option<i64>,
+}
+
+pub fn summarise(counts: &[jobs_admin::StageStateCount], now: i64) -> Vec<StageSummary> {
+    let mut stages: Vec<StageSummary> = crate::metrics::JOB_STAGES
+        .iter()
+        .map(|s| StageSummary { stage: (*s).to_owned(), ..Default::default() })
+        .collect();
+    for c in counts {
+        let index = match stages.iter().position(|s| s.stage == c.stage) {
+            Some(i) => i,
+            None => {
+                stages.push(StageSummary { stage: c.stage.clone(), ..Default::default() });
+                stages.len() - 1
+            }
+        };
+        let summary = &mut stages[index];
+        match c.state.as_str() {
+            "ready" => summary.ready = c.count,
+            "running" => summary.running = c.count,
+            "done" => summary.done = c.count,
+            "dead" => summary.dead = c.count,
+            _ => {}
+        }
+        if let Some(due) = c.oldest_due_ms {
+            summary.oldest_ready_age_ms = Some(now - due);
+        }
+    }
+    stages
+}
+
+pub async fn overview(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth::require_admin(&request, &state)?;
+    let now = now_ms();
+    let counts = jobs_admin::counts(&state.store.db, now).await?;
+    let stages = summarise(&counts, now);
+    let dead = jobs_admin::recent_dead(&state.store.db, DEAD_SHOWN).await?;
+    if wants_json(&request) {
+        return Ok(HttpResponse::Ok().json(json!({ "stages": stages, "dead": dead })));
+    }
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(jobs_views::jobs_page(&stages, &dead).into_string()))
+}
+
+/// Form posts from the page go back to it; API calls get JSON.
+fn answer(request: &HttpRequest, body: serde_json::Value) -> HttpResponse {
+    let form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if form && !wants_json(request) {
+        return HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin/jobs")).finish();
+    }
+    HttpResponse::Ok().json(body)
+}
+
+pub async fn retry_one(request: HttpRequest, path: web::Path<i64>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth::require_admin(&request, &state)?;
+    auth::require_same_origin(&request)?;
+    let id = path.into_inner();
+    let db = &state.store.db;
+    if !jobs_admin::retry_dead_job(db, id, now_ms()).await? {
+        let job = jobs_admin::get(db, id).await?.ok_or(ApiError::NotFound)?;
+        return Err(ApiError::Conflict(format!("job {id} is {}, not dead", job.state)));
+    }
+    tracing::info!(job_id = id, "dead job retried by an operator");
+    Ok(answer(&request, json!({ "retried": [id] })))
+}
+
+#[derive(Deserialize)]
+pub struct RetryDeadQuery {
+    stage: Option<String>,
+}
+
+pub async fn retry_dead(
+    request: HttpRequest,
+    query: web::Query<RetryDeadQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth::require_admin(&request, &state)?;
+    auth::require_same_origin(&request)?;
+    let stage = match query.stage.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(name) => Some(stage::from_name(name).ok_or_else(|| {
+            ApiError::BadRequest(format!("stage must be one of {}", crate::metrics::JOB_STAGES.join(", ")))
+        })?),
+        None => None,
+    };
+    let counts = jobs_admin::retry_dead(&state.store.db, stage, now_ms()).await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    tracing::info!(jobs = total, stage = stage.unwrap_or("all"), "dead jobs retried by an operator");
+    let by_stage: serde_json::Map<String, serde_json::Value> = counts.into_iter().map(|(s, n)| (s, json!(n))).collect();
+    Ok(answer(&request, json!({ "retried": total, "by_stage": by_stage })))
+}

@@ -1,0 +1,141 @@
+//! Read APIs over the product chain's results: `GET /products?seller=&active=&qc=&limit=&cursor=`
+//! and `GET /products/{product_id}`, which shows both image URLs, the one to display (our
+//! persisted copy when there is one), the QC decision, whether an embedding exists, and the
+//! product's recent catalog-sync events.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{errors::ApiError, ops::rfc3339};
+use crate::{
+    pipeline::scout::is_product_id,
+    startup::AppState,
+    store::{products::{self, Product, ProductFilter}, sync_log},
+};
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 500;
+const EVENTS_SHOWN: i64 = 20;
+
+#[derive(Debug, Serialize)]
+pub struct ProductView {
+    pub product_id: String,
+    pub seller_phone: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// The Meta CDN URL the product page gave.
+    pub image_url: Option<String>,
+    /// Our own copy, once an approved image was persisted.
+    pub persisted_image_url: Option<String>,
+    /// The persisted copy when present, else the CDN URL.
+    pub display_image_url: Option<String>,
+    pub active: bool,
+    pub hydrate_status: Option<String>,
+    pub last_hydrated_at: Option<String>,
+    pub qc: QcView,
+    pub has_embedding: bool,
+    pub semantic_hash: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QcView {
+    pub decision: Option<String>,
+    pub confidence: Option<f64>,
+    pub reason: Option<String>,
+}
+
+impl From<Product> for ProductView {
+    fn from(p: Product) -> Self {
+        Self {
+            display_image_url: p.persisted_image_url.clone().or_else(|| p.image_url.clone()),
+            has_embedding: p.last_embedding_hash.is_some(),
+            product_id: p.product_id,
+            seller_phone: p.seller_phone,
+            name: p.name,
+            description: p.description,
+            image_url: p.image_url,
+            persisted_image_url: p.persisted_image_url,
+            active: p.active != 0,
+            hydrate_status: p.hydrate_status,
+            last_hydrated_at: p.last_hydrated_at_ms.map(rfc3339),
+            qc: QcView { decision: p.qc_decision, confidence: p.qc_confidence, reason: p.qc_reason },
+            semantic_hash: p.semantic_hash,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ProductsQuery {
+    seller: Option<String>,
+    active: Option<String>,
+    qc: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn parse_active(raw: &str) -> Result<bool, ApiError> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ApiError::BadRequest("active must be true or false".into())),
+    }
+}
+
+/// Sellers are stored in E.164; `254712345678` and `+254712345678` both match.
+fn normalise_seller(raw: &str) -> String {
+    let raw = raw.trim();
+    if raw.starts_with('+') { raw.to_owned() } else { format!("+{raw}") }
+}
+
+pub async fn list(query: web::Query<ProductsQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    let qc = query.qc.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_ascii_lowercase);
+    if let Some(q) = &qc
+        && !matches!(q.as_str(), "approved" | "rejected" | "flagged")
+    {
+        return Err(ApiError::BadRequest("qc must be approved, rejected or flagged".into()));
+    }
+    let cursor = query.cursor.filter(|c| !c.is_empty());
+    if cursor.as_deref().is_some_and(|c| !is_product_id(c)) {
+        return Err(ApiError::BadRequest("cursor is not one this API handed out".into()));
+    }
+    let filter = ProductFilter {
+        seller_phone: query.seller.as_deref().filter(|s| !s.trim().is_empty()).map(normalise_seller),
+        active: query.active.as_deref().map(parse_active).transpose()?,
+        qc_decision: qc,
+        cursor,
+        limit,
+    };
+    let rows = products::list(&state.store.db, &filter).await?;
+    let next_cursor = (rows.len() as i64 == limit).then(|| rows.last().map(|p| p.product_id.clone())).flatten();
+    let products: Vec<ProductView> = rows.into_iter().map(ProductView::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "products": products, "next_cursor": next_cursor })))
+}
+
+pub async fn detail(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let product_id = path.into_inner();
+    if !is_product_id(&product_id) {
+        return Err(ApiError::NotFound);
+    }
+    let db = &state.store.db;
+    let product = products::get(db, &product_id).await?.ok_or(ApiError::NotFound)?;
+    let events = sync_log::for_product(db, &product_id, EVENTS_SHOWN).await?;
+    let events: Vec<serde_json::Value> = events
+        .into_iter()
+        .map(|e| {
+            json!({
+                "event_type": e.event_type,
+                "status_code": e.status_code,
+                "error_message": e.error_message,
+                "details": serde_json::from_str::<serde_json::Value>(&e.details).unwrap_or(serde_json::Value::Null),
+                "at": rfc3339(e.created_at_ms),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "product": ProductView::from(product), "events": events })))
+}

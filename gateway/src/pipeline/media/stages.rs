@@ -1,0 +1,73 @@
+//! Builds the embed, quality-control and persist stages from [`MediaConfig`] at start-up: loads
+//! the embedding model (on a blocking thread) when `EMBED_MODEL_DIR` is set, says plainly when it is
+//! not, opens the image store and picks the QC provider.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::{ImageFetcher, ImageStoreSettings, MediaConfig};
+use crate::jobs::Stage;
+use crate::metrics::Metrics;
+use crate::redis_link::RedisLink;
+use crate::pipeline::embed::{EmbedBatcher, EmbedConfig, EmbedStage, Embedder};
+use crate::pipeline::persist::{ImageStore, stage::PersistStage};
+use crate::pipeline::qc::{QcProviderKind, provider, stage::QcStage};
+use crate::store::Database;
+
+/// The three stages, in chain order, each running `concurrency` jobs at once (`JOB_CONCURRENCY`).
+/// `redis`: where QC caches LLM answers when `REDIS_URL` is set.
+pub async fn build(
+    config: &MediaConfig,
+    db: &Database,
+    metrics: Arc<Metrics>,
+    redis: Option<Arc<RedisLink>>,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
+    let fetcher = ImageFetcher::new(config.max_image_bytes, config.fetch_timeout).context("building the image HTTP client")?;
+    let model = load_model(config).await?;
+    let qc_engine = provider::engine(&config.qc, config.fetch_timeout.max(std::time::Duration::from_secs(30)))
+        .context("building the QC provider HTTP client")?;
+    let provider_name = match config.qc.provider {
+        QcProviderKind::Rules => "rules",
+        QcProviderKind::Gemini => "gemini",
+        QcProviderKind::OpenAi => "openai",
+    };
+    let image_store = ImageStore::from_settings(&config.image_store).await.context("opening the image store")?;
+    match &config.image_store {
+        ImageStoreSettings::Local { dir } => tracing::info!(dir = %dir.display(), "images of approved products are stored locally and served under /images/"),
+        ImageStoreSettings::S3(s3) => tracing::info!(bucket = %s3.bucket, region = %s3.region, "images of approved products are stored in S3"),
+    }
+    tracing::info!(provider = provider_name, "quality control provider");
+    let embed = EmbedStage::new(db.clone(), fetcher.clone(), model, concurrency);
+    let qc = QcStage::new(db.clone(), fetcher.clone(), provider::rules(&config.qc), qc_engine, config.qc.cache_ttl, concurrency).with_redis(redis);
+    let persist = PersistStage::new(db.clone(), fetcher, Arc::new(image_store), metrics, concurrency);
+    Ok(vec![Arc::new(embed), Arc::new(qc), Arc::new(persist)])
+}
+
+async fn load_model(config: &MediaConfig) -> anyhow::Result<Option<(EmbedBatcher, String)>> {
+    let settings = &config.embed;
+    let Some(dir) = settings.model_dir.clone() else {
+        tracing::warn!(
+            "EMBED_MODEL_DIR is not set: the embed stage passes products on to quality control WITHOUT embeddings \
+             (scripts/export_siglip.py exports SigLIP; scripts/make_test_models.py writes tiny test models)"
+        );
+        return Ok(None);
+    };
+    let embed_config = EmbedConfig {
+        ort_dylib_path: settings.ort_dylib_path.clone(),
+        image_weight: settings.image_weight,
+        text_weight: settings.text_weight,
+        sessions: settings.sessions,
+        intra_threads: settings.intra_threads,
+        max_batch: settings.max_batch,
+        image_limits: crate::pipeline::embed::ImageLimits { max_bytes: config.max_image_bytes, ..Default::default() },
+    };
+    let shown = dir.display().to_string();
+    let embedder = tokio::task::spawn_blocking(move || Embedder::load(&dir, embed_config))
+        .await
+        .context("the model loading thread failed")?
+        .with_context(|| format!("loading the embedding model from EMBED_MODEL_DIR={shown}"))?;
+    tracing::info!(model_id = %settings.model_id, dim = embedder.dim(), "embed stage ready");
+    Ok(Some((EmbedBatcher::spawn(embedder), settings.model_id.clone())))
+}

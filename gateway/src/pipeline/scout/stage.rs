@@ -1,0 +1,160 @@
+//! The scout stage: fetch a seller's catalog (`<base>/c/<phone>`), follow its pagination, and
+//! record every product id it lists; each product not seen before gets a hydrate job, in the
+//! same transaction. A missing catalog (404/410) is a recorded outcome; 429 and 5xx go back to
+//! the queue, honouring `Retry-After`.
+
+use std::{collections::HashSet, sync::Arc, time::SystemTime};
+
+use serde_json::json;
+use url::Url;
+
+use super::{catalog_url, scan_catalog_page};
+use crate::{
+    jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
+    pipeline::{
+        fetch::Fetcher,
+        hydrate::{HydrateStatusClass, classify_status, decode_html, parse_retry_after},
+    },
+    store::{
+        Database, StoreError,
+        jobs::{self, NewJob, stage},
+        products,
+        sync_log::{self, SyncEvent, event},
+        tx::Tx,
+    },
+};
+
+/// Pages followed per catalog; a pagination loop or a giant catalog stops here.
+pub const MAX_CATALOG_PAGES: usize = 100;
+
+pub struct ScoutStage {
+    pub db: Database,
+    pub fetcher: Arc<Fetcher>,
+    pub base_url: Url,
+    pub concurrency: usize,
+}
+
+#[async_trait::async_trait]
+impl Stage for ScoutStage {
+    fn name(&self) -> &'static str {
+        stage::SCOUT
+    }
+
+    fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    async fn run(&self, job: &ClaimedJob) -> StageOutcome {
+        let started_ms = crate::time::now_ms();
+        let Some(phone) = job.payload_str("phone").or_else(|| job.payload_str("seller_phone")).map(str::to_owned) else {
+            return StageOutcome::Terminal { error: "payload has no phone".into(), status: None, commit: None, dead: true };
+        };
+        let Ok(first) = catalog_url(&self.base_url, &phone) else {
+            let error = "seller phone is not a valid catalog phone".to_owned();
+            let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: None });
+            return StageOutcome::Terminal { error, status: None, commit: Some(commit), dead: true };
+        };
+        let mut ids: Vec<String> = Vec::new();
+        let mut seen_ids: HashSet<String> = HashSet::new();
+        let mut visited: HashSet<Url> = HashSet::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            if visited.len() >= MAX_CATALOG_PAGES || !visited.insert(url.clone()) {
+                break;
+            }
+            let fetched = match self.fetcher.get(&url).await {
+                Ok(fetched) => fetched,
+                Err(error) if error.is_transient() => return self.retry(&phone, started_ms, error.to_string(), None, None).await,
+                Err(error) => {
+                    let error = error.to_string();
+                    let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: None });
+                    return StageOutcome::Terminal { error, status: None, commit: Some(commit), dead: true };
+                }
+            };
+            let status = fetched.status;
+            match classify_status(status) {
+                HydrateStatusClass::Ok => {}
+                HydrateStatusClass::RateLimited | HydrateStatusClass::Retryable => {
+                    let wait = fetched.retry_after.as_deref().and_then(|v| parse_retry_after(v, SystemTime::now()).ok());
+                    return self.retry(&phone, started_ms, format!("catalog page answered {status}"), Some(status), wait).await;
+                }
+                class => {
+                    let error = format!("catalog page answered {status}");
+                    let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: Some(status) });
+                    let dead = class != HydrateStatusClass::Gone;
+                    return StageOutcome::Terminal { error, status: Some(status), commit: Some(commit), dead };
+                }
+            }
+            let (html, _) = decode_html(&fetched.body, fetched.content_type.as_deref());
+            let page = scan_catalog_page(&html, &fetched.url);
+            for id in page.product_ids {
+                if seen_ids.insert(id.clone()) {
+                    ids.push(id);
+                }
+            }
+            next = page.next_page;
+        }
+        StageOutcome::Done(Box::new(ScoutCommit { phone, started_ms, ids, pages: visited.len() }))
+    }
+}
+
+impl ScoutStage {
+    async fn retry(&self, phone: &str, started_ms: i64, error: String, status: Option<u16>, wait: Option<std::time::Duration>) -> StageOutcome {
+        let logged = async {
+            let mut tx = self.db.begin_write().await?;
+            sync_log::append(&mut tx, started_ms, &scout_event(phone, event::SCOUT_START, None, None, json!({}))).await?;
+            let details = json!({"retry_after_s": wait.map(|w| w.as_secs_f64())});
+            sync_log::append(&mut tx, crate::time::now_ms(), &scout_event(phone, event::SCOUT_ERROR, status, Some(&error), details)).await?;
+            tx.commit().await
+        };
+        if let Err(e) = logged.await {
+            tracing::warn!(error = %e, "could not log a scout retry");
+        }
+        StageOutcome::Retry { error, status, retry_after: wait }
+    }
+}
+
+fn scout_event<'a>(phone: &'a str, kind: &'static str, status: Option<u16>, error: Option<&'a str>, details: serde_json::Value) -> SyncEvent<'a> {
+    SyncEvent { event_type: kind, seller_phone: Some(phone), product_id: None, status_code: status, error_message: error, details }
+}
+
+struct ScoutCommit {
+    phone: String,
+    started_ms: i64,
+    ids: Vec<String>,
+    pages: usize,
+}
+
+#[async_trait::async_trait]
+impl StageCommit for ScoutCommit {
+    async fn apply(self: Box<Self>, tx: &mut Tx) -> Result<(), StoreError> {
+        let now = crate::time::now_ms();
+        let mut new_products = 0usize;
+        for id in &self.ids {
+            if products::insert_discovered(tx, id, &self.phone, now).await? {
+                new_products += 1;
+                let payload = json!({"product_id": id, "phone": self.phone});
+                jobs::enqueue(tx, NewJob { stage: stage::HYDRATE, dedupe_key: id, payload: &payload, run_at_ms: now }).await?;
+            }
+        }
+        sync_log::append(tx, self.started_ms, &scout_event(&self.phone, event::SCOUT_START, None, None, json!({}))).await?;
+        let details = json!({"products": self.ids.len(), "new_products": new_products, "pages": self.pages});
+        sync_log::append(tx, now, &scout_event(&self.phone, event::SCOUT_SUCCESS, Some(200), None, details)).await
+    }
+}
+
+struct ScoutFailure {
+    phone: String,
+    started_ms: i64,
+    error: String,
+    status: Option<u16>,
+}
+
+#[async_trait::async_trait]
+impl StageCommit for ScoutFailure {
+    async fn apply(self: Box<Self>, tx: &mut Tx) -> Result<(), StoreError> {
+        sync_log::append(tx, self.started_ms, &scout_event(&self.phone, event::SCOUT_START, None, None, json!({}))).await?;
+        let e = scout_event(&self.phone, event::SCOUT_ERROR, self.status, Some(&self.error), json!({}));
+        sync_log::append(tx, crate::time::now_ms(), &e).await
+    }
+}
