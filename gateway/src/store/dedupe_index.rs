@@ -68,10 +68,10 @@ impl DedupeIndex {
 
     /// Records a stored message inside the open transaction.
     pub fn insert(&mut self, message_key: Option<Key>, content: Option<Key>, message_pk: i64, stored_at_ms: i64) {
-        if let Some(key) = message_key {
-            if self.by_message_key.insert(key, message_pk).is_none() {
-                self.journal.push(Undo::MessageKey(key));
-            }
+        if let Some(key) = message_key
+            && self.by_message_key.insert(key, message_pk).is_none()
+        {
+            self.journal.push(Undo::MessageKey(key));
         }
         let Some(content) = content else { return };
         let previous = self.by_content.insert(content, (message_pk, stored_at_ms));

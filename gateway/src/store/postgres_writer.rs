@@ -34,6 +34,9 @@ struct GroupContext {
     window_ms: i64,
     debounce_ms: i64,
     max_wait_ms: i64,
+    /// False after a transient failure until a commit succeeds again: the
+    /// outage is logged once when it starts and once when it ends.
+    reachable: std::sync::atomic::AtomicBool,
 }
 
 impl PostgresWriter {
@@ -47,6 +50,7 @@ impl PostgresWriter {
             window_ms: config.ingest.content_hash_window.as_millis() as i64,
             debounce_ms: config.ingest.extract_debounce.as_millis() as i64,
             max_wait_ms: config.ingest.extract_max_wait.as_millis() as i64,
+            reachable: std::sync::atomic::AtomicBool::new(true),
         });
         let task = tokio::spawn(collect_groups(receiver, context, concurrent_groups));
         Self { sender: parking_lot::RwLock::new(Some(sender)), task: parking_lot::Mutex::new(Some(task)) }
@@ -118,6 +122,9 @@ async fn commit_group(context: &GroupContext, group: Vec<(PreparedBatch, Reply)>
     };
     match result {
         Ok(outcomes) => {
+            if !context.reachable.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::info!("PostgreSQL reachable again: ingest commits resumed");
+            }
             context.metrics.commit_duration.observe(started.elapsed().as_secs_f64());
             let count: usize = batches.iter().map(|b| b.messages.len()).sum();
             context.metrics.commit_group_messages.observe(count as f64);
@@ -126,9 +133,16 @@ async fn commit_group(context: &GroupContext, group: Vec<(PreparedBatch, Reply)>
             }
         }
         Err(error) => {
-            tracing::error!(error = %error, batches = batches.len(), "group commit failed; nothing of it was stored");
             let message = error.to_string();
             let transient = error.is_transient();
+            match transient {
+                true if context.reachable.swap(false, std::sync::atomic::Ordering::Relaxed) => tracing::warn!(
+                    error = %error,
+                    "PostgreSQL unreachable: ingest answers 503 with Retry-After until a commit succeeds"
+                ),
+                true => tracing::debug!(error = %error, batches = batches.len(), "group commit failed; nothing of it was stored"),
+                false => tracing::error!(error = %error, batches = batches.len(), "group commit failed; nothing of it was stored"),
+            }
             for reply in replies {
                 let answer = match transient {
                     true => StoreError::Unavailable(message.clone()),
@@ -183,38 +197,49 @@ async fn store_messages(
     window_ms: i64,
 ) -> Result<Vec<Vec<MessageOutcome>>, StoreError> {
     let all = || batches.iter().flat_map(|b| b.messages.iter().map(move |m| (b, m)));
-    let count = all().count();
+    // Messages the Redis fast path proved to be duplicates skip the function.
+    let count = all().filter(|(_, m)| m.known_duplicate_of.is_none()).count();
     let mut columns = MessageColumns::with_capacity(count);
-    for (batch, message) in all() {
+    for (batch, message) in all().filter(|(_, m)| m.known_duplicate_of.is_none()) {
         columns.push(batch, message);
     }
     let received_at = batches.iter().map(|b| b.received_at_ms).max().unwrap_or_else(now_ms);
-    let rows: Vec<(i32, bool, Option<i64>)> = sqlx::query_as(
-        "SELECT ord, created, message_pk FROM soko_store_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(received_at - window_ms)
-    .bind(received_at)
-    .bind(&columns.chat_id)
-    .bind(&columns.client_id)
-    .bind(&columns.request_id)
-    .bind(&columns.message_id)
-    .bind(&columns.message_key)
-    .bind(&columns.sender)
-    .bind(&columns.sender_name)
-    .bind(&columns.text)
-    .bind(&columns.media_json)
-    .bind(&columns.content_hash)
-    .bind(&columns.dedupe_by_content)
-    .bind(&columns.upstream_ts_ms)
-    .fetch_all(&mut **transaction)
-    .await?;
+    let mut rows: Vec<(i32, bool, Option<i64>)> = Vec::new();
+    if count > 0 {
+        rows = sqlx::query_as(
+            "SELECT ord, created, message_pk FROM soko_store_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(received_at - window_ms)
+        .bind(received_at)
+        .bind(&columns.chat_id)
+        .bind(&columns.client_id)
+        .bind(&columns.request_id)
+        .bind(&columns.message_id)
+        .bind(&columns.message_key)
+        .bind(&columns.sender)
+        .bind(&columns.sender_name)
+        .bind(&columns.text)
+        .bind(&columns.media_json)
+        .bind(&columns.content_hash)
+        .bind(&columns.dedupe_by_content)
+        .bind(&columns.upstream_ts_ms)
+        .fetch_all(&mut **transaction)
+        .await?;
+    }
     if rows.len() != count {
         return Err(StoreError::Unavailable(format!("store function answered {} of {count} rows", rows.len())));
     }
-    let mut flat = rows;
-    flat.sort_by_key(|row| row.0);
-    let mut flat = flat.into_iter().map(|(_, created, message_pk)| MessageOutcome { created, message_pk });
-    Ok(batches.iter().map(|b| flat.by_ref().take(b.messages.len()).collect()).collect())
+    rows.sort_by_key(|row| row.0);
+    let mut stored = rows.into_iter().map(|(_, created, message_pk)| MessageOutcome { created, message_pk });
+    let mut outcome = |message: &crate::ingest::prepare::PreparedMessage| match message.known_duplicate_of {
+        Some(pk) => Some(MessageOutcome { created: false, message_pk: Some(pk) }),
+        None => stored.next(),
+    };
+    batches
+        .iter()
+        .map(|b| b.messages.iter().map(&mut outcome).collect::<Option<Vec<_>>>())
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| StoreError::Unavailable("store function answered too few rows".into()))
 }
 
 #[derive(Default)]
