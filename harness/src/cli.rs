@@ -118,6 +118,14 @@ pub struct LoadArgs {
     /// Distinct chats.
     #[arg(long, default_value_t = 50)]
     pub chats: u64,
+    /// Consecutive messages that share a chat before the next chat starts (a
+    /// vendor's burst). 1 spreads consecutive messages over the chats in turn.
+    #[arg(long, default_value_t = 1)]
+    pub chat_burst: u64,
+    /// Pace the run at this many messages per second (batches start on a fixed
+    /// schedule); without it every connection sends as fast as it is answered.
+    #[arg(long)]
+    pub rate: Option<f64>,
     #[arg(long, default_value = "harness-load")]
     pub client_id: String,
     /// Seed for duplicate choice and sender assignment.
@@ -194,6 +202,8 @@ impl LoadArgs {
         check((1..=4096).contains(&self.concurrency), "--concurrency must be between 1 and 4096")?;
         check((0.0..1.0).contains(&self.duplicate_ratio), "--duplicate-ratio must be in [0, 1)")?;
         check(self.senders >= 1 && self.chats >= 1, "--senders and --chats must be at least 1")?;
+        check(self.chat_burst >= 1, "--chat-burst must be at least 1")?;
+        check(self.rate.is_none_or(|r| r.is_finite() && r > 0.0), "--rate must be a positive number of messages per second")?;
         check(self.duration_seconds.is_none_or(positive_seconds), "--duration-seconds must be positive")?;
         check(positive_seconds(self.timeout_seconds), "--timeout-seconds must be positive")?;
         check(self.slo_p95_ms.is_none_or(|v| v.is_finite() && v > 0.0), "--slo-p95-ms must be positive")?;

@@ -59,6 +59,7 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         duplicate_ratio: args.duplicate_ratio,
         senders: args.senders,
         chats: args.chats,
+        chat_burst: args.chat_burst,
         seed: args.seed,
         timestamp: started_at.clone(),
     };
@@ -85,6 +86,7 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         next: AtomicUsize::new(0),
         deadline: args.duration_seconds.map(|s| origin + Duration::from_secs_f64(s)),
         origin,
+        batch_interval: args.rate.map(|rate| Duration::from_secs_f64(args.batch_size as f64 / rate)),
         progress: AtomicU64::new(0),
     });
     let (goal_tx, goal_rx) = watch::channel(None);

@@ -20,6 +20,8 @@ pub struct SendPlan {
     pub next: AtomicUsize,
     pub deadline: Option<Instant>,
     pub origin: Instant,
+    /// With `--rate`: batch `i` starts no earlier than `origin + i × batch_interval`.
+    pub batch_interval: Option<std::time::Duration>,
     /// Messages whose request finished, for the progress bar.
     pub progress: AtomicU64,
 }
@@ -91,6 +93,12 @@ pub async fn run_worker(plan: Arc<SendPlan>, mut connection: IngestConnection) -
         }
         let index = plan.next.fetch_add(1, Ordering::Relaxed);
         let Some(batch) = plan.batches.get(index) else { break };
+        if let Some(start) = scheduled_start(plan.origin, plan.batch_interval, index) {
+            if plan.deadline.is_some_and(|deadline| start >= deadline) {
+                break;
+            }
+            tokio::time::sleep_until(start.into()).await;
+        }
         let messages = u64::from(batch.messages);
         let started = Instant::now();
         let result = connection.post(batch.body.clone()).await;
@@ -134,10 +142,26 @@ pub async fn run_worker(plan: Arc<SendPlan>, mut connection: IngestConnection) -
     tally
 }
 
+/// When a paced run starts batch `index`; `None` when the run is not paced.
+fn scheduled_start(origin: Instant, interval: Option<std::time::Duration>, index: usize) -> Option<Instant> {
+    let interval = interval?;
+    let index = u32::try_from(index).unwrap_or(u32::MAX);
+    Some(origin + interval.saturating_mul(index))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn paced_batches_start_on_a_fixed_schedule() {
+        let origin = Instant::now();
+        assert_eq!(scheduled_start(origin, None, 7), None);
+        let every = Some(Duration::from_millis(2));
+        assert_eq!(scheduled_start(origin, every, 0), Some(origin));
+        assert_eq!(scheduled_start(origin, every, 500), Some(origin + Duration::from_secs(1)));
+    }
 
     #[test]
     fn merging_tallies_adds_counts_and_keeps_first_samples() {

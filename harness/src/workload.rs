@@ -27,6 +27,8 @@ pub struct WorkloadSpec {
     pub duplicate_ratio: f64,
     pub senders: u64,
     pub chats: u64,
+    /// Consecutive message numbers sharing one chat (at least 1).
+    pub chat_burst: u64,
     pub seed: u64,
     /// RFC 3339 upstream timestamp stamped on every message.
     pub timestamp: String,
@@ -113,9 +115,14 @@ impl WorkloadSpec {
         })
     }
 
+    /// The chat of message `number`: runs of `chat_burst` numbers share one, in turn.
+    pub fn chat_of(&self, number: u64) -> u64 {
+        (number / self.chat_burst.max(1)) % self.chats.max(1)
+    }
+
     /// New message number `u`: a pure function, so a duplicate is byte-identical.
     pub fn message(&self, number: u64) -> IngestMessage {
-        let chat = number % self.chats.max(1);
+        let chat = self.chat_of(number);
         let sender = mix(self.seed ^ number) % self.senders.max(1);
         IngestMessage {
             chat_title: format!("Soko Load {} Chat {chat}", self.run_tag),
@@ -170,7 +177,7 @@ impl BodyWriter {
         let mut out = Vec::with_capacity(self.head.len() + numbers.len() * 240 + 2);
         out.extend_from_slice(&self.head);
         for (i, number) in numbers.iter().enumerate() {
-            let chat = number % spec.chats.max(1);
+            let chat = spec.chat_of(*number);
             let sender = mix(spec.seed ^ number) % spec.senders.max(1);
             if i > 0 {
                 out.push(b',');
@@ -264,6 +271,7 @@ mod tests {
             duplicate_ratio,
             senders: 50,
             chats: 7,
+            chat_burst: 1,
             seed: 42,
             timestamp: "2026-11-22T10:00:00Z".into(),
         }
@@ -325,6 +333,20 @@ mod tests {
         let chats: HashSet<_> = messages.iter().map(|m| m.chat_title.clone()).collect();
         assert_eq!(chats.len(), 7);
         assert!(messages.iter().all(|m| m.sender.as_deref().is_some_and(|s| s.len() == 13 && s.starts_with("+2547"))));
+    }
+
+    #[test]
+    fn a_chat_burst_keeps_each_batch_in_one_chat() {
+        let spec = WorkloadSpec { chats: 1_000, chat_burst: 10, ..spec(40, 10, 0.0) };
+        let batches = spec.prepare(2).expect("serialises");
+        let per_batch: Vec<HashSet<String>> = batches
+            .iter()
+            .map(|b| serde_json::from_slice::<IngestBatch>(&b.body).expect("valid body").messages)
+            .map(|messages| messages.into_iter().map(|m| m.chat_title).collect())
+            .collect();
+        assert!(per_batch.iter().all(|chats| chats.len() == 1), "{per_batch:?}");
+        let all: HashSet<_> = per_batch.into_iter().flatten().collect();
+        assert_eq!(all.len(), 4);
     }
 
     #[test]

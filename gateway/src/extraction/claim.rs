@@ -2,10 +2,16 @@
 //! replica extracts a chat at a time, and a replica that dies mid-run loses
 //! its claim when the lease expires, while the chat stays due. Claims record
 //! `extract_seq`, so finishing clears the due time only if no new message
-//! arrived during the run.
+//! arrived during the run. Every write here is a write transaction, so on
+//! SQLite it queues on the write gate (store/write_gate.rs) rather than
+//! polling SQLite's busy handler against the ingest writer.
 
 use super::ExtractionError;
-use crate::store::{Database, queries::on_pool};
+use crate::store::{
+    Database,
+    queries::on_pool,
+    tx::{Tx, on_tx},
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claim {
@@ -29,13 +35,16 @@ pub async fn claim_due(db: &Database, owner: &str, now_ms: i64, lease_ms: i64, l
         "UPDATE chats SET extract_claimed_by = $1, extract_claim_expires_at_ms = $2
          WHERE id IN ({pick}) {RETURNING}"
     );
-    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+    let mut tx = db.begin_write().await?;
+    let claims = on_tx!(&mut tx, |conn| sqlx::query_as(&sql)
         .bind(owner)
         .bind(now_ms + lease_ms)
         .bind(now_ms)
         .bind(limit)
-        .fetch_all(pool)
-        .await?))
+        .fetch_all(conn)
+        .await?);
+    tx.commit().await?;
+    Ok(claims)
 }
 
 /// Claims one chat whether due or not (manual runs). `None` when the chat is
@@ -45,13 +54,16 @@ pub async fn claim_chat(db: &Database, chat_id: &str, owner: &str, now_ms: i64, 
         "UPDATE chats SET extract_claimed_by = $1, extract_claim_expires_at_ms = $2
          WHERE id = $3 AND (extract_claimed_by IS NULL OR extract_claim_expires_at_ms < $4) {RETURNING}"
     );
-    Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
+    let mut tx = db.begin_write().await?;
+    let claim = on_tx!(&mut tx, |conn| sqlx::query_as(&sql)
         .bind(owner)
         .bind(now_ms + lease_ms)
         .bind(chat_id)
         .bind(now_ms)
-        .fetch_optional(pool)
-        .await?))
+        .fetch_optional(conn)
+        .await?);
+    tx.commit().await?;
+    Ok(claim)
 }
 
 pub async fn chat_exists(db: &Database, chat_id: &str) -> Result<bool, ExtractionError> {
@@ -62,35 +74,54 @@ pub async fn chat_exists(db: &Database, chat_id: &str) -> Result<bool, Extractio
 
 pub async fn renew(db: &Database, claim: &Claim, owner: &str, expires_at_ms: i64) -> Result<(), ExtractionError> {
     let sql = "UPDATE chats SET extract_claim_expires_at_ms = $1 WHERE id = $2 AND extract_claimed_by = $3";
-    on_pool!(db, |pool| sqlx::query(sql).bind(expires_at_ms).bind(&claim.chat_id).bind(owner).execute(pool).await?.rows_affected());
+    let mut tx = db.begin_write().await?;
+    on_tx!(&mut tx, |conn| sqlx::query(sql).bind(expires_at_ms).bind(&claim.chat_id).bind(owner).execute(conn).await?.rows_affected());
+    tx.commit().await?;
     Ok(())
 }
 
 /// Releases the claim; clears the due time unless a new message arrived.
 pub async fn finish(db: &Database, claim: &Claim, owner: &str, now_ms: i64) -> Result<(), ExtractionError> {
+    let mut tx = db.begin_write().await?;
+    finish_in(&mut tx, claim, owner, now_ms).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`finish`] inside the caller's transaction, so a group of chats commits
+/// its offers and its claims together.
+pub async fn finish_in(tx: &mut Tx, claim: &Claim, owner: &str, now_ms: i64) -> Result<(), ExtractionError> {
     let settled = "UPDATE chats SET extract_claimed_by = NULL, extract_claim_expires_at_ms = NULL,
                        extract_due_at_ms = NULL, extract_pending_since_ms = NULL, last_extracted_at_ms = $1
                    WHERE id = $2 AND extract_claimed_by = $3 AND extract_seq = $4";
-    let cleared = on_pool!(db, |pool| sqlx::query(settled)
+    let cleared = on_tx!(tx, |conn| sqlx::query(settled)
         .bind(now_ms)
         .bind(&claim.chat_id)
         .bind(owner)
         .bind(claim.extract_seq)
-        .execute(pool)
+        .execute(conn)
         .await?
         .rows_affected());
     if cleared == 0 {
-        release(db, claim, owner, None, now_ms).await?;
+        // A message arrived during the run: release the claim, keep the chat due.
+        release_in(tx, claim, owner, None, now_ms).await?;
     }
     Ok(())
 }
 
 /// Releases the claim and keeps the chat due (at `retry_at_ms` if given).
 pub async fn release(db: &Database, claim: &Claim, owner: &str, retry_at_ms: Option<i64>, now_ms: i64) -> Result<(), ExtractionError> {
+    let mut tx = db.begin_write().await?;
+    release_in(&mut tx, claim, owner, retry_at_ms, now_ms).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn release_in(tx: &mut Tx, claim: &Claim, owner: &str, retry_at_ms: Option<i64>, now_ms: i64) -> Result<(), ExtractionError> {
     let sql = "UPDATE chats SET extract_claimed_by = NULL, extract_claim_expires_at_ms = NULL,
                    extract_due_at_ms = COALESCE($1, extract_due_at_ms), last_extracted_at_ms = $2
                WHERE id = $3 AND extract_claimed_by = $4";
-    on_pool!(db, |pool| sqlx::query(sql).bind(retry_at_ms).bind(now_ms).bind(&claim.chat_id).bind(owner).execute(pool).await?.rows_affected());
+    on_tx!(tx, |conn| sqlx::query(sql).bind(retry_at_ms).bind(now_ms).bind(&claim.chat_id).bind(owner).execute(conn).await?.rows_affected());
     Ok(())
 }
 

@@ -41,18 +41,25 @@ const OFFER_COLUMNS: usize = 17;
 
 pub async fn write_page(db: &Database, page: PageInput<'_>) -> Result<PageOutcome, ExtractionError> {
     let mut tx = db.begin_write().await?;
+    let outcome = write_page_in(&mut tx, page).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// One page's writes inside the caller's transaction.
+pub async fn write_page_in(tx: &mut Tx, page: PageInput<'_>) -> Result<PageOutcome, ExtractionError> {
     let mut outcome = PageOutcome::default();
-    upsert_offers(&mut tx, &page, &mut outcome).await?;
+    upsert_offers(&mut *tx, &page, &mut outcome).await?;
     if page.prune_stale {
         for message in page.messages {
             let sql = "DELETE FROM offers WHERE source_message_pk = $1 AND item_index >= $2";
             let kept = i64::try_from(message.offers.len()).unwrap_or(i64::MAX);
-            on_tx!(&mut tx, |conn| sqlx::query(sql).bind(message.pk).bind(kept).execute(conn).await?.rows_affected());
+            on_tx!(&mut *tx, |conn| sqlx::query(sql).bind(message.pk).bind(kept).execute(conn).await?.rows_affected());
         }
     }
     for message in page.messages {
         for link in &message.links {
-            record_link(&mut tx, page.chat_id, message.pk, link, page.now_ms, &mut outcome).await?;
+            record_link(&mut *tx, page.chat_id, message.pk, link, page.now_ms, &mut outcome).await?;
         }
     }
     let last_pk = page.messages.last().map_or(page.previous_watermark, |m| m.pk);
@@ -62,10 +69,10 @@ pub async fn write_page(db: &Database, page: PageInput<'_>) -> Result<PageOutcom
             extracted_count = extracted_count + $2,
             offer_count = (SELECT COUNT(*) FROM offers WHERE chat_id = $3)
         WHERE id = $3";
-    on_tx!(&mut tx, |conn| sqlx::query(chat_sql).bind(last_pk).bind(new_messages).bind(page.chat_id).execute(conn).await?.rows_affected());
+    on_tx!(&mut *tx, |conn| sqlx::query(chat_sql).bind(last_pk).bind(new_messages).bind(page.chat_id).execute(conn).await?.rows_affected());
     if new_messages > 0 {
         let sql = "UPDATE counters SET value = value + $1 WHERE name = 'extracted'";
-        on_tx!(&mut tx, |conn| sqlx::query(sql).bind(new_messages).execute(conn).await?.rows_affected());
+        on_tx!(&mut *tx, |conn| sqlx::query(sql).bind(new_messages).execute(conn).await?.rows_affected());
     }
     let detail = json!({
         "messages": page.messages.len(),
@@ -75,8 +82,7 @@ pub async fn write_page(db: &Database, page: PageInput<'_>) -> Result<PageOutcom
         "max_lag_ms": outcome.new_offer_lags_ms.iter().max(),
         "jobs_enqueued": outcome.jobs_enqueued,
     });
-    events::append(&mut tx, page.now_ms, "extraction", Some(page.chat_id), &detail).await?;
-    tx.commit().await?;
+    events::append(&mut *tx, page.now_ms, "extraction", Some(page.chat_id), &detail).await?;
     Ok(outcome)
 }
 
@@ -164,9 +170,9 @@ async fn record_link(
                 .rows_affected());
             if inserted == 1 {
                 outcome.products.push(product_id.clone());
-                let payload = json!({"product_id": product_id, "seller_phone": phone});
-                let key = format!("product:{product_id}");
-                let job = NewJob { stage: stage::HYDRATE, dedupe_key: &key, payload: &payload, run_at_ms: now_ms };
+                // Payload and dedupe key as the product chain's contract (jobs/stage.rs) has them.
+                let payload = json!({"product_id": product_id, "phone": phone});
+                let job = NewJob { stage: stage::HYDRATE, dedupe_key: product_id, payload: &payload, run_at_ms: now_ms };
                 outcome.jobs_enqueued += usize::from(jobs::enqueue(tx, job).await?);
             }
         }
@@ -183,9 +189,8 @@ async fn record_link(
                 .rows_affected());
             if inserted == 1 {
                 outcome.catalogs.push(phone.clone());
-                let payload = json!({"seller_phone": phone});
-                let key = format!("catalog:{phone}");
-                let job = NewJob { stage: stage::SCOUT, dedupe_key: &key, payload: &payload, run_at_ms: now_ms };
+                let payload = json!({"phone": phone});
+                let job = NewJob { stage: stage::SCOUT, dedupe_key: phone, payload: &payload, run_at_ms: now_ms };
                 outcome.jobs_enqueued += usize::from(jobs::enqueue(tx, job).await?);
             }
         }

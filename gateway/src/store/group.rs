@@ -146,6 +146,7 @@ mod tests {
             content_hash: [0; 32],
             dedupe_by_content: true,
             upstream_ts_ms: None,
+            known_duplicate_of: None,
         }
     }
 

@@ -9,11 +9,15 @@ pub mod dedupe_index;
 pub mod events;
 pub mod group;
 pub mod jobs;
+pub mod jobs_admin;
 pub mod market;
 pub mod postgres_writer;
+pub mod products;
 pub mod queries;
 pub mod sqlite_writer;
+pub mod sync_log;
 pub mod tx;
+pub mod write_gate;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
@@ -60,7 +64,12 @@ impl StoreError {
             Self::Unavailable(_) | Self::WriterStopped | Self::Sqlite(_) => true,
             Self::Sqlx(error) => matches!(
                 error,
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed
+                sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::Protocol(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
             ) || error.as_database_error().is_some_and(|db| {
                 db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "40001" || code == "40P01")
             }),
@@ -93,7 +102,7 @@ impl Store {
             let options = PgConnectOptions::from_str(&config.database_url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(config.database_max_connections)
-                .acquire_timeout(Duration::from_secs(5))
+                .acquire_timeout(config.database_acquire_timeout)
                 .connect_with(options)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;

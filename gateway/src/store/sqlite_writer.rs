@@ -34,8 +34,10 @@ const QUEUE_DEPTH: usize = 4_096;
 /// Upper bound on one group, to keep commit latency bounded under load.
 const MAX_GROUP_MESSAGES: usize = 5_000;
 
+pub type StoreReply = oneshot::Sender<Result<Vec<MessageOutcome>, StoreError>>;
+
 pub enum WriterCommand {
-    Store { batch: PreparedBatch, reply: oneshot::Sender<Result<Vec<MessageOutcome>, StoreError>> },
+    Store { batch: PreparedBatch, reply: StoreReply },
     RecordFailures { flush: FailureFlush, reply: oneshot::Sender<Result<(), StoreError>> },
 }
 
@@ -74,7 +76,8 @@ impl SqliteWriter {
         let checkpointer = Checkpointer::start(settings.path.clone())
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))?;
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-        let writer = WriterLoop { connection, index, settings, metrics };
+        let gate = super::write_gate::for_path(&settings.path);
+        let writer = WriterLoop { connection, gate, index, settings, metrics };
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer.run(receiver))
@@ -188,6 +191,8 @@ fn load_index(connection: &Connection, window_ms: i64) -> Result<DedupeIndex, St
 
 struct WriterLoop {
     connection: Connection,
+    /// Shared with sqlx write transactions on the same file (write_gate.rs).
+    gate: super::write_gate::WriteGate,
     index: DedupeIndex,
     settings: WriterSettings,
     metrics: Arc<Metrics>,
@@ -222,7 +227,7 @@ impl WriterLoop {
         tracing::info!("sqlite writer stopped after draining its queue");
     }
 
-    fn commit_group(&mut self, stores: Vec<(PreparedBatch, oneshot::Sender<Result<Vec<MessageOutcome>, StoreError>>)>) {
+    fn commit_group(&mut self, stores: Vec<(PreparedBatch, StoreReply)>) {
         let started = Instant::now();
         self.index.prune(now_ms());
         let (batches, replies): (Vec<PreparedBatch>, Vec<_>) = stores.into_iter().unzip();
@@ -251,6 +256,7 @@ impl WriterLoop {
     }
 
     fn write_group(&mut self, batches: &[PreparedBatch]) -> rusqlite::Result<Vec<Vec<MessageOutcome>>> {
+        let _turn = self.gate.blocking_lock();
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batches.len());
         {
@@ -300,6 +306,7 @@ impl WriterLoop {
     }
 
     fn record_failures(&mut self, flush: &FailureFlush) -> rusqlite::Result<()> {
+        let _turn = self.gate.blocking_lock();
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut insert = transaction.prepare_cached(

@@ -71,8 +71,8 @@ async fn product_and_catalog_links_are_recorded_and_enqueued_once() {
     app.wait_extracted(3).await;
     assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM products WHERE product_id = '1234567890123456' AND seller_phone = '+254712345678'").await, [1]);
     assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM catalogs WHERE seller_phone = '+254712345678'").await, [1]);
-    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE stage = 'hydrate' AND dedupe_key = 'product:1234567890123456'").await, [1]);
-    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE stage = 'scout' AND dedupe_key = 'catalog:+254712345678'").await, [1]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE stage = 'hydrate' AND dedupe_key = '1234567890123456'").await, [1]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE stage = 'scout' AND dedupe_key = '+254712345678'").await, [1]);
     assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs").await, [2]);
     let offers = app.get("/offers?product_id=1234567890123456").await;
     assert_eq!(offers.body["offers"][0]["wa_product_id"], "1234567890123456");
@@ -132,4 +132,30 @@ async fn two_replicas_extract_each_chat_exactly_once() {
     assert_eq!(extracted, [40], "no message extracted twice");
     second.stop().await;
     first.finish().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_due_chats_is_extracted_in_groups_and_a_long_chat_page_by_page() {
+    // 300 one-message chats fall due together (more than one claim of 128),
+    // and one chat holds more pending messages than a page (500).
+    let app = spawn_app_with(&[("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "1")]).await;
+    let long_chat = |i: usize| IngestMessage { chat_id: Some("long-chat".into()), ..message("Long Chat", &format!("Pixel {i} Pro - $750")) };
+    let short_chat = |i: usize| message(&format!("Short Chat {i}"), &format!("Tecno Spark {i} - $120"));
+    let first: Vec<IngestMessage> = (0..400).map(long_chat).chain((0..100).map(short_chat)).collect();
+    let second: Vec<IngestMessage> = (400..501).map(long_chat).chain((100..300).map(short_chat)).collect();
+    assert_eq!(app.post_ingest(&batch("burst", first)).await.body["created"], 500);
+    assert_eq!(app.post_ingest(&batch("burst", second)).await.body["created"], 301);
+    app.wait_extracted(801).await;
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM offers").await, [801]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM offers WHERE chat_id = 'long-chat'").await, [501]);
+    assert_eq!(app.db.query_i64("SELECT COUNT(DISTINCT chat_id) FROM offers").await, [301]);
+    assert_eq!(
+        app.db.query_i64("SELECT COUNT(*) FROM chats WHERE extract_due_at_ms IS NOT NULL OR extract_claimed_by IS NOT NULL").await,
+        [0],
+        "every chat settled and released"
+    );
+    let metrics = app.get_text("/metrics").await;
+    assert!(metrics.contains("soko_offers_total 801"), "offers counter");
+    assert!(metrics.contains("soko_extraction_messages_total 801"), "messages counter");
+    app.finish().await;
 }
