@@ -15,4 +15,53 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "WARNING: chromium is missing; the admin browser test will fail. Install it: apt-get install chromium" >&2
   fi
 fi
+# redis-server for the scale-out tests: each starts a private server on a free
+# port (they stop and restart it), so only the binary is needed.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing redis-server (private Redis instances for the scale-out tests)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+  else
+    echo "WARNING: redis-server is missing; the scale-out tests will fail on PostgreSQL. Install it: apt-get install redis-server" >&2
+  fi
+fi
+# Prometheus and promtool for the dashboard and alert-rule tests (Debian package
+# `prometheus`; its service is not started, the tests run their own instance).
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing prometheus (promtool and a Prometheus server for the dashboard tests)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+  else
+    echo "WARNING: prometheus/promtool are missing; the dashboard tests will skip (or fail with TEST_REQUIRE_PROMETHEUS=1). Install them: apt-get install prometheus" >&2
+  fi
+fi
+# The embed stage's tests (gateway/src/pipeline/embed) load ONNX Runtime (ort load-dynamic) from the
+# PyPI wheel and build tiny test models with the PyPI `onnx` and `tokenizers` packages.
+if ! python3 -c "import onnx, tokenizers" >/dev/null 2>&1; then
+  echo "installing onnx and tokenizers (tiny embed test models)"
+  python3 -m pip install -q "onnx==1.23.2" tokenizers 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "onnx==1.23.2" tokenizers
+fi
+ort_lib="$(bash scripts/fetch_onnxruntime.sh)"
+echo "export ORT_DYLIB_PATH=\"$ort_lib\"" >> .cache/test-env.sh
+# The S3 tests (image store) start moto_server (PyPI moto[s3]); the embed stage and end-to-end tests
+# use the tiny SigLIP-shaped models written by scripts/make_test_models.py.
+if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import moto, flask, flask_cors' >/dev/null 2>&1; then
+  echo "installing moto[s3] (S3-compatible server for the image store tests)"
+  python3 -m pip install -q "moto[s3]" flask flask-cors 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "moto[s3]" flask flask-cors
+fi
+embed_models="$PWD/.cache/embed-test-models"
+if [ ! -s "$embed_models/vision_model.onnx" ] || [ ! -s "$embed_models/text_model.onnx" ] || [ ! -s "$embed_models/tokenizer.json" ]; then
+  echo "writing the tiny embed test models into $embed_models"
+  python3 scripts/make_test_models.py "$embed_models" >/dev/null
+fi
+moto_bin="$(command -v moto_server || true)"
+{
+  echo "export EMBED_TEST_MODEL_DIR=\"$embed_models\""
+  echo "export EMBED_TEST_PYTHON=\"$(command -v python3)\""
+  if [ -n "$moto_bin" ]; then echo "export MOTO_SERVER=\"$moto_bin\""; fi
+} >> .cache/test-env.sh
 echo "test environment ready (.cache/test-env.sh)"

@@ -28,6 +28,84 @@ pub struct Config {
     pub default_currency: String,
     pub event_log_max_rows: u32,
     pub ingest: IngestConfig,
+    /// How long a request waits for a database connection before answering
+    /// 503 (short, so an unreachable PostgreSQL fails requests fast).
+    pub database_acquire_timeout: Duration,
+    pub redis: Option<RedisConfig>,
+    pub role: Role,
+    pub chain: ChainConfig,
+    /// Embed, quality control and persist (issue #4).
+    pub media: crate::pipeline::media::MediaConfig,
+}
+
+/// Scale-out: shared rate limit and dedupe fast path (`REDIS_URL`).
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    pub url: SecretString,
+    /// Every key starts with `prefix:`, so tenants and tests do not collide.
+    pub key_prefix: String,
+    /// A Redis call slower than this falls back (and switches the gateway to
+    /// fallback until the probe sees Redis again).
+    pub call_timeout: Duration,
+}
+
+/// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// HTTP and background work: the single-process default.
+    All,
+    /// HTTP only; background work runs in `worker` processes.
+    Api,
+    /// Background work, plus `/healthz`, `/readyz` and `/metrics`.
+    Worker,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "all" => Some(Self::All),
+            "api" => Some(Self::Api),
+            "worker" => Some(Self::Worker),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Api => "api",
+            Self::Worker => "worker",
+        }
+    }
+
+    pub fn serves_api(self) -> bool {
+        matches!(self, Self::All | Self::Api)
+    }
+
+    pub fn runs_workers(self) -> bool {
+        matches!(self, Self::All | Self::Worker)
+    }
+}
+
+
+/// The product chain's queue, scout and hydrate (issue #4).
+#[derive(Debug, Clone)]
+pub struct ChainConfig {
+    /// Run the queue workers in this process (`JOB_WORKERS=false` for an HTTP-only replica).
+    pub workers: bool,
+    pub hydrator_concurrency: usize,
+    pub job_concurrency: usize,
+    /// A claimed job not finished within this is claimed again by another worker.
+    pub job_lease: Duration,
+    /// How often idle workers look for jobs enqueued by other processes.
+    pub job_poll: Duration,
+    pub heartbeat: Duration,
+    pub whatsapp_web_base_url: url::Url,
+    pub fetch_timeout: Duration,
+    pub fetch_max_bytes: usize,
+    pub fetch_per_host: usize,
+    /// Newline- or comma-separated; `None` uses the built-in pool.
+    pub user_agents: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +176,7 @@ impl Config {
             default_region: env.region("WHATSAPP_DEFAULT_REGION"),
             failures_log_max_rows: env.parse("WHATSAPP_FAILURES_LOG_MAX_ROWS", 1_000u32, 50..=1_000_000),
         };
+        let media = crate::pipeline::media::MediaConfig::from_lookup(&lookup, &mut env.problems);
         let config = Config {
             host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: env.parse("PORT", 8000u16, 0..=u16::MAX),
@@ -111,7 +190,29 @@ impl Config {
             default_currency: env.currency("WHATSAPP_DEFAULT_CURRENCY"),
             event_log_max_rows: env.parse("EVENT_LOG_MAX_ROWS", 5_000u32, 100..=10_000_000),
             ingest,
+            database_acquire_timeout: Duration::from_millis(env.parse("DATABASE_ACQUIRE_TIMEOUT_MS", 1_000u64, 50..=60_000)),
+            redis: env.redis(),
+            role: env.role(),
+            chain: ChainConfig {
+                workers: env.get("JOB_WORKERS").is_none_or(|v| !matches!(v.as_str(), "0" | "false" | "off" | "no")),
+                hydrator_concurrency: env.parse("HYDRATOR_CONCURRENCY", 20usize, 1..=1_000),
+                job_concurrency: env.parse("JOB_CONCURRENCY", 5usize, 1..=1_000),
+                job_lease: Duration::from_secs_f64(env.parse("JOB_LEASE_SECONDS", 60.0f64, 0.1..=86_400.0)),
+                job_poll: Duration::from_secs_f64(env.parse("JOB_POLL_SECONDS", 1.0f64, 0.01..=3_600.0)),
+                heartbeat: hours(env.parse("HEARTBEAT_HOURS", 24.0f64, 0.0001..=8_760.0)),
+                whatsapp_web_base_url: env.base_url("WHATSAPP_WEB_BASE_URL", "https://wa.me"),
+                fetch_timeout: Duration::from_secs_f64(env.parse("HYDRATE_TIMEOUT_SECONDS", 10.0f64, 0.05..=300.0)),
+                fetch_max_bytes: env.parse("HYDRATE_MAX_BYTES", 2 * 1_048_576usize, 1_024..=256 * 1_048_576),
+                fetch_per_host: env.parse("HYDRATE_PER_HOST_CONCURRENCY", 16usize, 1..=1_000),
+                user_agents: env.get("HYDRATE_USER_AGENTS"),
+            },
+            media,
         };
+        if let Some(list) = &config.chain.user_agents
+            && let Err(error) = crate::pipeline::hydrate::UserAgentPool::parse_list(list)
+        {
+            env.problems.push(format!("HYDRATE_USER_AGENTS: {error}"));
+        }
         if config.ingest.extract_max_wait < config.ingest.extract_debounce {
             env.problems.push(format!(
                 "WHATSAPP_EXTRACT_MAX_WAIT_SECONDS ({} s) must not be shorter than WHATSAPP_EXTRACT_DEBOUNCE_SECONDS ({} s)",
@@ -143,6 +244,8 @@ impl Config {
             ("PORT", "0"),
             ("HTTP_WORKERS", "2"),
             ("DATABASE_URL", database_url),
+            // Nothing listens on the discard port: tests that exercise the chain set their own base.
+            ("WHATSAPP_WEB_BASE_URL", "http://127.0.0.1:9"),
         ]);
         match Self::from_lookup(|key| vars.get(key).map(|v| (*v).to_owned())) {
             Ok(config) => config,
@@ -221,6 +324,17 @@ impl Env<'_> {
         })
     }
 
+    fn base_url(&mut self, key: &str, default: &str) -> url::Url {
+        let raw = self.get(key).unwrap_or_else(|| default.into());
+        match url::Url::parse(&raw) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() && url.query().is_none() => url,
+            _ => {
+                self.problems.push(format!("{key}={raw:?} must be an http(s) URL with a host and no query, such as {default}"));
+                url::Url::parse(default).unwrap_or_else(|_| unreachable!("the default base URL parses"))
+            }
+        }
+    }
+
     fn currency(&mut self, key: &str) -> String {
         let raw = self.get(key).unwrap_or_else(|| "KES".into()).to_ascii_uppercase();
         if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -229,6 +343,37 @@ impl Env<'_> {
             self.problems.push(format!("{key}={raw:?} is not a three-letter ISO 4217 code such as KES"));
             "KES".into()
         }
+    }
+
+    fn redis(&mut self) -> Option<RedisConfig> {
+        let prefix = self.get("REDIS_KEY_PREFIX").unwrap_or_else(|| "soko".into());
+        let prefix_ok = prefix.len() <= 64
+            && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+        if !prefix_ok {
+            self.problems.push(format!(
+                "REDIS_KEY_PREFIX={prefix:?} must be at most 64 characters of letters, digits, _ - . :"
+            ));
+        }
+        let call_timeout = Duration::from_millis(self.parse("REDIS_TIMEOUT_MS", 100u64, 5..=10_000));
+        let url = self.get("REDIS_URL")?;
+        let scheme = url.split("://").next().unwrap_or_default();
+        if !matches!(scheme, "redis" | "rediss" | "unix" | "redis+unix") || !url.contains("://") {
+            self.problems.push("REDIS_URL must be a redis://host:port[/db] URL (or rediss://, unix://)".into());
+            return None;
+        }
+        if redis::Client::open(url.as_str()).is_err() {
+            self.problems.push("REDIS_URL is not a valid Redis URL".into());
+            return None;
+        }
+        Some(RedisConfig { url: SecretString::from(url), key_prefix: prefix, call_timeout })
+    }
+
+    fn role(&mut self) -> Role {
+        let raw = self.get("GATEWAY_ROLE").unwrap_or_else(|| "all".into());
+        Role::parse(&raw).unwrap_or_else(|| {
+            self.problems.push(format!("GATEWAY_ROLE={raw:?} must be all, api or worker"));
+            Role::All
+        })
     }
 
     fn log_format(&mut self) -> LogFormat {
@@ -288,6 +433,30 @@ mod tests {
             assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
         }
         assert_eq!(error.problems.len(), 5);
+    }
+
+    #[test]
+    fn redis_and_role_are_validated() {
+        let plain = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
+        assert!(plain.redis.is_none());
+        assert_eq!(plain.role, Role::All);
+        let shared = config_with_redis("redis://127.0.0.1:6379/0", "tenant-a").expect("valid");
+        let redis = shared.redis.expect("redis configured");
+        assert_eq!((redis.key_prefix.as_str(), redis.call_timeout), ("tenant-a", Duration::from_millis(100)));
+        let defaults = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("REDIS_URL", "redis://h:6379")]).expect("valid");
+        assert_eq!(defaults.redis.map(|r| r.key_prefix).as_deref(), Some("soko"));
+        let slow = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("REDIS_URL", "redis://h"), ("REDIS_TIMEOUT_MS", "0")]);
+        assert!(slow.expect_err("out of range").to_string().contains("REDIS_TIMEOUT_MS=0"));
+        let error = config_with_redis("http://x", "bad prefix!").expect_err("invalid");
+        assert_eq!(error.problems.len(), 2, "{error}");
+        let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("GATEWAY_ROLE", "cron")]).expect_err("invalid");
+        assert!(error.to_string().contains("must be all, api or worker"));
+        let worker = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("GATEWAY_ROLE", "Worker")]).expect("valid");
+        assert!(worker.role.runs_workers() && !worker.role.serves_api());
+    }
+
+    fn config_with_redis(url: &str, prefix: &str) -> Result<Config, ConfigError> {
+        config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("REDIS_URL", url), ("REDIS_KEY_PREFIX", prefix)])
     }
 
     #[test]

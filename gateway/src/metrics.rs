@@ -28,7 +28,26 @@ pub struct Metrics {
     pub extraction_lag: Histogram,
     pub extraction_messages: IntCounter,
     pub offers_written: IntCounter,
+    pub jobs_queue_depth: IntGaugeVec,
+    pub job_duration: HistogramVec,
+    pub job_retries: IntCounterVec,
+    pub jobs_dead: IntCounterVec,
+    pub media: IntCounterVec,
 }
+
+/// The product chain's stages, in order; every stage's series exist from start-up,
+/// so dashboards and alerts see zeros rather than gaps on an idle gateway.
+pub const JOB_STAGES: [&str; 5] = ["scout", "hydrate", "embed", "qc", "persist"];
+/// States the queue-depth gauge reports.
+pub const JOB_DEPTH_STATES: [&str; 3] = ["ready", "running", "dead"];
+/// Outcomes of one job attempt, as the duration histogram labels them.
+pub const JOB_OUTCOMES: [&str; 4] = ["done", "retry", "terminal", "dead"];
+/// How accepted messages are counted: every one, then created or deduped.
+pub const INGEST_MESSAGE_RESULTS: [&str; 3] = ["accepted", "created", "deduped"];
+/// Outcomes of one chat extraction run.
+pub const EXTRACTION_OUTCOMES: [&str; 2] = ["ok", "error"];
+/// Outcomes of persisting one product image.
+pub const MEDIA_OUTCOMES: [&str; 2] = ["persisted", "failed"];
 
 impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
@@ -92,9 +111,32 @@ impl Metrics {
             )?,
             extraction_messages: IntCounter::new("soko_extraction_messages_total", "Messages read by extraction runs")?,
             offers_written: IntCounter::new("soko_offers_total", "New offers written by extraction")?,
+            jobs_queue_depth: IntGaugeVec::new(
+                Opts::new("soko_jobs_queue_depth", "Product-chain jobs by stage and state"),
+                &["stage", "state"],
+            )?,
+            job_duration: HistogramVec::new(
+                HistogramOpts::new("soko_job_duration_seconds", "Duration of one job attempt by stage and outcome")
+                    .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+                &["stage", "outcome"],
+            )?,
+            job_retries: IntCounterVec::new(
+                Opts::new("soko_job_retries_total", "Job attempts that failed and were scheduled again"),
+                &["stage"],
+            )?,
+            jobs_dead: IntCounterVec::new(
+                Opts::new("soko_jobs_dead_total", "Jobs moved to the dead-letter state"),
+                &["stage"],
+            )?,
+            media: IntCounterVec::new(
+                Opts::new("soko_media_total", "Product images persisted to the image store, by outcome"),
+                &["outcome"],
+            )?,
             registry,
         };
         metrics.register_all()?;
+        metrics.touch_product_chain_series();
+        metrics.touch_ingest_series();
         Ok(metrics)
     }
 
@@ -118,11 +160,46 @@ impl Metrics {
             Box::new(self.extraction_lag.clone()),
             Box::new(self.extraction_messages.clone()),
             Box::new(self.offers_written.clone()),
+            Box::new(self.jobs_queue_depth.clone()),
+            Box::new(self.job_duration.clone()),
+            Box::new(self.job_retries.clone()),
+            Box::new(self.jobs_dead.clone()),
+            Box::new(self.media.clone()),
         ];
         for collector in collectors {
             self.registry.register(collector)?;
         }
         Ok(())
+    }
+
+    fn touch_product_chain_series(&self) {
+        for stage in JOB_STAGES {
+            for state in JOB_DEPTH_STATES {
+                self.jobs_queue_depth.with_label_values(&[stage, state]).set(0);
+            }
+            for outcome in JOB_OUTCOMES {
+                let _ = self.job_duration.with_label_values(&[stage, outcome]);
+            }
+            self.job_retries.with_label_values(&[stage]).inc_by(0);
+            self.jobs_dead.with_label_values(&[stage]).inc_by(0);
+        }
+        for outcome in MEDIA_OUTCOMES {
+            self.media.with_label_values(&[outcome]).inc_by(0);
+        }
+    }
+
+    /// Ingest and extraction series the dashboards divide by or alert on,
+    /// at zero from start-up: a series born at its first increment hides
+    /// that increment from `rate()`, so a fresh gateway's first batch and
+    /// first failed extraction would never show.
+    fn touch_ingest_series(&self) {
+        for result in INGEST_MESSAGE_RESULTS {
+            self.ingest_messages.with_label_values(&[result]).inc_by(0);
+        }
+        self.ingest_requests.with_label_values(&["accepted"]).inc_by(0);
+        for outcome in EXTRACTION_OUTCOMES {
+            self.extraction_runs.with_label_values(&[outcome]).inc_by(0);
+        }
     }
 
     /// Registers a collector owned by another part of the gateway.
@@ -135,5 +212,25 @@ impl Metrics {
         let mut buffer = Vec::with_capacity(16 * 1024);
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
         String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_the_dashboards_rate_exist_at_zero_on_a_fresh_gateway() {
+        let text = Metrics::new().and_then(|metrics| metrics.render()).expect("metrics render");
+        for series in [
+            r#"soko_ingest_messages_total{result="accepted"} 0"#,
+            r#"soko_ingest_messages_total{result="deduped"} 0"#,
+            r#"soko_ingest_requests_total{outcome="accepted"} 0"#,
+            r#"soko_extraction_runs_total{outcome="error"} 0"#,
+            r#"soko_jobs_dead_total{stage="hydrate"} 0"#,
+            r#"soko_media_total{outcome="failed"} 0"#,
+        ] {
+            assert!(text.contains(series), "missing `{series}` in:\n{text}");
+        }
     }
 }

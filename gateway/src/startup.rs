@@ -16,7 +16,9 @@ use crate::{
     extraction::{ExtractionConfig, ExtractionService, scheduler},
     http::{self, errors, request_context::request_context},
     ingest::{IngestService, auth::TokenVerifier},
+    jobs,
     metrics::Metrics,
+    redis_link::RedisLink,
     store::{Store, events},
 };
 
@@ -28,6 +30,8 @@ pub struct AppState {
     pub extraction: Arc<ExtractionService>,
     /// `None` when `ADMIN_TOKEN` is unset: admin routes answer 404.
     pub admin_tokens: Option<TokenVerifier>,
+    /// `None` without `REDIS_URL`.
+    pub redis: Option<Arc<RedisLink>>,
 }
 
 pub struct Application {
@@ -48,7 +52,24 @@ impl Application {
         let store = Store::open(&config, metrics.clone())
             .await
             .with_context(|| format!("opening the {} database", if config.is_postgres() { "PostgreSQL" } else { "SQLite" }))?;
-        let ingest = IngestService::new(config.ingest.clone(), metrics.clone());
+        let mut ingest = IngestService::new(config.ingest.clone(), metrics.clone());
+        let redis = match &config.redis {
+            Some(redis) => {
+                let link = RedisLink::new(redis, &metrics)
+                    .context("setting up the Redis link")?;
+                ingest.use_redis(link.clone(), config.is_postgres()).context("registering the Redis metrics")?;
+                Some(link)
+            }
+            None => {
+                if config.is_postgres() && config.role.serves_api() {
+                    tracing::warn!(
+                        "PostgreSQL without REDIS_URL: with several gateways each one rate-limits on its own \
+                         (N replicas allow N times the rate); set REDIS_URL to share the limit"
+                    );
+                }
+                None
+            }
+        };
         if !ingest.hmac_enabled() {
             tracing::warn!(
                 "WHATSAPP_INGEST_HMAC_SECRET is not set: ingest checks the token only, request bodies are not signed"
@@ -66,14 +87,26 @@ impl Application {
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { config: Arc::new(config), metrics, store, ingest, extraction, admin_tokens });
+        let state = web::Data::new(AppState {
+            config: Arc::new(config),
+            metrics,
+            store,
+            ingest,
+            extraction,
+            admin_tokens,
+            redis: redis.clone(),
+        });
         let server = {
             let app_state = state.clone();
+            let role = app_state.config.role;
             HttpServer::new(move || {
                 App::new()
                     .app_data(app_state.clone())
                     .wrap(from_fn(request_context))
-                    .configure(http::routes)
+                    .configure(|routes| match role.serves_api() {
+                        true => http::routes(routes),
+                        false => http::worker_routes(routes),
+                    })
                     .default_service(web::to(errors::not_found))
             })
             .workers(state.config.http_workers)
@@ -86,13 +119,24 @@ impl Application {
         };
         let tasks = TaskTracker::new();
         let shutdown = CancellationToken::new();
+        let role = state.config.role;
         tasks.spawn(flush_failures(state.clone(), shutdown.clone()));
-        tasks.spawn(sweep_rate_limits(state.clone(), shutdown.clone()));
-        tasks.spawn(prune_event_log(state.clone(), shutdown.clone()));
-        tasks.spawn(scheduler::run(state.extraction.clone(), shutdown.clone()));
+        if role.serves_api() {
+            tasks.spawn(sweep_rate_limits(state.clone(), shutdown.clone()));
+        }
+        if role.runs_workers() {
+            tasks.spawn(prune_event_log(state.clone(), shutdown.clone()));
+            tasks.spawn(scheduler::run(state.extraction.clone(), shutdown.clone()));
+        }
+        start_product_chain(&state, &shutdown, &tasks).await?;
+        if let Some(link) = redis {
+            tasks.spawn(link.run_probe(shutdown.clone()));
+        }
         tracing::info!(
             address = %format!("{}:{port}", state.config.host),
             database = state.store.backend_name(),
+            role = role.name(),
+            redis = state.config.redis.is_some(),
             "gateway listening"
         );
         Ok(Self { port, server, state, shutdown, tasks })
@@ -131,6 +175,25 @@ impl Application {
         tracing::info!("gateway stopped");
         served.context("HTTP server failed")
     }
+}
+
+/// The product chain's queue workers, heartbeat and queue-depth sampler (issue #4).
+async fn start_product_chain(state: &web::Data<AppState>, shutdown: &CancellationToken, tasks: &TaskTracker) -> anyhow::Result<()> {
+    let chain = &state.config.chain;
+    let db = state.store.db.clone();
+    tasks.spawn(jobs::background::sample_queue_depth(db.clone(), state.metrics.clone(), shutdown.clone()));
+    if !chain.workers || !state.config.role.runs_workers() {
+        tracing::info!(role = state.config.role.name(), "this process runs no product-chain jobs (JOB_WORKERS off or --role api)");
+        return Ok(());
+    }
+    let mut stages: Vec<Arc<dyn jobs::Stage>> = crate::pipeline::fetch_stages(&db, chain).context("building the scout and hydrate stages")?;
+    // Embed, quality control and persist (pipeline::media).
+    let media = crate::pipeline::media::stages::build(&state.config.media, &db, state.metrics.clone(), state.redis.clone(), chain.job_concurrency).await?;
+    stages.extend(media);
+    let settings = jobs::RuntimeSettings { lease: chain.job_lease, poll: chain.job_poll };
+    jobs::JobRuntime::spawn(db.clone(), state.metrics.clone(), stages, settings, shutdown.clone(), tasks);
+    tasks.spawn(jobs::background::heartbeat(db, chain.heartbeat, shutdown.clone()));
+    Ok(())
 }
 
 async fn flush_failures(state: web::Data<AppState>, shutdown: CancellationToken) {

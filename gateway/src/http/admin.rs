@@ -21,7 +21,7 @@ use crate::{
     time::now_ms,
 };
 
-fn wants_json(request: &HttpRequest) -> bool {
+pub fn wants_json(request: &HttpRequest) -> bool {
     request
         .headers()
         .get(header::ACCEPT)

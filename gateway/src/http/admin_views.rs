@@ -13,7 +13,7 @@ form fieldset{border:1px solid #dde2e7;border-radius:6px;margin:.8rem 0;padding:
 input,select,button{font:inherit;padding:.3rem .5rem}button{background:#1f6feb;color:#fff;border:0;border-radius:6px;padding:.45rem 1rem}
 td.text{white-space:pre-wrap;max-width:36rem}";
 
-fn page(title: &str, body: Markup) -> Markup {
+pub fn page(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {

@@ -37,10 +37,10 @@ pub fn require_operator(request: &HttpRequest, state: &AppState) -> Result<(), A
         return Ok(());
     }
     let bearer = presented_admin_secret(request);
-    if let Some(admin) = &state.admin_tokens {
-        if admin.accepts(bearer.as_deref()) {
-            return Ok(());
-        }
+    if let Some(admin) = &state.admin_tokens
+        && admin.accepts(bearer.as_deref())
+    {
+        return Ok(());
     }
     if state.ingest.token_accepted(bearer.as_deref()) {
         return Ok(());

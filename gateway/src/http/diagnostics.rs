@@ -125,7 +125,7 @@ pub async fn logs(request: HttpRequest, query: web::Query<LogsQuery>, state: web
         });
         lines.push((failure.at_ms, line));
     }
-    lines.sort_by(|a, b| b.0.cmp(&a.0));
+    lines.sort_by_key(|line| std::cmp::Reverse(line.0));
     lines.truncate(limit as usize);
     let mut body = String::new();
     for (_, line) in lines.into_iter().rev() {

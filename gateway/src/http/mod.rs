@@ -8,10 +8,14 @@ pub mod auth;
 pub mod diagnostics;
 pub mod errors;
 pub mod extract_latest;
+pub mod images;
 pub mod ingest;
+pub mod jobs_admin;
+pub mod jobs_views;
 pub mod market;
 pub mod ops;
 pub mod privacy;
+pub mod products;
 pub mod request_context;
 
 use actix_web::web;
@@ -33,6 +37,20 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/offers", web::get().to(market::offers))
         .route("/vendors", web::get().to(market::vendors))
         .route("/price-history/product/{id}", web::get().to(market::price_history))
+        .route("/admin/jobs", web::get().to(jobs_admin::overview))
+        .route("/admin/jobs/retry-dead", web::post().to(jobs_admin::retry_dead))
+        .route("/admin/jobs/{id}/retry", web::post().to(jobs_admin::retry_one))
+        .route("/products", web::get().to(products::list))
+        .route("/products/{product_id}", web::get().to(products::detail))
         .route("/chat/tools/diagnostics", web::get().to(diagnostics::diagnostics))
-        .route("/chat/tools/diagnostics/logs", web::get().to(diagnostics::logs));
+        .route("/chat/tools/diagnostics/logs", web::get().to(diagnostics::logs))
+        .route("/images/{key:.*}", web::get().to(images::serve));
+}
+
+/// A `worker` process serves only health, readiness and metrics.
+pub fn worker_routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::prometheus));
 }

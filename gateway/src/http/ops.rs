@@ -17,18 +17,30 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// Redis never makes a gateway unready (it falls back), but readiness says
+/// which mode it is in.
+fn redis_mode(state: &AppState) -> &'static str {
+    match &state.redis {
+        None => "off",
+        Some(link) if link.is_healthy() => "in_use",
+        Some(_) => "fallback",
+    }
+}
+
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.readiness().await {
         Ok(migrations) => HttpResponse::Ok().json(json!({
             "status": "ready",
             "database": state.store.backend_name(),
             "migrations_applied": migrations,
+            "redis": redis_mode(&state),
         })),
         Err(error) => {
             tracing::warn!(error = %error, "not ready");
             HttpResponse::ServiceUnavailable().json(json!({
                 "status": "not_ready",
                 "database": state.store.backend_name(),
+                "redis": redis_mode(&state),
                 "reason": error.to_string(),
             }))
         }

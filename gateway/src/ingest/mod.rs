@@ -6,10 +6,12 @@
 pub mod auth;
 pub mod body;
 pub mod client_ip;
+pub mod dedupe_fast_path;
 pub mod failures;
 pub mod prepare;
 pub mod rate_limit;
 pub mod schema;
+pub mod shared_rate_limit;
 pub mod signature;
 
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use crate::{
     config::IngestConfig,
     http::errors::ApiError,
     metrics::Metrics,
+    redis_link::RedisLink,
     store::{Store, group::MessageOutcome},
     time::now_ms,
 };
@@ -28,7 +31,9 @@ use auth::TokenVerifier;
 use client_ip::IpPolicy;
 use failures::{FailureRecord, FailureRecorder, counters_for};
 use prepare::Preparer;
+use dedupe_fast_path::{DedupeFastPath, MarkerPlan};
 use rate_limit::{LocalRateLimiter, Quota, RateDecision};
+use shared_rate_limit::RateLimiter;
 use signature::{SignatureVerifier, UnverifiedBody};
 
 /// What the gateway needs to take one batch in.
@@ -37,7 +42,10 @@ pub struct IngestService {
     tokens: TokenVerifier,
     signatures: SignatureVerifier,
     ip_policy: IpPolicy,
-    pub rate_limiter: LocalRateLimiter,
+    pub rate_limiter: RateLimiter,
+    /// Scale-out only: Redis markers that let proven duplicates skip the
+    /// database's dedupe probes.
+    dedupe_fast_path: Option<DedupeFastPath>,
     preparer: Preparer,
     pub failures: FailureRecorder,
     metrics: Arc<Metrics>,
@@ -72,15 +80,25 @@ impl IngestService {
             tokens: TokenVerifier::new(&config.tokens),
             signatures: SignatureVerifier::new(config.hmac_secrets.clone(), config.signature_ttl),
             ip_policy: IpPolicy::new(config.allowed_ips.clone(), config.trusted_proxies.clone()),
-            rate_limiter: LocalRateLimiter::new(
-                Quota::per_minute(config.rate_limit_per_minute, config.rate_limit_burst),
-                config.rate_limit_max_clients,
-            ),
+            rate_limiter: RateLimiter::Local(local_limiter(&config)),
+            dedupe_fast_path: None,
             preparer: Preparer::new(config.default_region),
             failures: FailureRecorder::new(config.failures_log_max_rows),
             config,
             metrics,
         }
+    }
+
+    /// Scale-out: the rate limit moves to Redis (the per-process limiter stays
+    /// as its fallback), and on PostgreSQL the dedupe fast path is switched on.
+    pub fn use_redis(&mut self, link: Arc<RedisLink>, postgres: bool) -> Result<(), prometheus::Error> {
+        let quota = Quota::per_minute(self.config.rate_limit_per_minute, self.config.rate_limit_burst);
+        self.rate_limiter = RateLimiter::shared(link.clone(), quota, local_limiter(&self.config));
+        if postgres {
+            let fast_path = DedupeFastPath::new(link, self.config.content_hash_window, &self.metrics)?;
+            self.dedupe_fast_path = Some(fast_path);
+        }
+        Ok(())
     }
 
     /// For routes that accept the ingest token as a credential.
@@ -152,15 +170,27 @@ impl IngestService {
         })?;
         facts.client_id = Some(batch.client_id.clone());
         facts.chat_title = batch.messages.first().map(|m| m.chat_title.clone());
-        let decision = self.rate_limiter.check(batch.client_id.trim());
+        let decision = self.rate_limiter.check(batch.client_id.trim()).await;
         if !decision.allowed {
             return Err(ApiError::RateLimited(decision));
         }
-        let prepared = self.preparer.prepare(batch, request_id.to_owned(), now_ms());
+        let mut prepared = self.preparer.prepare(batch, request_id.to_owned(), now_ms());
+        let markers = match &self.dedupe_fast_path {
+            Some(fast_path) => {
+                fast_path.mark_known_duplicates(&mut prepared).await;
+                Some((fast_path.clone(), MarkerPlan::of(&prepared)))
+            }
+            None => None,
+        };
         let outcomes = store.store_batch(prepared).await.map_err(|error| match error.is_transient() {
             true => ApiError::Unavailable { retry_after: std::time::Duration::from_secs(2) },
             false => ApiError::Internal(error.into()),
         })?;
+        if let Some((fast_path, plan)) = markers {
+            // Committed: markers may now vouch for these messages.
+            let outcomes = outcomes.clone();
+            tokio::spawn(async move { fast_path.remember(plan, &outcomes).await });
+        }
         Ok((response(request_id, &outcomes), decision))
     }
 
@@ -194,6 +224,13 @@ impl IngestService {
         let dropped = self.failures.record(record, counters);
         metrics.failures_dropped.inc_by(dropped);
     }
+}
+
+fn local_limiter(config: &IngestConfig) -> LocalRateLimiter {
+    LocalRateLimiter::new(
+        Quota::per_minute(config.rate_limit_per_minute, config.rate_limit_burst),
+        config.rate_limit_max_clients,
+    )
 }
 
 fn response(request_id: &str, outcomes: &[MessageOutcome]) -> IngestResponse {

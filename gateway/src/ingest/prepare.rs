@@ -30,6 +30,10 @@ pub struct PreparedMessage {
     /// apart by message id only.
     pub dedupe_by_content: bool,
     pub upstream_ts_ms: Option<i64>,
+    /// Set by the Redis dedupe fast path (`ingest::dedupe_fast_path`) when a
+    /// marker proves this message is a duplicate of that stored message; the
+    /// PostgreSQL writer then counts it without probing the database for it.
+    pub known_duplicate_of: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +90,7 @@ impl Preparer {
             text: message.text,
             media_json,
             content_hash,
+            known_duplicate_of: None,
         }
     }
 

@@ -158,10 +158,10 @@ impl LocalRateLimiter {
 
 fn make_room(shard: &mut HashMap<String, u128>, now: u128, capacity: usize) {
     shard.retain(|_, tat| *tat > now);
-    if shard.len() >= capacity {
-        if let Some(victim) = shard.iter().min_by_key(|(_, tat)| **tat).map(|(k, _)| k.clone()) {
-            shard.remove(&victim);
-        }
+    if shard.len() >= capacity
+        && let Some(victim) = shard.iter().min_by_key(|(_, tat)| **tat).map(|(k, _)| k.clone())
+    {
+        shard.remove(&victim);
     }
 }
 

@@ -42,10 +42,10 @@ async fn start_gateway(db: &TestDatabase, port: u16) -> GatewayProcess {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(response) = client.get(format!("{base}/readyz")).send().await {
-            if response.status().is_success() {
-                break;
-            }
+        if let Ok(response) = client.get(format!("{base}/readyz")).send().await
+            && response.status().is_success()
+        {
+            break;
         }
         assert!(Instant::now() < deadline, "gateway did not become ready");
         tokio::time::sleep(Duration::from_millis(50)).await;

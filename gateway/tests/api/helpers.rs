@@ -59,16 +59,54 @@ impl TestDatabase {
     }
 
     pub async fn drop_database(&self) {
-        if let Some(name) = &self.postgres_name {
-            if let Ok(mut connection) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-                let _ = connection.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await;
-            }
+        if let Some(name) = &self.postgres_name
+            && let Ok(mut connection) = sqlx::PgConnection::connect(&postgres_admin_url()).await
+        {
+            let _ = connection.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await;
         }
     }
 
     /// The same database, for a second app; dropping it is left to the owner.
     pub fn share(&self) -> TestDatabase {
         TestDatabase { url: self.url.clone(), _dir: None, postgres_name: None }
+    }
+
+    /// Runs one statement (test set-up and fast-forwarding stored times).
+    pub async fn execute(&self, sql: &str) -> u64 {
+        if self.url.starts_with("postgres") {
+            let mut connection = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+            sqlx::query(sql).execute(&mut connection).await.expect("execute").rows_affected()
+        } else {
+            let mut connection = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
+            sqlx::query(sql).execute(&mut connection).await.expect("execute").rows_affected()
+        }
+    }
+
+    /// Text columns of the first row (NULL as `None`).
+    pub async fn query_texts(&self, sql: &str) -> Vec<Option<String>> {
+        use sqlx::Row;
+        if self.url.starts_with("postgres") {
+            let mut connection = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+            let row = sqlx::query(sql).fetch_one(&mut connection).await.expect("query");
+            (0..row.len()).map(|i| row.try_get::<Option<String>, _>(i).expect("text column")).collect()
+        } else {
+            let mut connection = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
+            let row = sqlx::query(sql).fetch_one(&mut connection).await.expect("query");
+            (0..row.len()).map(|i| row.try_get::<Option<String>, _>(i).expect("text column")).collect()
+        }
+    }
+
+    /// Polls `sql` (one integer) until it reaches `at_least`, or panics after `within`.
+    pub async fn wait_for(&self, sql: &str, at_least: i64, within: Duration) -> i64 {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let value = self.query_i64(sql).await.first().copied().unwrap_or(0);
+            if value >= at_least {
+                return value;
+            }
+            assert!(std::time::Instant::now() < deadline, "waited {within:?} for `{sql}` to reach {at_least}; it is {value}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// A direct connection for assertions on stored rows.
@@ -112,6 +150,8 @@ pub async fn start_on(db: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
         ("PORT".into(), "0".into()),
         ("HTTP_WORKERS".into(), "2".into()),
         ("DATABASE_URL".into(), db.url.clone()),
+        // Nothing listens on the discard port; product-chain tests point this at their fixture.
+        ("WHATSAPP_WEB_BASE_URL".into(), "http://127.0.0.1:9".into()),
     ]);
     for (key, value) in settings {
         if value.is_empty() {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod browser;
+mod chain;
 mod crash;
 mod dedupe;
 mod diagnostics;
@@ -11,5 +12,11 @@ mod helpers;
 mod ingest_errors;
 mod ingest_success;
 mod market;
+mod media_e2e;
 mod ops;
+mod page_fixture;
 mod rotation;
+mod scaleout;
+mod scaleout_jobs;
+mod scaleout_support;
+mod wa_fixture;
