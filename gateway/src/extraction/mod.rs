@@ -232,7 +232,10 @@ impl ExtractionService {
     }
 
     async fn page(&self, chat_id: &str, after_pk: i64) -> Result<Vec<MessageRow>, ExtractionError> {
-        let sql = "SELECT id, text, received_at_ms FROM messages WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+        let sql = match &self.db {
+            Database::Sqlite(_) => crate::store::chat_index::SQLITE_PAGE_AFTER,
+            Database::Postgres(_) => "SELECT id, text, received_at_ms FROM messages WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        };
         Ok(on_pool!(&self.db, |pool| sqlx::query_as(sql)
             .bind(chat_id)
             .bind(after_pk)

@@ -180,8 +180,13 @@ pub struct MessageView {
 }
 
 pub async fn latest_messages(db: &Database, chat_id: &str, limit: i64) -> Result<Vec<MessageView>, StoreError> {
-    let sql = "SELECT id, sender, sender_name, text, upstream_ts_ms, received_at_ms
-               FROM messages WHERE chat_id = $1 ORDER BY id DESC LIMIT $2";
+    let sql = match db {
+        Database::Sqlite(_) => super::chat_index::SQLITE_LATEST,
+        Database::Postgres(_) => {
+            "SELECT id, sender, sender_name, text, upstream_ts_ms, received_at_ms
+               FROM messages WHERE chat_id = $1 ORDER BY id DESC LIMIT $2"
+        }
+    };
     Ok(on_pool!(db, |pool| sqlx::query_as(sql).bind(chat_id).bind(limit).fetch_all(pool).await?))
 }
 

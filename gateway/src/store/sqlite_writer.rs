@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     StoreError,
+    chat_index::ChatIndexTail,
     checkpoint::Checkpointer,
     dedupe_index::{DedupeIndex, Duplicate, content_key},
     group::{GroupSummary, MessageOutcome, summarize},
@@ -73,11 +74,12 @@ impl SqliteWriter {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "dedupe index rebuilt from the database"
         );
+        let chat_tail = ChatIndexTail::load(&connection)?;
         let checkpointer = Checkpointer::start(settings.path.clone())
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))?;
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let gate = super::write_gate::for_path(&settings.path);
-        let writer = WriterLoop { connection, gate, index, settings, metrics };
+        let writer = WriterLoop { connection, gate, index, chat_tail, settings, metrics };
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer.run(receiver))
@@ -194,6 +196,8 @@ struct WriterLoop {
     /// Shared with sqlx write transactions on the same file (write_gate.rs).
     gate: super::write_gate::WriteGate,
     index: DedupeIndex,
+    /// Pairs for `chat_messages` not yet written there (chat_index.rs).
+    chat_tail: ChatIndexTail,
     settings: WriterSettings,
     metrics: Arc<Metrics>,
 }
@@ -236,6 +240,7 @@ impl WriterLoop {
         match result {
             Ok(outcomes) => {
                 self.index.commit();
+                self.chat_tail.commit();
                 self.metrics.commit_duration.observe(started.elapsed().as_secs_f64());
                 self.metrics.commit_group_messages.observe(message_count as f64);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -244,6 +249,7 @@ impl WriterLoop {
             }
             Err(error) => {
                 self.index.rollback();
+                self.chat_tail.rollback();
                 tracing::error!(error = %error, batches = batches.len(), "group commit failed; nothing of it was stored");
                 let message = error.to_string();
                 for reply in replies {
@@ -291,6 +297,7 @@ impl WriterLoop {
                             ])?;
                             let pk = transaction.last_insert_rowid();
                             self.index.insert(message.message_key, content, pk, batch.received_at_ms);
+                            self.chat_tail.push(&message.chat_id, pk);
                             batch_outcomes.push(MessageOutcome { created: true, message_pk: Some(pk) });
                         }
                     }
@@ -298,6 +305,7 @@ impl WriterLoop {
                 outcomes.push(batch_outcomes);
             }
         }
+        self.chat_tail.flush_if_due(&transaction)?;
         let refs: Vec<&PreparedBatch> = batches.iter().collect();
         let summary = summarize(&refs, &outcomes, self.settings.debounce_ms);
         write_summary(&transaction, &summary, self.settings.max_wait_ms)?;

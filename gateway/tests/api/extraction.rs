@@ -4,7 +4,7 @@
 
 use collector_client::message::IngestMessage;
 
-use crate::helpers::{TOKEN, batch, message, spawn_app_with, start_on};
+use crate::helpers::{TOKEN, backend, batch, message, spawn_app_with, start_on};
 
 const FAST: &[(&str, &str)] = &[("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "0.3")];
 
@@ -157,5 +157,47 @@ async fn a_burst_of_due_chats_is_extracted_in_groups_and_a_long_chat_page_by_pag
     let metrics = app.get_text("/metrics").await;
     assert!(metrics.contains("soko_offers_total 801"), "offers counter");
     assert!(metrics.contains("soko_extraction_messages_total 801"), "messages counter");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_chats_messages_are_found_before_and_after_the_chat_index_catches_up() {
+    // On SQLite the writer files (chat, message) pairs into chat_messages
+    // 2,048 at a time (store/chat_index.rs): reads must find a chat's messages
+    // on both sides of that line, including pairs left pending by a restart.
+    let settings = [
+        ("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "600"),
+        ("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", "600"),
+        ("ADMIN_TOKEN", "admin-secret"),
+    ];
+    let app = spawn_app_with(&settings).await;
+    let chat = "tracked@g.us";
+    let tracked = |i: usize| IngestMessage { chat_id: Some(chat.into()), ..message("Tracked", &format!("Pixel {i} Pro - $750")) };
+    assert_eq!(app.post_ingest(&batch("c", (0..3).map(tracked).collect())).await.body["created"], 3);
+    let app = start_on(app.stop().await, &settings).await;
+    for round in 0..5 {
+        let filler = (0..450).map(|i| message(&format!("Filler {}", i % 40), &format!("Item {round}-{i} - $5"))).collect();
+        assert_eq!(app.post_ingest(&batch("c", filler)).await.body["created"], 450);
+    }
+    assert_eq!(app.post_ingest(&batch("c", (3..5).map(tracked).collect())).await.body["created"], 2);
+    if backend() == "sqlite" {
+        let through = app.db.query_i64("SELECT through_pk FROM chat_messages_progress").await;
+        assert!(through[0] >= 2_048 && through[0] < 2_255, "one flush, after the restart: {through:?}");
+        assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM chat_messages WHERE chat_id = 'tracked@g.us'").await, [3]);
+    }
+
+    let path = format!("/integrations/whatsapp/chats/{chat}/extract-latest?full=true");
+    let full = app.post_with(&path, &[("x-ingest-token", TOKEN)], "").await;
+    assert_eq!(full.status, 200, "{:?}", full.body);
+    assert_eq!(full.body["report"]["messages_processed"], 5, "{:?}", full.body);
+    assert_eq!(full.body["report"]["offers_new"], 5, "{:?}", full.body);
+
+    let detail = app
+        .get_with("/admin/whatsapp/tracked%40g.us", &[("authorization", "Bearer admin-secret"), ("accept", "application/json")])
+        .await;
+    assert_eq!(detail.status, 200, "{:?}", detail.body);
+    let texts: Vec<&str> = detail.body["messages"].as_array().into_iter().flatten().filter_map(|m| m["text"].as_str()).collect();
+    let newest_first: Vec<String> = (0..5).rev().map(|i| format!("Pixel {i} Pro - $750")).collect();
+    assert_eq!(texts, newest_first);
     app.finish().await;
 }
