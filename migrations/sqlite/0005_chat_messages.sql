@@ -3,7 +3,7 @@
 -- point of its own per chat, so every group commit rewrote a leaf page or
 -- two per active chat: with 50 busy chats that was 80% of the WAL written
 -- and fsynced per commit. The ingest writer instead collects (chat, message)
--- pairs and writes them here sorted, thousands at a time, in the group
+-- pairs and writes them here sorted, hundreds at a time, in the group
 -- commit that crosses its threshold (store/chat_index.rs).
 --
 -- Invariant: every message with id <= chat_messages_progress.through_pk has

@@ -16,7 +16,7 @@
 use rusqlite::{Connection, Transaction, params};
 
 /// Pairs held back before a flush: the tail readers scan stays this short.
-pub const FLUSH_AT: usize = 2_048;
+pub const FLUSH_AT: usize = 512;
 
 /// A chat's messages after a primary key, oldest first.
 pub const SQLITE_PAGE_AFTER: &str = "
