@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gateway::extract::{ExtractContext, extract_offers, find_whatsapp_links};
+use gateway::parse::{ExtractContext, extract_offers, find_whatsapp_links};
 
 const CORPUS: &[&str] = &[
     "Pixel 8 Pro - $750",

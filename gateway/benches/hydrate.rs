@@ -19,7 +19,8 @@ use gateway::{
     jobs::{ClaimedJob, JobRuntime, RuntimeSettings, Stage, StageOutcome},
     metrics::Metrics,
     pipeline::{fetch::{FetchSettings, Fetcher}, hydrate::{UserAgentPool, stage::HydrateStage}},
-    store::{Database, Store, jobs::{self, NewJob, stage}},
+    domain::job::stage,
+    store::{Database, Store, jobs::{self, NewJob}},
 };
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -81,7 +82,7 @@ async fn through_queue(base: &url::Url, targets: &[(String, String)], concurrenc
     })
     .expect("config");
     let metrics = Arc::new(Metrics::new().expect("metrics"));
-    let store = Store::open(&config, metrics.clone()).await.expect("store");
+    let store = Store::open(&config.store, metrics.clone()).await.expect("store");
     let mut tx = store.db.begin_write().await.expect("tx");
     for (id, phone) in targets {
         let payload = json!({"product_id": id, "phone": phone});

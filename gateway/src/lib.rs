@@ -1,19 +1,32 @@
 //! Soko Ingest gateway: signed WhatsApp ingest, extraction and the product
 //! chain. `main.rs` is a thin shell over [`startup::Application`].
+//!
+//! The modules, in the order a message meets them (`docs/ARCHITECTURE.md`
+//! draws the one-way dependencies between them):
+//! - [`domain`]: plain records every layer shares;
+//! - [`parse`]: pure parsers (offers, prices, phones, links);
+//! - [`ingest`]: auth, limits, dedupe and the durable write of a batch;
+//! - [`store`]: the database (SQLite or PostgreSQL) and its writers;
+//! - [`extraction`]: the debounced job that turns messages into offers;
+//! - [`jobs`]: the durable queue; [`pipeline`]: its stages;
+//! - [`http`]: the only layer that knows the web; [`app`]: its shared state;
+//! - [`config`], [`startup`]: read the environment and wire it all together.
 
 // Tests may unwrap; request paths may not (the workspace warns on `unwrap_used`).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod config;
-pub mod extract;
-pub mod extraction;
-pub mod http;
+pub mod domain;
+pub mod parse;
 pub mod ingest;
-pub mod jobs;
-pub mod metrics;
-pub mod pipeline;
-pub mod redis_link;
-pub mod startup;
 pub mod store;
+pub mod extraction;
+pub mod jobs;
+pub mod pipeline;
+pub mod http;
+pub mod app;
+pub mod config;
+pub mod startup;
+pub mod metrics;
+pub mod redis_link;
 pub mod telemetry;
 pub mod time;

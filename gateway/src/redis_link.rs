@@ -29,9 +29,21 @@ use prometheus::{IntCounterVec, IntGauge, Opts};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio_util::sync::CancellationToken;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::{config::RedisConfig, metrics::Metrics};
+use crate::metrics::Metrics;
+
+/// Scale-out: shared rate limit and dedupe fast path (`REDIS_URL`,
+/// `REDIS_KEY_PREFIX`, `REDIS_TIMEOUT_MS`, read by `config`).
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    pub url: SecretString,
+    /// Every key starts with `prefix:`, so tenants and tests do not collide.
+    pub key_prefix: String,
+    /// A Redis call slower than this falls back (and switches the gateway to
+    /// fallback until the probe sees Redis again).
+    pub call_timeout: Duration,
+}
 
 /// How often a link in fallback checks whether Redis is back (and a healthy
 /// link checks it is still there).
@@ -76,7 +88,7 @@ pub struct RedisLink {
 impl RedisLink {
     /// Builds the link without connecting: a gateway starts (in fallback)
     /// even when Redis is down, and the probe brings Redis in when it answers.
-    pub fn new(config: &RedisConfig, metrics: &Metrics) -> Result<Arc<Self>, RedisLinkError> {
+    pub fn new(config: &RedisSettings, metrics: &Metrics) -> Result<Arc<Self>, RedisLinkError> {
         let (url, prefix, call_timeout) = (config.url.expose_secret(), config.key_prefix.as_str(), config.call_timeout);
         let client = redis::Client::open(url).map_err(|e| RedisLinkError::InvalidUrl(e.to_string()))?;
         let config = ConnectionManagerConfig::new()

@@ -12,32 +12,23 @@ use anyhow::Context;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
+    app::AppState,
     config::Config,
-    extraction::{ExtractionConfig, ExtractionService, scheduler},
+    extraction::{ExtractionService, scheduler},
     http::{self, errors, request_context::request_context},
     ingest::{IngestService, auth::TokenVerifier},
     jobs,
     metrics::Metrics,
+    pipeline::{self, ServedImages},
     redis_link::RedisLink,
     store::{Store, events},
 };
-
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub metrics: Arc<Metrics>,
-    pub store: Store,
-    pub ingest: IngestService,
-    pub extraction: Arc<ExtractionService>,
-    /// `None` when `ADMIN_TOKEN` is unset: admin routes answer 404.
-    pub admin_tokens: Option<TokenVerifier>,
-    /// `None` without `REDIS_URL`.
-    pub redis: Option<Arc<RedisLink>>,
-}
 
 pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    config: Arc<Config>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -49,7 +40,7 @@ const EVENT_LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(30);
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new().context("registering metrics")?);
-        let store = Store::open(&config, metrics.clone())
+        let store = Store::open(&config.store, metrics.clone())
             .await
             .with_context(|| format!("opening the {} database", if config.is_postgres() { "PostgreSQL" } else { "SQLite" }))?;
         let mut ingest = IngestService::new(config.ingest.clone(), metrics.clone());
@@ -81,24 +72,25 @@ impl Application {
         }
         let extraction = Arc::new(ExtractionService::new(
             store.db.clone(),
-            ExtractionConfig::new(config.default_currency.clone(), config.ingest.default_region),
+            config.extraction.clone(),
             metrics.clone(),
         ));
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
-            config: Arc::new(config),
             metrics,
             store,
             ingest,
             extraction,
             admin_tokens,
             redis: redis.clone(),
+            images: ServedImages::from_settings(&config.media.image_store),
         });
+        let config = Arc::new(config);
         let server = {
             let app_state = state.clone();
-            let role = app_state.config.role;
+            let role = config.role;
             HttpServer::new(move || {
                 App::new()
                     .app_data(app_state.clone())
@@ -109,37 +101,37 @@ impl Application {
                     })
                     .default_service(web::to(errors::not_found))
             })
-            .workers(state.config.http_workers)
+            .workers(config.http_workers)
             .backlog(2_048)
             .client_request_timeout(Duration::from_secs(10))
-            .shutdown_timeout(state.config.shutdown_timeout.as_secs())
+            .shutdown_timeout(config.shutdown_timeout.as_secs())
             .disable_signals()
             .listen(listener)?
             .run()
         };
         let tasks = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let role = state.config.role;
+        let role = config.role;
         tasks.spawn(flush_failures(state.clone(), shutdown.clone()));
         if role.serves_api() {
             tasks.spawn(sweep_rate_limits(state.clone(), shutdown.clone()));
         }
         if role.runs_workers() {
-            tasks.spawn(prune_event_log(state.clone(), shutdown.clone()));
+            tasks.spawn(prune_event_log(state.clone(), config.event_log_max_rows, shutdown.clone()));
             tasks.spawn(scheduler::run(state.extraction.clone(), shutdown.clone()));
         }
-        start_product_chain(&state, &shutdown, &tasks).await?;
+        start_product_chain(&state, &config, &shutdown, &tasks).await?;
         if let Some(link) = redis {
             tasks.spawn(link.run_probe(shutdown.clone()));
         }
         tracing::info!(
-            address = %format!("{}:{port}", state.config.host),
+            address = %format!("{}:{port}", config.host),
             database = state.store.backend_name(),
             role = role.name(),
-            redis = state.config.redis.is_some(),
+            redis = config.redis.is_some(),
             "gateway listening"
         );
-        Ok(Self { port, server, state, shutdown, tasks })
+        Ok(Self { port, server, state, config, shutdown, tasks })
     }
 
     pub fn port(&self) -> u16 {
@@ -153,6 +145,10 @@ impl Application {
 
     pub fn state(&self) -> web::Data<AppState> {
         self.state.clone()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
@@ -178,18 +174,20 @@ impl Application {
 }
 
 /// The product chain's queue workers, heartbeat and queue-depth sampler (issue #4).
-async fn start_product_chain(state: &web::Data<AppState>, shutdown: &CancellationToken, tasks: &TaskTracker) -> anyhow::Result<()> {
-    let chain = &state.config.chain;
+async fn start_product_chain(
+    state: &web::Data<AppState>,
+    config: &Config,
+    shutdown: &CancellationToken,
+    tasks: &TaskTracker,
+) -> anyhow::Result<()> {
+    let chain = &config.chain;
     let db = state.store.db.clone();
     tasks.spawn(jobs::background::sample_queue_depth(db.clone(), state.metrics.clone(), shutdown.clone()));
-    if !chain.workers || !state.config.role.runs_workers() {
-        tracing::info!(role = state.config.role.name(), "this process runs no product-chain jobs (JOB_WORKERS off or --role api)");
+    if !chain.workers || !config.role.runs_workers() {
+        tracing::info!(role = config.role.name(), "this process runs no product-chain jobs (JOB_WORKERS off or --role api)");
         return Ok(());
     }
-    let mut stages: Vec<Arc<dyn jobs::Stage>> = crate::pipeline::fetch_stages(&db, chain).context("building the scout and hydrate stages")?;
-    // Embed, quality control and persist (pipeline::media).
-    let media = crate::pipeline::media::stages::build(&state.config.media, &db, state.metrics.clone(), state.redis.clone(), chain.job_concurrency).await?;
-    stages.extend(media);
+    let stages = pipeline::build_stages(&db, chain, &config.media, state.metrics.clone(), state.redis.clone()).await?;
     let settings = jobs::RuntimeSettings { lease: chain.job_lease, poll: chain.job_poll };
     jobs::JobRuntime::spawn(db.clone(), state.metrics.clone(), stages, settings, shutdown.clone(), tasks);
     tasks.spawn(jobs::background::heartbeat(db, chain.heartbeat, shutdown.clone()));
@@ -204,7 +202,7 @@ async fn flush_failures(state: web::Data<AppState>, shutdown: CancellationToken)
         };
         let flush = state.ingest.failures.take();
         if !flush.is_empty() {
-            match state.store.record_failures(clone_flush(&flush)).await {
+            match state.store.record_failures(flush.clone()).await {
                 Ok(()) => state.ingest.failures.acknowledge(&flush),
                 Err(error) => {
                     tracing::warn!(error = %error, "could not write the failures log; will retry");
@@ -218,20 +216,12 @@ async fn flush_failures(state: web::Data<AppState>, shutdown: CancellationToken)
     }
 }
 
-fn clone_flush(flush: &crate::ingest::failures::FailureFlush) -> crate::ingest::failures::FailureFlush {
-    crate::ingest::failures::FailureFlush {
-        records: flush.records.clone(),
-        counter_deltas: flush.counter_deltas.clone(),
-        keep_rows: flush.keep_rows,
-    }
-}
-
-async fn prune_event_log(state: web::Data<AppState>, shutdown: CancellationToken) {
+async fn prune_event_log(state: web::Data<AppState>, keep_rows: u32, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(EVENT_LOG_PRUNE_INTERVAL) => {
-                if let Err(error) = events::prune(&state.store.db, i64::from(state.config.event_log_max_rows)).await {
+                if let Err(error) = events::prune(&state.store.db, i64::from(keep_rows)).await {
                     tracing::warn!(error = %error, "could not prune the event log");
                 }
             }

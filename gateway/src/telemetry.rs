@@ -4,7 +4,12 @@
 
 use tracing_subscriber::{EnvFilter, fmt};
 
-use crate::config::LogFormat;
+/// `LOG_FORMAT`: `pretty` for people, `json` for log shippers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
 
 const DEFAULT_FILTER: &str = "info,sqlx=warn,actix_server=warn,actix_web=warn";
 

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::{
-    extract::{ExtractContext, OfferDraft, WaLink, extract_offers, find_whatsapp_links},
+    parse::{ExtractContext, OfferDraft, WaLink, extract_offers, find_whatsapp_links},
     metrics::Metrics,
     store::{Database, StoreError, queries::on_pool},
     time::now_ms,
@@ -44,7 +44,7 @@ impl From<sqlx::Error> for ExtractionError {
 }
 
 #[derive(Debug, Clone)]
-pub struct ExtractionConfig {
+pub struct ExtractionSettings {
     pub default_currency: String,
     pub region: phonenumber::country::Id,
     pub lease: Duration,
@@ -54,7 +54,7 @@ pub struct ExtractionConfig {
     pub error_backoff: Duration,
 }
 
-impl ExtractionConfig {
+impl ExtractionSettings {
     pub fn new(default_currency: String, region: phonenumber::country::Id) -> Self {
         Self {
             default_currency,
@@ -116,7 +116,7 @@ pub struct ExtractionReport {
 
 pub struct ExtractionService {
     pub db: Database,
-    pub config: ExtractionConfig,
+    pub config: ExtractionSettings,
     metrics: Arc<Metrics>,
     /// Woken by ingest when chats get new due times.
     pub wake: Notify,
@@ -131,7 +131,7 @@ struct MessageRow {
 }
 
 impl ExtractionService {
-    pub fn new(db: Database, config: ExtractionConfig, metrics: Arc<Metrics>) -> Self {
+    pub fn new(db: Database, config: ExtractionSettings, metrics: Arc<Metrics>) -> Self {
         let owner = format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple());
         Self { db, config, metrics, wake: Notify::new(), owner }
     }

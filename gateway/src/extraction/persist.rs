@@ -6,11 +6,12 @@
 use serde_json::json;
 
 use super::{ExtractionError, MessageExtraction};
+use crate::domain::job::stage;
 use crate::{
-    extract::WaLink,
+    parse::WaLink,
     store::{
         Database, events,
-        jobs::{self, NewJob, stage},
+        jobs::{self, NewJob},
         tx::{Tx, on_tx},
     },
 };
@@ -87,7 +88,7 @@ pub async fn write_page_in(tx: &mut Tx, page: PageInput<'_>) -> Result<PageOutco
 }
 
 async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutcome) -> Result<(), ExtractionError> {
-    let rows: Vec<(&MessageExtraction, &crate::extract::OfferDraft)> =
+    let rows: Vec<(&MessageExtraction, &crate::parse::OfferDraft)> =
         page.messages.iter().flat_map(|m| m.offers.iter().map(move |o| (m, o))).collect();
     // SQLite allows 32,766 parameters per statement; stay well inside.
     for chunk in rows.chunks(1_000) {

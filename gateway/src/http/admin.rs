@@ -12,11 +12,10 @@ use super::{
     admin_views::{self, ChatDetail},
     auth,
     errors::ApiError,
-    extract_latest::extraction_error,
 };
 use crate::{
     extraction::Mode,
-    startup::AppState,
+    app::AppState,
     store::market::{self, VendorChoice},
     time::now_ms,
 };
@@ -119,7 +118,7 @@ pub async fn map(
     let choice = form.choice()?;
     let vendor_id = market::map_chat(&state.store.db, &chat_id, choice, now_ms()).await?.ok_or(ApiError::NotFound)?;
     tracing::info!(vendor_id, "chat mapped to a vendor; re-extracting");
-    let report = state.extraction.extract_now(&chat_id, Mode::Full).await.map_err(extraction_error)?;
+    let report = state.extraction.extract_now(&chat_id, Mode::Full).await?;
     if wants_json(&request) || content_type.starts_with("application/json") {
         return Ok(HttpResponse::Ok().json(json!({ "chat_id": chat_id, "vendor_id": vendor_id, "report": report })));
     }

@@ -4,7 +4,8 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::ops::rfc3339;
-use crate::store::market::{ChatSummary, MessageView, Offer, Vendor};
+use crate::domain::Offer;
+use crate::store::market::{ChatSummary, MessageView, Vendor};
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d232a}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #dde2e7;vertical-align:top}

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, http::header};
 use base64::Engine;
 
 use super::errors::ApiError;
-use crate::startup::AppState;
+use crate::{app::AppState, ingest::IngestError};
 
 fn presented_admin_secret(request: &HttpRequest) -> Option<Vec<u8>> {
     let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?.trim();
@@ -45,7 +45,7 @@ pub fn require_operator(request: &HttpRequest, state: &AppState) -> Result<(), A
     if state.ingest.token_accepted(bearer.as_deref()) {
         return Ok(());
     }
-    Err(ApiError::InvalidToken)
+    Err(ApiError::Ingest(IngestError::InvalidToken))
 }
 
 /// A state-changing form post must not come from another site.

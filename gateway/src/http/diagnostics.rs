@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{auth, errors::ApiError, ops, privacy::mask_phones};
 use crate::{
-    startup::AppState,
+    app::AppState,
     store::{events, market, queries},
     time::now_ms,
 };

@@ -10,38 +10,27 @@ use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
 use serde::Serialize;
 
 use super::request_context;
-use crate::ingest::rate_limit::RateDecision;
+use crate::{
+    extraction::ExtractionError,
+    ingest::{IngestError, rate_limit::RateDecision},
+    store::StoreError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("invalid ingest token")]
-    InvalidToken,
-    #[error("invalid signature")]
-    InvalidSignature,
-    #[error("invalid signature: timestamp is older than the allowed {0} s")]
-    StaleTimestamp(u64),
-    #[error("invalid signature: timestamp is more than {0} s in the future")]
-    FutureTimestamp(u64),
-    #[error("invalid signature: X-Signature-Timestamp must be RFC 3339 UTC or unix seconds")]
-    MalformedTimestamp,
-    #[error("ip not allowed")]
-    IpNotAllowed,
-    #[error("ingest rate limit exceeded")]
-    RateLimited(RateDecision),
+    /// A refusal of the ingest path: its code and message come from
+    /// [`IngestError`], its status from [`ingest_status`]. Storage errors
+    /// become [`Unavailable`](Self::Unavailable) or [`Internal`](Self::Internal).
+    #[error(transparent)]
+    Ingest(IngestError),
     #[error("request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
-    #[error("batch has {count} messages; at most {max} are accepted per request")]
-    TooManyMessages { count: usize, max: usize },
     #[error("request body is not valid JSON: {0}")]
     MalformedJson(String),
     #[error("invalid payload at {path}: {detail}")]
     InvalidPayload { path: String, detail: String },
     #[error("content type must be application/json")]
     UnsupportedMediaType,
-    #[error("request body could not be read: {0}")]
-    BodyRead(String),
-    #[error("request body was not received in time")]
-    BodyTimeout,
     #[error("not found")]
     NotFound,
     #[error("admin token required")]
@@ -61,20 +50,11 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
-            Self::InvalidToken => "invalid_ingest_token",
-            Self::InvalidSignature => "invalid_signature",
-            Self::StaleTimestamp(_) => "signature_timestamp_stale",
-            Self::FutureTimestamp(_) => "signature_timestamp_future",
-            Self::MalformedTimestamp => "signature_timestamp_invalid",
-            Self::IpNotAllowed => "ip_not_allowed",
-            Self::RateLimited(_) => "rate_limited",
+            Self::Ingest(error) => error.code(),
             Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::TooManyMessages { .. } => "too_many_messages",
             Self::MalformedJson(_) => "malformed_json",
             Self::InvalidPayload { .. } => "invalid_payload",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::BodyRead(_) => "body_read_failed",
-            Self::BodyTimeout => "body_timeout",
             Self::NotFound => "not_found",
             Self::AdminUnauthorized => "admin_unauthorized",
             Self::CrossSiteRequest => "cross_site_request",
@@ -84,14 +64,37 @@ impl ApiError {
             Self::Internal(_) => "internal_error",
         }
     }
+}
 
-    /// True for the failures that count as signature failures in the totals.
-    pub fn is_signature_failure(&self) -> bool {
-        matches!(
-            self,
-            Self::InvalidSignature | Self::StaleTimestamp(_) | Self::FutureTimestamp(_) | Self::MalformedTimestamp
-        )
+/// The status of each ingest refusal: the one place the ingest contract's
+/// statuses are written down.
+pub fn ingest_status(error: &IngestError) -> StatusCode {
+    match error {
+        IngestError::InvalidToken => StatusCode::UNAUTHORIZED,
+        IngestError::InvalidSignature
+        | IngestError::Stale(_)
+        | IngestError::Future(_)
+        | IngestError::MalformedTimestamp
+        | IngestError::IpNotAllowed => StatusCode::FORBIDDEN,
+        IngestError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        IngestError::TooLarge(_) | IngestError::TooManyMessages { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        IngestError::MalformedJson(_) | IngestError::BodyRead(_) => StatusCode::BAD_REQUEST,
+        IngestError::Schema { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        IngestError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        IngestError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+        IngestError::Storage(error) if error.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+        IngestError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// `X-RateLimit-*` of a rate-limit decision; `X-RateLimit-Reset` is the
+/// number of seconds until the bucket is full.
+pub fn rate_limit_headers(decision: &RateDecision) -> [(header::HeaderName, header::HeaderValue); 3] {
+    [
+        (header::HeaderName::from_static("x-ratelimit-limit"), header::HeaderValue::from(decision.limit)),
+        (header::HeaderName::from_static("x-ratelimit-remaining"), header::HeaderValue::from(decision.remaining)),
+        (header::HeaderName::from_static("x-ratelimit-reset"), header::HeaderValue::from(whole_seconds(decision.reset_after))),
+    ]
 }
 
 #[derive(Serialize)]
@@ -109,18 +112,11 @@ struct ErrorDetail<'a> {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidToken => StatusCode::UNAUTHORIZED,
-            Self::InvalidSignature
-            | Self::StaleTimestamp(_)
-            | Self::FutureTimestamp(_)
-            | Self::MalformedTimestamp
-            | Self::IpNotAllowed => StatusCode::FORBIDDEN,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::PayloadTooLarge(_) | Self::TooManyMessages { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::MalformedJson(_) | Self::BodyRead(_) => StatusCode::BAD_REQUEST,
+            Self::Ingest(error) => ingest_status(error),
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
             Self::InvalidPayload { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Self::CrossSiteRequest => StatusCode::FORBIDDEN,
@@ -138,9 +134,9 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         match self {
-            Self::RateLimited(decision) => {
+            Self::Ingest(IngestError::RateLimited(decision)) => {
                 response.insert_header((header::RETRY_AFTER, whole_seconds(decision.retry_after).to_string()));
-                for (name, value) in decision.headers() {
+                for (name, value) in rate_limit_headers(decision) {
                     response.insert_header((name, value));
                 }
             }
@@ -185,13 +181,37 @@ pub fn path_extractor_error(error: actix_web::error::PathError, _: &actix_web::H
     ApiError::InvalidPayload { path: "path".into(), detail: error.to_string() }.into()
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
+/// How long a client is asked to wait when the database is unavailable.
+const STORAGE_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            // Storage trouble answers like any other route's: 503 or an opaque 500.
+            IngestError::Storage(store) => store.into(),
+            refusal => Self::Ingest(refusal),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
         if error.is_transient() {
             tracing::warn!(error = %error, "database unavailable");
-            Self::Unavailable { retry_after: Duration::from_secs(2) }
+            Self::Unavailable { retry_after: STORAGE_RETRY_AFTER }
         } else {
             Self::Internal(error.into())
+        }
+    }
+}
+
+impl From<ExtractionError> for ApiError {
+    fn from(error: ExtractionError) -> Self {
+        match error {
+            ExtractionError::UnknownChat => Self::NotFound,
+            ExtractionError::Busy => Self::Conflict("another extraction of this chat is running; retry shortly".into()),
+            ExtractionError::Store(store) => store.into(),
+            ExtractionError::Worker(reason) => Self::Internal(anyhow::anyhow!(reason)),
         }
     }
 }
@@ -223,22 +243,32 @@ mod tests {
 
     #[test]
     fn seed_texts_are_kept() {
-        assert_eq!(ApiError::InvalidToken.to_string(), "invalid ingest token");
-        assert_eq!(ApiError::InvalidSignature.to_string(), "invalid signature");
-        assert_eq!(ApiError::IpNotAllowed.to_string(), "ip not allowed");
-        assert_eq!(ApiError::RateLimited(RateDecision::denied_for_tests()).to_string(), "ingest rate limit exceeded");
+        assert_eq!(ApiError::from(IngestError::InvalidToken).to_string(), "invalid ingest token");
+        assert_eq!(ApiError::from(IngestError::InvalidSignature).to_string(), "invalid signature");
+        assert_eq!(ApiError::from(IngestError::IpNotAllowed).to_string(), "ip not allowed");
+        let limited = ApiError::from(IngestError::RateLimited(RateDecision::denied_for_tests()));
+        assert_eq!((limited.to_string().as_str(), limited.code()), ("ingest rate limit exceeded", "rate_limited"));
     }
 
     #[test]
     fn statuses_match_the_contract() {
         let cases = [
-            (ApiError::InvalidToken, 401),
-            (ApiError::InvalidSignature, 403),
-            (ApiError::StaleTimestamp(300), 403),
-            (ApiError::FutureTimestamp(300), 403),
-            (ApiError::IpNotAllowed, 403),
+            (ApiError::from(IngestError::InvalidToken), 401),
+            (IngestError::InvalidSignature.into(), 403),
+            (IngestError::Stale(300).into(), 403),
+            (IngestError::Future(300).into(), 403),
+            (IngestError::MalformedTimestamp.into(), 403),
+            (IngestError::IpNotAllowed.into(), 403),
+            (IngestError::TooLarge(1).into(), 413),
+            (IngestError::TooManyMessages { count: 2, max: 1 }.into(), 413),
+            (IngestError::MalformedJson("x".into()).into(), 400),
+            (IngestError::BodyRead("x".into()).into(), 400),
+            (IngestError::Schema { path: "a".into(), detail: "b".into() }.into(), 422),
+            (IngestError::UnsupportedMediaType.into(), 415),
+            (IngestError::BodyTimeout.into(), 408),
+            (IngestError::Storage(StoreError::WriterStopped).into(), 503),
+            (IngestError::Storage(StoreError::Failed("x".into())).into(), 500),
             (ApiError::PayloadTooLarge(1), 413),
-            (ApiError::TooManyMessages { count: 2, max: 1 }, 413),
             (ApiError::MalformedJson("x".into()), 400),
             (ApiError::InvalidPayload { path: "a".into(), detail: "b".into() }, 422),
             (ApiError::UnsupportedMediaType, 415),
@@ -246,6 +276,20 @@ mod tests {
         ];
         for (error, status) in cases {
             assert_eq!(error.status_code().as_u16(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn generic_and_ingest_errors_share_codes() {
+        let pairs = [
+            (ApiError::from(IngestError::TooLarge(1)), ApiError::PayloadTooLarge(1)),
+            (IngestError::MalformedJson("x".into()).into(), ApiError::MalformedJson("x".into())),
+            (IngestError::Schema { path: "a".into(), detail: "b".into() }.into(), ApiError::InvalidPayload { path: "a".into(), detail: "b".into() }),
+            (IngestError::UnsupportedMediaType.into(), ApiError::UnsupportedMediaType),
+        ];
+        for (ingest, generic) in pairs {
+            assert_eq!((ingest.code(), ingest.to_string()), (generic.code(), generic.to_string()));
+            assert_eq!(ingest.status_code(), generic.status_code());
         }
     }
 }

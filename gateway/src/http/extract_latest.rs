@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::{auth, errors::ApiError};
 use crate::{
-    extraction::{ExtractionError, Mode},
-    startup::AppState,
+    extraction::Mode,
+    app::AppState,
     store::market,
     time::now_ms,
 };
@@ -35,16 +35,7 @@ pub async fn extract_latest(
     let chat_id = path.into_inner();
     let mode = if query.full { Mode::Full } else { Mode::Latest };
     let started = now_ms();
-    let report = state.extraction.extract_now(&chat_id, mode).await.map_err(extraction_error)?;
+    let report = state.extraction.extract_now(&chat_id, mode).await?;
     let offers = market::offers_written_since(&state.store.db, &chat_id, started, OFFERS_LISTED).await?;
     Ok(HttpResponse::Ok().json(json!({ "report": report, "offers": offers })))
-}
-
-pub fn extraction_error(error: ExtractionError) -> ApiError {
-    match error {
-        ExtractionError::UnknownChat => ApiError::NotFound,
-        ExtractionError::Busy => ApiError::Conflict("another extraction of this chat is running; retry shortly".into()),
-        ExtractionError::Store(store) => store.into(),
-        ExtractionError::Worker(reason) => ApiError::Internal(anyhow::anyhow!(reason)),
-    }
 }

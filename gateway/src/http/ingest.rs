@@ -1,20 +1,47 @@
-//! `POST /integrations/whatsapp/ingest`.
+//! `POST /integrations/whatsapp/ingest`: adapts the actix request to the
+//! ingest service (headers, peer, the capped body) and its answer back to
+//! HTTP, including the status of every refusal.
 
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header::HeaderMap, web};
 
-use super::{errors::ApiError, request_context::RequestId};
-use crate::startup::AppState;
+use super::{
+    body,
+    errors::{ApiError, ingest_status, rate_limit_headers},
+    request_context::RequestId,
+};
+use crate::{
+    app::AppState,
+    ingest::{IngestRequest, RequestHeaders},
+};
+
+/// Header access for the ingest checks.
+struct Headers<'a>(&'a HeaderMap);
+
+impl RequestHeaders for Headers<'_> {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.0.get(name).map(|value| value.as_bytes())
+    }
+}
 
 pub async fn ingest(request: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
-    let (body, limit) = state.ingest.handle(&request, payload, &state.store, &request_id).await?;
+    let headers = Headers(request.headers());
+    let meta = IngestRequest { headers: &headers, peer: request.peer_addr().map(|address| address.ip()) };
+    let body = body::read_capped(&request, payload, state.ingest.max_body_bytes());
+    let (body, limit) = match state.ingest.handle(meta, body, &state.store, &request_id).await {
+        Ok(accepted) => accepted,
+        Err(refusal) => {
+            let status = ingest_status(&refusal.error).as_u16();
+            return Err(state.ingest.record_refusal(refusal, status).into());
+        }
+    };
     tracing::debug!(accepted = body.accepted, created = body.created, deduped = body.deduped, "batch stored");
     if body.created > 0 {
         // New due times: let the scheduler look again.
         state.extraction.wake.notify_one();
     }
     let mut response = HttpResponse::Ok();
-    for header in limit.headers() {
+    for header in rate_limit_headers(&limit) {
         response.insert_header(header);
     }
     Ok(response.json(body))

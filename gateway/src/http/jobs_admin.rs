@@ -9,8 +9,9 @@ use serde_json::json;
 
 use super::{admin::wants_json, auth, errors::ApiError, jobs_views};
 use crate::{
-    startup::AppState,
-    store::{jobs::stage, jobs_admin},
+    app::AppState,
+    domain::job::stage,
+    store::jobs_admin,
     time::now_ms,
 };
 

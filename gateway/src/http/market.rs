@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::errors::ApiError;
-use crate::{extract::normalize_title_key, ingest::signature::parse_timestamp, startup::AppState, store::market};
+use crate::{parse::normalize_title_key, ingest::signature::parse_timestamp, app::AppState, store::market};
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;

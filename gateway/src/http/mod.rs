@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod admin_views;
 pub mod auth;
+pub mod body;
 pub mod diagnostics;
 pub mod errors;
 pub mod extract_latest;

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::errors::ApiError;
 use crate::{
-    startup::AppState,
+    app::AppState,
     store::queries::{self, ChatCounters, StoredFailure},
 };
 

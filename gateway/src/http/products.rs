@@ -9,9 +9,10 @@ use serde_json::json;
 
 use super::{errors::ApiError, ops::rfc3339};
 use crate::{
-    pipeline::scout::is_product_id,
-    startup::AppState,
-    store::{products::{self, Product, ProductFilter}, sync_log},
+    parse::links::is_product_id,
+    app::AppState,
+    domain::Product,
+    store::{products::{self, ProductFilter}, sync_log},
 };
 
 const DEFAULT_LIMIT: i64 = 50;

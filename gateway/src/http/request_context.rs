@@ -15,7 +15,7 @@ use actix_web::{
 };
 use tracing::Instrument;
 
-use crate::startup::AppState;
+use crate::app::AppState;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 

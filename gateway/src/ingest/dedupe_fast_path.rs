@@ -39,11 +39,10 @@ use std::{sync::Arc, time::Duration};
 
 use prometheus::IntCounter;
 
-use super::prepare::PreparedBatch;
 use crate::{
+    domain::{MessageOutcome, PreparedBatch, PreparedMessage},
     metrics::Metrics,
     redis_link::{RedisLink, RedisUse},
-    store::group::MessageOutcome,
     time::now_ms,
 };
 
@@ -100,7 +99,7 @@ impl DedupeFastPath {
         Ok(Self { link, content_window, hits })
     }
 
-    fn lookup_key(&self, message: &super::prepare::PreparedMessage) -> Option<String> {
+    fn lookup_key(&self, message: &PreparedMessage) -> Option<String> {
         match (&message.message_key, message.dedupe_by_content) {
             (Some(key), _) => Some(self.link.key("dk", &hex::encode(key))),
             (None, true) => Some(self.link.key("dc", &hex::encode(message.content_hash))),

@@ -9,47 +9,17 @@ use std::collections::VecDeque;
 
 use parking_lot::Mutex;
 
-use crate::http::errors::ApiError;
+use super::IngestError;
+use crate::domain::{FailureCounter, FailureFlush, FailureRecord};
 
 const BUFFER_CAPACITY: usize = 2_000;
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct FailureRecord {
-    pub at_ms: i64,
-    pub client_id: Option<String>,
-    pub chat_title: Option<String>,
-    pub status: u16,
-    pub code: &'static str,
-    pub reason: String,
-    pub request_id: String,
-}
-
-/// What one flush writes: records, counter increments, and the row cap.
-#[derive(Debug, Default)]
-pub struct FailureFlush {
-    pub records: Vec<FailureRecord>,
-    pub counter_deltas: Vec<(&'static str, i64)>,
-    pub keep_rows: u32,
-}
-
-impl FailureFlush {
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.counter_deltas.is_empty()
-    }
-}
 
 #[derive(Default)]
 struct Pending {
     records: VecDeque<FailureRecord>,
     // Taken by the flusher but not yet confirmed written: still reported.
     in_flight: Vec<FailureRecord>,
-    counters: [i64; COUNTER_NAMES.len()],
-}
-
-const COUNTER_NAMES: [&str; 5] = ["auth_failures", "forbidden", "signature_failures", "rate_limited", "rejected"];
-
-fn counter_slot(name: &str) -> usize {
-    COUNTER_NAMES.iter().position(|known| *known == name).unwrap_or(COUNTER_NAMES.len() - 1)
+    counters: [i64; FailureCounter::ALL.len()],
 }
 
 pub struct FailureRecorder {
@@ -58,14 +28,15 @@ pub struct FailureRecorder {
 }
 
 /// The totals a rejection adds to, named as in `/metrics/whatsapp`.
-pub fn counters_for(error: &ApiError) -> &'static [&'static str] {
+pub fn counters_for(error: &IngestError) -> &'static [FailureCounter] {
+    use FailureCounter::{AuthFailures, Forbidden, RateLimited, Rejected, SignatureFailures};
     match error {
-        ApiError::InvalidToken => &["auth_failures"],
-        e if e.is_signature_failure() => &["forbidden", "signature_failures"],
-        ApiError::IpNotAllowed => &["forbidden"],
-        ApiError::RateLimited(_) => &["rate_limited"],
-        ApiError::Unavailable { .. } | ApiError::Internal(_) => &[],
-        _ => &["rejected"],
+        IngestError::InvalidToken => &[AuthFailures],
+        e if e.is_signature_failure() => &[Forbidden, SignatureFailures],
+        IngestError::IpNotAllowed => &[Forbidden],
+        IngestError::RateLimited(_) => &[RateLimited],
+        IngestError::Storage(_) => &[],
+        _ => &[Rejected],
     }
 }
 
@@ -75,10 +46,10 @@ impl FailureRecorder {
     }
 
     /// Returns how many buffered records were dropped to make room (0 or 1).
-    pub fn record(&self, record: FailureRecord, counters: &[&'static str]) -> u64 {
+    pub fn record(&self, record: FailureRecord, counters: &[FailureCounter]) -> u64 {
         let mut pending = self.pending.lock();
         for counter in counters {
-            pending.counters[counter_slot(counter)] += 1;
+            pending.counters[counter.index()] += 1;
         }
         let mut dropped = 0;
         if pending.records.len() >= BUFFER_CAPACITY {
@@ -95,11 +66,11 @@ impl FailureRecorder {
         let mut pending = self.pending.lock();
         let records: Vec<FailureRecord> = pending.records.drain(..).collect();
         pending.in_flight.clone_from(&records);
-        let counter_deltas = COUNTER_NAMES
+        let counter_deltas = FailureCounter::ALL
             .iter()
             .zip(pending.counters)
             .filter(|(_, delta)| *delta != 0)
-            .map(|(name, delta)| (*name, delta))
+            .map(|(counter, delta)| (counter.name(), delta))
             .collect();
         FailureFlush { records, counter_deltas, keep_rows: self.keep_rows }
     }
@@ -107,7 +78,9 @@ impl FailureRecorder {
     pub fn acknowledge(&self, flush: &FailureFlush) {
         let mut pending = self.pending.lock();
         for (name, delta) in &flush.counter_deltas {
-            pending.counters[counter_slot(name)] -= delta;
+            if let Some(counter) = FailureCounter::ALL.iter().find(|c| c.name() == *name) {
+                pending.counters[counter.index()] -= delta;
+            }
         }
         pending.in_flight.clear();
     }
@@ -127,7 +100,7 @@ impl FailureRecorder {
     /// Unflushed increments, so totals read between flushes are exact.
     pub fn pending_counters(&self) -> Vec<(&'static str, i64)> {
         let pending = self.pending.lock();
-        COUNTER_NAMES.iter().copied().zip(pending.counters).collect()
+        FailureCounter::ALL.iter().map(|c| c.name()).zip(pending.counters).collect()
     }
 
     /// Records not yet confirmed written, newest first.
@@ -151,7 +124,7 @@ mod tests {
         let mut dropped = 0;
         let total = BUFFER_CAPACITY as i64 + 10;
         for n in 0..total {
-            dropped += recorder.record(record(n), counters_for(&ApiError::InvalidToken));
+            dropped += recorder.record(record(n), counters_for(&IngestError::InvalidToken));
         }
         assert_eq!(dropped, 10);
         let flush = recorder.take();
@@ -163,7 +136,7 @@ mod tests {
         assert_eq!(recorder.pending_counters()[0], ("auth_failures", total));
         let again = recorder.take();
         assert_eq!(again.records.len(), BUFFER_CAPACITY);
-        recorder.record(record(-1), counters_for(&ApiError::InvalidToken));
+        recorder.record(record(-1), counters_for(&IngestError::InvalidToken));
         recorder.acknowledge(&again);
         assert_eq!(recorder.pending_counters()[0], ("auth_failures", 1), "only the flushed part is cleared");
         assert_eq!(recorder.pending_records().len(), 1);
@@ -171,8 +144,9 @@ mod tests {
 
     #[test]
     fn signature_failures_also_count_as_forbidden() {
-        assert_eq!(counters_for(&ApiError::StaleTimestamp(300)), ["forbidden", "signature_failures"]);
-        assert_eq!(counters_for(&ApiError::IpNotAllowed), ["forbidden"]);
-        assert_eq!(counters_for(&ApiError::PayloadTooLarge(1)), ["rejected"]);
+        use FailureCounter::*;
+        assert_eq!(counters_for(&IngestError::Stale(300)), [Forbidden, SignatureFailures]);
+        assert_eq!(counters_for(&IngestError::IpNotAllowed), [Forbidden]);
+        assert_eq!(counters_for(&IngestError::TooLarge(1)), [Rejected]);
     }
 }

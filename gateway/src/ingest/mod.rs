@@ -1,44 +1,52 @@
 //! The ingest path of `POST /integrations/whatsapp/ingest`, in the order the
-//! checks run: IP allowlist, token, content type, capped body, signature and
-//! timestamp over the raw bytes, JSON schema and batch size, per-client rate
-//! limit, then normalisation and the durable group commit.
+//! checks run: IP allowlist, token, content type, capped body (read by the
+//! HTTP layer), signature and timestamp over the raw bytes, JSON schema and
+//! batch size, per-client rate limit, then normalisation and the durable
+//! group commit. Nothing here knows the web framework: a request arrives as
+//! [`IngestRequest`] plus a body future, and a refusal leaves as
+//! [`IngestError`].
 
 pub mod auth;
-pub mod body;
 pub mod client_ip;
 pub mod dedupe_fast_path;
+pub mod error;
 pub mod failures;
 pub mod prepare;
 pub mod rate_limit;
+pub mod request;
 pub mod schema;
+pub mod settings;
 pub mod shared_rate_limit;
 pub mod signature;
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
-use actix_web::{HttpRequest, web};
+use bytes::Bytes;
 use serde::Serialize;
 
 use crate::{
-    config::IngestConfig,
-    http::errors::ApiError,
+    domain::{FailureRecord, MessageOutcome},
     metrics::Metrics,
     redis_link::RedisLink,
-    store::{Store, group::MessageOutcome},
+    store::Store,
     time::now_ms,
 };
+pub use error::IngestError;
+pub use request::{IngestRequest, RequestHeaders};
+pub use settings::IngestSettings;
 use auth::TokenVerifier;
 use client_ip::IpPolicy;
-use failures::{FailureRecord, FailureRecorder, counters_for};
+use failures::{FailureRecorder, counters_for};
 use prepare::Preparer;
 use dedupe_fast_path::{DedupeFastPath, MarkerPlan};
-use rate_limit::{LocalRateLimiter, Quota, RateDecision};
+use rate_limit::{LocalRateLimiter, Quota};
 use shared_rate_limit::RateLimiter;
 use signature::{SignatureVerifier, UnverifiedBody};
+use rate_limit::RateDecision;
 
 /// What the gateway needs to take one batch in.
 pub struct IngestService {
-    config: IngestConfig,
+    config: IngestSettings,
     tokens: TokenVerifier,
     signatures: SignatureVerifier,
     ip_policy: IpPolicy,
@@ -68,14 +76,23 @@ pub struct MessageStatus {
 }
 
 /// What is known about a request when it is refused, for `recent_failures`.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct RequestFacts {
     client_id: Option<String>,
     chat_title: Option<String>,
 }
 
+/// A refused request: why, and what it said about itself. The HTTP layer
+/// decides its status and hands it back to [`IngestService::record_refusal`].
+#[derive(Debug)]
+pub struct Refusal {
+    pub error: IngestError,
+    facts: RequestFacts,
+    request_id: String,
+}
+
 impl IngestService {
-    pub fn new(config: IngestConfig, metrics: Arc<Metrics>) -> Self {
+    pub fn new(config: IngestSettings, metrics: Arc<Metrics>) -> Self {
         Self {
             tokens: TokenVerifier::new(&config.tokens),
             signatures: SignatureVerifier::new(config.hmac_secrets.clone(), config.signature_ttl),
@@ -110,56 +127,63 @@ impl IngestService {
         self.signatures.is_enabled()
     }
 
-    /// Runs the whole ingest path; refusals are counted and logged here.
+    /// The body cap the HTTP layer enforces while reading.
+    pub fn max_body_bytes(&self) -> usize {
+        self.config.max_body_bytes
+    }
+
+    /// Runs the whole ingest path. `body` is awaited only after the address,
+    /// token and content type passed, and yields the raw bytes read under
+    /// [`max_body_bytes`](Self::max_body_bytes). Successes are counted here;
+    /// a refusal is counted and logged by [`record_refusal`](Self::record_refusal).
     pub async fn handle(
         &self,
-        request: &HttpRequest,
-        payload: web::Payload,
+        request: IngestRequest<'_>,
+        body: impl Future<Output = Result<Bytes, IngestError>>,
         store: &Store,
         request_id: &str,
-    ) -> Result<(IngestResponse, RateDecision), ApiError> {
+    ) -> Result<(IngestResponse, RateDecision), Refusal> {
         let mut facts = RequestFacts::default();
-        let result = self.run(request, payload, store, request_id, &mut facts).await;
-        match &result {
-            Ok((response, _)) => {
+        match self.run(request, body, store, request_id, &mut facts).await {
+            Ok((response, decision)) => {
                 self.metrics.ingest_requests.with_label_values(&["accepted"]).inc();
                 let messages = &self.metrics.ingest_messages;
                 messages.with_label_values(&["accepted"]).inc_by(response.accepted as u64);
                 messages.with_label_values(&["created"]).inc_by(response.created as u64);
                 messages.with_label_values(&["deduped"]).inc_by(response.deduped as u64);
                 self.metrics.batch_size.observe(response.accepted as f64);
+                Ok((response, decision))
             }
-            Err(error) => self.count_refusal(error, facts, request_id),
+            Err(error) => Err(Refusal { error, facts, request_id: request_id.to_owned() }),
         }
-        result
     }
 
     async fn run(
         &self,
-        request: &HttpRequest,
-        payload: web::Payload,
+        request: IngestRequest<'_>,
+        body: impl Future<Output = Result<Bytes, IngestError>>,
         store: &Store,
         request_id: &str,
         facts: &mut RequestFacts,
-    ) -> Result<(IngestResponse, RateDecision), ApiError> {
+    ) -> Result<(IngestResponse, RateDecision), IngestError> {
+        let headers = request.headers;
         if self.ip_policy.is_enabled() {
-            let peer = request.peer_addr().map(|a| a.ip()).ok_or(ApiError::IpNotAllowed)?;
-            let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-            if !self.ip_policy.allows(peer, forwarded) {
-                return Err(ApiError::IpNotAllowed);
+            let peer = request.peer.ok_or(IngestError::IpNotAllowed)?;
+            if !self.ip_policy.allows(peer, headers.header_text("x-forwarded-for")) {
+                return Err(IngestError::IpNotAllowed);
             }
         }
-        let headers = request.headers();
-        if !self.tokens.accepts(headers.get("x-ingest-token").map(|v| v.as_bytes())) {
-            return Err(ApiError::InvalidToken);
+        if !self.tokens.accepts(headers.header("x-ingest-token")) {
+            return Err(IngestError::InvalidToken);
         }
-        body::require_json(request)?;
-        let raw = body::read_capped(request, payload, self.config.max_body_bytes).await?;
-        let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if !request::is_json_content_type(headers.header_text("content-type")) {
+            return Err(IngestError::UnsupportedMediaType);
+        }
+        let raw = body.await?;
         let verified = self.signatures.verify(
             UnverifiedBody(raw),
-            header_text("x-signature-timestamp"),
-            header_text("x-signature"),
+            headers.header_text("x-signature-timestamp"),
+            headers.header_text("x-signature"),
             chrono::Utc::now(),
         )?;
         let batch = schema::parse_batch(&verified, self.config.max_messages).inspect_err(|_| {
@@ -172,7 +196,7 @@ impl IngestService {
         facts.chat_title = batch.messages.first().map(|m| m.chat_title.clone());
         let decision = self.rate_limiter.check(batch.client_id.trim()).await;
         if !decision.allowed {
-            return Err(ApiError::RateLimited(decision));
+            return Err(IngestError::RateLimited(decision));
         }
         let mut prepared = self.preparer.prepare(batch, request_id.to_owned(), now_ms());
         let markers = match &self.dedupe_fast_path {
@@ -182,10 +206,7 @@ impl IngestService {
             }
             None => None,
         };
-        let outcomes = store.store_batch(prepared).await.map_err(|error| match error.is_transient() {
-            true => ApiError::Unavailable { retry_after: std::time::Duration::from_secs(2) },
-            false => ApiError::Internal(error.into()),
-        })?;
+        let outcomes = store.store_batch(prepared).await.map_err(IngestError::Storage)?;
         if let Some((fast_path, plan)) = markers {
             // Committed: markers may now vouch for these messages.
             let outcomes = outcomes.clone();
@@ -194,39 +215,41 @@ impl IngestService {
         Ok((response(request_id, &outcomes), decision))
     }
 
-    fn count_refusal(&self, error: &ApiError, facts: RequestFacts, request_id: &str) {
+    /// Counts a refusal (metrics, persistent totals) and logs it for
+    /// `recent_failures` with the status it is answered with; returns its error.
+    pub fn record_refusal(&self, refusal: Refusal, status: u16) -> IngestError {
+        let Refusal { error, facts, request_id } = refusal;
         let metrics = &self.metrics;
         metrics.ingest_requests.with_label_values(&[error.code()]).inc();
-        match error {
-            ApiError::InvalidToken => metrics.auth_failures.inc(),
-            ApiError::IpNotAllowed => metrics.forbidden.inc(),
-            ApiError::RateLimited(_) => metrics.rate_limited.inc(),
+        match &error {
+            IngestError::InvalidToken => metrics.auth_failures.inc(),
+            IngestError::IpNotAllowed => metrics.forbidden.inc(),
+            IngestError::RateLimited(_) => metrics.rate_limited.inc(),
             e if e.is_signature_failure() => {
                 metrics.forbidden.inc();
                 metrics.signature_failures.inc();
             }
             _ => {}
         }
-        let counters = counters_for(error);
-        if counters.is_empty() {
-            return;
+        let counters = counters_for(&error);
+        if !counters.is_empty() {
+            let record = FailureRecord {
+                at_ms: now_ms(),
+                client_id: facts.client_id,
+                chat_title: facts.chat_title,
+                status,
+                code: error.code(),
+                reason: error.to_string(),
+                request_id,
+            };
+            let dropped = self.failures.record(record, counters);
+            metrics.failures_dropped.inc_by(dropped);
         }
-        let status = actix_web::ResponseError::status_code(error).as_u16();
-        let record = FailureRecord {
-            at_ms: now_ms(),
-            client_id: facts.client_id,
-            chat_title: facts.chat_title,
-            status,
-            code: error.code(),
-            reason: error.to_string(),
-            request_id: request_id.to_owned(),
-        };
-        let dropped = self.failures.record(record, counters);
-        metrics.failures_dropped.inc_by(dropped);
+        error
     }
 }
 
-fn local_limiter(config: &IngestConfig) -> LocalRateLimiter {
+fn local_limiter(config: &IngestSettings) -> LocalRateLimiter {
     LocalRateLimiter::new(
         Quota::per_minute(config.rate_limit_per_minute, config.rate_limit_burst),
         config.rate_limit_max_clients,

@@ -7,42 +7,13 @@
 use std::collections::HashMap;
 
 use parking_lot::Mutex;
-use sha2::{Digest, Sha256};
 
 use super::schema::{BatchPayload, MessagePayload, upstream_time};
-use crate::extract::phone::normalize_phone;
-
-/// A message as the store writes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PreparedMessage {
-    pub chat_id: String,
-    pub chat_title: String,
-    pub sender: Option<String>,
-    pub sender_name: Option<String>,
-    pub message_id: Option<String>,
-    /// 128-bit fingerprint of (chat id, upstream message id).
-    pub message_key: Option<[u8; 16]>,
-    pub text: Option<String>,
-    pub media_json: Option<String>,
-    pub content_hash: [u8; 32],
-    /// False when there is no content to compare (no text, no identifiable
-    /// media): such messages, e.g. exported `<Media omitted>` lines, are told
-    /// apart by message id only.
-    pub dedupe_by_content: bool,
-    pub upstream_ts_ms: Option<i64>,
-    /// Set by the Redis dedupe fast path (`ingest::dedupe_fast_path`) when a
-    /// marker proves this message is a duplicate of that stored message; the
-    /// PostgreSQL writer then counts it without probing the database for it.
-    pub known_duplicate_of: Option<i64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct PreparedBatch {
-    pub request_id: String,
-    pub client_id: String,
-    pub received_at_ms: i64,
-    pub messages: Vec<PreparedMessage>,
-}
+use crate::domain::{
+    PreparedBatch, PreparedMessage,
+    message::{chat_id_from_title, content_hash, message_key},
+};
+use crate::parse::phone::normalize_phone;
 
 const SENDER_CACHE_CAPACITY: usize = 50_000;
 
@@ -109,41 +80,6 @@ impl Preparer {
     }
 }
 
-/// A stable chat id for collectors that only know the title: the same title
-/// (ignoring case and spacing) always maps to the same id.
-pub fn chat_id_from_title(title: &str) -> String {
-    let normalized = collapse_whitespace(&title.to_lowercase());
-    let digest = Sha256::digest(normalized.as_bytes());
-    format!("chat-{}", hex::encode(&digest[..8]))
-}
-
-pub fn message_key(chat_id: &str, message_id: &str) -> [u8; 16] {
-    let mut hasher = Sha256::new();
-    hasher.update(b"message-id\x1f");
-    hasher.update(chat_id.as_bytes());
-    hasher.update(b"\x1f");
-    hasher.update(message_id.as_bytes());
-    let digest = hasher.finalize();
-    let mut key = [0u8; 16];
-    key.copy_from_slice(&digest[..16]);
-    key
-}
-
-/// SHA-256 over the normalised chat id, sender, text and media hashes.
-pub fn content_hash(chat_id: &str, sender: Option<&str>, text: Option<&str>, media_hashes: &[String]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(chat_id.as_bytes());
-    hasher.update(b"\x1f");
-    hasher.update(sender.unwrap_or_default().as_bytes());
-    hasher.update(b"\x1f");
-    hasher.update(collapse_whitespace(text.unwrap_or_default()).as_bytes());
-    for media in media_hashes {
-        hasher.update(b"\x1e");
-        hasher.update(media.as_bytes());
-    }
-    hasher.finalize().into()
-}
-
 fn media_fingerprint(media: &super::schema::MediaPayload) -> String {
     if let Some(sha) = media.sha256.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         return format!("sha256:{}", sha.to_ascii_lowercase());
@@ -154,14 +90,9 @@ fn media_fingerprint(media: &super::schema::MediaPayload) -> String {
     format!("caption:{}", media.caption.as_deref().unwrap_or_default().trim())
 }
 
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     fn batch(json: &str) -> BatchPayload {
         serde_json::from_str(json).unwrap_or_else(|e| panic!("test body: {e}"))
@@ -169,13 +100,6 @@ mod tests {
 
     fn prepare(json: &str) -> Vec<PreparedMessage> {
         Preparer::new(phonenumber::country::Id::KE).prepare(batch(json), "r".into(), 0).messages
-    }
-
-    #[test]
-    fn chat_ids_derive_stably_from_titles() {
-        assert_eq!(chat_id_from_title("Smoke Chat"), chat_id_from_title("  smoke   CHAT "));
-        assert_ne!(chat_id_from_title("Smoke Chat"), chat_id_from_title("Smoke Chats"));
-        assert!(chat_id_from_title("x").starts_with("chat-"));
     }
 
     #[test]
@@ -219,18 +143,5 @@ mod tests {
         assert_ne!(messages[0].message_key, messages[1].message_key);
         assert_eq!(messages[2].chat_id, "a@g.us");
         assert!(messages.iter().all(|m| m.message_key.is_some()));
-    }
-
-    proptest! {
-        #[test]
-        fn hashing_is_deterministic(chat in ".{1,20}", text in ".{0,80}") {
-            prop_assert_eq!(content_hash(&chat, None, Some(&text), &[]), content_hash(&chat, None, Some(&text), &[]));
-        }
-
-        #[test]
-        fn derived_chat_ids_ignore_case_and_spacing(title in "[A-Za-z0-9 ]{1,30}") {
-            let shouted = format!("  {}  ", title.to_ascii_uppercase().replace(' ', "   "));
-            prop_assert_eq!(chat_id_from_title(&title), chat_id_from_title(&shouted));
-        }
     }
 }

@@ -14,10 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::http::header::{HeaderName, HeaderValue};
 use parking_lot::Mutex;
-
-use crate::http::errors::whole_seconds;
 
 const SHARDS: usize = 16;
 
@@ -34,15 +31,6 @@ pub struct RateDecision {
 }
 
 impl RateDecision {
-    /// `X-RateLimit-Reset` is the number of seconds until the bucket is full.
-    pub fn headers(&self) -> [(HeaderName, HeaderValue); 3] {
-        [
-            (HeaderName::from_static("x-ratelimit-limit"), HeaderValue::from(self.limit)),
-            (HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from(self.remaining)),
-            (HeaderName::from_static("x-ratelimit-reset"), HeaderValue::from(whole_seconds(self.reset_after))),
-        ]
-    }
-
     #[cfg(test)]
     pub fn denied_for_tests() -> Self {
         Self { allowed: false, limit: 1, remaining: 0, reset_after: Duration::from_secs(1), retry_after: Duration::from_secs(1) }

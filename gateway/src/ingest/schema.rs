@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::signature::{VerifiedBody, parse_timestamp};
-use crate::http::errors::ApiError;
+use super::IngestError;
 
 #[derive(Debug, Deserialize)]
 pub struct BatchPayload {
@@ -58,28 +58,28 @@ const MAX_TEXT_CHARS: usize = 65_536;
 const MAX_MEDIA_ITEMS: usize = 32;
 
 /// Parses and validates a verified body.
-pub fn parse_batch(body: &VerifiedBody, max_messages: usize) -> Result<BatchPayload, ApiError> {
+pub fn parse_batch(body: &VerifiedBody, max_messages: usize) -> Result<BatchPayload, IngestError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body.bytes());
     let batch: BatchPayload = match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(batch) => batch,
         Err(error) => return Err(classify(error)),
     };
-    deserializer.end().map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    deserializer.end().map_err(|e| IngestError::MalformedJson(e.to_string()))?;
     if batch.messages.len() > max_messages {
-        return Err(ApiError::TooManyMessages { count: batch.messages.len(), max: max_messages });
+        return Err(IngestError::TooManyMessages { count: batch.messages.len(), max: max_messages });
     }
     validate(&batch)?;
     Ok(batch)
 }
 
-fn classify(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn classify(error: serde_path_to_error::Error<serde_json::Error>) -> IngestError {
     let path = error.path().to_string();
     let inner = error.into_inner();
     if inner.is_data() {
         let detail = strip_position(&inner.to_string());
-        ApiError::InvalidPayload { path: if path.is_empty() || path == "." { "$".into() } else { path }, detail }
+        IngestError::Schema { path: if path.is_empty() || path == "." { "$".into() } else { path }, detail }
     } else {
-        ApiError::MalformedJson(inner.to_string())
+        IngestError::MalformedJson(inner.to_string())
     }
 }
 
@@ -91,11 +91,11 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn invalid(path: String, detail: impl Into<String>) -> ApiError {
-    ApiError::InvalidPayload { path, detail: detail.into() }
+fn invalid(path: String, detail: impl Into<String>) -> IngestError {
+    IngestError::Schema { path, detail: detail.into() }
 }
 
-fn check_text(path: impl FnOnce() -> String, value: &str, max: usize, allow_empty: bool) -> Result<(), ApiError> {
+fn check_text(path: impl FnOnce() -> String, value: &str, max: usize, allow_empty: bool) -> Result<(), IngestError> {
     if !allow_empty && value.trim().is_empty() {
         return Err(invalid(path(), "must not be empty"));
     }
@@ -105,7 +105,7 @@ fn check_text(path: impl FnOnce() -> String, value: &str, max: usize, allow_empt
     Ok(())
 }
 
-fn validate(batch: &BatchPayload) -> Result<(), ApiError> {
+fn validate(batch: &BatchPayload) -> Result<(), IngestError> {
     check_text(|| "client_id".into(), &batch.client_id, 128, false)?;
     if batch.client_id.chars().any(char::is_control) {
         return Err(invalid("client_id".into(), "must not contain control characters"));
@@ -164,17 +164,17 @@ mod tests {
     use crate::ingest::signature::{SignatureVerifier, UnverifiedBody};
     use proptest::prelude::*;
 
-    fn parse(body: &str) -> Result<BatchPayload, ApiError> {
+    fn parse(body: &str) -> Result<BatchPayload, IngestError> {
         let verifier = SignatureVerifier::new(vec![], std::time::Duration::from_secs(1));
         let body = verifier
             .verify(UnverifiedBody(bytes::Bytes::copy_from_slice(body.as_bytes())), None, None, Utc::now())
-            .map_err(|_| ApiError::InvalidSignature)?;
+            .map_err(|_| IngestError::InvalidSignature)?;
         parse_batch(&body, 3)
     }
 
-    fn path_of(result: Result<BatchPayload, ApiError>) -> String {
+    fn path_of(result: Result<BatchPayload, IngestError>) -> String {
         match result {
-            Err(ApiError::InvalidPayload { path, .. }) => path,
+            Err(IngestError::Schema { path, .. }) => path,
             other => format!("not a schema error: {other:?}"),
         }
     }
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn syntax_errors_are_malformed_json() {
         for body in ["{", "not json", r#"{"client_id":"a","messages":[]} trailing"#, ""] {
-            assert!(matches!(parse(body), Err(ApiError::MalformedJson(_))), "{body:?}");
+            assert!(matches!(parse(body), Err(IngestError::MalformedJson(_))), "{body:?}");
         }
     }
 
@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn too_many_messages_is_its_own_error() {
         let body = r#"{"client_id":"a","messages":[{"chat_title":"c"},{"chat_title":"c"},{"chat_title":"c"},{"chat_title":"c"}]}"#;
-        assert!(matches!(parse(body), Err(ApiError::TooManyMessages { count: 4, max: 3 })));
+        assert!(matches!(parse(body), Err(IngestError::TooManyMessages { count: 4, max: 3 })));
     }
 
     #[test]

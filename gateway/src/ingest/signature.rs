@@ -15,7 +15,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use crate::http::errors::ApiError;
+use super::IngestError;
 
 pub struct UnverifiedBody(pub Bytes);
 
@@ -50,28 +50,28 @@ impl SignatureVerifier {
         timestamp: Option<&str>,
         signature: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<VerifiedBody, ApiError> {
+    ) -> Result<VerifiedBody, IngestError> {
         if !self.is_enabled() {
             return Ok(VerifiedBody(body.0));
         }
         let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
-            return Err(ApiError::InvalidSignature);
+            return Err(IngestError::InvalidSignature);
         };
-        let signed_at = parse_timestamp(timestamp).ok_or(ApiError::MalformedTimestamp)?;
+        let signed_at = parse_timestamp(timestamp).ok_or(IngestError::MalformedTimestamp)?;
         let ttl_secs = self.ttl.as_secs();
         let age_ms = now.timestamp_millis() - signed_at.timestamp_millis();
         let ttl_ms = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
         if age_ms > ttl_ms {
-            return Err(ApiError::StaleTimestamp(ttl_secs));
+            return Err(IngestError::Stale(ttl_secs));
         }
         if -age_ms > ttl_ms {
-            return Err(ApiError::FutureTimestamp(ttl_secs));
+            return Err(IngestError::Future(ttl_secs));
         }
-        let presented = decode_signature(signature).ok_or(ApiError::InvalidSignature)?;
+        let presented = decode_signature(signature).ok_or(IngestError::InvalidSignature)?;
         let matched = self.secrets.iter().fold(false, |matched, secret| {
             matched | signature_matches(secret.expose_secret().as_bytes(), timestamp, &body.0, &presented)
         });
-        if matched { Ok(VerifiedBody(body.0)) } else { Err(ApiError::InvalidSignature) }
+        if matched { Ok(VerifiedBody(body.0)) } else { Err(IngestError::InvalidSignature) }
     }
 }
 
@@ -121,7 +121,7 @@ mod tests {
         SignatureVerifier::new(secrets, Duration::from_secs(300))
     }
 
-    fn check(v: &SignatureVerifier, body: &[u8], ts: &str, sig: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    fn check(v: &SignatureVerifier, body: &[u8], ts: &str, sig: &str, now: DateTime<Utc>) -> Result<(), IngestError> {
         v.verify(UnverifiedBody(Bytes::copy_from_slice(body)), Some(ts), Some(sig), now).map(|_| ())
     }
 
@@ -144,15 +144,15 @@ mod tests {
         let v = verifier(&["super-secret"]);
         let ts = format_timestamp(now);
         let sig = sign(b"super-secret", &ts, b"{}");
-        assert!(matches!(check(&v, b"{ }", &ts, &sig, now), Err(ApiError::InvalidSignature)));
+        assert!(matches!(check(&v, b"{ }", &ts, &sig, now), Err(IngestError::InvalidSignature)));
         let old = format_timestamp(now - chrono::Duration::seconds(301));
-        assert!(matches!(check(&v, b"{}", &old, &sign(b"super-secret", &old, b"{}"), now), Err(ApiError::StaleTimestamp(300))));
+        assert!(matches!(check(&v, b"{}", &old, &sign(b"super-secret", &old, b"{}"), now), Err(IngestError::Stale(300))));
         let future = format_timestamp(now + chrono::Duration::seconds(301));
-        assert!(matches!(check(&v, b"{}", &future, &sign(b"super-secret", &future, b"{}"), now), Err(ApiError::FutureTimestamp(300))));
-        assert!(matches!(check(&v, b"{}", "yesterday", &sig, now), Err(ApiError::MalformedTimestamp)));
-        assert!(matches!(check(&v, b"{}", &ts, "zz", now), Err(ApiError::InvalidSignature)));
+        assert!(matches!(check(&v, b"{}", &future, &sign(b"super-secret", &future, b"{}"), now), Err(IngestError::Future(300))));
+        assert!(matches!(check(&v, b"{}", "yesterday", &sig, now), Err(IngestError::MalformedTimestamp)));
+        assert!(matches!(check(&v, b"{}", &ts, "zz", now), Err(IngestError::InvalidSignature)));
         let missing = v.verify(UnverifiedBody(Bytes::from_static(b"{}")), Some(&ts), None, now);
-        assert!(matches!(missing, Err(ApiError::InvalidSignature)));
+        assert!(matches!(missing, Err(IngestError::InvalidSignature)));
     }
 
     #[test]

@@ -7,9 +7,10 @@ use std::{sync::Arc, time::Duration};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::job::stage;
 use crate::{
     metrics::{JOB_DEPTH_STATES, JOB_STAGES, Metrics},
-    store::{Database, StoreError, jobs::{self, NewJob, stage}, jobs_admin, products},
+    store::{Database, StoreError, jobs::{self, NewJob}, jobs_admin, products},
 };
 
 pub const DEPTH_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);

@@ -10,7 +10,7 @@ use crate::store::{StoreError, tx::Tx};
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {
     pub id: i64,
-    /// One of `crate::store::jobs::stage::*`.
+    /// One of `crate::domain::job::stage::*`.
     pub stage: &'static str,
     pub dedupe_key: String,
     pub payload: serde_json::Value,

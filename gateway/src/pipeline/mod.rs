@@ -2,25 +2,46 @@
 //! embed (SigLIP through ONNX Runtime), quality control and lazy persistence. Each stage module owns
 //! its pure logic and its [`crate::jobs::Stage`] implementation; the queue in [`crate::jobs`] decides
 //! when they run.
+//!
+//! The public face, for start-up and the HTTP layer: [`build_stages`] (every stage, from
+//! [`ChainSettings`] and [`MediaSettings`]) and [`ServedImages`] (what `/images/` serves). Nothing
+//! outside the pipeline reaches into a stage module.
 
 pub mod embed;
 pub mod fetch;
 pub mod hydrate;
+mod images;
 pub mod media;
 pub mod persist;
 pub mod qc;
 pub mod scout;
+mod settings;
+
+pub use images::{ServedImages, StoredImage};
+pub use media::MediaSettings;
+pub use settings::ChainSettings;
 
 use std::sync::Arc;
 
-use crate::{
-    config::ChainConfig,
-    jobs::Stage,
-    store::Database,
-};
+use anyhow::Context;
+
+use crate::{jobs::Stage, metrics::Metrics, redis_link::RedisLink, store::Database};
+
+/// Every stage of the chain, in order. `redis`: where QC caches LLM answers when `REDIS_URL` is set.
+pub async fn build_stages(
+    db: &Database,
+    chain: &ChainSettings,
+    media: &MediaSettings,
+    metrics: Arc<Metrics>,
+    redis: Option<Arc<RedisLink>>,
+) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
+    let mut stages = fetch_stages(db, chain).context("building the scout and hydrate stages")?;
+    stages.extend(media::stages::build(media, db, metrics, redis, chain.job_concurrency).await?);
+    Ok(stages)
+}
 
 /// The scout and hydrate stages, sharing one fetcher (one connection pool, one per-host cap).
-pub fn fetch_stages(db: &Database, config: &ChainConfig) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
+fn fetch_stages(db: &Database, config: &ChainSettings) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
     let agents = match &config.user_agents {
         Some(list) => hydrate::UserAgentPool::parse_list(list)?,
         None => hydrate::UserAgentPool::default(),

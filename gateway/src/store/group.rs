@@ -4,15 +4,8 @@
 
 use std::collections::HashMap;
 
-use crate::ingest::prepare::PreparedBatch;
-
-/// The fate of one message of a batch, in batch order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MessageOutcome {
-    pub created: bool,
-    /// The stored message: the new one, or the one this duplicates.
-    pub message_pk: Option<i64>,
-}
+pub use crate::domain::MessageOutcome;
+use crate::domain::PreparedBatch;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatDelta {
@@ -131,7 +124,7 @@ pub fn summarize(batches: &[&PreparedBatch], outcomes: &[Vec<MessageOutcome>], d
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::prepare::PreparedMessage;
+    use crate::domain::PreparedMessage;
 
     fn message(chat: &str, title: &str) -> PreparedMessage {
         PreparedMessage {

@@ -12,20 +12,6 @@ use serde::Serialize;
 
 use super::{Database, StoreError, queries::on_pool, tx::{Tx, on_tx}};
 
-/// Stage names, as the queue and its metrics know them.
-pub mod stage {
-    pub const SCOUT: &str = "scout";
-    pub const HYDRATE: &str = "hydrate";
-    pub const EMBED: &str = "embed";
-    pub const QC: &str = "qc";
-    pub const PERSIST: &str = "persist";
-
-    /// The `&'static str` for a stage name read from the database.
-    pub fn from_name(name: &str) -> Option<&'static str> {
-        [SCOUT, HYDRATE, EMBED, QC, PERSIST].into_iter().find(|s| *s == name)
-    }
-}
-
 /// In-process wake-ups: a commit that enqueued jobs pokes that stage's workers at once; jobs
 /// enqueued by other processes are found by the workers' short poll.
 pub mod wake {
@@ -33,9 +19,9 @@ pub mod wake {
 
     use tokio::sync::Notify;
 
-    use super::stage;
+    use crate::domain::job::stage;
 
-    const STAGES: [&str; 5] = [stage::SCOUT, stage::HYDRATE, stage::EMBED, stage::QC, stage::PERSIST];
+    const STAGES: [&str; 5] = stage::ALL;
     static SIGNALS: LazyLock<[Notify; 5]> = LazyLock::new(|| std::array::from_fn(|_| Notify::new()));
 
     pub(crate) fn index(stage: &str) -> u8 {

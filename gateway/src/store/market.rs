@@ -5,30 +5,7 @@
 use serde::Serialize;
 
 use super::{Database, StoreError, queries::on_pool, tx::on_tx};
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Offer {
-    pub id: i64,
-    pub chat_id: String,
-    pub vendor_id: Option<i64>,
-    #[serde(rename = "source_message_id")]
-    pub source_message_pk: i64,
-    pub item_index: i32,
-    pub title: String,
-    pub product_key: String,
-    pub wa_product_id: Option<String>,
-    /// Exact decimal as a string, or null when the message gave no price.
-    pub price: Option<String>,
-    pub currency: String,
-    pub quantity: Option<i32>,
-    pub condition: Option<String>,
-    pub span_start: i32,
-    pub span_end: i32,
-    pub source_text: String,
-    pub message_received_at_ms: i64,
-    pub created_at_ms: i64,
-    pub updated_at_ms: i64,
-}
+use crate::domain::Offer;
 
 const OFFER_COLUMNS: &str = "id, chat_id, vendor_id, source_message_pk, item_index, title, product_key, wa_product_id,
     price, currency, quantity, condition, span_start, span_end, source_text, message_received_at_ms,

@@ -15,6 +15,8 @@ pub mod market;
 pub mod postgres_writer;
 pub mod products;
 pub mod queries;
+mod rows;
+pub mod settings;
 pub mod sqlite_writer;
 pub mod sync_log;
 pub mod tx;
@@ -29,10 +31,10 @@ use sqlx::{
 };
 
 use crate::{
-    config::Config,
-    ingest::{failures::FailureFlush, prepare::PreparedBatch},
+    domain::{FailureFlush, PreparedBatch},
     metrics::Metrics,
 };
+pub use settings::StoreSettings;
 use group::MessageOutcome;
 use postgres_writer::PostgresWriter;
 use sqlite_writer::{SqliteWriter, WriterSettings};
@@ -98,12 +100,12 @@ pub struct Store {
 }
 
 impl Store {
-    pub async fn open(config: &Config, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
+    pub async fn open(config: &StoreSettings, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
         if config.is_postgres() {
             let options = PgConnectOptions::from_str(&config.database_url)?;
             let pool = PgPoolOptions::new()
-                .max_connections(config.database_max_connections)
-                .acquire_timeout(config.database_acquire_timeout)
+                .max_connections(config.max_connections)
+                .acquire_timeout(config.acquire_timeout)
                 .connect_with(options)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
@@ -125,16 +127,16 @@ impl Store {
                 .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
         }
         let pool = SqlitePoolOptions::new()
-            .max_connections(config.database_max_connections.min(8))
+            .max_connections(config.max_connections.min(8))
             .connect_with(options)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
         let settings = WriterSettings {
             path,
             cache_mb: config.sqlite_cache_mb,
-            content_window_ms: config.ingest.content_hash_window.as_millis() as i64,
-            debounce_ms: config.ingest.extract_debounce.as_millis() as i64,
-            max_wait_ms: config.ingest.extract_max_wait.as_millis() as i64,
+            content_window_ms: config.content_hash_window.as_millis() as i64,
+            debounce_ms: config.extract_debounce.as_millis() as i64,
+            max_wait_ms: config.extract_max_wait.as_millis() as i64,
         };
         let writer = tokio::task::spawn_blocking(move || SqliteWriter::start(settings, metrics))
             .await

@@ -15,7 +15,8 @@ use super::{
     StoreError,
     group::{GroupSummary, MessageOutcome, summarize},
 };
-use crate::{config::Config, ingest::prepare::PreparedBatch, metrics::Metrics, time::now_ms};
+use super::StoreSettings;
+use crate::{domain::PreparedBatch, metrics::Metrics, time::now_ms};
 
 const QUEUE_DEPTH: usize = 4_096;
 const MAX_GROUP_MESSAGES: usize = 5_000;
@@ -40,16 +41,16 @@ struct GroupContext {
 }
 
 impl PostgresWriter {
-    pub fn start(pool: PgPool, config: &Config, metrics: Arc<Metrics>) -> Self {
+    pub fn start(pool: PgPool, config: &StoreSettings, metrics: Arc<Metrics>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         // Leave some connections for reads, workers and health checks.
-        let concurrent_groups = (config.database_max_connections as usize / 2).max(1);
+        let concurrent_groups = (config.max_connections as usize / 2).max(1);
         let context = Arc::new(GroupContext {
             pool,
             metrics,
-            window_ms: config.ingest.content_hash_window.as_millis() as i64,
-            debounce_ms: config.ingest.extract_debounce.as_millis() as i64,
-            max_wait_ms: config.ingest.extract_max_wait.as_millis() as i64,
+            window_ms: config.content_hash_window.as_millis() as i64,
+            debounce_ms: config.extract_debounce.as_millis() as i64,
+            max_wait_ms: config.extract_max_wait.as_millis() as i64,
             reachable: std::sync::atomic::AtomicBool::new(true),
         });
         let task = tokio::spawn(collect_groups(receiver, context, concurrent_groups));
@@ -231,7 +232,7 @@ async fn store_messages(
     }
     rows.sort_by_key(|row| row.0);
     let mut stored = rows.into_iter().map(|(_, created, message_pk)| MessageOutcome { created, message_pk });
-    let mut outcome = |message: &crate::ingest::prepare::PreparedMessage| match message.known_duplicate_of {
+    let mut outcome = |message: &crate::domain::PreparedMessage| match message.known_duplicate_of {
         Some(pk) => Some(MessageOutcome { created: false, message_pk: Some(pk) }),
         None => stored.next(),
     };
@@ -276,7 +277,7 @@ impl MessageColumns {
         }
     }
 
-    fn push(&mut self, batch: &PreparedBatch, message: &crate::ingest::prepare::PreparedMessage) {
+    fn push(&mut self, batch: &PreparedBatch, message: &crate::domain::PreparedMessage) {
         self.chat_id.push(message.chat_id.clone());
         self.client_id.push(batch.client_id.clone());
         self.request_id.push(batch.request_id.clone());

@@ -2,53 +2,11 @@
 //! (name, description, Meta CDN image, semantic hash), then by embed, QC and persist. Every write
 //! here takes the stage's transaction, so a product's row and the next job commit together.
 
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
 use super::{Database, StoreError, queries::on_pool, tx::{Tx, on_tx}};
-
-/// `hydrate_status` values.
-pub mod hydrate_status {
-    pub const OK: &str = "ok";
-    /// 404 or 410: the product is inactive.
-    pub const GONE: &str = "gone";
-    pub const NOT_A_PRODUCT: &str = "not_a_product";
-    pub const FAILED: &str = "failed";
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Product {
-    pub product_id: String,
-    pub seller_phone: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub image_url: Option<String>,
-    pub persisted_image_url: Option<String>,
-    pub last_hydrated_at_ms: Option<i64>,
-    pub active: i32,
-    pub qc_decision: Option<String>,
-    pub qc_confidence: Option<f64>,
-    pub qc_reason: Option<String>,
-    pub semantic_hash: Option<String>,
-    pub last_embedding_hash: Option<String>,
-    pub hydrate_status: Option<String>,
-    pub created_at_ms: i64,
-    pub updated_at_ms: i64,
-}
+use crate::domain::Product;
 
 const COLUMNS: &str = "product_id, seller_phone, name, description, image_url, persisted_image_url, last_hydrated_at_ms,
     active, qc_decision, qc_confidence, qc_reason, semantic_hash, last_embedding_hash, hydrate_status, created_at_ms, updated_at_ms";
-
-/// sha256 (hex) over the fields an embedding depends on: title | description | image URL.
-pub fn semantic_hash(name: Option<&str>, description: Option<&str>, image_url: Option<&str>) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(name.unwrap_or_default().as_bytes());
-    hasher.update(b"|");
-    hasher.update(description.unwrap_or_default().as_bytes());
-    hasher.update(b"|");
-    hasher.update(image_url.unwrap_or_default().as_bytes());
-    hex::encode(hasher.finalize())
-}
 
 pub async fn get(db: &Database, product_id: &str) -> Result<Option<Product>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM products WHERE product_id = $1");

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::{Postgres, Transaction};
 
 use super::{Database, StoreError};
-use crate::ingest::failures::FailureFlush;
+use crate::domain::FailureFlush;
 
 /// Runs the same sqlx expression on the SQLite or the PostgreSQL pool.
 macro_rules! on_pool {

@@ -25,7 +25,7 @@ use super::{
     group::{GroupSummary, MessageOutcome, summarize},
 };
 use crate::{
-    ingest::{failures::FailureFlush, prepare::PreparedBatch},
+    domain::{FailureFlush, PreparedBatch},
     metrics::Metrics,
     time::now_ms,
 };

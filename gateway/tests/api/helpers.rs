@@ -20,7 +20,7 @@ pub const SECRET: &str = "super-secret";
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
-        telemetry::init(gateway::config::LogFormat::Pretty);
+        telemetry::init(gateway::telemetry::LogFormat::Pretty);
     }
 });
 

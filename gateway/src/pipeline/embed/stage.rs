@@ -11,12 +11,13 @@ use serde_json::json;
 
 use super::batcher::EmbedBatcher;
 use super::{EmbedInput, Embedding, ImageStatus, store};
-use crate::extract::text::clean_for_embedding;
+use crate::parse::text::clean_for_embedding;
 use crate::jobs::{ClaimedJob, Stage, StageCommit, StageOutcome};
 use crate::pipeline::media::events;
-use crate::pipeline::media::{ImageFetcher, enqueue_for_product, load_active_product, title_and_description};
-use crate::store::jobs::stage;
-use crate::store::products::{self, Product};
+use crate::pipeline::media::{ImageFetcher, enqueue_for_product, load_active_product};
+use crate::domain::job::stage;
+use crate::domain::{Product, product::semantic_hash};
+use crate::store::products;
 use crate::store::{Database, StoreError, tx::Tx};
 
 pub struct EmbedStage {
@@ -46,7 +47,7 @@ impl EmbedStage {
                 }
             },
         };
-        let (title, description) = title_and_description(product);
+        let (title, description) = product.title_and_description();
         let text = clean_for_embedding(&format!("{title}\n{description}"));
         let embedding = batcher.embed(EmbedInput::new(text, image)).await.map_err(|error| StageOutcome::Retry {
             error: format!("embedding: {error}"),
@@ -104,7 +105,7 @@ impl StageCommit for EmbedCommit {
             Some((embedding, model_id, fetch_problem)) => {
                 let p = &self.product;
                 let hash = p.semantic_hash.clone().unwrap_or_else(|| {
-                    products::semantic_hash(p.name.as_deref(), p.description.as_deref(), p.image_url.as_deref())
+                    semantic_hash(p.name.as_deref(), p.description.as_deref(), p.image_url.as_deref())
                 });
                 store::upsert(tx, id, model_id, embedding, Some(&hash), now).await?;
                 products::mark_embedded(tx, id, &hash, now).await?;

@@ -9,16 +9,19 @@ use serde_json::json;
 use url::Url;
 
 use super::{HydrateStatusClass, ProductMeta, classify_status, decode_html, parse_product_page, parse_retry_after};
+use crate::parse::links::is_product_id;
+use crate::domain::product::{hydrate_status, semantic_hash};
+use crate::domain::job::stage;
 use crate::{
     jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
     pipeline::{
         fetch::Fetcher,
-        scout::{is_product_id, product_url},
+        scout::product_url,
     },
     store::{
         Database, StoreError,
-        jobs::{self, NewJob, stage},
-        products::{self, Hydrated, hydrate_status},
+        jobs::{self, NewJob},
+        products::{self, Hydrated},
         sync_log::{self, SyncEvent, event},
         tx::Tx,
     },
@@ -186,7 +189,7 @@ impl StageCommit for HydrateCommit {
         let id = self.target.product_id.as_str();
         let (name, description) = (self.meta.title.as_deref(), self.meta.description.as_deref());
         let image_url = self.meta.image_url.as_ref().map(Url::as_str);
-        let hash = products::semantic_hash(name, description, image_url);
+        let hash = semantic_hash(name, description, image_url);
         let before = products::get_in(tx, id).await?;
         let page = Hydrated { name, description, image_url, semantic_hash: &hash };
         products::record_hydrated(tx, id, self.target.phone.as_deref(), &page, now).await?;

@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use crate::store::sync_log::{self, SyncEvent};
-use crate::store::{StoreError, products::Product, tx::Tx};
+use crate::domain::Product;
+use crate::store::{StoreError, tx::Tx};
 
 pub use crate::store::sync_log::event::{LAZY_PERSIST_FAILED, LAZY_PERSIST_START, LAZY_PERSIST_SUCCESS};
 

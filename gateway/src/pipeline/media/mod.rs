@@ -1,10 +1,9 @@
-//! What the embed, quality-control and persist stages share: their configuration from the
-//! environment ([`config`]), fetching a product image into memory under a size cap ([`fetch`]),
+//! What the embed, quality-control and persist stages share: their settings ([`settings`]), fetching a product image into memory under a size cap ([`fetch`]),
 //! loading the product a job is about, and their event-trail entries ([`events`]).
 
-pub mod config;
 pub mod events;
 pub mod fetch;
+pub mod settings;
 pub mod stages;
 #[cfg(test)]
 pub mod test_support;
@@ -13,17 +12,13 @@ mod qc_cache_tests;
 #[cfg(test)]
 mod stage_tests;
 
-pub use config::{EmbedSettings, ImageStoreSettings, MediaConfig, QcSettings};
+pub use settings::{DEFAULT_GEMINI_MODEL, DEFAULT_IMAGE_DIR, EmbedSettings, ImageStoreSettings, LlmEndpoint, MediaSettings, QcSettings, S3Settings};
 pub use fetch::{FetchError, FetchedImage, ImageFetcher};
 
 use crate::store::jobs::{NewJob, enqueue};
-use crate::store::products::{self, Product};
+use crate::domain::Product;
+use crate::store::products;
 use crate::store::{StoreError, tx::Tx};
-
-/// The product's title and description, empty when hydrate found none.
-pub fn title_and_description(product: &Product) -> (&str, &str) {
-    (product.name.as_deref().unwrap_or(""), product.description.as_deref().unwrap_or(""))
-}
 
 /// Enqueues `stage` for a product (payload `{"product_id"}`, dedupe key the product id).
 pub async fn enqueue_for_product(tx: &mut Tx, stage: &'static str, product_id: &str, now_ms: i64) -> Result<(), StoreError> {

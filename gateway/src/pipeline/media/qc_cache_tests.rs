@@ -15,14 +15,14 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::test_support::{FixtureServer, Route, TestStore, apply, job, sharp_image};
-use super::{ImageFetcher, config::LlmEndpoint};
-use crate::config::RedisConfig;
+use super::{ImageFetcher, settings::LlmEndpoint};
+use crate::redis_link::RedisSettings;
 use crate::jobs::Stage;
 use crate::pipeline::qc::provider::{LlmProvider, QcEngine, RulesProvider};
 use crate::pipeline::qc::rules::{BannedWords, QcThresholds};
 use crate::pipeline::qc::{QcProviderKind, stage::QcStage};
 use crate::redis_link::RedisLink;
-use crate::store::jobs::stage;
+use crate::domain::job::stage;
 
 const ID: &str = "7234567890123456";
 const DAY_MS: i64 = 86_400_000;
@@ -75,7 +75,7 @@ async fn llm_answers_are_cached_in_redis_and_in_the_database_while_redis_is_down
     store.insert_product(ID, "Canvas tote", "blue", Some(&server.url("/p.jpg"))).await;
 
     let prefix = format!("test:qc:{}", uuid::Uuid::new_v4().simple());
-    let config = RedisConfig { url: SecretString::from(url.clone()), key_prefix: prefix.clone(), call_timeout: Duration::from_millis(300) };
+    let config = RedisSettings { url: SecretString::from(url.clone()), key_prefix: prefix.clone(), call_timeout: Duration::from_millis(300) };
     let link = RedisLink::new(&config, &store.metrics).expect("link");
     let shutdown = CancellationToken::new();
     tokio::spawn(link.clone().run_probe(shutdown.clone()));

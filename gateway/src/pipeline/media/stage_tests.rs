@@ -15,8 +15,8 @@ use crate::pipeline::persist::{ImageStore, LocalStore, stage::PersistStage};
 use crate::pipeline::qc::provider::{LlmProvider, QcEngine, RulesProvider};
 use crate::pipeline::qc::rules::{BannedWords, QcThresholds};
 use crate::pipeline::qc::{QcProviderKind, stage::QcStage};
-use crate::pipeline::media::config::LlmEndpoint;
-use crate::store::jobs::stage;
+use crate::pipeline::media::settings::LlmEndpoint;
+use crate::domain::job::stage;
 
 const ID: &str = "1234567890123456";
 

@@ -1,4 +1,4 @@
-//! Builds the embed, quality-control and persist stages from [`MediaConfig`] at start-up: loads
+//! Builds the embed, quality-control and persist stages from [`MediaSettings`] at start-up: loads
 //! the embedding model (on a blocking thread) when `EMBED_MODEL_DIR` is set, says plainly when it is
 //! not, opens the image store and picks the QC provider.
 
@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::{ImageFetcher, ImageStoreSettings, MediaConfig};
+use super::{ImageFetcher, ImageStoreSettings, MediaSettings};
 use crate::jobs::Stage;
 use crate::metrics::Metrics;
 use crate::redis_link::RedisLink;
@@ -18,7 +18,7 @@ use crate::store::Database;
 /// The three stages, in chain order, each running `concurrency` jobs at once (`JOB_CONCURRENCY`).
 /// `redis`: where QC caches LLM answers when `REDIS_URL` is set.
 pub async fn build(
-    config: &MediaConfig,
+    config: &MediaSettings,
     db: &Database,
     metrics: Arc<Metrics>,
     redis: Option<Arc<RedisLink>>,
@@ -45,7 +45,7 @@ pub async fn build(
     Ok(vec![Arc::new(embed), Arc::new(qc), Arc::new(persist)])
 }
 
-async fn load_model(config: &MediaConfig) -> anyhow::Result<Option<(EmbedBatcher, String)>> {
+async fn load_model(config: &MediaSettings) -> anyhow::Result<Option<(EmbedBatcher, String)>> {
     let settings = &config.embed;
     let Some(dir) = settings.model_dir.clone() else {
         tracing::warn!(

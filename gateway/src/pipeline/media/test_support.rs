@@ -12,10 +12,9 @@ use sqlx::{Connection, Executor};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::config::Config;
 use crate::jobs::{ClaimedJob, StageOutcome};
 use crate::metrics::Metrics;
-use crate::store::{Database, Store};
+use crate::store::{Database, Store, StoreSettings};
 
 pub struct TestStore {
     pub store: Store,
@@ -49,12 +48,12 @@ impl TestStore {
             let mut connection = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL");
             connection.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("create database");
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_else(|| admin.clone());
-            let store = Store::open(&Config::for_tests(&format!("{base}/{name}")), metrics.clone()).await.expect("open store");
+            let store = Store::open(&StoreSettings::for_tests(&format!("{base}/{name}")), metrics.clone()).await.expect("open store");
             return Self { store, metrics, _dir: None, postgres: Some((admin, name)) };
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("soko.db").display());
-        let store = Store::open(&Config::for_tests(&url), metrics.clone()).await.expect("open store");
+        let store = Store::open(&StoreSettings::for_tests(&url), metrics.clone()).await.expect("open store");
         Self { store, metrics, _dir: Some(dir), postgres: None }
     }
 
@@ -67,7 +66,7 @@ impl TestStore {
         let mut tx = self.db().begin_write().await.expect("begin");
         let sql = "INSERT INTO products (product_id, seller_phone, name, description, image_url, active, semantic_hash, created_at_ms, updated_at_ms)
                    VALUES ($1, '+254700000001', $2, $3, $4, 1, $5, 1, 1)";
-        let hash = crate::store::products::semantic_hash(Some(name), Some(description), image_url);
+        let hash = crate::domain::product::semantic_hash(Some(name), Some(description), image_url);
         crate::store::tx::on_tx!(&mut tx, |conn| sqlx::query(sql)
             .bind(product_id)
             .bind(name)

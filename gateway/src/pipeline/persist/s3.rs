@@ -11,7 +11,7 @@ use bytes::Bytes;
 use secrecy::ExposeSecret;
 
 use super::ImageStoreError;
-use crate::pipeline::media::config::S3Settings;
+use crate::pipeline::media::settings::S3Settings;
 
 #[derive(Debug, Clone)]
 pub struct S3Store {

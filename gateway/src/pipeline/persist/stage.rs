@@ -18,8 +18,9 @@ use crate::metrics::Metrics;
 use crate::pipeline::media::events;
 use crate::pipeline::media::{ImageFetcher, load_active_product};
 use crate::pipeline::qc::Decision;
-use crate::store::jobs::stage;
-use crate::store::products::{self, Product};
+use crate::domain::job::stage;
+use crate::domain::Product;
+use crate::store::products;
 use crate::store::{Database, StoreError, tx::Tx};
 
 /// The first attempt and three retries (the queue's schedule).

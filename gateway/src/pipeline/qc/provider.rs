@@ -13,7 +13,7 @@ use super::llm::{self, LlmAnswer, LlmOptions, QcImage};
 use super::rules::{BannedWords, QcThresholds, decide_with};
 use super::title_check::assess_title;
 use super::{Decision, QcDecision, QcProviderKind};
-use crate::pipeline::media::config::{LlmEndpoint, QcSettings};
+use crate::pipeline::media::settings::{LlmEndpoint, QcSettings};
 
 /// Largest provider response read.
 const MAX_RESPONSE_BYTES: usize = 1_048_576;

@@ -15,7 +15,7 @@ use url::Url;
 use super::{LlmCallError, LlmProvider};
 use crate::pipeline::qc::llm::{LlmAnswerKind, QcImage};
 use crate::pipeline::qc::{Decision, QcProviderKind};
-use crate::pipeline::media::config::LlmEndpoint;
+use crate::pipeline::media::settings::LlmEndpoint;
 
 /// A request as the server saw it.
 #[derive(Debug, Clone)]

@@ -18,10 +18,11 @@ use super::provider::{self, LlmCallError, QcEngine, RulesProvider};
 use super::{Decision, QcDecision};
 use crate::jobs::{ClaimedJob, Stage, StageCommit, StageOutcome};
 use crate::pipeline::media::events;
-use crate::pipeline::media::{ImageFetcher, enqueue_for_product, load_active_product, title_and_description};
+use crate::pipeline::media::{ImageFetcher, enqueue_for_product, load_active_product};
 use crate::redis_link::RedisLink;
-use crate::store::jobs::stage;
-use crate::store::products::{self, Product};
+use crate::domain::job::stage;
+use crate::domain::Product;
+use crate::store::products;
 use crate::store::{Database, StoreError, tx::Tx};
 
 pub struct QcStage {
@@ -99,7 +100,7 @@ impl QcStage {
         let assessment = tokio::task::spawn_blocking(move || provider::assess(&bytes))
             .await
             .map_err(|e| StageOutcome::Retry { error: format!("image check worker: {e}"), status: None, retry_after: None })?;
-        let (title, description) = title_and_description(product);
+        let (title, description) = product.title_and_description();
         let by_rules = self.rules.decide(&assessment, title, description);
         let QcEngine::Llm(llm_provider) = &self.engine else {
             return Ok(Verdict::rules(by_rules));

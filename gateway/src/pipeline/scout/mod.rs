@@ -10,6 +10,8 @@ pub use catalog::{CatalogPage, extract_product_ids, find_next_page, scan_catalog
 
 use url::Url;
 
+use crate::parse::links::is_product_id;
+
 /// The production base for catalog and product pages.
 pub const DEFAULT_WHATSAPP_WEB_BASE_URL: &str = "https://wa.me";
 
@@ -37,11 +39,6 @@ pub fn product_url(base: &Url, product_id: &str, seller_phone: &str) -> Result<U
     }
     let phone = phone_digits(seller_phone)?;
     join_segments(base, &["p", product_id, phone])
-}
-
-/// Whether `s` is a WhatsApp product id: exactly 16 ASCII digits.
-pub fn is_product_id(s: &str) -> bool {
-    s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// E.164 (`+254712345678`) or bare digits → the digits `wa.me` paths use.

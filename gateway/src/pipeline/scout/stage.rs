@@ -9,6 +9,7 @@ use serde_json::json;
 use url::Url;
 
 use super::{catalog_url, scan_catalog_page};
+use crate::domain::job::stage;
 use crate::{
     jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
     pipeline::{
@@ -17,7 +18,7 @@ use crate::{
     },
     store::{
         Database, StoreError,
-        jobs::{self, NewJob, stage},
+        jobs::{self, NewJob},
         products,
         sync_log::{self, SyncEvent, event},
         tx::Tx,

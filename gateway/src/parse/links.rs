@@ -40,6 +40,12 @@ static LINK: Pattern = Pattern::new(|| {
     ))
 });
 
+/// Whether `s` is a WhatsApp product id as product pages are fetched by:
+/// exactly 16 ASCII digits.
+pub fn is_product_id(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Product ids are 16 digits in WhatsApp's own links; 17 are seen in the wild.
 const PRODUCT_ID_DIGITS: std::ops::RangeInclusive<usize> = 15..=20;
 

@@ -1,0 +1,329 @@
+//! Settings from environment variables (names as in the seeds), parsed and
+//! validated once at start-up. This module only reads the environment and
+//! assembles each component's own settings type ([`IngestSettings`],
+//! [`StoreSettings`], [`ChainSettings`], [`MediaSettings`], …); components
+//! never read the environment or import this module. Every problem is
+//! collected and reported together, so an operator fixes a bad deployment in
+//! one pass.
+
+mod env;
+mod media;
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::{
+    extraction::ExtractionSettings,
+    ingest::IngestSettings,
+    pipeline::{ChainSettings, MediaSettings, hydrate::UserAgentPool},
+    redis_link::RedisSettings,
+    store::StoreSettings,
+    telemetry::LogFormat,
+};
+use env::Env;
+
+/// Where the gateway keeps its data when `DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/soko.db";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub http_workers: usize,
+    pub shutdown_timeout: Duration,
+    pub log_format: LogFormat,
+    /// Admin pages answer 404 when unset.
+    pub admin_token: Option<SecretString>,
+    pub event_log_max_rows: u32,
+    pub role: Role,
+    pub store: StoreSettings,
+    pub ingest: IngestSettings,
+    pub extraction: ExtractionSettings,
+    pub redis: Option<RedisSettings>,
+    pub chain: ChainSettings,
+    /// Embed, quality control and persist.
+    pub media: MediaSettings,
+}
+
+/// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// HTTP and background work: the single-process default.
+    All,
+    /// HTTP only; background work runs in `worker` processes.
+    Api,
+    /// Background work, plus `/healthz`, `/readyz` and `/metrics`.
+    Worker,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "all" => Some(Self::All),
+            "api" => Some(Self::Api),
+            "worker" => Some(Self::Worker),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Api => "api",
+            Self::Worker => "worker",
+        }
+    }
+
+    pub fn serves_api(self) -> bool {
+        matches!(self, Self::All | Self::Api)
+    }
+
+    pub fn runs_workers(self) -> bool {
+        matches!(self, Self::All | Self::Worker)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .problems.join("\n  - "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from any key lookup; tests pass a map.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut env = Env::new(&lookup);
+        let content_hash_window = hours(env.parse("WHATSAPP_CONTENT_HASH_WINDOW_HOURS", 24.0f64, 0.0..=8_760.0));
+        let extract_debounce = Duration::from_secs_f64(env.parse("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", 10.0f64, 0.0..=86_400.0));
+        let extract_max_wait = Duration::from_secs_f64(env.parse("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", 60.0f64, 0.0..=86_400.0));
+        let region = env.region("WHATSAPP_DEFAULT_REGION");
+        let ingest = ingest_settings(&mut env, content_hash_window, region);
+        let media = media::media_settings(&mut env);
+        let config = Config {
+            host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: env.parse("PORT", 8000u16, 0..=u16::MAX),
+            http_workers: env.parse("HTTP_WORKERS", default_workers(), 1..=256),
+            shutdown_timeout: Duration::from_secs(env.parse("SHUTDOWN_TIMEOUT_SECONDS", 30u64, 0..=3_600)),
+            log_format: log_format(&mut env),
+            admin_token: env.get("ADMIN_TOKEN").map(SecretString::from),
+            event_log_max_rows: env.parse("EVENT_LOG_MAX_ROWS", 5_000u32, 100..=10_000_000),
+            role: role(&mut env),
+            store: StoreSettings {
+                database_url: env.get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+                max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10u32, 1..=1_000),
+                acquire_timeout: Duration::from_millis(env.parse("DATABASE_ACQUIRE_TIMEOUT_MS", 1_000u64, 50..=60_000)),
+                sqlite_cache_mb: env.parse("SQLITE_CACHE_MB", 64u32, 1..=65_536),
+                content_hash_window,
+                extract_debounce,
+                extract_max_wait,
+            },
+            ingest,
+            extraction: ExtractionSettings::new(env.currency("WHATSAPP_DEFAULT_CURRENCY"), region),
+            redis: redis(&mut env),
+            chain: chain_settings(&mut env),
+            media,
+        };
+        if let Some(list) = &config.chain.user_agents
+            && let Err(error) = UserAgentPool::parse_list(list)
+        {
+            env.problem(format!("HYDRATE_USER_AGENTS: {error}"));
+        }
+        if extract_max_wait < extract_debounce {
+            env.problem(format!(
+                "WHATSAPP_EXTRACT_MAX_WAIT_SECONDS ({} s) must not be shorter than WHATSAPP_EXTRACT_DEBOUNCE_SECONDS ({} s)",
+                extract_max_wait.as_secs_f64(),
+                extract_debounce.as_secs_f64()
+            ));
+        }
+        if !(config.store.database_url.starts_with("sqlite:") || config.is_postgres()) {
+            env.problem(format!(
+                "DATABASE_URL must start with sqlite:// or postgres:// (got a {} URL)",
+                config.store.database_url.split(':').next().unwrap_or("malformed")
+            ));
+        }
+        match env.problems.is_empty() {
+            true => Ok(config),
+            false => Err(ConfigError { problems: env.problems }),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.store.is_postgres()
+    }
+}
+
+fn ingest_settings(env: &mut Env<'_>, content_hash_window: Duration, region: phonenumber::country::Id) -> IngestSettings {
+    let tokens = env.secret_list("WHATSAPP_INGEST_TOKEN");
+    if tokens.is_empty() {
+        env.problem(
+            "WHATSAPP_INGEST_TOKEN is required: the token collectors send in X-Ingest-Token \
+             (a comma-separated list is accepted during rotation)",
+        );
+    }
+    IngestSettings {
+        tokens,
+        hmac_secrets: env.secret_list("WHATSAPP_INGEST_HMAC_SECRET"),
+        signature_ttl: Duration::from_secs(env.parse("WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS", 300u64, 1..=86_400)),
+        rate_limit_per_minute: env.parse("WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE", 120u32, 1..=100_000_000),
+        rate_limit_burst: env.parse("WHATSAPP_INGEST_RATE_LIMIT_BURST", 30u32, 1..=10_000_000),
+        rate_limit_max_clients: env.parse("WHATSAPP_INGEST_RATE_LIMIT_MAX_CLIENTS", 100_000usize, 16..=10_000_000),
+        max_body_bytes: env.parse("WHATSAPP_INGEST_MAX_BODY_BYTES", 1_048_576usize, 256..=256 * 1_048_576),
+        max_messages: env.parse("WHATSAPP_INGEST_MAX_MESSAGES", 500usize, 1..=100_000),
+        content_hash_window,
+        allowed_ips: env.cidr_list("WHATSAPP_INGEST_ALLOWED_IPS"),
+        trusted_proxies: env.cidr_list("WHATSAPP_TRUSTED_PROXIES"),
+        default_region: region,
+        failures_log_max_rows: env.parse("WHATSAPP_FAILURES_LOG_MAX_ROWS", 1_000u32, 50..=1_000_000),
+    }
+}
+
+fn chain_settings(env: &mut Env<'_>) -> ChainSettings {
+    ChainSettings {
+        workers: env.flag("JOB_WORKERS"),
+        hydrator_concurrency: env.parse("HYDRATOR_CONCURRENCY", 20usize, 1..=1_000),
+        job_concurrency: env.parse("JOB_CONCURRENCY", 5usize, 1..=1_000),
+        job_lease: Duration::from_secs_f64(env.parse("JOB_LEASE_SECONDS", 60.0f64, 0.1..=86_400.0)),
+        job_poll: Duration::from_secs_f64(env.parse("JOB_POLL_SECONDS", 1.0f64, 0.01..=3_600.0)),
+        heartbeat: hours(env.parse("HEARTBEAT_HOURS", 24.0f64, 0.0001..=8_760.0)),
+        whatsapp_web_base_url: env.base_url("WHATSAPP_WEB_BASE_URL", "https://wa.me"),
+        fetch_timeout: Duration::from_secs_f64(env.parse("HYDRATE_TIMEOUT_SECONDS", 10.0f64, 0.05..=300.0)),
+        fetch_max_bytes: env.parse("HYDRATE_MAX_BYTES", 2 * 1_048_576usize, 1_024..=256 * 1_048_576),
+        fetch_per_host: env.parse("HYDRATE_PER_HOST_CONCURRENCY", 16usize, 1..=1_000),
+        user_agents: env.get("HYDRATE_USER_AGENTS"),
+    }
+}
+
+fn redis(env: &mut Env<'_>) -> Option<RedisSettings> {
+    let prefix = env.get("REDIS_KEY_PREFIX").unwrap_or_else(|| "soko".into());
+    let prefix_ok =
+        prefix.len() <= 64 && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+    if !prefix_ok {
+        env.problem(format!("REDIS_KEY_PREFIX={prefix:?} must be at most 64 characters of letters, digits, _ - . :"));
+    }
+    let call_timeout = Duration::from_millis(env.parse("REDIS_TIMEOUT_MS", 100u64, 5..=10_000));
+    let url = env.get("REDIS_URL")?;
+    let scheme = url.split("://").next().unwrap_or_default();
+    if !matches!(scheme, "redis" | "rediss" | "unix" | "redis+unix") || !url.contains("://") {
+        env.problem("REDIS_URL must be a redis://host:port[/db] URL (or rediss://, unix://)");
+        return None;
+    }
+    if redis::Client::open(url.as_str()).is_err() {
+        env.problem("REDIS_URL is not a valid Redis URL");
+        return None;
+    }
+    Some(RedisSettings { url: SecretString::from(url), key_prefix: prefix, call_timeout })
+}
+
+fn role(env: &mut Env<'_>) -> Role {
+    let raw = env.get("GATEWAY_ROLE").unwrap_or_else(|| "all".into());
+    Role::parse(&raw).unwrap_or_else(|| {
+        env.problem(format!("GATEWAY_ROLE={raw:?} must be all, api or worker"));
+        Role::All
+    })
+}
+
+fn log_format(env: &mut Env<'_>) -> LogFormat {
+    match env.get("LOG_FORMAT").as_deref() {
+        None | Some("pretty") | Some("text") => LogFormat::Pretty,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            env.problem(format!("LOG_FORMAT={other:?} must be pretty or json"));
+            LogFormat::Pretty
+        }
+    }
+}
+
+fn hours(value: f64) -> Duration {
+    Duration::from_secs_f64(value * 3_600.0)
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        Config::from_lookup(|key| vars.get(key).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_seed() {
+        let config = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 8000));
+        assert_eq!(config.store.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.ingest.signature_ttl, Duration::from_secs(300));
+        assert_eq!(config.ingest.max_body_bytes, 1_048_576);
+        assert_eq!(config.ingest.max_messages, 500);
+        assert_eq!(config.ingest.content_hash_window, Duration::from_secs(24 * 3_600));
+        assert_eq!(config.store.content_hash_window, config.ingest.content_hash_window);
+        assert!(config.ingest.hmac_secrets.is_empty());
+    }
+
+    #[test]
+    fn rotation_lists_are_split_and_trimmed() {
+        let config = config(&[("WHATSAPP_INGEST_TOKEN", "old, new"), ("WHATSAPP_INGEST_HMAC_SECRET", "s1,s2,")])
+            .expect("valid");
+        let tokens: Vec<&str> = config.ingest.tokens.iter().map(|t| t.expose_secret()).collect();
+        assert_eq!(tokens, ["old", "new"]);
+        assert_eq!(config.ingest.hmac_secrets.len(), 2);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let error = config(&[
+            ("PORT", "eighty"),
+            ("WHATSAPP_INGEST_ALLOWED_IPS", "10.0.0.0/8, not-an-ip"),
+            ("WHATSAPP_INGEST_MAX_MESSAGES", "0"),
+            ("DATABASE_URL", "mysql://x"),
+        ])
+        .expect_err("invalid");
+        let text = error.to_string();
+        for needle in ["WHATSAPP_INGEST_TOKEN is required", "PORT=\"eighty\"", "not-an-ip", "WHATSAPP_INGEST_MAX_MESSAGES=0", "mysql"] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
+        assert_eq!(error.problems.len(), 5);
+    }
+
+    #[test]
+    fn redis_and_role_are_validated() {
+        let plain = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
+        assert!(plain.redis.is_none());
+        assert_eq!(plain.role, Role::All);
+        let shared = config_with_redis("redis://127.0.0.1:6379/0", "tenant-a").expect("valid");
+        let redis = shared.redis.expect("redis configured");
+        assert_eq!((redis.key_prefix.as_str(), redis.call_timeout), ("tenant-a", Duration::from_millis(100)));
+        let defaults = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("REDIS_URL", "redis://h:6379")]).expect("valid");
+        assert_eq!(defaults.redis.map(|r| r.key_prefix).as_deref(), Some("soko"));
+        let slow = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("REDIS_URL", "redis://h"), ("REDIS_TIMEOUT_MS", "0")]);
+        assert!(slow.expect_err("out of range").to_string().contains("REDIS_TIMEOUT_MS=0"));
+        let error = config_with_redis("http://x", "bad prefix!").expect_err("invalid");
+        assert_eq!(error.problems.len(), 2, "{error}");
+        let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("GATEWAY_ROLE", "cron")]).expect_err("invalid");
+        assert!(error.to_string().contains("must be all, api or worker"));
+        let worker = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("GATEWAY_ROLE", "Worker")]).expect("valid");
+        assert!(worker.role.runs_workers() && !worker.role.serves_api());
+    }
+
+    fn config_with_redis(url: &str, prefix: &str) -> Result<Config, ConfigError> {
+        config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("REDIS_URL", url), ("REDIS_KEY_PREFIX", prefix)])
+    }
+
+    #[test]
+    fn single_addresses_count_as_host_networks() {
+        let config = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_TRUSTED_PROXIES", "10.1.2.3,::1")]).expect("valid");
+        assert_eq!(config.ingest.trusted_proxies.len(), 2);
+        assert_eq!(config.ingest.trusted_proxies[0].prefix_len(), 32);
+    }
+}
