@@ -1,5 +1,12 @@
 //! The status server on `PORT`: `GET /healthz` for liveness and
 //! `GET /metrics` (Prometheus text, or JSON with `?format=json`).
+//!
+//! `/healthz` answers `{"status":"ok"}`, or `{"status":"degraded","reason":…}`
+//! while the gateway refuses our credentials. Both are HTTP 200: the
+//! process is alive and keeps every batch in its spool, and a liveness
+//! probe that restarted it on 503 would fix nothing (the credentials stay
+//! wrong) while dropping the relay's webhooks during each restart. Alert on
+//! the body or on `collector_auth_failing` instead.
 
 use crate::metrics::Metrics;
 use actix_web::dev::ServerHandle;
@@ -45,8 +52,11 @@ struct MetricsQuery {
     format: Option<String>,
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+async fn healthz(metrics: web::Data<Arc<Metrics>>) -> HttpResponse {
+    match metrics.auth_failure() {
+        None => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Some(reason) => HttpResponse::Ok().json(serde_json::json!({ "status": "degraded", "reason": reason })),
+    }
 }
 
 async fn metrics(metrics: web::Data<Arc<Metrics>>, query: web::Query<MetricsQuery>) -> HttpResponse {

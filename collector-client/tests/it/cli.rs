@@ -1,6 +1,7 @@
 //! The real `collector` binary: dry runs, stdin with bad lines, sending
-//! exports, configuration errors, and an unreachable gateway (exit 75, batch
-//! kept in the spool and sent by the next run).
+//! exports, configuration errors, an unreachable gateway (exit 75, batch
+//! kept in the spool and sent by the next run), refused credentials (exit
+//! 77, likewise kept) and a malformed batch (exit 65, in `rejected/`).
 
 use crate::receiver::Receiver;
 use crate::{SECRET, TOKEN, ids, temp_dir};
@@ -257,4 +258,45 @@ fn a_webhook_acknowledged_before_a_crash_is_delivered_by_the_next_run() {
     let output = run_with_stdin(command, "");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(ids(&receiver.accepted_messages()), ["3A5C7E9B1D3F5A7C9E1B"]);
+}
+
+#[test]
+fn refused_credentials_exit_77_and_keep_every_batch_for_the_next_run() {
+    let receiver = Receiver::start("the-gateways-new-token", Some(SECRET));
+    let spool = temp_dir();
+    let input = "{\"chat_title\":\"Smoke Chat\",\"message_id\":\"auth-1\",\"text\":\"Pixel 8 Pro - $750\"}\n";
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, input);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(77), "{err}");
+    assert!(err.contains("gateway refused the credentials: invalid_ingest_token (HTTP 401)"), "{err}");
+    assert!(err.contains("stay in"), "{err}");
+    assert_no_secrets(&output);
+    assert!(!err.contains("the-gateways-new-token"));
+    assert_eq!(crate::batch_files(spool.path()).len(), 1, "kept in the spool");
+    assert!(crate::batch_files(&spool.path().join("rejected")).is_empty(), "nothing thrown away");
+
+    // Token fixed on the gateway: the next run sends the kept batch first.
+    receiver.set_credentials(TOKEN, Some(SECRET));
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(ids(&receiver.accepted_messages()), ["auth-1"]);
+}
+
+#[test]
+fn a_batch_refused_as_malformed_exits_65_and_waits_in_rejected() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    receiver.script([crate::receiver::Reply::Error(422, "invalid_payload")]);
+    let spool = temp_dir();
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "{\"chat_title\":\"Smoke Chat\",\"text\":\"Pixel 8 Pro - $750\"}\n");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(65), "{err}");
+    assert!(err.contains("1 batch(es) rejected"), "{err}");
+    assert_eq!(crate::batch_files(&spool.path().join("rejected")).len(), 1);
+    assert!(crate::batch_files(spool.path()).is_empty());
 }
