@@ -10,13 +10,14 @@
 //! - 65 some input was skipped (bad stdin lines, unreadable exports) or
 //!   refused as malformed (moved to SPOOL_DIR/rejected/); the rest was
 //!   delivered;
-//! - 1 configuration or fatal error;
+//! - 1 configuration or fatal error (including a relay without webhook
+//!   authentication);
 //! - 0 everything read was delivered (or printed, for `--dry-run`).
 
 use crate::config::{Cli, Command, CommonArgs, ExportArgs, RelayArgs, WatchArgs};
 use crate::export::{ExportOptions, parse_export, read_export_file};
 use crate::metrics::{Metrics, Source};
-use crate::relay::{ChatTitles, RelayConfig, RunningRelay};
+use crate::relay::{ChatTitles, RelayAuth, RelayConfig, RunningRelay};
 use crate::sender::{Drain, Sender, SenderConfig};
 use crate::sources::stdin::run_stdin;
 use crate::sources::watch::{WatchConfig, Watcher};
@@ -209,13 +210,12 @@ async fn relay(common: &CommonArgs, args: RelayArgs, metrics: &Arc<Metrics>) -> 
         }
         None => ChatTitles::default(),
     };
+    let relay_config = RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, chat_titles, insecure_no_auth: args.insecure_no_auth };
+    // Refused before anything listens or touches the spool.
+    RelayAuth::decide(&relay_config)?;
     let config = common.sender_config()?;
     warn_if_unsigned(&config);
     let status = start_status(common, metrics)?;
-    if args.waha_hmac_key.is_none() {
-        tracing::warn!("WAHA_WEBHOOK_HMAC_KEY is not set: WAHA webhooks are accepted unsigned");
-    }
-    let relay_config = RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, chat_titles };
     let relay = RunningRelay::start(&args.listen, config, relay_config, metrics.clone()).await?;
     tracing::info!(addr = %relay.local_addr(), "relay listening: POST /waha, POST /evolution");
     wait_for_signal().await;

@@ -14,18 +14,27 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 
 /// An actix server running on the current tokio runtime.
 pub struct RunningServer {
     addr: SocketAddr,
     handle: ServerHandle,
     task: JoinHandle<std::io::Result<()>>,
+    /// Tasks that live as long as the server (the relay's insecure-mode
+    /// warning); dropped, and so stopped, with it.
+    companions: Vec<AbortOnDropHandle<()>>,
 }
 
 impl RunningServer {
     pub(crate) fn spawn(addr: SocketAddr, server: actix_web::dev::Server) -> Self {
         let handle = server.handle();
-        Self { addr, handle, task: tokio::spawn(server) }
+        Self { addr, handle, task: tokio::spawn(server), companions: Vec::new() }
+    }
+
+    pub(crate) fn with_companion(mut self, task: Option<AbortOnDropHandle<()>>) -> Self {
+        self.companions.extend(task);
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -38,6 +47,7 @@ impl RunningServer {
 
     /// Stops accepting and lets in-flight requests finish.
     pub async fn stop(self) {
+        drop(self.companions);
         self.handle.stop(true).await;
         match self.task.await {
             Ok(Ok(())) => {}
