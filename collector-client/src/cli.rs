@@ -1,16 +1,23 @@
 //! Runs the parsed command line: builds the sender and status server, runs
 //! the chosen source, and maps the result to an exit code.
 //!
-//! Exit codes: 0 everything read was delivered (or printed, for
-//! `--dry-run`); 1 configuration or fatal error; 65 some input was skipped
-//! (bad stdin lines, unreadable exports) but the rest was delivered;
-//! 75 the gateway did not take everything: the rest waits in SPOOL_DIR and
-//! goes first on the next run.
+//! Exit codes of the one-shot commands (`stdin`, `export`), most serious
+//! first:
+//! - 77 the gateway refused our credentials (401/403): every batch not yet
+//!   delivered waits in SPOOL_DIR and goes first on the next run;
+//! - 75 the gateway did not take everything (down, overloaded, a wrong
+//!   URL): the rest waits in SPOOL_DIR and goes first on the next run;
+//! - 65 some input was skipped (bad stdin lines, unreadable exports) or
+//!   refused as malformed (moved to SPOOL_DIR/rejected/); the rest was
+//!   delivered;
+//! - 1 configuration or fatal error (including a relay without webhook
+//!   authentication);
+//! - 0 everything read was delivered (or printed, for `--dry-run`).
 
 use crate::config::{Cli, Command, CommonArgs, ExportArgs, RelayArgs, WatchArgs};
 use crate::export::{ExportOptions, parse_export, read_export_file};
 use crate::metrics::{Metrics, Source};
-use crate::relay::{ChatTitles, RelayConfig, RunningRelay};
+use crate::relay::{ChatTitles, RelayAuth, RelayConfig, RunningRelay};
 use crate::sender::{Drain, Sender, SenderConfig};
 use crate::sources::stdin::run_stdin;
 use crate::sources::watch::{WatchConfig, Watcher};
@@ -25,6 +32,8 @@ use tokio_util::sync::CancellationToken;
 
 pub const EXIT_INPUT_SKIPPED: u8 = 65;
 pub const EXIT_UNDELIVERED: u8 = 75;
+/// sysexits' `EX_NOPERM`.
+pub const EXIT_AUTH_REFUSED: u8 = 77;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let metrics = Arc::new(Metrics::new());
@@ -153,11 +162,16 @@ async fn finish(sender: Sender, status: Option<RunningServer>, input_skipped: bo
         spool_dir.display()
     );
     match drain {
+        Drain::AuthRefused { pending } => {
+            let reason = metrics.auth_failure().unwrap_or_else(|| "gateway refused the credentials".to_owned());
+            eprintln!("{reason}; {pending} batch(es) stay in {} and are sent first on the next run, once the token, HMAC secret or clock is fixed", spool_dir.display());
+            Ok(ExitCode::from(EXIT_AUTH_REFUSED))
+        }
         Drain::Undelivered { pending } => {
             eprintln!("{pending} batch(es) could not be delivered now and stay in {}; they are sent first on the next run", spool_dir.display());
             Ok(ExitCode::from(EXIT_UNDELIVERED))
         }
-        Drain::Empty if input_skipped => Ok(ExitCode::from(EXIT_INPUT_SKIPPED)),
+        Drain::Empty if input_skipped || snapshot.batches_rejected > 0 => Ok(ExitCode::from(EXIT_INPUT_SKIPPED)),
         Drain::Empty => Ok(ExitCode::SUCCESS),
     }
 }
@@ -196,13 +210,12 @@ async fn relay(common: &CommonArgs, args: RelayArgs, metrics: &Arc<Metrics>) -> 
         }
         None => ChatTitles::default(),
     };
+    let relay_config = RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, chat_titles, insecure_no_auth: args.insecure_no_auth };
+    // Refused before anything listens or touches the spool.
+    RelayAuth::decide(&relay_config)?;
     let config = common.sender_config()?;
     warn_if_unsigned(&config);
     let status = start_status(common, metrics)?;
-    if args.waha_hmac_key.is_none() {
-        tracing::warn!("WAHA_WEBHOOK_HMAC_KEY is not set: WAHA webhooks are accepted unsigned");
-    }
-    let relay_config = RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, chat_titles };
     let relay = RunningRelay::start(&args.listen, config, relay_config, metrics.clone()).await?;
     tracing::info!(addr = %relay.local_addr(), "relay listening: POST /waha, POST /evolution");
     wait_for_signal().await;

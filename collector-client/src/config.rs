@@ -114,12 +114,16 @@ pub struct RelayArgs {
     /// Address for webhooks: POST /waha, POST /evolution.
     #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: String,
-    /// WAHA webhook hmac.key; when set, X-Webhook-Hmac (SHA-512) is required.
+    /// WAHA webhook hmac.key: /waha requires X-Webhook-Hmac (SHA-512) and is off without it.
     #[arg(long, env = "WAHA_WEBHOOK_HMAC_KEY", hide_env_values = true, value_parser = secret)]
     pub waha_hmac_key: Option<SecretString>,
-    /// When set, Evolution webhooks must carry this apikey.
+    /// Evolution webhooks must carry this apikey; /evolution is off without it.
     #[arg(long, env = "EVOLUTION_WEBHOOK_APIKEY", hide_env_values = true, value_parser = secret)]
     pub evolution_apikey: Option<SecretString>,
+    /// Run the endpoints whose secret is unset anyway, open to anyone who can
+    /// reach the relay (warned about at start and every hour).
+    #[arg(long, env = "RELAY_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
     /// JSON object mapping chat JIDs to titles, e.g. {"1203…@g.us": "Nairobi Phones"}.
     #[arg(long, env = "CHAT_TITLES_FILE")]
     pub chat_titles: Option<PathBuf>,

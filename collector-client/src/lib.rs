@@ -13,6 +13,7 @@ pub mod config;
 pub mod export;
 pub mod message;
 pub mod metrics;
+mod private_fs;
 pub mod relay;
 pub mod sender;
 pub mod signing;

@@ -11,12 +11,17 @@
 //!   exhausted, or the gateway refused our credentials with 401/403), or the
 //!   source is down (watch directory unreadable).
 //!
+//! `collector_auth_failing` is 1 while the gateway refuses our credentials
+//! (401/403); its reason, which names a status and a gateway error code and
+//! never a secret, is what `/healthz` reports. The next 2xx clears both.
+//!
 //! Labels are bounded: `status` has those three values, `source` the five
 //! source kinds, `outcome` and `reason` small fixed sets.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 use serde::Serialize;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,6 +89,9 @@ pub enum AttemptLabel {
     RateLimited,
     ServerError,
     NetworkError,
+    /// A 4xx that is neither a refusal of the batch nor of our credentials (404, 405, 415 …).
+    ClientError,
+    AuthRefused,
     Rejected,
 }
 
@@ -94,6 +102,8 @@ impl AttemptLabel {
             AttemptLabel::RateLimited => "rate_limited",
             AttemptLabel::ServerError => "server_error",
             AttemptLabel::NetworkError => "network_error",
+            AttemptLabel::ClientError => "client_error",
+            AttemptLabel::AuthRefused => "auth_refused",
             AttemptLabel::Rejected => "rejected",
         }
     }
@@ -111,6 +121,9 @@ pub struct Metrics {
     pub spool_depth: IntGauge,
     last_success: IntGauge,
     connection_status: IntGaugeVec,
+    auth_failing: IntGauge,
+    /// Why `auth_failing` is 1; `None` while it is 0.
+    auth_failure: Mutex<Option<String>>,
     delivery_state: AtomicU8,
     source_healthy: AtomicBool,
 }
@@ -130,6 +143,7 @@ pub struct StatusSnapshot {
     pub spool_depth: i64,
     pub last_success_at: Option<String>,
     pub connection_status: ConnectionStatus,
+    pub auth_failing: bool,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
@@ -168,13 +182,19 @@ impl Metrics {
         let metrics = Self {
             batches_success: counter(&registry, "collector_batches_success_total", "Batches the gateway accepted with a 2xx"),
             batches_failed: counter(&registry, "collector_batches_failed_total", "Delivery rounds that ended without a 2xx (attempts exhausted, or refused)"),
-            batches_rejected: counter(&registry, "collector_batches_rejected_total", "Batches refused with a 4xx and moved to the spool's rejected/ folder"),
+            batches_rejected: counter(&registry, "collector_batches_rejected_total", "Batches the gateway refused as malformed (400, 413, 422), moved to the spool's rejected/ folder"),
             delivery_attempts: counter_vec(&registry, "collector_delivery_attempts_total", "HTTP delivery attempts by outcome", &["outcome"]),
             messages_sent: counter(&registry, "collector_messages_sent_total", "Messages in batches the gateway accepted"),
             messages_received: counter_vec(&registry, "collector_messages_received_total", "Messages read from a source and queued for sending", &["source"]),
             messages_ignored: counter_vec(&registry, "collector_messages_ignored_total", "Source items not forwarded, by reason", &["source", "reason"]),
             spool_depth: gauge(&registry, "collector_spool_depth", "Batches waiting in the spool directory"),
             last_success: gauge(&registry, "collector_last_success_timestamp_seconds", "Unix time of the last 2xx from the gateway (0 = never)"),
+            auth_failing: gauge(
+                &registry,
+                "collector_auth_failing",
+                "1 while the gateway refuses the collector's credentials (401, or 403: signature, timestamp or source address); batches wait in the spool. 0 after the next 2xx",
+            ),
+            auth_failure: Mutex::new(None),
             connection_status,
             registry,
             delivery_state: AtomicU8::new(ConnectionStatus::Connecting.to_u8()),
@@ -209,7 +229,28 @@ impl Metrics {
         self.batches_success.inc();
         self.messages_sent.inc_by(messages as u64);
         self.last_success.set(at.timestamp());
+        self.clear_auth_failure();
         self.set_delivery_status(ConnectionStatus::Open);
+    }
+
+    /// The gateway refused our credentials; `reason` must hold no secret.
+    pub fn set_auth_failure(&self, reason: String) {
+        *self.auth_reason() = Some(reason);
+        self.auth_failing.set(1);
+    }
+
+    pub fn clear_auth_failure(&self) {
+        *self.auth_reason() = None;
+        self.auth_failing.set(0);
+    }
+
+    /// Why the gateway refuses our credentials, while it does.
+    pub fn auth_failure(&self) -> Option<String> {
+        self.auth_reason().clone()
+    }
+
+    fn auth_reason(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.auth_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn set_delivery_status(&self, status: ConnectionStatus) {
@@ -250,6 +291,7 @@ impl Metrics {
                 .then(|| DateTime::from_timestamp(last, 0).map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)))
                 .flatten(),
             connection_status: self.connection_status(),
+            auth_failing: self.auth_failing.get() != 0,
         }
     }
 
@@ -278,6 +320,22 @@ mod tests {
         assert!(text.contains("collector_connection_status{status=\"closed\"} 1"), "{text}");
         assert!(text.contains("collector_connection_status{status=\"open\"} 0"), "{text}");
         assert!(text.contains("collector_messages_sent_total 3"), "{text}");
+    }
+
+    #[test]
+    fn auth_failing_is_exported_with_help_and_cleared_by_a_success() {
+        let metrics = Metrics::new();
+        let text = metrics.prometheus_text();
+        assert!(text.contains("# HELP collector_auth_failing 1 while the gateway refuses"), "{text}");
+        assert!(text.contains("# TYPE collector_auth_failing gauge"), "{text}");
+        assert!(text.lines().any(|line| line == "collector_auth_failing 0"), "{text}");
+        metrics.set_auth_failure("gateway refused the credentials: invalid_signature (HTTP 403)".into());
+        assert!(metrics.prometheus_text().lines().any(|line| line == "collector_auth_failing 1"));
+        assert!(metrics.snapshot().auth_failing);
+        assert_eq!(metrics.auth_failure().as_deref(), Some("gateway refused the credentials: invalid_signature (HTTP 403)"));
+        metrics.record_success(1, Utc::now());
+        assert!(metrics.prometheus_text().lines().any(|line| line == "collector_auth_failing 0"));
+        assert_eq!((metrics.auth_failure(), metrics.snapshot().auth_failing), (None, false));
     }
 
     #[test]

@@ -1,5 +1,12 @@
 //! The status server on `PORT`: `GET /healthz` for liveness and
 //! `GET /metrics` (Prometheus text, or JSON with `?format=json`).
+//!
+//! `/healthz` answers `{"status":"ok"}`, or `{"status":"degraded","reason":…}`
+//! while the gateway refuses our credentials. Both are HTTP 200: the
+//! process is alive and keeps every batch in its spool, and a liveness
+//! probe that restarted it on 503 would fix nothing (the credentials stay
+//! wrong) while dropping the relay's webhooks during each restart. Alert on
+//! the body or on `collector_auth_failing` instead.
 
 use crate::metrics::Metrics;
 use actix_web::dev::ServerHandle;
@@ -7,18 +14,27 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 
 /// An actix server running on the current tokio runtime.
 pub struct RunningServer {
     addr: SocketAddr,
     handle: ServerHandle,
     task: JoinHandle<std::io::Result<()>>,
+    /// Tasks that live as long as the server (the relay's insecure-mode
+    /// warning); dropped, and so stopped, with it.
+    companions: Vec<AbortOnDropHandle<()>>,
 }
 
 impl RunningServer {
     pub(crate) fn spawn(addr: SocketAddr, server: actix_web::dev::Server) -> Self {
         let handle = server.handle();
-        Self { addr, handle, task: tokio::spawn(server) }
+        Self { addr, handle, task: tokio::spawn(server), companions: Vec::new() }
+    }
+
+    pub(crate) fn with_companion(mut self, task: Option<AbortOnDropHandle<()>>) -> Self {
+        self.companions.extend(task);
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -31,6 +47,7 @@ impl RunningServer {
 
     /// Stops accepting and lets in-flight requests finish.
     pub async fn stop(self) {
+        drop(self.companions);
         self.handle.stop(true).await;
         match self.task.await {
             Ok(Ok(())) => {}
@@ -45,8 +62,11 @@ struct MetricsQuery {
     format: Option<String>,
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+async fn healthz(metrics: web::Data<Arc<Metrics>>) -> HttpResponse {
+    match metrics.auth_failure() {
+        None => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Some(reason) => HttpResponse::Ok().json(serde_json::json!({ "status": "degraded", "reason": reason })),
+    }
 }
 
 async fn metrics(metrics: web::Data<Arc<Metrics>>, query: web::Query<MetricsQuery>) -> HttpResponse {

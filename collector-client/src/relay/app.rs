@@ -2,7 +2,7 @@
 //! `collector relay` runs, and the one call an end-to-end test needs
 //! (`RunningRelay::start("127.0.0.1:0", …)`, then post to `waha_url()`).
 
-use super::{RelayConfig, start_relay};
+use super::{NoWebhookAuth, RelayAuth, RelayConfig, start_relay};
 use crate::metrics::Metrics;
 use crate::sender::{Sender, SenderConfig, SenderError};
 use crate::status::RunningServer;
@@ -14,6 +14,8 @@ pub enum RelayStartError {
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error(transparent)]
+    NoAuth(#[from] NoWebhookAuth),
+    #[error(transparent)]
     Sender(#[from] SenderError),
 }
 
@@ -23,14 +25,19 @@ pub struct RunningRelay {
 }
 
 impl RunningRelay {
-    /// Binds `listen` (port 0 picks a free port), opens the spool and
-    /// starts both halves.
+    /// Checks the webhook authentication, binds `listen` (port 0 picks a
+    /// free port), opens the spool and starts both halves.
     pub async fn start(listen: &str, sender: SenderConfig, relay: RelayConfig, metrics: Arc<Metrics>) -> Result<Self, RelayStartError> {
-        let bind_error = |source| RelayStartError::Bind { addr: listen.to_owned(), source };
-        let listener = TcpListener::bind(listen).map_err(bind_error)?;
+        RelayAuth::decide(&relay)?;
+        let listener = TcpListener::bind(listen).map_err(|source| RelayStartError::Bind { addr: listen.to_owned(), source })?;
         let sender = Sender::start(sender, metrics.clone()).await?;
-        let server = start_relay(listener, relay, sender.handle(), metrics).map_err(bind_error)?;
-        Ok(Self { server, sender })
+        match start_relay(listener, relay, sender.handle(), metrics) {
+            Ok(server) => Ok(Self { server, sender }),
+            Err(error) => {
+                sender.shutdown().await;
+                Err(error)
+            }
+        }
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -7,13 +7,18 @@
 //! A webhook is answered 200 only once its messages are durably spooled;
 //! if the spool cannot take them the answer is 503 and the bridge retries.
 //! The relay also serves `/healthz` and `/metrics`.
+//!
+//! Each endpoint runs only with its secret, or with `--insecure-no-auth`
+//! (see `auth`).
 
 mod app;
+pub mod auth;
 pub mod evolution;
 pub mod jid;
 pub mod waha;
 
 pub use app::{RelayStartError, RunningRelay};
+pub use auth::{EndpointAuth, NoWebhookAuth, RelayAuth};
 pub use jid::ChatTitles;
 
 use crate::message::IngestMessage;
@@ -62,6 +67,8 @@ pub struct RelayConfig {
     /// When set, Evolution webhooks must carry this `apikey` in their body.
     pub evolution_apikey: Option<SecretString>,
     pub chat_titles: ChatTitles,
+    /// Run the endpoints whose secret is unset anyway, open to anyone.
+    pub insecure_no_auth: bool,
 }
 
 /// Evolution can inline media as base64, so bodies get a generous cap.
@@ -69,14 +76,22 @@ const MAX_WEBHOOK_BYTES: usize = 16 * 1024 * 1024;
 
 struct RelayState {
     config: RelayConfig,
+    auth: RelayAuth,
     sender: SenderHandle,
     metrics: Arc<Metrics>,
 }
 
-/// Starts the relay on an already bound listener (port 0 in tests).
-pub fn start_relay(listener: TcpListener, config: RelayConfig, sender: SenderHandle, metrics: Arc<Metrics>) -> std::io::Result<RunningServer> {
-    let addr = listener.local_addr()?;
-    let state = web::Data::new(RelayState { config, sender, metrics: metrics.clone() });
+/// Starts the relay on an already bound listener (port 0 in tests); refuses
+/// when no endpoint has its secret and `insecure_no_auth` is off.
+pub fn start_relay(listener: TcpListener, mut config: RelayConfig, sender: SenderHandle, metrics: Arc<Metrics>) -> Result<RunningServer, RelayStartError> {
+    let auth = RelayAuth::decide(&config)?;
+    // From here on a secret that is present is one to check.
+    config.waha_hmac_key = config.waha_hmac_key.filter(|key| auth::is_set(Some(key)));
+    config.evolution_apikey = config.evolution_apikey.filter(|key| auth::is_set(Some(key)));
+    let addr = listener.local_addr().map_err(|source| RelayStartError::Bind { addr: "the relay listener".to_owned(), source })?;
+    auth.log_endpoints();
+    let warnings = auth.spawn_insecure_warnings(auth::INSECURE_WARNING_EVERY);
+    let state = web::Data::new(RelayState { config, auth, sender, metrics: metrics.clone() });
     let routes = configure(metrics);
     let server = HttpServer::new(move || {
         App::new()
@@ -90,16 +105,25 @@ pub fn start_relay(listener: TcpListener, config: RelayConfig, sender: SenderHan
     .workers(2)
     .disable_signals()
     .shutdown_timeout(10)
-    .listen(listener)?
+    .listen(listener)
+    .map_err(|source| RelayStartError::Bind { addr: addr.to_string(), source })?
     .run();
-    Ok(RunningServer::spawn(addr, server))
+    Ok(RunningServer::spawn(addr, server).with_companion(warnings))
 }
 
 fn error(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(serde_json::json!({ "error": { "code": code, "message": message } }))
 }
 
+/// The answer of an endpoint whose secret is unset.
+fn disabled(bridge: &str, secret: &str) -> HttpResponse {
+    error(actix_web::http::StatusCode::NOT_FOUND, "relay_disabled", &format!("the {bridge} relay is off: {secret} is not set on the collector"))
+}
+
 async fn waha_webhook(request: HttpRequest, body: web::Bytes, state: web::Data<RelayState>) -> HttpResponse {
+    if state.auth.waha == EndpointAuth::Off {
+        return disabled("WAHA", "WAHA_WEBHOOK_HMAC_KEY");
+    }
     if let Some(key) = &state.config.waha_hmac_key {
         let header = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
         let algorithm_ok = header(waha::HMAC_ALGORITHM_HEADER).is_none_or(|algorithm| algorithm.eq_ignore_ascii_case("sha512"));
@@ -116,6 +140,9 @@ async fn waha_webhook(request: HttpRequest, body: web::Bytes, state: web::Data<R
 }
 
 async fn evolution_webhook(body: web::Bytes, state: web::Data<RelayState>) -> HttpResponse {
+    if state.auth.evolution == EndpointAuth::Off {
+        return disabled("Evolution API", "EVOLUTION_WEBHOOK_APIKEY");
+    }
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return error(actix_web::http::StatusCode::BAD_REQUEST, "invalid_json", "body is not JSON");
     };

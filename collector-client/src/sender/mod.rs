@@ -5,7 +5,8 @@
 //! ```text
 //! SenderHandle::submit ─▶ batcher ─▶ spool (fsync) ─▶ worker ─▶ POST, 3 attempts
 //!                                     ▲                  │ 2xx: remove
-//!                   restart: resend ──┘                  │ 4xx: rejected/
+//!                   restart: resend ──┘                  │ 400/413/422: rejected/
+//!                                                        │ 401/403: stays; queue pauses 1 s … 5 min
 //!                                                        └ else: stays, retried later
 //! ```
 //!
@@ -13,12 +14,13 @@
 //! follow what it does through [`Sender::subscribe`].
 
 mod batcher;
+pub mod classify;
 pub mod delivery;
 pub mod retry;
 pub mod spool;
 mod worker;
 
-pub use delivery::AttemptOutcome;
+pub use classify::{AttemptOutcome, AuthRefusal};
 pub use retry::RetryPolicy;
 pub use spool::{Spool, SpoolError, SpooledBatch};
 
@@ -104,6 +106,9 @@ pub enum DeliveryEvent {
     Delivered { batch: String, messages: usize, status: u16 },
     RoundFailed { batch: String, failed_rounds: u32, next_round_in: Duration },
     Rejected { batch: String, status: u16 },
+    /// The gateway refused our credentials: the batch stays spooled and the
+    /// queue pauses `paused_for` (the `refusals`-th refusal in a row).
+    AuthRefused { batch: String, status: u16, code: Option<String>, refusals: u32, paused_for: Duration },
     /// The spool is empty.
     Idle,
 }
@@ -116,6 +121,9 @@ pub enum Drain {
     /// The gateway did not take everything; these batches stay spooled and
     /// are resent first by the next collector started on the same spool.
     Undelivered { pending: u64 },
+    /// As `Undelivered`, because the gateway refused our credentials
+    /// (401/403): nothing gets through until the configuration is fixed.
+    AuthRefused { pending: u64 },
 }
 
 pub(crate) enum Command {
@@ -135,6 +143,8 @@ pub(crate) struct Progress {
     /// ...and the round failed only because the gateway rate-limited us: it
     /// is up, so a one-shot run keeps waiting instead of giving up.
     rate_limited: AtomicBool,
+    /// ...or because the gateway refused our credentials.
+    auth_refused: AtomicBool,
     changed: Notify,
 }
 
@@ -257,8 +267,9 @@ impl Sender {
     }
 
     /// For one-shot sources: closes the open batch, then waits until the
-    /// spool is empty or a delivery round has failed (rounds that failed only
-    /// on 429 keep it waiting: the gateway is up and pacing us), and stops.
+    /// spool is empty, a delivery round has failed (rounds that failed only
+    /// on 429 keep it waiting: the gateway is up and pacing us) or the
+    /// gateway refused our credentials, and stops.
     pub async fn finish(self) -> Result<Drain, SenderError> {
         let flushed = self.handle.flush().await;
         let drain = loop {
@@ -269,8 +280,13 @@ impl Sender {
             if pending == 0 {
                 break Drain::Empty;
             }
-            if self.progress.backing_off.load(Ordering::SeqCst) && !self.progress.rate_limited.load(Ordering::SeqCst) {
-                break Drain::Undelivered { pending };
+            if self.progress.backing_off.load(Ordering::SeqCst) {
+                if self.progress.auth_refused.load(Ordering::SeqCst) {
+                    break Drain::AuthRefused { pending };
+                }
+                if !self.progress.rate_limited.load(Ordering::SeqCst) {
+                    break Drain::Undelivered { pending };
+                }
             }
             changed.await;
         };

@@ -2,6 +2,10 @@
 //! by a factor of 2 and clamped to 1-5 s, except that a 429's `Retry-After`
 //! is honoured as the server asked. A batch whose attempts are exhausted
 //! stays in the spool and its next round starts after a longer backoff.
+//!
+//! A refusal of our credentials (401/403) is not retried within a round:
+//! the whole queue pauses 1 s, 2 s, 4 s … up to 5 minutes (issue #13), and
+//! the first 2xx resets that backoff.
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -20,6 +24,10 @@ pub struct RetryPolicy {
     /// doubling per failed round up to `max_round_delay`.
     pub min_round_delay: Duration,
     pub max_round_delay: Duration,
+    /// Pause after the gateway refused our credentials, doubling per refusal
+    /// in a row up to `max_auth_delay`.
+    pub min_auth_delay: Duration,
+    pub max_auth_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -32,6 +40,8 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(300),
             min_round_delay: Duration::from_secs(5),
             max_round_delay: Duration::from_secs(60),
+            min_auth_delay: Duration::from_secs(1),
+            max_auth_delay: Duration::from_secs(300),
         }
     }
 }
@@ -54,6 +64,11 @@ impl RetryPolicy {
             Some(retry_after) => backoff.max(retry_after.min(self.max_retry_after)),
             None => backoff,
         }
+    }
+
+    /// Pause after the `refusals`-th credential refusal in a row (1-based).
+    pub fn delay_after_auth_refusal(&self, refusals: u32) -> Duration {
+        grow(self.min_auth_delay, self.factor, refusals.saturating_sub(1)).clamp(self.min_auth_delay, self.max_auth_delay.max(self.min_auth_delay))
     }
 }
 
@@ -100,6 +115,15 @@ mod tests {
         assert_eq!(delays, [S(5), S(10), S(20), S(40), S(60), S(60)]);
         assert_eq!(policy.delay_after_round(1, Some(S(30))), S(30));
         assert_eq!(policy.delay_after_round(u32::MAX, None), S(60));
+    }
+
+    #[test]
+    fn credential_refusals_pause_one_second_doubling_up_to_five_minutes() {
+        let policy = RetryPolicy::default();
+        let delays: Vec<_> = (1..=11).map(|refusal| policy.delay_after_auth_refusal(refusal)).collect();
+        assert_eq!(delays, [S(1), S(2), S(4), S(8), S(16), S(32), S(64), S(128), S(256), S(300), S(300)]);
+        assert_eq!(policy.delay_after_auth_refusal(0), S(1));
+        assert_eq!(policy.delay_after_auth_refusal(u32::MAX), S(300));
     }
 
     #[test]

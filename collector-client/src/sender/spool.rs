@@ -7,9 +7,14 @@
 //! A batch the gateway refused for good (a 4xx other than 408/429) moves to
 //! `rejected/` beside a `.reason.json` saying why; nothing retries it. An
 //! exclusive lock on `.lock` keeps two collectors from sending one spool.
+//!
+//! Batches hold message text and phone numbers: the spool and `rejected/`
+//! are 0700 and every file in them 0600 (see [`crate::private_fs`]); what an
+//! older collector or an operator left looser is tightened at open.
 
+use crate::private_fs;
 use chrono::Utc;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,12 +59,16 @@ impl Spool {
     pub fn open(dir: &Path) -> Result<Self, SpoolError> {
         let io = |source| SpoolError::Io { dir: dir.display().to_string(), source };
         let rejected_dir = dir.join(REJECTED_DIR);
-        fs::create_dir_all(&rejected_dir).map_err(io)?;
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".lock")).map_err(io)?;
+        private_fs::create_dir_all(&rejected_dir).map_err(io)?;
+        let lock_path = dir.join(".lock");
+        let lock = private_fs::open_for_write(&lock_path, false).map_err(io)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => return Err(SpoolError::Locked { dir: dir.display().to_string() }),
             Err(fs::TryLockError::Error(source)) => return Err(io(source)),
+        }
+        for path in [dir, rejected_dir.as_path(), lock_path.as_path()] {
+            tighten(path);
         }
         // A temporary file is a batch whose write never finished, so it was
         // never acknowledged to anyone: dropping it loses nothing promised.
@@ -68,13 +77,16 @@ impl Spool {
                 fs::remove_file(entry.path()).map_err(io)?;
             }
         }
-        let highest = [dir, rejected_dir.as_path()]
-            .iter()
-            .filter_map(|dir| fs::read_dir(dir).ok())
-            .flat_map(|entries| entries.flatten())
-            .filter_map(|entry| sequence_of(&entry.file_name().to_string_lossy()))
-            .max()
-            .unwrap_or(0);
+        let mut highest = 0;
+        for entries in [dir, rejected_dir.as_path()].iter().filter_map(|dir| fs::read_dir(dir).ok()) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(BATCH_SUFFIX) {
+                    tighten(&entry.path());
+                }
+                highest = highest.max(sequence_of(&name).unwrap_or(0));
+            }
+        }
         let now_micros = u64::try_from(Utc::now().timestamp_micros()).unwrap_or(0);
         Ok(Self { dir: dir.to_owned(), rejected_dir, next_sequence: AtomicU64::new(highest.max(now_micros) + 1), _lock: lock })
     }
@@ -90,7 +102,7 @@ impl Spool {
         let name = format!("{BATCH_PREFIX}{sequence:020}{BATCH_SUFFIX}");
         let temp = self.dir.join(format!("{TEMP_PREFIX}{name}"));
         let path = self.dir.join(&name);
-        let mut file = File::create(&temp).map_err(io)?;
+        let mut file = private_fs::create_new(&temp).map_err(io)?;
         file.write_all(body).map_err(io)?;
         file.sync_all().map_err(io)?;
         drop(file);
@@ -138,7 +150,7 @@ impl Spool {
             "rejected_at": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         });
         let reason_path = self.rejected_dir.join(format!("{}.reason.json", batch.id()));
-        let mut file = File::create(&reason_path).map_err(io)?;
+        let mut file = private_fs::open_for_write(&reason_path, true).map_err(io)?;
         file.write_all(record.to_string().as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
         let target = self.rejected_dir.join(&batch.name);
@@ -156,6 +168,15 @@ impl Spool {
 fn sequence_of(name: &str) -> Option<u64> {
     let digits = name.strip_prefix(BATCH_PREFIX)?.strip_suffix(BATCH_SUFFIX)?;
     (digits.len() == 20).then(|| digits.parse().ok()).flatten()
+}
+
+/// Owner-only access, or a warning: a spool we cannot tighten still works.
+fn tighten(path: &Path) {
+    match private_fs::tighten(path) {
+        Ok(Some(old)) => tracing::info!(path = %path.display(), old_mode = format!("{old:o}"), "spool permissions tightened to owner-only"),
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, path = %path.display(), "cannot make a spool path owner-only; other users may read it"),
+    }
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -209,5 +230,30 @@ mod tests {
         let reason: serde_json::Value = serde_json::from_str(&reason).unwrap_or_default();
         assert_eq!(reason["status"], 422);
         assert_eq!(reason["reason"], "schema: messages[0].chat_title");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_spool_is_owner_only_and_an_older_loose_one_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        let set = |path: &Path, mode: u32| fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap_or_else(|e| panic!("{e}"));
+        let root = temp_dir();
+        // As an older collector left it under umask 022.
+        let dir = root.path().join("spool");
+        fs::create_dir_all(dir.join(REJECTED_DIR)).unwrap_or_else(|e| panic!("{e}"));
+        let old_batch = dir.join("b00000000000000000001.json");
+        fs::write(&old_batch, b"{}").unwrap_or_else(|e| panic!("{e}"));
+        for (path, loose) in [(dir.as_path(), 0o755), (dir.join(REJECTED_DIR).as_path(), 0o775), (old_batch.as_path(), 0o644)] {
+            set(path, loose);
+        }
+
+        let spool = Spool::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((mode(&dir), mode(spool.rejected_dir()), mode(&old_batch), mode(&dir.join(".lock"))), (0o700, 0o700, 0o600, 0o600));
+        let batch = spool.write(b"{}").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&batch.path), 0o600);
+        let moved = spool.reject(&batch, 400, "malformed_json", 1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&moved), 0o600);
+        assert_eq!(mode(&spool.rejected_dir().join(format!("{}.reason.json", batch.id()))), 0o600);
     }
 }

@@ -2,12 +2,19 @@
 //! gateway sees messages in the order they were collected.
 //!
 //! Each batch gets a round of `policy.attempts` attempts. A 2xx removes it;
-//! a final 4xx moves it to `rejected/`; a round that runs out of attempts
-//! leaves it spooled, marks the connection closed and pauses the whole
-//! queue (the gateway is down or overloaded, so the next batch would fare
-//! no better) for a backoff that grows with each failed round.
+//! a malformed-batch refusal (400, 413, 422) moves it to `rejected/`; a
+//! round that runs out of attempts leaves it spooled, marks the connection
+//! closed and pauses the whole queue (the gateway is down or overloaded, so
+//! the next batch would fare no better) for a backoff that grows with each
+//! failed round.
+//!
+//! A refusal of our credentials (401/403) ends the round at once: the batch
+//! stays spooled, `collector_auth_failing` goes to 1 with the reason that
+//! `/healthz` shows, and the queue pauses 1 s, 2 s, 4 s … up to 5 minutes
+//! before the same batch is tried again. The first 2xx clears it all.
 
-use super::delivery::{AttemptOutcome, Delivery};
+use super::classify::{AttemptOutcome, AuthRefusal};
+use super::delivery::Delivery;
 use super::{DeliveryEvent, Progress, RetryPolicy, Spool, SpooledBatch};
 use crate::metrics::{ConnectionStatus, Metrics};
 use chrono::Utc;
@@ -32,12 +39,14 @@ enum RoundResult {
     Delivered,
     Rejected,
     Failed { retry_after: Option<Duration>, rate_limited: bool },
+    AuthRefused(AuthRefusal),
     Stopped,
 }
 
 impl Worker {
     pub async fn run(self) {
         let mut failed_rounds: u32 = 0;
+        let mut auth_refusals: u32 = 0;
         loop {
             if self.shutdown.is_cancelled() {
                 return;
@@ -70,11 +79,14 @@ impl Worker {
             }
             for batch in pending {
                 match self.deliver(&batch).await {
-                    RoundResult::Delivered | RoundResult::Rejected => {
+                    RoundResult::Delivered => {
+                        // A 2xx also cleared collector_auth_failing.
+                        (failed_rounds, auth_refusals) = (0, 0);
+                        self.settled();
+                    }
+                    RoundResult::Rejected => {
                         failed_rounds = 0;
-                        self.progress.settled.fetch_add(1, Ordering::SeqCst);
-                        self.metrics.spool_depth.dec();
-                        self.progress.bump();
+                        self.settled();
                     }
                     RoundResult::Failed { retry_after, rate_limited } => {
                         failed_rounds = failed_rounds.saturating_add(1);
@@ -83,12 +95,34 @@ impl Worker {
                         self.metrics.set_delivery_status(ConnectionStatus::Closed);
                         tracing::warn!(batch = batch.id(), failed_rounds, next_round_in_ms = wait.as_millis() as u64, "batch not delivered; it stays spooled");
                         let _ = self.events.send(DeliveryEvent::RoundFailed { batch: batch.name.clone(), failed_rounds, next_round_in: wait });
-                        self.progress.rate_limited.store(rate_limited, Ordering::SeqCst);
-                        self.progress.backing_off.store(true, Ordering::SeqCst);
-                        self.progress.bump();
-                        let stopped = self.pause(wait).await;
-                        self.progress.backing_off.store(false, Ordering::SeqCst);
-                        if stopped {
+                        if self.back_off(wait, rate_limited, false).await {
+                            return;
+                        }
+                        break;
+                    }
+                    RoundResult::AuthRefused(refusal) => {
+                        auth_refusals = auth_refusals.saturating_add(1);
+                        let wait = self.policy.delay_after_auth_refusal(auth_refusals);
+                        self.metrics.batches_failed.inc();
+                        self.metrics.set_auth_failure(refusal.reason());
+                        self.metrics.set_delivery_status(ConnectionStatus::Closed);
+                        tracing::error!(
+                            batch = batch.id(),
+                            status = refusal.status,
+                            code = refusal.code.as_deref().unwrap_or("none"),
+                            hint = refusal.hint(),
+                            refusals = auth_refusals,
+                            paused_for_ms = wait.as_millis() as u64,
+                            "the gateway refused the collector's credentials; batches stay spooled and delivery pauses"
+                        );
+                        let _ = self.events.send(DeliveryEvent::AuthRefused {
+                            batch: batch.name.clone(),
+                            status: refusal.status,
+                            code: refusal.code.clone(),
+                            refusals: auth_refusals,
+                            paused_for: wait,
+                        });
+                        if self.back_off(wait, false, true).await {
                             return;
                         }
                         break;
@@ -97,6 +131,24 @@ impl Worker {
                 }
             }
         }
+    }
+
+    fn settled(&self) {
+        self.progress.settled.fetch_add(1, Ordering::SeqCst);
+        self.metrics.spool_depth.dec();
+        self.progress.bump();
+    }
+
+    /// Pauses the whole queue, telling [`super::Sender::finish`] why; true
+    /// when shut down meanwhile.
+    async fn back_off(&self, wait: Duration, rate_limited: bool, auth_refused: bool) -> bool {
+        self.progress.rate_limited.store(rate_limited, Ordering::SeqCst);
+        self.progress.auth_refused.store(auth_refused, Ordering::SeqCst);
+        self.progress.backing_off.store(true, Ordering::SeqCst);
+        self.progress.bump();
+        let stopped = self.pause(wait).await;
+        self.progress.backing_off.store(false, Ordering::SeqCst);
+        stopped
     }
 
     /// Sleeps unless shut down first; true when shut down.
@@ -135,6 +187,7 @@ impl Worker {
                 AttemptOutcome::Rejected { status, reason } => {
                     return self.rejected(batch, status, &reason, attempt).await;
                 }
+                AttemptOutcome::AuthRefused(refusal) => return RoundResult::AuthRefused(refusal),
                 AttemptOutcome::Retryable { status, retry_after, reason } => {
                     last_retry_after = retry_after;
                     last_status = status;
@@ -182,9 +235,8 @@ impl Worker {
         }
         self.metrics.batches_failed.inc();
         self.metrics.batches_rejected.inc();
-        // 401/403 mean our credentials are wrong: nothing will get through.
-        let status_now = if status == 401 || status == 403 { ConnectionStatus::Closed } else { ConnectionStatus::Open };
-        self.metrics.set_delivery_status(status_now);
+        // The gateway read the batch, so the path to it works.
+        self.metrics.set_delivery_status(ConnectionStatus::Open);
         let _ = self.events.send(DeliveryEvent::Rejected { batch: batch.name.clone(), status });
         RoundResult::Rejected
     }

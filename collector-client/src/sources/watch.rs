@@ -11,6 +11,7 @@
 use crate::config::ExportSettings;
 use crate::export::{ExportOptions, parse_export, read_export_bytes};
 use crate::metrics::{Metrics, Source};
+use crate::private_fs;
 use crate::sender::SenderHandle;
 use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -61,15 +62,17 @@ impl WatchState {
         }
     }
 
-    /// Atomic replace: temp file, fsync, rename.
+    /// Atomic replace: temp file, fsync, rename. The file names chats, so
+    /// it is owner-only (0600), like the spool it sits in by default.
     pub fn save(&self, path: &Path) -> Result<(), WatchError> {
         let io = |source| WatchError::State { path: path.display().to_string(), source };
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io)?;
+            private_fs::create_dir_all(parent).map_err(io)?;
         }
         let temp = path.with_extension("json.tmp");
         let bytes = serde_json::to_vec_pretty(self).map_err(|source| WatchError::StateFormat { path: path.display().to_string(), source })?;
-        let mut file = std::fs::File::create(&temp).map_err(io)?;
+        let mut file = private_fs::open_for_write(&temp, true).map_err(io)?;
+        private_fs::tighten(&temp).map_err(io)?;
         file.write_all(&bytes).map_err(io)?;
         file.sync_all().map_err(io)?;
         std::fs::rename(&temp, path).map_err(io)

@@ -1,6 +1,8 @@
 //! The real `collector` binary: dry runs, stdin with bad lines, sending
-//! exports, configuration errors, and an unreachable gateway (exit 75, batch
-//! kept in the spool and sent by the next run).
+//! exports, configuration errors, an unreachable gateway (exit 75, batch
+//! kept in the spool and sent by the next run), refused credentials (exit
+//! 77, likewise kept), a malformed batch (exit 65, in `rejected/`), and a
+//! relay that refuses to run without webhook authentication.
 
 use crate::receiver::Receiver;
 use crate::{SECRET, TOKEN, ids, temp_dir};
@@ -16,7 +18,20 @@ fn export_fixture(name: &str) -> PathBuf {
 
 fn collector(spool: &Path, ingest_url: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_collector"));
-    for name in ["WHATSAPP_INGEST_URL", "WHATSAPP_INGEST_TOKEN", "WHATSAPP_INGEST_HMAC_SECRET", "CLIENT_ID", "BATCH_MAX_MESSAGES", "BATCH_FLUSH_INTERVAL_MS", "PORT", "SPOOL_DIR", "EXPORT_UTC_OFFSET"] {
+    for name in [
+        "WHATSAPP_INGEST_URL",
+        "WHATSAPP_INGEST_TOKEN",
+        "WHATSAPP_INGEST_HMAC_SECRET",
+        "CLIENT_ID",
+        "BATCH_MAX_MESSAGES",
+        "BATCH_FLUSH_INTERVAL_MS",
+        "PORT",
+        "SPOOL_DIR",
+        "EXPORT_UTC_OFFSET",
+        "WAHA_WEBHOOK_HMAC_KEY",
+        "EVOLUTION_WEBHOOK_APIKEY",
+        "RELAY_INSECURE_NO_AUTH",
+    ] {
         command.env_remove(name);
     }
     command.env("SPOOL_DIR", spool).env("BATCH_FLUSH_INTERVAL_MS", "50").env("RUST_LOG", "warn");
@@ -153,9 +168,9 @@ struct RelayChild {
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
-fn spawn_relay(mut command: Command, with_status: bool) -> RelayChild {
+fn spawn_relay(mut command: Command, with_status: bool, relay_flags: &[&str]) -> RelayChild {
     use std::io::BufRead;
-    command.args(["relay", "--listen", "127.0.0.1:0"]).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(Stdio::piped());
+    command.args(["relay", "--listen", "127.0.0.1:0"]).args(relay_flags).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(Stdio::piped());
     if with_status {
         command.env("PORT", "0");
     }
@@ -189,7 +204,7 @@ fn the_relay_binary_forwards_webhooks_serves_status_and_stops_on_sigterm() {
     let spool = temp_dir();
     let mut command = collector(spool.path(), Some(&receiver.ingest_url));
     command.env("WAHA_WEBHOOK_HMAC_KEY", "waha-key");
-    let RelayChild { child, relay, status, stderr: logged } = spawn_relay(command, true);
+    let RelayChild { child, relay, status, stderr: logged } = spawn_relay(command, true, &[]);
     let status = status.expect("status address");
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -239,7 +254,9 @@ fn a_webhook_acknowledged_before_a_crash_is_delivered_by_the_next_run() {
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let down = format!("http://127.0.0.1:{closed_port}/integrations/whatsapp/ingest");
     let spool = temp_dir();
-    let RelayChild { mut child, relay, .. } = spawn_relay(collector(spool.path(), Some(&down)), false);
+    let mut command = collector(spool.path(), Some(&down));
+    command.env("EVOLUTION_WEBHOOK_APIKEY", "B6D711FCDE4D4FD5936544120E713976");
+    let RelayChild { mut child, relay, .. } = spawn_relay(command, false, &[]);
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
@@ -257,4 +274,83 @@ fn a_webhook_acknowledged_before_a_crash_is_delivered_by_the_next_run() {
     let output = run_with_stdin(command, "");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(ids(&receiver.accepted_messages()), ["3A5C7E9B1D3F5A7C9E1B"]);
+}
+
+#[test]
+fn refused_credentials_exit_77_and_keep_every_batch_for_the_next_run() {
+    let receiver = Receiver::start("the-gateways-new-token", Some(SECRET));
+    let spool = temp_dir();
+    let input = "{\"chat_title\":\"Smoke Chat\",\"message_id\":\"auth-1\",\"text\":\"Pixel 8 Pro - $750\"}\n";
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, input);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(77), "{err}");
+    assert!(err.contains("gateway refused the credentials: invalid_ingest_token (HTTP 401)"), "{err}");
+    assert!(err.contains("stay in"), "{err}");
+    assert_no_secrets(&output);
+    assert!(!err.contains("the-gateways-new-token"));
+    assert_eq!(crate::batch_files(spool.path()).len(), 1, "kept in the spool");
+    assert!(crate::batch_files(&spool.path().join("rejected")).is_empty(), "nothing thrown away");
+
+    // Token fixed on the gateway: the next run sends the kept batch first.
+    receiver.set_credentials(TOKEN, Some(SECRET));
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(ids(&receiver.accepted_messages()), ["auth-1"]);
+}
+
+#[test]
+fn a_batch_refused_as_malformed_exits_65_and_waits_in_rejected() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    receiver.script([crate::receiver::Reply::Error(422, "invalid_payload")]);
+    let spool = temp_dir();
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "{\"chat_title\":\"Smoke Chat\",\"text\":\"Pixel 8 Pro - $750\"}\n");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(65), "{err}");
+    assert!(err.contains("1 batch(es) rejected"), "{err}");
+    assert_eq!(crate::batch_files(&spool.path().join("rejected")).len(), 1);
+    assert!(crate::batch_files(spool.path()).is_empty());
+}
+
+#[test]
+fn the_relay_refuses_to_start_without_webhook_auth_unless_insecure_no_auth() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let spool = temp_dir();
+    for insecure_env in [None, Some("false")] {
+        let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+        if let Some(value) = insecure_env {
+            command.env("RELAY_INSECURE_NO_AUTH", value);
+        }
+        let output = command.args(["relay", "--listen", "127.0.0.1:0"]).stdin(Stdio::null()).output().expect("run");
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{insecure_env:?}: {err}");
+        for name in ["WAHA_WEBHOOK_HMAC_KEY", "EVOLUTION_WEBHOOK_APIKEY", "--insecure-no-auth"] {
+            assert!(err.contains(name), "{name} not named: {err}");
+        }
+    }
+
+    let RelayChild { child, relay, stderr: logged, .. } = spawn_relay(collector(spool.path(), Some(&receiver.ingest_url)), false, &["--insecure-no-auth"]);
+    let warned = |logged: &std::sync::Mutex<String>| {
+        let text = logged.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        text.lines().any(|line| line.contains("WARN") && line.contains("--insecure-no-auth") && line.contains("/waha, /evolution"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !warned(&logged) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(warned(&logged), "no start-up warning:\n{}", logged.lock().unwrap_or_else(|p| p.into_inner()));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let status = runtime.block_on(async {
+        let body = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/relay/waha_message_direct_noweb.json")).expect("fixture");
+        reqwest::Client::new().post(format!("http://{relay}/waha")).header("Content-Type", "application/json").body(body).send().await.expect("post").status().as_u16()
+    });
+    assert_eq!(status, 200, "open, as asked");
+    let killed = Command::new("sh").args(["-c", &format!("kill -TERM {}", child.id())]).status().expect("kill");
+    assert!(killed.success());
+    assert_eq!(child.wait_with_output().expect("wait").status.code(), Some(0));
 }

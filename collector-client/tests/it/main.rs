@@ -4,6 +4,7 @@
 
 mod cli;
 mod exports;
+mod keep_spool;
 mod receiver;
 mod relay;
 mod sender;
@@ -63,6 +64,15 @@ pub async fn events_until(events: &mut broadcast::Receiver<DeliveryEvent>, mut d
 
 pub fn ids(messages: &[IngestMessage]) -> Vec<String> {
     messages.iter().filter_map(|m| m.message_id.clone()).collect()
+}
+
+/// Batch files (`b….json`) directly in `dir`: the spool, or its `rejected/`.
+pub fn batch_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with('b') && n.ends_with(".json") && !n.ends_with(".reason.json")).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 pub fn temp_dir() -> tempfile::TempDir {

@@ -1,7 +1,10 @@
 //! A stand-in for the gateway's ingest endpoint, on a real socket in its own
 //! thread and runtime (so tests on a paused clock do not pause it). It checks
-//! the token and HMAC signature like the gateway, records every batch, and
-//! answers from a script (e.g. 500, 429 + Retry-After, then 200).
+//! the token and HMAC signature like the gateway (401 `invalid_ingest_token`,
+//! 403 `invalid_signature`), records every batch, and answers from a script:
+//! 500, 429 + Retry-After, the gateway's JSON errors (401/403/400/413/422
+//! with their codes), a body that never ends, then 200. Token and secret
+//! can be changed while it runs, as a gateway's configuration is fixed.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use collector_client::message::{IngestBatch, IngestMessage};
@@ -14,6 +17,10 @@ pub enum Reply {
     Ok,
     Status(u16, &'static str),
     RateLimited { retry_after: u64 },
+    /// The gateway's error shape: `{"error":{"code","message","request_id"}}`.
+    Error(u16, &'static str),
+    /// This status with a body that never ends.
+    Endless(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +39,18 @@ struct State {
     refused_auth: usize,
 }
 
+fn gateway_error(status: u16, code: &str, request_id: Option<String>) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::IM_A_TEAPOT))
+        .json(serde_json::json!({"error": {"code": code, "message": format!("refused: {code}"), "request_id": request_id.unwrap_or_default()}}))
+}
+
+/// 64 KiB chunks for ever; stops only when the client goes away.
+fn endless(status: u16) -> HttpResponse {
+    let chunk = web::Bytes::from(vec![b'x'; 64 * 1024]);
+    let body = futures_util::stream::repeat_with(move || Ok::<_, std::convert::Infallible>(chunk.clone()));
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::IM_A_TEAPOT)).streaming(body)
+}
+
 pub struct Receiver {
     pub ingest_url: String,
     state: Arc<Mutex<State>>,
@@ -47,7 +66,7 @@ async fn ingest(request: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mut
     let mut state = locked(&state);
     if header(TOKEN_HEADER).as_deref() != Some(state.token.as_str()) {
         state.refused_auth += 1;
-        return HttpResponse::Unauthorized().json(serde_json::json!({"error": {"code": "invalid_token", "message": "invalid ingest token"}}));
+        return gateway_error(401, "invalid_ingest_token", header("x-request-id"));
     }
     let signature_ok = match &state.secret {
         None => header(SIGNATURE_HEADER).is_none(),
@@ -58,7 +77,7 @@ async fn ingest(request: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mut
     };
     if !signature_ok {
         state.refused_auth += 1;
-        return HttpResponse::Forbidden().json(serde_json::json!({"error": {"code": "invalid_signature", "message": "invalid signature"}}));
+        return gateway_error(403, "invalid_signature", header("x-request-id"));
     }
     let Ok(batch) = serde_json::from_slice::<IngestBatch>(&body) else {
         return HttpResponse::BadRequest().finish();
@@ -70,6 +89,8 @@ async fn ingest(request: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mut
         Reply::RateLimited { retry_after } => HttpResponse::TooManyRequests()
             .insert_header(("Retry-After", retry_after.to_string()))
             .json(serde_json::json!({"error": {"code": "rate_limited", "message": "ingest rate limit exceeded"}})),
+        Reply::Error(status, code) => gateway_error(status, code, header("x-request-id")),
+        Reply::Endless(status) => endless(status),
     };
     state.received.push(Received { batch, request_id: header("x-request-id"), answered: response.status().as_u16() });
     response
@@ -109,6 +130,13 @@ impl Receiver {
 
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         locked(&self.state).script.extend(replies);
+    }
+
+    /// As if the gateway's token list or secret changed.
+    pub fn set_credentials(&self, token: &str, secret: Option<&str>) {
+        let mut state = locked(&self.state);
+        state.token = token.to_owned();
+        state.secret = secret.map(str::to_owned);
     }
 
     pub fn set_default(&self, reply: Reply) {

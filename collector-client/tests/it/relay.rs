@@ -6,7 +6,7 @@ use crate::receiver::Receiver;
 use crate::{SECRET, TOKEN, sender_config, temp_dir};
 use collector_client::message::IngestMessage;
 use collector_client::metrics::Source;
-use collector_client::relay::{ChatTitles, RelayConfig, RunningRelay, evolution, waha};
+use collector_client::relay::{ChatTitles, RelayConfig, RelayStartError, RunningRelay, evolution, waha};
 use collector_client::Metrics;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -16,6 +16,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const WAHA_KEY: &str = "waha-hmac-key";
+/// The `apikey` the Evolution fixtures carry.
+const EVOLUTION_KEY: &str = "B6D711FCDE4D4FD5936544120E713976";
+
+fn secret(value: &str) -> Option<SecretString> {
+    Some(SecretString::from(value.to_owned()))
+}
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/relay").join(name)).expect("fixture")
@@ -152,7 +158,7 @@ fn signed(body: &[u8]) -> Vec<(&'static str, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_from_both_bridges_arrive_as_signed_batches() {
-    let config = RelayConfig { waha_hmac_key: Some(SecretString::from(WAHA_KEY.to_owned())), evolution_apikey: None, chat_titles: titles() };
+    let config = RelayConfig { waha_hmac_key: secret(WAHA_KEY), evolution_apikey: secret(EVOLUTION_KEY), chat_titles: titles(), insecure_no_auth: false };
     let relay = start(config).await;
 
     let group = fixture_bytes("waha_message_group_webjs.json");
@@ -185,7 +191,7 @@ async fn webhooks_from_both_bridges_arrive_as_signed_batches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waha_webhooks_without_a_valid_hmac_are_refused() {
-    let config = RelayConfig { waha_hmac_key: Some(SecretString::from(WAHA_KEY.to_owned())), evolution_apikey: None, chat_titles: titles() };
+    let config = RelayConfig { waha_hmac_key: secret(WAHA_KEY), evolution_apikey: None, chat_titles: titles(), insecure_no_auth: false };
     let relay = start(config).await;
     let body = fixture_bytes("waha_message_group_webjs.json");
 
@@ -207,15 +213,55 @@ async fn waha_webhooks_without_a_valid_hmac_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn evolution_webhooks_can_be_required_to_carry_the_apikey() {
-    let config = RelayConfig { waha_hmac_key: None, evolution_apikey: Some(SecretString::from("B6D711FCDE4D4FD5936544120E713976".to_owned())), chat_titles: titles() };
+async fn evolution_webhooks_must_carry_the_apikey_and_waha_without_its_key_is_off() {
+    let config = RelayConfig { waha_hmac_key: None, evolution_apikey: secret(EVOLUTION_KEY), chat_titles: titles(), insecure_no_auth: false };
     let relay = start(config).await;
     let mut wrong = fixture("evolution_upsert_direct_conversation.json");
     wrong["apikey"] = Value::String("guessed".into());
     assert_eq!(relay.post("/evolution", serde_json::to_vec(&wrong).expect("json"), &[]).await.0, 401);
     assert_eq!(relay.post("/evolution", fixture_bytes("evolution_upsert_direct_conversation.json"), &[]).await.0, 200);
-    // Without a key configured, WAHA webhooks need no signature.
-    assert_eq!(relay.post("/waha", fixture_bytes("waha_message_direct_noweb.json"), &[]).await.0, 200);
-    assert_eq!(relay.wait_for_messages(2).await, [evolution_direct(), waha_direct()]);
+    // Without its key the WAHA endpoint takes nothing, signed or not.
+    let body = fixture_bytes("waha_message_direct_noweb.json");
+    let (status, answer) = relay.post("/waha", body.clone(), &[]).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("relay_disabled")));
+    assert!(answer["error"]["message"].as_str().unwrap_or_default().contains("WAHA_WEBHOOK_HMAC_KEY"), "{answer}");
+    assert_eq!(relay.post("/waha", body.clone(), &signed(&body)).await.0, 404);
+    assert_eq!(relay.wait_for_messages(1).await, [evolution_direct()]);
+    assert_eq!(relay.metrics.received(Source::Waha), 0);
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_without_any_webhook_secret_refuses_to_start() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let root = temp_dir();
+    let spool = root.path().join("spool");
+    let config = RelayConfig { chat_titles: titles(), ..RelayConfig::default() };
+    let started = RunningRelay::start("127.0.0.1:0", sender_config(&receiver.ingest_url, &spool), config, Arc::new(Metrics::new())).await;
+    let error = started.err().expect("refused");
+    assert!(matches!(error, RelayStartError::NoAuth(_)), "{error}");
+    let message = error.to_string();
+    for name in ["WAHA_WEBHOOK_HMAC_KEY", "EVOLUTION_WEBHOOK_APIKEY", "--insecure-no-auth"] {
+        assert!(message.contains(name), "{message}");
+    }
+    assert!(!spool.exists(), "refused before the spool was touched");
+    // An empty secret is no secret either.
+    let empty = RelayConfig { waha_hmac_key: secret(""), evolution_apikey: secret(""), ..RelayConfig::default() };
+    let started = RunningRelay::start("127.0.0.1:0", sender_config(&receiver.ingest_url, &spool), empty, Arc::new(Metrics::new())).await;
+    assert!(matches!(started, Err(RelayStartError::NoAuth(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_no_auth_opens_only_the_endpoints_without_a_secret() {
+    let config = RelayConfig { waha_hmac_key: secret(WAHA_KEY), evolution_apikey: None, chat_titles: titles(), insecure_no_auth: true };
+    let relay = start(config).await;
+    // WAHA has its key: still checked.
+    let body = fixture_bytes("waha_message_group_webjs.json");
+    assert_eq!(relay.post("/waha", body, &[]).await.0, 401);
+    // Evolution has none: open, whatever apikey the body carries.
+    let mut anything = fixture("evolution_upsert_direct_conversation.json");
+    anything["apikey"] = Value::Null;
+    assert_eq!(relay.post("/evolution", serde_json::to_vec(&anything).expect("json"), &[]).await.0, 200);
+    assert_eq!(relay.wait_for_messages(1).await, [evolution_direct()]);
     relay.stop().await;
 }

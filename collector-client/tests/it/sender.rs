@@ -178,22 +178,6 @@ async fn refused_batches_move_to_rejected_with_their_reason_and_do_not_block_the
     sender.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_401_closes_the_connection_status() {
-    let receiver = Receiver::start("another-token", Some(SECRET));
-    let spool = temp_dir();
-    let metrics = Arc::new(Metrics::new());
-    let sender = Sender::start(sender_config(&receiver.ingest_url, spool.path()), metrics.clone()).await.expect("start");
-    let mut events = sender.subscribe();
-    sender.handle().submit(vec![message(1)]).await.expect("submit");
-    sender.handle().flush().await.expect("flush");
-    tokio::time::timeout(Duration::from_secs(60), events_until(&mut events, |e| matches!(e, DeliveryEvent::Rejected { status: 401, .. })))
-        .await
-        .expect("rejected in time");
-    assert_eq!(metrics.snapshot().connection_status, ConnectionStatus::Closed);
-    sender.shutdown().await;
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_restarted_sender_resends_the_spool_first_and_loses_nothing() {
     let receiver = Receiver::start(TOKEN, Some(SECRET));
