@@ -41,6 +41,8 @@ pub enum HarnessError {
     Transport(#[from] transport::TransportError),
     #[error("could not build an HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error(transparent)]
+    Diagnostics(#[from] diagnostics::DiagnosticsError),
     #[error("could not serialise: {0}")]
     Json(#[from] serde_json::Error),
     #[error("a worker task failed: {0}")]

@@ -4,7 +4,7 @@
 
 use crate::cli::LoadArgs;
 use crate::cpu::{cpu_use, process_cpu_time};
-use crate::diagnostics::{Counters, DiagnosticsClient, Sample};
+use crate::diagnostics::{Counters, DiagnosticsClient, Polled, Sample};
 use crate::offer_latency::{self, OfferLatency};
 use crate::outcome::{Failure, SloLimits, SloObservation, evaluate_slos, exit_status};
 use crate::report::*;
@@ -47,7 +47,11 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
     let request_timeout = Duration::from_secs_f64(args.target.request_timeout_seconds);
     let target = Arc::new(IngestTarget::new(&args.target.url, &args.target.token.0, args.target.secret_str(), request_timeout)?);
     let diagnostics = match &args.target.diagnostics_url {
-        Some(url) => Some(DiagnosticsClient::new(url, request_timeout.min(Duration::from_secs(10)))?),
+        Some(url) => Some(DiagnosticsClient::new(
+            url,
+            request_timeout.min(Duration::from_secs(10)),
+            args.target.diagnostics_credential(),
+        )?),
         None => None,
     };
 
@@ -69,11 +73,14 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
     let prepare_seconds = round3(prepare_started.elapsed().as_secs_f64());
 
     let mut failures = Vec::new();
+    let mut before_error = None;
     let before = match &diagnostics {
         Some(client) => match client.fetch().await {
             Ok(counters) => Some(counters),
             Err(error) => {
-                failures.push(Failure::expectation("diagnostics", format!("unreachable before the run: {error}")));
+                let text = format!("could not be read before the run: {error}");
+                failures.push(Failure::expectation("diagnostics", text.clone()));
+                before_error = Some(text);
                 None
             }
         },
@@ -123,12 +130,23 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         extracted: wait_extraction.then_some(tally.created),
         deadline: Instant::now() + Duration::from_secs_f64(args.timeout_seconds),
     }));
-    let samples = match sampler {
+    let polled = match sampler {
         Some(task) => task.await?,
-        None => Vec::new(),
+        None => Polled::default(),
     };
+    let samples = &polled.samples;
 
-    let diagnostics_report = args.target.diagnostics_url.as_ref().map(|url| diagnostics_summary(url, before, &samples));
+    let diagnostics_report = diagnostics.as_ref().map(|client| {
+        let error = match (before, samples.last()) {
+            (None, _) => before_error.clone(),
+            (Some(_), None) => Some(match &polled.last_error {
+                Some(error) => format!("could not be read after the run: {error}"),
+                None => "could not be read after the run".to_owned(),
+            }),
+            _ => None,
+        };
+        diagnostics_summary(client, before, samples, error)
+    });
     let delta = diagnostics_report.as_ref().and_then(|d| d.delta);
     failures.extend(count_expectations(&tally, diagnostics_report.as_ref(), args.timeout_seconds));
 
@@ -138,7 +156,7 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         (Some(_), Some(before)) => offer_latency::estimate(
             &tally.acks,
             before.extracted.unwrap_or(0),
-            &samples,
+            samples,
             Duration::from_millis(args.diagnostics_interval_ms),
         ),
     };
@@ -215,15 +233,15 @@ async fn sample_until(
     interval: Duration,
     before: Counters,
     mut goal: watch::Receiver<Option<Goal>>,
-) -> Vec<Sample> {
-    let mut samples = Vec::new();
+) -> Polled {
+    let mut polled = Polled::default();
     loop {
         let current = *goal.borrow_and_update();
-        if let Ok(counters) = client.fetch().await {
-            samples.push(Sample { at: origin.elapsed(), counters });
-            if current.is_some_and(|g| g.reached(&counters.delta_since(&before))) {
-                break;
-            }
+        let result = client.fetch().await;
+        if let Some(counters) = polled.record(origin.elapsed(), result)
+            && current.is_some_and(|g| g.reached(&counters.delta_since(&before)))
+        {
+            break;
         }
         if current.is_some_and(|g| Instant::now() >= g.deadline) {
             break;
@@ -233,18 +251,14 @@ async fn sample_until(
             changed = goal.changed() => if changed.is_err() && goal.borrow().is_none() { break },
         }
     }
-    samples
+    polled
 }
 
-fn diagnostics_summary(url: &str, before: Option<Counters>, samples: &[Sample]) -> DiagnosticsReport {
+fn diagnostics_summary(client: &DiagnosticsClient, before: Option<Counters>, samples: &[Sample], error: Option<String>) -> DiagnosticsReport {
     let after = samples.last().map(|s| s.counters);
-    let error = match (before, after) {
-        (None, _) => Some("unreachable before the run".to_owned()),
-        (Some(_), None) => Some("unreachable after the run".to_owned()),
-        _ => None,
-    };
     DiagnosticsReport {
-        url: url.to_owned(),
+        url: client.url().to_owned(),
+        credential: client.credential().to_string(),
         before,
         after,
         delta: before.zip(after).map(|(b, a)| a.delta_since(&b)),
@@ -260,8 +274,11 @@ fn count_expectations(tally: &Tally, diagnostics: Option<&DiagnosticsReport>, ti
     let mut failures = Vec::new();
     if let Some(report) = diagnostics {
         match (report.before, report.delta) {
-            (None, _) => {} // already reported as unreachable before the run
-            (Some(_), None) => failures.push(Failure::expectation("diagnostics", "unreachable after the run")),
+            (None, _) => {} // already reported: not readable before the run
+            (Some(_), None) => failures.push(Failure::expectation(
+                "diagnostics",
+                report.error.clone().unwrap_or_else(|| "could not be read after the run".to_owned()),
+            )),
             (Some(_), Some(delta)) => {
                 for (name, moved, acknowledged) in
                     [("created", delta.created, tally.created), ("deduped", delta.deduped, tally.deduped)]
@@ -338,6 +355,7 @@ mod tests {
         let before = Counters { created: Some(0), deduped: Some(0), ..Counters::default() };
         DiagnosticsReport {
             url: "http://d".into(),
+            credential: "the ingest token (--token) as X-Ingest-Token".into(),
             before: Some(before),
             after: None,
             delta: Some(Counters { created, deduped, ..Counters::default() }),

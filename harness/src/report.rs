@@ -87,6 +87,9 @@ pub struct Throughput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiagnosticsReport {
     pub url: String,
+    /// Which credential was sent (its kind and header, never its value).
+    #[serde(default)]
+    pub credential: String,
     pub before: Option<Counters>,
     pub after: Option<Counters>,
     pub delta: Option<Counters>,

@@ -158,6 +158,38 @@ async fn smoke_without_extraction_times_out_with_exit_2() {
 }
 
 #[tokio::test]
+async fn diagnostics_read_with_the_diagnostics_token_as_bearer() {
+    let mock = spawn_mock(MockArgs { diagnostics_token: Some("read-token".into()), extract_delay_ms: Some(0), ..mock_args() })
+        .await
+        .expect("mock");
+    let args = parse_smoke(smoke_flags(&mock, &["--diagnostics-token", "read-token", "--expect-extracted", "1", "--poll-interval-ms", "20"]))
+        .expect("flags");
+    let outcome = run_smoke(&args).await.expect("smoke runs");
+    assert_eq!(outcome.status, ExitStatus::Success, "{:?}", outcome.failures);
+    let diagnostics = outcome.report.diagnostics.as_ref().expect("diagnostics read");
+    assert_eq!(diagnostics.credential, "--diagnostics-token as Authorization: Bearer");
+    assert_eq!(diagnostics.error, None);
+}
+
+#[tokio::test]
+async fn refused_diagnostics_name_the_credential_and_the_fix() {
+    let mock = spawn_mock(MockArgs { diagnostics_token: Some("read-token".into()), ..mock_args() }).await.expect("mock");
+    // A bearer token diagnostics do not take.
+    let args = parse_smoke(smoke_flags(&mock, &["--diagnostics-token", "stale-read-token", "--timeout-seconds", "1"])).expect("flags");
+    let outcome = run_smoke(&args).await.expect("smoke runs");
+    assert_eq!(outcome.status, ExitStatus::ExpectationFailed);
+    assert_eq!(outcome.report.request.status, Some(200), "the post itself went through");
+    let failure = &outcome.failures[0];
+    assert_eq!(failure.check, "diagnostics");
+    assert!(failure.detail.contains("HTTP 401 to --diagnostics-token as Authorization: Bearer"), "{}", failure.detail);
+    assert!(failure.detail.contains("check --diagnostics-token"), "{}", failure.detail);
+    assert!(!failure.detail.contains("stale-read-token"), "{}", failure.detail);
+    let report = serde_json::to_string(&outcome.report).expect("json");
+    assert!(!report.contains("stale-read-token") && !report.contains("test-token"), "{report}");
+    assert_eq!(outcome.report.diagnostics.as_ref().and_then(|d| d.error.as_deref()), Some(failure.detail.as_str()));
+}
+
+#[tokio::test]
 async fn smoke_rejected_by_the_gateway_is_exit_2() {
     let mock = spawn_mock(mock_args()).await.expect("mock");
     let mut flags = smoke_flags(&mock, &["--timeout-seconds", "1"]);
@@ -165,7 +197,12 @@ async fn smoke_rejected_by_the_gateway_is_exit_2() {
     let outcome = run_smoke(&parse_smoke(flags).expect("flags")).await.expect("smoke runs");
     assert_eq!(outcome.status, ExitStatus::ExpectationFailed);
     assert_eq!(outcome.report.request.status, Some(401));
-    assert!(outcome.failures[0].detail.contains("invalid ingest token"));
+    let post = outcome.failures.iter().find(|f| f.check == "post").expect("the post failed");
+    assert!(post.detail.contains("invalid ingest token"), "{}", post.detail);
+    // The wrong ingest token is also what diagnostics were asked with.
+    let diagnostics = outcome.failures.iter().find(|f| f.check == "diagnostics").expect("diagnostics refused");
+    assert!(diagnostics.detail.contains("HTTP 401 to the ingest token (--token) as X-Ingest-Token"), "{}", diagnostics.detail);
+    assert!(diagnostics.detail.contains("--diagnostics-token"), "{}", diagnostics.detail);
 }
 
 /// Runs the real binary; returns (exit code, stdout, stderr).
