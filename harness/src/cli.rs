@@ -174,6 +174,11 @@ pub struct LoadArgs {
     /// SLO: smallest diagnostics extracted/created ratio after the run (needs --diagnostics-url).
     #[arg(long)]
     pub slo_min_extracted_ratio: Option<f64>,
+    /// Largest share of requests that may fail (any non-2xx answer, 429
+    /// included, or a transport error), enforced with or without SLO flags:
+    /// a run the gateway refuses is never a success. 1 turns it off.
+    #[arg(long, default_value_t = 0.01)]
+    pub max_error_ratio: f64,
     /// Wait for extraction to catch up even without --slo-min-extracted-ratio.
     #[arg(long)]
     pub wait_for_extraction: bool,
@@ -243,6 +248,7 @@ impl LoadArgs {
         check(self.slo_p95_ms.is_none_or(|v| v.is_finite() && v > 0.0), "--slo-p95-ms must be positive")?;
         check(unit_ratio(self.slo_max_skipped_ratio), "--slo-max-skipped-ratio must be in [0, 1]")?;
         check(unit_ratio(self.slo_min_extracted_ratio), "--slo-min-extracted-ratio must be in [0, 1]")?;
+        check(unit_ratio(Some(self.max_error_ratio)), "--max-error-ratio must be in [0, 1]")?;
         check(self.diagnostics_interval_ms > 0, "--diagnostics-interval-ms must be positive")?;
         check((1..=64).contains(&self.threads), "--threads must be between 1 and 64")?;
         check(
@@ -269,6 +275,7 @@ mod tests {
     fn defaults_are_valid() {
         let args = load(&[]);
         assert_eq!((args.count, args.batch_size, args.concurrency, args.senders), (1000, 10, 32, 500));
+        assert_eq!(args.max_error_ratio, 0.01);
         assert_eq!(args.validate(), Ok(()));
     }
 
@@ -285,6 +292,8 @@ mod tests {
             (&["--slo-p95-ms=-5"], "--slo-p95-ms"),
             (&["--slo-max-skipped-ratio", "1.5"], "--slo-max-skipped-ratio"),
             (&["--slo-min-extracted-ratio", "0.9"], "--diagnostics-url"),
+            (&["--max-error-ratio", "1.5"], "--max-error-ratio"),
+            (&["--max-error-ratio", "NaN"], "--max-error-ratio"),
             (&["--wait-for-extraction"], "--diagnostics-url"),
             (&["--threads", "0"], "--threads"),
             (&["--diagnostics-url", "localhost/diag"], "--diagnostics-url"),

@@ -80,8 +80,38 @@ async fn rate_limited_requests_are_skipped_and_breach_the_slo() {
     assert_eq!(report.messages.skipped, 100);
     assert_eq!(report.ratios.skipped_ratio, Some(0.25));
     assert!(report.requests.error_samples.get("429").is_some_and(|t| t.contains("ingest rate limit exceeded")));
-    assert_eq!(outcome.failures.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(), ["skipped_ratio"]);
+    // A quarter of the requests failed: also far beyond the default --max-error-ratio.
+    assert_eq!(outcome.failures.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(), ["skipped_ratio", "error_ratio"]);
+    assert_eq!(report.ratios.error_ratio, Some(0.25));
     assert!(report.ingest_to_offer_ms.p50_ms.is_none() && report.ingest_to_offer_ms.reason.is_some());
+}
+
+#[tokio::test]
+async fn a_refused_run_without_slo_flags_is_not_a_success() {
+    let mock = spawn_mock(mock_args()).await.expect("mock starts");
+    let mut flags = load_flags(&mock, &["--count", "50", "--concurrency", "2"]);
+    flags[3] = "wrong-token".into();
+    let outcome = run_load(&parse_load(flags).expect("flags")).await.expect("load runs");
+    assert_eq!(outcome.report.requests.status_counts.get("401"), Some(&5));
+    assert_eq!(outcome.report.ratios.error_ratio, Some(1.0));
+    assert_eq!(outcome.status, ExitStatus::SloBreach, "{:?}", outcome.failures);
+    assert_eq!(outcome.failures.len(), 1, "{:?}", outcome.failures);
+    let failure = &outcome.failures[0];
+    assert_eq!(failure.check, "error_ratio");
+    assert!(failure.detail.starts_with("5 of 5 requests failed") && failure.detail.contains("HTTP 401 ×5 (invalid_token: invalid ingest token)"), "{}", failure.detail);
+}
+
+#[tokio::test]
+async fn a_few_failed_requests_pass_under_a_raised_error_ratio() {
+    let mock = spawn_mock(MockArgs { reject_every: Some(10), ..mock_args() }).await.expect("mock starts");
+    let strict = parse_load(load_flags(&mock, &["--count", "200", "--concurrency", "1"])).expect("flags");
+    let outcome = run_load(&strict).await.expect("load runs");
+    assert_eq!(outcome.report.ratios.error_ratio, Some(0.1));
+    assert_eq!(outcome.status, ExitStatus::SloBreach, "{:?}", outcome.failures);
+    let lenient = parse_load(load_flags(&mock, &["--count", "200", "--concurrency", "1", "--max-error-ratio", "0.1"])).expect("flags");
+    let outcome = run_load(&lenient).await.expect("load runs");
+    assert_eq!(outcome.report.ratios.error_ratio, Some(0.1));
+    assert_eq!(outcome.status, ExitStatus::Success, "{:?}", outcome.failures);
 }
 
 #[tokio::test]
