@@ -1,5 +1,8 @@
 //! Real runs over real sockets: the harness library and binary against the
-//! in-memory mock gateway, one scenario per exit code.
+//! in-memory mock gateway, one scenario per exit code; and, in
+//! [`real_gateway`], the binary against the real `gateway` process.
+
+mod real_gateway;
 
 use harness::{ExitStatus, MockArgs, parse_load, parse_smoke, run_load, run_smoke, spawn_mock};
 use std::process::Command;
