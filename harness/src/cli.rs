@@ -59,6 +59,12 @@ pub struct TargetArgs {
     /// Diagnostics JSON URL (counters at top level or under `totals`).
     #[arg(long)]
     pub diagnostics_url: Option<String>,
+    /// Token for diagnostics, sent as `Authorization: Bearer` (an admin or
+    /// read token of the gateway). Without it the ingest token is sent, as
+    /// `X-Ingest-Token`.
+    #[arg(long, env = "HARNESS_DIAGNOSTICS_TOKEN", hide_env_values = true)]
+    #[serde(skip)]
+    pub diagnostics_token: Option<Secret>,
     /// Where the JSON report goes; without it the report is printed on stdout.
     #[arg(long)]
     pub report_file: Option<PathBuf>,
@@ -70,6 +76,34 @@ pub struct TargetArgs {
 impl TargetArgs {
     pub fn secret_str(&self) -> Option<&str> {
         self.secret.as_ref().map(|s| s.0.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// What diagnostics are read with: `--diagnostics-token` as a bearer
+    /// token when given, else the ingest token as `X-Ingest-Token`.
+    pub fn diagnostics_credential(&self) -> DiagnosticsCredential {
+        match self.diagnostics_token.as_ref().filter(|t| !t.0.is_empty()) {
+            Some(token) => DiagnosticsCredential::Bearer(token.clone()),
+            None => DiagnosticsCredential::IngestToken(self.token.clone()),
+        }
+    }
+}
+
+/// The credential sent to diagnostics. Its `Display` names the kind and
+/// the header, never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiagnosticsCredential {
+    /// The ingest token, as `X-Ingest-Token` (what the gateway accepts by default).
+    IngestToken(Secret),
+    /// `--diagnostics-token`, as `Authorization: Bearer`.
+    Bearer(Secret),
+}
+
+impl fmt::Display for DiagnosticsCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::IngestToken(_) => "the ingest token (--token) as X-Ingest-Token",
+            Self::Bearer(_) => "--diagnostics-token as Authorization: Bearer",
+        })
     }
 }
 
@@ -140,6 +174,11 @@ pub struct LoadArgs {
     /// SLO: smallest diagnostics extracted/created ratio after the run (needs --diagnostics-url).
     #[arg(long)]
     pub slo_min_extracted_ratio: Option<f64>,
+    /// Largest share of requests that may fail (any non-2xx answer, 429
+    /// included, or a transport error), enforced with or without SLO flags:
+    /// a run the gateway refuses is never a success. 1 turns it off.
+    #[arg(long, default_value_t = 0.01)]
+    pub max_error_ratio: f64,
     /// Wait for extraction to catch up even without --slo-min-extracted-ratio.
     #[arg(long)]
     pub wait_for_extraction: bool,
@@ -209,6 +248,7 @@ impl LoadArgs {
         check(self.slo_p95_ms.is_none_or(|v| v.is_finite() && v > 0.0), "--slo-p95-ms must be positive")?;
         check(unit_ratio(self.slo_max_skipped_ratio), "--slo-max-skipped-ratio must be in [0, 1]")?;
         check(unit_ratio(self.slo_min_extracted_ratio), "--slo-min-extracted-ratio must be in [0, 1]")?;
+        check(unit_ratio(Some(self.max_error_ratio)), "--max-error-ratio must be in [0, 1]")?;
         check(self.diagnostics_interval_ms > 0, "--diagnostics-interval-ms must be positive")?;
         check((1..=64).contains(&self.threads), "--threads must be between 1 and 64")?;
         check(
@@ -235,6 +275,7 @@ mod tests {
     fn defaults_are_valid() {
         let args = load(&[]);
         assert_eq!((args.count, args.batch_size, args.concurrency, args.senders), (1000, 10, 32, 500));
+        assert_eq!(args.max_error_ratio, 0.01);
         assert_eq!(args.validate(), Ok(()));
     }
 
@@ -251,6 +292,8 @@ mod tests {
             (&["--slo-p95-ms=-5"], "--slo-p95-ms"),
             (&["--slo-max-skipped-ratio", "1.5"], "--slo-max-skipped-ratio"),
             (&["--slo-min-extracted-ratio", "0.9"], "--diagnostics-url"),
+            (&["--max-error-ratio", "1.5"], "--max-error-ratio"),
+            (&["--max-error-ratio", "NaN"], "--max-error-ratio"),
             (&["--wait-for-extraction"], "--diagnostics-url"),
             (&["--threads", "0"], "--threads"),
             (&["--diagnostics-url", "localhost/diag"], "--diagnostics-url"),
@@ -279,12 +322,25 @@ mod tests {
 
     #[test]
     fn secrets_never_print_and_never_serialise() {
-        let args = load(&["--secret", "super-secret"]);
+        let args = load(&["--secret", "super-secret", "--diagnostics-token", "diag-secret"]);
+        let credential = args.target.diagnostics_credential();
         let debug = format!("{args:?}");
         let json = serde_json::to_string(&args).expect("serialises");
-        for text in [debug, json] {
-            assert!(!text.contains("super-secret"), "{text}");
+        for text in [debug, json, format!("{credential} {credential:?}")] {
+            assert!(!text.contains("super-secret") && !text.contains("diag-secret"), "{text}");
         }
         assert_eq!(args.target.secret_str(), Some("super-secret"));
+    }
+
+    #[test]
+    fn diagnostics_get_the_diagnostics_token_as_bearer_else_the_ingest_token() {
+        let bearer = load(&["--diagnostics-token", "read-token"]).target.diagnostics_credential();
+        assert_eq!(bearer, DiagnosticsCredential::Bearer(Secret("read-token".into())));
+        assert!(bearer.to_string().contains("Authorization: Bearer"));
+        let ingest = load(&[]).target.diagnostics_credential();
+        assert_eq!(ingest, DiagnosticsCredential::IngestToken(Secret("t".into())));
+        assert!(ingest.to_string().contains("X-Ingest-Token"));
+        // An empty value (an unset variable in a CI template) means "not given".
+        assert_eq!(load(&["--diagnostics-token", ""]).target.diagnostics_credential(), ingest);
     }
 }

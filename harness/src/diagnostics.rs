@@ -5,7 +5,13 @@
 //! nested `totals` object when the top level lacks them, so both the
 //! diagnostics shape and the seed's `/metrics/whatsapp` shape work. A
 //! counter the endpoint does not report is `None`, never zero.
+//!
+//! Every read carries a credential (see [`DiagnosticsCredential`]): the
+//! gateway's diagnostics need one. A refusal (401, 403) names the kind of
+//! credential sent, never its value, and how to send another.
 
+use crate::cli::DiagnosticsCredential;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -60,10 +66,28 @@ fn number(value: Option<&Value>) -> Option<u64> {
 pub enum DiagnosticsError {
     #[error("diagnostics request failed: {0}")]
     Transport(#[from] reqwest::Error),
+    #[error("diagnostics answered HTTP {status} to {credential}; {hint}")]
+    Refused { status: u16, credential: String, hint: &'static str },
     #[error("diagnostics answered HTTP {0}")]
     Status(u16),
     #[error("diagnostics answer is not a JSON object")]
     NotAnObject,
+    #[error("the diagnostics credential cannot be sent as an HTTP header (it holds a control character)")]
+    InvalidCredential,
+}
+
+const INGEST_TOKEN_HEADER: HeaderName = HeaderName::from_static("x-ingest-token");
+
+/// How to get past a refusal, by the credential that was refused.
+fn refusal_hint(credential: &DiagnosticsCredential) -> &'static str {
+    match credential {
+        DiagnosticsCredential::IngestToken(_) => {
+            "pass a token the gateway accepts on diagnostics (its ADMIN_TOKEN or a read token) with --diagnostics-token or HARNESS_DIAGNOSTICS_TOKEN, or check --token"
+        }
+        DiagnosticsCredential::Bearer(_) => {
+            "check --diagnostics-token (or HARNESS_DIAGNOSTICS_TOKEN): it must be the gateway's ADMIN_TOKEN, a read token, or an ingest token"
+        }
+    }
 }
 
 /// A diagnostics endpoint and the client that reads it.
@@ -71,21 +95,45 @@ pub enum DiagnosticsError {
 pub struct DiagnosticsClient {
     client: reqwest::Client,
     url: String,
+    credential: DiagnosticsCredential,
+    /// The header carrying the credential, marked sensitive so that no
+    /// `Debug` output shows it.
+    header: (HeaderName, HeaderValue),
 }
 
 impl DiagnosticsClient {
-    pub fn new(url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(url: &str, timeout: Duration, credential: DiagnosticsCredential) -> Result<Self, DiagnosticsError> {
         let client = reqwest::Client::builder().timeout(timeout).build()?;
-        Ok(Self { client, url: url.to_owned() })
+        let (name, value) = match &credential {
+            DiagnosticsCredential::IngestToken(token) => (INGEST_TOKEN_HEADER, HeaderValue::from_str(&token.0)),
+            DiagnosticsCredential::Bearer(token) => (AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {}", token.0))),
+        };
+        let mut value = value.map_err(|_| DiagnosticsError::InvalidCredential)?;
+        value.set_sensitive(true);
+        Ok(Self { client, url: url.to_owned(), credential, header: (name, value) })
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
 
+    /// Which kind of credential this client sends (never its value).
+    pub fn credential(&self) -> &DiagnosticsCredential {
+        &self.credential
+    }
+
     pub async fn fetch(&self) -> Result<Counters, DiagnosticsError> {
-        let response = self.client.get(&self.url).header("accept", "application/json").send().await?;
+        let (name, value) = &self.header;
+        let response =
+            self.client.get(&self.url).header("accept", "application/json").header(name, value.clone()).send().await?;
         let status = response.status();
+        if matches!(status.as_u16(), 401 | 403) {
+            return Err(DiagnosticsError::Refused {
+                status: status.as_u16(),
+                credential: self.credential.to_string(),
+                hint: refusal_hint(&self.credential),
+            });
+        }
         if !status.is_success() {
             return Err(DiagnosticsError::Status(status.as_u16()));
         }
@@ -104,33 +152,55 @@ pub struct Sample {
     pub counters: Counters,
 }
 
+/// The good samples of a polling loop, and why the latest failed poll
+/// failed (for the report when no sample came back).
+#[derive(Debug, Default)]
+pub struct Polled {
+    pub samples: Vec<Sample>,
+    pub last_error: Option<String>,
+}
+
+impl Polled {
+    /// Records one poll's result; returns the counters when it succeeded.
+    pub fn record(&mut self, at: Duration, result: Result<Counters, DiagnosticsError>) -> Option<Counters> {
+        match result {
+            Ok(counters) => {
+                self.samples.push(Sample { at, counters });
+                Some(counters)
+            }
+            Err(error) => {
+                self.last_error = Some(error.to_string());
+                None
+            }
+        }
+    }
+}
+
 /// Polls `client` every `interval` until `stop` says the wanted movement
 /// happened or `deadline` passes. Failed polls are skipped (the gateway
-/// may be busy); the last good sample is returned with all samples.
+/// may be busy); every good sample is returned, with the last error.
 pub async fn poll_until<F>(
     client: &DiagnosticsClient,
     origin: Instant,
     interval: Duration,
     deadline: Instant,
     mut stop: F,
-) -> Vec<Sample>
+) -> Polled
 where
     F: FnMut(&Counters) -> bool,
 {
-    let mut samples = Vec::new();
+    let mut polled = Polled::default();
     loop {
-        if let Ok(counters) = client.fetch().await {
-            samples.push(Sample { at: origin.elapsed(), counters });
-            if stop(&counters) {
-                break;
-            }
+        let result = client.fetch().await;
+        if polled.record(origin.elapsed(), result).is_some_and(|counters| stop(&counters)) {
+            break;
         }
         if Instant::now() + interval > deadline {
             break;
         }
         tokio::time::sleep(interval).await;
     }
-    samples
+    polled
 }
 
 #[cfg(test)]

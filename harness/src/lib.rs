@@ -1,7 +1,8 @@
 //! Synthetic harness for the Soko ingest gateway (seed 002 §8): a signed
 //! smoke run and a fast load generator, each producing a JSON report and an
 //! exit code (0 success, 2 diagnostics expectation failed, 3 SLO breach,
-//! 1 the harness could not run).
+//! including more than `--max-error-ratio` of requests refused, 1 the
+//! harness could not run).
 //!
 //! Tests drive it as a library: build [`cli::SmokeArgs`] or
 //! [`cli::LoadArgs`] (e.g. with [`parse_smoke`] / [`parse_load`]), call
@@ -41,6 +42,8 @@ pub enum HarnessError {
     Transport(#[from] transport::TransportError),
     #[error("could not build an HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error(transparent)]
+    Diagnostics(#[from] diagnostics::DiagnosticsError),
     #[error("could not serialise: {0}")]
     Json(#[from] serde_json::Error),
     #[error("a worker task failed: {0}")]
@@ -108,7 +111,7 @@ pub async fn execute(command: Command) -> i32 {
             finish("load", report_file.as_deref(), run_load(&args).await, |r: &LoadReport| {
                 let ingest = r.latency_ms.ingest.as_ref();
                 format!(
-                    "load: {} msgs/s ({} req/s) over {} s; p50/p95/p99 {}/{}/{} ms; {} created, {} deduped, {} skipped; generator CPU {} cores",
+                    "load: {} msgs/s ({} req/s) over {} s; p50/p95/p99 {}/{}/{} ms; {} created, {} deduped, {} skipped; {} of {} requests failed; generator CPU {} cores",
                     shown(r.throughput.messages_per_second),
                     shown(r.throughput.requests_per_second),
                     r.throughput.elapsed_seconds,
@@ -118,6 +121,8 @@ pub async fn execute(command: Command) -> i32 {
                     r.messages.created,
                     r.messages.deduped,
                     r.messages.skipped,
+                    r.requests.sent - r.requests.ok,
+                    r.requests.sent,
                     shown(r.generator.cpu.as_ref().map(|c| c.cores_busy)),
                 )
             })

@@ -4,7 +4,7 @@
 
 use crate::cli::LoadArgs;
 use crate::cpu::{cpu_use, process_cpu_time};
-use crate::diagnostics::{Counters, DiagnosticsClient, Sample};
+use crate::diagnostics::{Counters, DiagnosticsClient, Polled, Sample};
 use crate::offer_latency::{self, OfferLatency};
 use crate::outcome::{Failure, SloLimits, SloObservation, evaluate_slos, exit_status};
 use crate::report::*;
@@ -47,7 +47,11 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
     let request_timeout = Duration::from_secs_f64(args.target.request_timeout_seconds);
     let target = Arc::new(IngestTarget::new(&args.target.url, &args.target.token.0, args.target.secret_str(), request_timeout)?);
     let diagnostics = match &args.target.diagnostics_url {
-        Some(url) => Some(DiagnosticsClient::new(url, request_timeout.min(Duration::from_secs(10)))?),
+        Some(url) => Some(DiagnosticsClient::new(
+            url,
+            request_timeout.min(Duration::from_secs(10)),
+            args.target.diagnostics_credential(),
+        )?),
         None => None,
     };
 
@@ -69,11 +73,14 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
     let prepare_seconds = round3(prepare_started.elapsed().as_secs_f64());
 
     let mut failures = Vec::new();
+    let mut before_error = None;
     let before = match &diagnostics {
         Some(client) => match client.fetch().await {
             Ok(counters) => Some(counters),
             Err(error) => {
-                failures.push(Failure::expectation("diagnostics", format!("unreachable before the run: {error}")));
+                let text = format!("could not be read before the run: {error}");
+                failures.push(Failure::expectation("diagnostics", text.clone()));
+                before_error = Some(text);
                 None
             }
         },
@@ -88,6 +95,8 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         origin,
         batch_interval: args.rate.map(|rate| Duration::from_secs_f64(args.batch_size as f64 / rate)),
         progress: AtomicU64::new(0),
+        accepted: AtomicU64::new(0),
+        failed_requests: AtomicU64::new(0),
     });
     let (goal_tx, goal_rx) = watch::channel(None);
     let sampler = match (&diagnostics, before) {
@@ -123,12 +132,23 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         extracted: wait_extraction.then_some(tally.created),
         deadline: Instant::now() + Duration::from_secs_f64(args.timeout_seconds),
     }));
-    let samples = match sampler {
+    let polled = match sampler {
         Some(task) => task.await?,
-        None => Vec::new(),
+        None => Polled::default(),
     };
+    let samples = &polled.samples;
 
-    let diagnostics_report = args.target.diagnostics_url.as_ref().map(|url| diagnostics_summary(url, before, &samples));
+    let diagnostics_report = diagnostics.as_ref().map(|client| {
+        let error = match (before, samples.last()) {
+            (None, _) => before_error.clone(),
+            (Some(_), None) => Some(match &polled.last_error {
+                Some(error) => format!("could not be read after the run: {error}"),
+                None => "could not be read after the run".to_owned(),
+            }),
+            _ => None,
+        };
+        diagnostics_summary(client, before, samples, error)
+    });
     let delta = diagnostics_report.as_ref().and_then(|d| d.delta);
     failures.extend(count_expectations(&tally, diagnostics_report.as_ref(), args.timeout_seconds));
 
@@ -138,7 +158,7 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         (Some(_), Some(before)) => offer_latency::estimate(
             &tally.acks,
             before.extracted.unwrap_or(0),
-            &samples,
+            samples,
             Duration::from_millis(args.diagnostics_interval_ms),
         ),
     };
@@ -146,6 +166,7 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
     let latency = Latencies { ingest: tally.ingest_latency.summary(), all_answers: tally.answer_latency.summary() };
     let ratios = Ratios {
         skipped_ratio: ratio(tally.skipped, tally.messages_sent),
+        error_ratio: ratio(tally.requests - tally.ok_requests, tally.requests),
         dedupe_ratio: ratio(tally.deduped, tally.created + tally.deduped),
         extraction_success_ratio: delta.and_then(|d| ratio(d.extracted?, d.created?)),
     };
@@ -153,13 +174,15 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         p95_ms: args.slo_p95_ms,
         max_skipped_ratio: args.slo_max_skipped_ratio,
         min_extracted_ratio: args.slo_min_extracted_ratio,
+        max_error_ratio: Some(args.max_error_ratio),
     };
     let observed = SloObservation {
         p95_ms: latency.ingest.as_ref().map(|l| l.p95_ms),
         skipped_ratio: ratios.skipped_ratio,
         extracted_ratio: ratios.extraction_success_ratio,
+        error_ratio: ratios.error_ratio,
     };
-    failures.extend(evaluate_slos(&limits, &observed));
+    failures.extend(evaluate_slos(&limits, &observed).into_iter().map(|failure| explain_errors(failure, &tally)));
     let status = exit_status(&failures);
 
     let mut settings = serde_json::to_value(args)?;
@@ -215,15 +238,15 @@ async fn sample_until(
     interval: Duration,
     before: Counters,
     mut goal: watch::Receiver<Option<Goal>>,
-) -> Vec<Sample> {
-    let mut samples = Vec::new();
+) -> Polled {
+    let mut polled = Polled::default();
     loop {
         let current = *goal.borrow_and_update();
-        if let Ok(counters) = client.fetch().await {
-            samples.push(Sample { at: origin.elapsed(), counters });
-            if current.is_some_and(|g| g.reached(&counters.delta_since(&before))) {
-                break;
-            }
+        let result = client.fetch().await;
+        if let Some(counters) = polled.record(origin.elapsed(), result)
+            && current.is_some_and(|g| g.reached(&counters.delta_since(&before)))
+        {
+            break;
         }
         if current.is_some_and(|g| Instant::now() >= g.deadline) {
             break;
@@ -233,18 +256,14 @@ async fn sample_until(
             changed = goal.changed() => if changed.is_err() && goal.borrow().is_none() { break },
         }
     }
-    samples
+    polled
 }
 
-fn diagnostics_summary(url: &str, before: Option<Counters>, samples: &[Sample]) -> DiagnosticsReport {
+fn diagnostics_summary(client: &DiagnosticsClient, before: Option<Counters>, samples: &[Sample], error: Option<String>) -> DiagnosticsReport {
     let after = samples.last().map(|s| s.counters);
-    let error = match (before, after) {
-        (None, _) => Some("unreachable before the run".to_owned()),
-        (Some(_), None) => Some("unreachable after the run".to_owned()),
-        _ => None,
-    };
     DiagnosticsReport {
-        url: url.to_owned(),
+        url: client.url().to_owned(),
+        credential: client.credential().to_string(),
         before,
         after,
         delta: before.zip(after).map(|(b, a)| a.delta_since(&b)),
@@ -260,8 +279,11 @@ fn count_expectations(tally: &Tally, diagnostics: Option<&DiagnosticsReport>, ti
     let mut failures = Vec::new();
     if let Some(report) = diagnostics {
         match (report.before, report.delta) {
-            (None, _) => {} // already reported as unreachable before the run
-            (Some(_), None) => failures.push(Failure::expectation("diagnostics", "unreachable after the run")),
+            (None, _) => {} // already reported: not readable before the run
+            (Some(_), None) => failures.push(Failure::expectation(
+                "diagnostics",
+                report.error.clone().unwrap_or_else(|| "could not be read after the run".to_owned()),
+            )),
             (Some(_), Some(delta)) => {
                 for (name, moved, acknowledged) in
                     [("created", delta.created, tally.created), ("deduped", delta.deduped, tally.deduped)]
@@ -291,6 +313,26 @@ fn count_expectations(tally: &Tally, diagnostics: Option<&DiagnosticsReport>, ti
     failures
 }
 
+/// Adds what the failed requests got to an `error_ratio` failure, so that
+/// the ALERT line says why (e.g. `HTTP 401 ×5: invalid_ingest_token: …`).
+fn explain_errors(mut failure: Failure, tally: &Tally) -> Failure {
+    if failure.check != "error_ratio" {
+        return failure;
+    }
+    let failed = tally.requests - tally.ok_requests;
+    let statuses = tally.statuses.iter().filter(|(status, _)| !(200..300).contains(*status)).map(|(status, n)| (status.to_string(), format!("HTTP {status}"), *n));
+    let errors = tally.transport_errors.iter().map(|(kind, n)| ((*kind).to_owned(), (*kind).to_owned(), *n));
+    let parts: Vec<String> = statuses
+        .chain(errors)
+        .map(|(key, label, n)| match tally.error_samples.get(&key) {
+            Some(sample) => format!("{label} ×{n} ({sample})"),
+            None => format!("{label} ×{n}"),
+        })
+        .collect();
+    failure.detail = format!("{failed} of {} requests failed, {}; {}", tally.requests, failure.detail, parts.join(", "));
+    failure
+}
+
 fn request_counts(tally: &Tally) -> RequestCounts {
     RequestCounts {
         sent: tally.requests,
@@ -303,23 +345,36 @@ fn request_counts(tally: &Tally) -> RequestCounts {
     }
 }
 
-/// A progress bar on stderr, only when stderr is a terminal.
+/// A progress bar on stderr, only when stderr is a terminal. The bar moves
+/// with every message sent; the rate counts only messages the gateway
+/// accepted (2xx), and failed requests are shown beside it.
 fn show_progress(plan: Arc<SendPlan>, total: u64) -> Option<(ProgressBar, tokio::task::JoinHandle<()>)> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} msgs ({per_sec}, eta {eta})") {
+    if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} msgs ({msg}, eta {eta})") {
         bar.set_style(style.progress_chars("=> "));
     }
     let ticking = bar.clone();
     let ticker = tokio::spawn(async move {
         loop {
             ticking.set_position(plan.progress.load(Ordering::Relaxed));
+            ticking.set_message(progress_message(
+                plan.accepted.load(Ordering::Relaxed),
+                plan.failed_requests.load(Ordering::Relaxed),
+                plan.origin.elapsed(),
+            ));
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     });
     Some((bar, ticker))
+}
+
+/// `1234 accepted msgs/s, 0 failed requests`.
+fn progress_message(accepted: u64, failed_requests: u64, elapsed: Duration) -> String {
+    let rate = per_second(accepted, elapsed).unwrap_or(0.0);
+    format!("{rate:.0} accepted msgs/s, {failed_requests} failed requests")
 }
 
 pub(crate) fn now_text() -> String {
@@ -338,6 +393,7 @@ mod tests {
         let before = Counters { created: Some(0), deduped: Some(0), ..Counters::default() };
         DiagnosticsReport {
             url: "http://d".into(),
+            credential: "the ingest token (--token) as X-Ingest-Token".into(),
             before: Some(before),
             after: None,
             delta: Some(Counters { created, deduped, ..Counters::default() }),
@@ -359,6 +415,28 @@ mod tests {
         assert_eq!(names(count_expectations(&tally(100, 10, 91, 9, 0), None, 1.0)), ["acknowledged_counts"]);
         // With skipped requests the plan cannot be checked.
         assert!(count_expectations(&tally(100, 10, 50, 5, 45), None, 1.0).is_empty());
+    }
+
+    #[test]
+    fn error_ratio_failures_say_what_the_requests_got() {
+        let mut t = Tally { requests: 10, ok_requests: 4, ..Tally::default() };
+        t.statuses.extend([(200, 4), (401, 5)]);
+        t.transport_errors.insert("connect", 1);
+        t.error_samples.insert("401".into(), "invalid_ingest_token: invalid ingest token".into());
+        let failure = explain_errors(Failure::slo("error_ratio", "error ratio 0.6000 > 0.01"), &t);
+        assert_eq!(
+            failure.detail,
+            "6 of 10 requests failed, error ratio 0.6000 > 0.01; HTTP 401 ×5 (invalid_ingest_token: invalid ingest token), connect ×1"
+        );
+        let other = Failure::slo("p95_ms", "x");
+        assert_eq!(explain_errors(other.clone(), &t), other);
+    }
+
+    #[test]
+    fn the_progress_rate_counts_accepted_messages_only() {
+        assert_eq!(progress_message(0, 180, Duration::from_secs(3)), "0 accepted msgs/s, 180 failed requests");
+        assert_eq!(progress_message(3000, 0, Duration::from_secs(2)), "1500 accepted msgs/s, 0 failed requests");
+        assert_eq!(progress_message(10, 0, Duration::ZERO), "0 accepted msgs/s, 0 failed requests");
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //!
 //! Normal mode checks the token and the signature over the raw bytes,
 //! dedupes by (chat, message id) or by (chat, sender, text), counts, and
-//! serves `/chat/tools/diagnostics`. "Extraction" is simulated: every
+//! serves `/chat/tools/diagnostics` to the same credentials as the gateway
+//! (the ingest token as `X-Ingest-Token` or as a bearer token, or
+//! `--diagnostics-token` as a bearer token). "Extraction" is simulated: every
 //! created message counts as extracted `extract_delay_ms` later. Knobs make
 //! it misbehave on purpose: every Nth request 429, an added delay, frozen
 //! counters. Trivial mode skips verification and parsing, so the server
@@ -40,6 +42,10 @@ pub struct MockArgs {
     /// Verify X-Signature with this secret; unset means token only.
     #[arg(long)]
     pub secret: Option<String>,
+    /// A bearer token diagnostics accept besides the ingest token (as the
+    /// gateway accepts its admin and read tokens).
+    #[arg(long)]
+    pub diagnostics_token: Option<String>,
     /// Fixed answers, no verification or parsing: for the generator's ceiling.
     #[arg(long)]
     pub trivial: bool,
@@ -69,6 +75,7 @@ impl Default for MockArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             token: "test-token".into(),
             secret: None,
+            diagnostics_token: None,
             trivial: false,
             extract_delay_ms: None,
             reject_every: None,
@@ -167,7 +174,13 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Answer,
     let path = request.uri().path().to_owned();
     Ok(match (request.method(), path.as_str()) {
         (&Method::POST, signing::INGEST_PATH) => ingest(&state, request).await,
-        (&Method::GET, "/chat/tools/diagnostics" | "/metrics/whatsapp") => diagnostics(&state),
+        (&Method::GET, "/chat/tools/diagnostics" | "/metrics/whatsapp") => {
+            if diagnostics_allowed(&state.args, request.headers()) {
+                diagnostics(&state)
+            } else {
+                error(StatusCode::UNAUTHORIZED, "invalid_ingest_token", "invalid ingest token")
+            }
+        }
         (&Method::GET, "/healthz") => json_answer(StatusCode::OK, &json!({"status": "ok"})),
         _ => error(StatusCode::NOT_FOUND, "not_found", "not found"),
     })
@@ -242,6 +255,17 @@ async fn ingest(state: &State, request: Request<Incoming>) -> Answer {
     )
 }
 
+/// The gateway's rule for diagnostics: the ingest token as `X-Ingest-Token`,
+/// or the ingest token or the diagnostics token as `Authorization: Bearer`.
+fn diagnostics_allowed(args: &MockArgs, headers: &http::HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header(TOKEN_HEADER) == Some(args.token.as_str()) {
+        return true;
+    }
+    let bearer = header(http::header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+    bearer.is_some_and(|b| b == args.token || args.diagnostics_token.as_deref() == Some(b))
+}
+
 fn diagnostics(state: &State) -> Answer {
     {
         let now = Instant::now();
@@ -274,6 +298,25 @@ fn count_occurrences(haystack: &[u8], needle: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diagnostics_take_the_gateway_s_credentials() {
+        let args = MockArgs { diagnostics_token: Some("read".into()), ..MockArgs::default() };
+        let allowed = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = http::HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(*name, http::HeaderValue::from_static(value));
+            }
+            diagnostics_allowed(&args, &headers)
+        };
+        assert!(allowed(&[("x-ingest-token", "test-token")]));
+        assert!(allowed(&[("authorization", "Bearer test-token")]));
+        assert!(allowed(&[("authorization", "Bearer read")]));
+        assert!(!allowed(&[]));
+        assert!(!allowed(&[("x-ingest-token", "read")]));
+        assert!(!allowed(&[("authorization", "Bearer wrong")]));
+        assert!(!allowed(&[("authorization", "Basic test-token")]));
+    }
 
     #[test]
     fn counts_needles() {

@@ -6,6 +6,10 @@
 //! with what the gateway acknowledged mean data may be lost, which matters
 //! more than speed. 1 means the harness itself could not run (bad
 //! arguments, report not writable).
+//!
+//! A load run whose requests mostly failed (more than `--max-error-ratio`,
+//! 0.01 by default, enforced with or without SLO flags) is an SLO breach:
+//! a gateway that refuses the traffic never passes.
 
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +76,9 @@ pub struct SloLimits {
     pub p95_ms: Option<f64>,
     pub max_skipped_ratio: Option<f64>,
     pub min_extracted_ratio: Option<f64>,
+    /// Largest share of requests without a 2xx answer.
+    #[serde(default)]
+    pub max_error_ratio: Option<f64>,
 }
 
 /// What the run measured against those limits; `None` is "not measured".
@@ -80,6 +87,8 @@ pub struct SloObservation {
     pub p95_ms: Option<f64>,
     pub skipped_ratio: Option<f64>,
     pub extracted_ratio: Option<f64>,
+    #[serde(default)]
+    pub error_ratio: Option<f64>,
 }
 
 /// An enforced SLO that could not be measured is a breach: a nightly run
@@ -105,6 +114,13 @@ pub fn evaluate_slos(limits: &SloLimits, observed: &SloObservation) -> Vec<Failu
             Some(ratio) if ratio >= limit => {}
             Some(ratio) => failures.push(Failure::slo("extracted_ratio", format!("extracted ratio {ratio:.4} < {limit}"))),
             None => failures.push(Failure::slo("extracted_ratio", "diagnostics gave no extracted/created counts")),
+        }
+    }
+    if let Some(limit) = limits.max_error_ratio {
+        match observed.error_ratio {
+            Some(ratio) if ratio <= limit => {}
+            Some(ratio) => failures.push(Failure::slo("error_ratio", format!("error ratio {ratio:.4} > {limit}"))),
+            None => failures.push(Failure::slo("error_ratio", "no request was sent")),
         }
     }
     failures
@@ -138,15 +154,25 @@ mod tests {
 
     #[test]
     fn slo_table() {
-        let limits = SloLimits { p95_ms: Some(100.0), max_skipped_ratio: Some(0.01), min_extracted_ratio: Some(0.9) };
-        let good = SloObservation { p95_ms: Some(100.0), skipped_ratio: Some(0.01), extracted_ratio: Some(0.9) };
+        let limits = SloLimits {
+            p95_ms: Some(100.0),
+            max_skipped_ratio: Some(0.01),
+            min_extracted_ratio: Some(0.9),
+            max_error_ratio: Some(0.01),
+        };
+        let good = SloObservation { p95_ms: Some(100.0), skipped_ratio: Some(0.01), extracted_ratio: Some(0.9), error_ratio: Some(0.01) };
         assert!(evaluate_slos(&limits, &good).is_empty());
         let cases: &[(SloObservation, &[&str])] = &[
             (SloObservation { p95_ms: Some(100.5), ..good }, &["p95_ms"]),
             (SloObservation { skipped_ratio: Some(0.02), ..good }, &["skipped_ratio"]),
             (SloObservation { extracted_ratio: Some(0.5), ..good }, &["extracted_ratio"]),
             (SloObservation { p95_ms: None, extracted_ratio: None, ..good }, &["p95_ms", "extracted_ratio"]),
-            (SloObservation { p95_ms: Some(900.0), skipped_ratio: Some(1.0), extracted_ratio: Some(0.0) }, &["p95_ms", "skipped_ratio", "extracted_ratio"]),
+            (SloObservation { error_ratio: Some(0.0101), ..good }, &["error_ratio"]),
+            (SloObservation { error_ratio: None, ..good }, &["error_ratio"]),
+            (
+                SloObservation { p95_ms: Some(900.0), skipped_ratio: Some(1.0), extracted_ratio: Some(0.0), error_ratio: Some(1.0) },
+                &["p95_ms", "skipped_ratio", "extracted_ratio", "error_ratio"],
+            ),
         ];
         for (observed, breached) in cases {
             let failures = evaluate_slos(&limits, observed);
@@ -158,7 +184,7 @@ mod tests {
 
     #[test]
     fn unenforced_slos_never_fail() {
-        let observed = SloObservation { p95_ms: None, skipped_ratio: Some(1.0), extracted_ratio: None };
+        let observed = SloObservation { p95_ms: None, skipped_ratio: Some(1.0), extracted_ratio: None, error_ratio: Some(1.0) };
         assert!(evaluate_slos(&SloLimits::default(), &observed).is_empty());
     }
 

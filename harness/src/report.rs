@@ -4,6 +4,7 @@
 //! - **skipped**: a message whose request did not get a 2xx answer (429,
 //!   any other 4xx, 5xx, timeout or transport error). `skipped_ratio` is
 //!   skipped messages / messages sent. Skipped batches are not retried.
+//! - **error ratio**: requests without a 2xx answer / requests sent.
 //! - **dedupe ratio**: `deduped` / (`created` + `deduped`) summed over 2xx
 //!   answers.
 //! - **extraction success ratio**: diagnostics `extracted` movement /
@@ -22,6 +23,7 @@ use std::path::Path;
 pub const DEFINITIONS: &[(&str, &str)] = &[
     ("skipped", "messages whose request got no 2xx answer (429, other 4xx, 5xx, timeout, transport error); not retried"),
     ("skipped_ratio", "skipped messages / messages sent"),
+    ("error_ratio", "requests without a 2xx answer (any other status, timeout, transport error) / requests sent"),
     ("dedupe_ratio", "deduped / (created + deduped), summed over 2xx answers"),
     ("extraction_success_ratio", "diagnostics extracted delta / diagnostics created delta over the run"),
     ("ingest_latency", "time from writing the request to reading the whole answer, 2xx answers only"),
@@ -66,6 +68,9 @@ pub struct MessageCounts {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ratios {
     pub skipped_ratio: Option<f64>,
+    /// Requests without a 2xx answer / requests sent.
+    #[serde(default)]
+    pub error_ratio: Option<f64>,
     pub dedupe_ratio: Option<f64>,
     pub extraction_success_ratio: Option<f64>,
 }
@@ -87,6 +92,9 @@ pub struct Throughput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiagnosticsReport {
     pub url: String,
+    /// Which credential was sent (its kind and header, never its value).
+    #[serde(default)]
+    pub credential: String,
     pub before: Option<Counters>,
     pub after: Option<Counters>,
     pub delta: Option<Counters>,

@@ -24,6 +24,10 @@ pub struct SendPlan {
     pub batch_interval: Option<std::time::Duration>,
     /// Messages whose request finished, for the progress bar.
     pub progress: AtomicU64,
+    /// Messages acknowledged with a 2xx, for the progress bar's rate.
+    pub accepted: AtomicU64,
+    /// Requests that got no 2xx (any other status or a transport error).
+    pub failed_requests: AtomicU64,
 }
 
 /// The readable part of a 2xx answer; other fields are ignored.
@@ -115,6 +119,7 @@ pub async fn run_worker(plan: Arc<SendPlan>, mut connection: IngestConnection) -
                 *tally.statuses.entry(response.status).or_default() += 1;
                 tally.answer_latency.record(latency);
                 if (200..300).contains(&response.status) {
+                    plan.accepted.fetch_add(messages, Ordering::Relaxed);
                     tally.ok_requests += 1;
                     tally.acknowledged += messages;
                     tally.ingest_latency.record(latency);
@@ -128,11 +133,13 @@ pub async fn run_worker(plan: Arc<SendPlan>, mut connection: IngestConnection) -
                         Err(_) => tally.unreadable_acks += messages,
                     }
                 } else {
+                    plan.failed_requests.fetch_add(1, Ordering::Relaxed);
                     tally.skipped += messages;
                     tally.error_samples.entry(response.status.to_string()).or_insert_with(|| error_text(&response.body));
                 }
             }
             Err(error) => {
+                plan.failed_requests.fetch_add(1, Ordering::Relaxed);
                 tally.skipped += messages;
                 *tally.transport_errors.entry(error.kind()).or_default() += 1;
                 tally.error_samples.entry(error.kind().to_owned()).or_insert_with(|| error.to_string());

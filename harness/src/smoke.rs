@@ -7,7 +7,7 @@
 //! title carries the run id instead of the text.
 
 use crate::cli::SmokeArgs;
-use crate::diagnostics::{Counters, DiagnosticsClient, poll_until};
+use crate::diagnostics::{Counters, DiagnosticsClient, Polled, poll_until};
 use crate::load::now_text;
 use crate::outcome::{Failure, exit_status};
 use crate::report::{DiagnosticsReport, Outcome, SmokeReport, SmokeRequest, error_text};
@@ -48,18 +48,25 @@ pub async fn run_smoke(args: &SmokeArgs) -> Result<RunOutcome<SmokeReport>, Harn
     let request_timeout = Duration::from_secs_f64(args.target.request_timeout_seconds);
     let target = Arc::new(IngestTarget::new(&args.target.url, &args.target.token.0, args.target.secret_str(), request_timeout)?);
     let diagnostics = match &args.target.diagnostics_url {
-        Some(url) => Some(DiagnosticsClient::new(url, request_timeout.min(Duration::from_secs(10)))?),
+        Some(url) => Some(DiagnosticsClient::new(
+            url,
+            request_timeout.min(Duration::from_secs(10)),
+            args.target.diagnostics_credential(),
+        )?),
         None => None,
     };
     let batch = smoke_batch(&run_id[..12], &args.client_id, args.expect_created);
     let body = Bytes::from(serde_json::to_vec(&batch)?);
     let mut failures = Vec::new();
 
+    let mut before_error = None;
     let before = match &diagnostics {
         Some(client) => match client.fetch().await {
             Ok(counters) => Some(counters),
             Err(error) => {
-                failures.push(Failure::expectation("diagnostics", format!("unreachable before the smoke post: {error}")));
+                let text = format!("could not be read before the smoke post: {error}");
+                failures.push(Failure::expectation("diagnostics", text.clone()));
+                before_error = Some(text);
                 None
             }
         },
@@ -107,15 +114,16 @@ pub async fn run_smoke(args: &SmokeArgs) -> Result<RunOutcome<SmokeReport>, Harn
         let (want_created, want_extracted) = (args.expect_created, args.expect_extracted);
         let interval = Duration::from_millis(args.poll_interval_ms);
         let since_ack = |at: Duration| Some(round3(at.as_secs_f64() * 1000.0));
-        let samples = if request.status.is_some_and(|s| (200..300).contains(&s)) {
+        let polled = if request.status.is_some_and(|s| (200..300).contains(&s)) {
             poll_until(client, acked, interval, Instant::now() + timeout, |after| {
                 let delta = after.delta_since(&before);
                 delta.created.is_some_and(|c| c >= want_created) && delta.extracted.is_some_and(|e| e >= want_extracted)
             })
             .await
         } else {
-            Vec::new()
+            Polled::default()
         };
+        let samples = polled.samples;
         for sample in &samples {
             let delta = sample.counters.delta_since(&before);
             if time_to_created_ms.is_none() && delta.created.is_some_and(|c| c >= want_created) {
@@ -127,25 +135,31 @@ pub async fn run_smoke(args: &SmokeArgs) -> Result<RunOutcome<SmokeReport>, Harn
         }
         let after = samples.last().map(|s| s.counters);
         let delta = after.map(|a| a.delta_since(&before));
+        let no_answer = || match &polled.last_error {
+            Some(error) => format!("no diagnostics answer after the post: {error}"),
+            None => "no diagnostics answer after the post".to_owned(),
+        };
         if request.status.is_some_and(|s| (200..300).contains(&s)) {
-            failures.extend(counter_failures(delta, want_created, want_extracted, args.timeout_seconds));
+            failures.extend(counter_failures(delta, want_created, want_extracted, args.timeout_seconds, &no_answer()));
         }
         diagnostics_report = Some(DiagnosticsReport {
             url: client.url().to_owned(),
+            credential: client.credential().to_string(),
             before: Some(before),
             after,
             delta,
             samples: samples.len(),
-            error: after.is_none().then(|| "no diagnostics answer after the post".to_owned()),
+            error: after.is_none().then(no_answer),
         });
-    } else if let Some(url) = &args.target.diagnostics_url {
+    } else if let (Some(client), Some(error)) = (&diagnostics, before_error) {
         diagnostics_report = Some(DiagnosticsReport {
-            url: url.clone(),
+            url: client.url().to_owned(),
+            credential: client.credential().to_string(),
             before: None,
             after: None,
             delta: None,
             samples: 0,
-            error: Some("unreachable before the smoke post".into()),
+            error: Some(error),
         });
     }
 
@@ -170,10 +184,11 @@ pub async fn run_smoke(args: &SmokeArgs) -> Result<RunOutcome<SmokeReport>, Harn
     Ok(RunOutcome { report, status, failures })
 }
 
-/// Which expected counter movements did not happen.
-fn counter_failures(delta: Option<Counters>, want_created: u64, want_extracted: u64, timeout: f64) -> Vec<Failure> {
+/// Which expected counter movements did not happen; `no_answer` says why
+/// diagnostics gave none.
+fn counter_failures(delta: Option<Counters>, want_created: u64, want_extracted: u64, timeout: f64, no_answer: &str) -> Vec<Failure> {
     let Some(delta) = delta else {
-        return vec![Failure::expectation("diagnostics", "no diagnostics answer after the post")];
+        return vec![Failure::expectation("diagnostics", no_answer)];
     };
     let mut failures = Vec::new();
     for (name, moved, wanted) in [("created", delta.created, want_created), ("extracted", delta.extracted, want_extracted)] {
@@ -210,10 +225,10 @@ mod tests {
     fn counter_failure_table() {
         let c = |created, extracted| Some(Counters { created, extracted, ..Counters::default() });
         let names = |f: Vec<Failure>| f.into_iter().map(|f| f.check).collect::<Vec<_>>();
-        assert!(counter_failures(c(Some(1), Some(1)), 1, 1, 5.0).is_empty());
-        assert!(counter_failures(c(Some(1), None), 1, 0, 5.0).is_empty());
-        assert_eq!(names(counter_failures(c(Some(1), Some(0)), 1, 1, 5.0)), ["extracted"]);
-        assert_eq!(names(counter_failures(c(Some(0), None), 1, 1, 5.0)), ["created", "extracted"]);
-        assert_eq!(names(counter_failures(None, 1, 1, 5.0)), ["diagnostics"]);
+        assert!(counter_failures(c(Some(1), Some(1)), 1, 1, 5.0, "none").is_empty());
+        assert!(counter_failures(c(Some(1), None), 1, 0, 5.0, "none").is_empty());
+        assert_eq!(names(counter_failures(c(Some(1), Some(0)), 1, 1, 5.0, "none")), ["extracted"]);
+        assert_eq!(names(counter_failures(c(Some(0), None), 1, 1, 5.0, "none")), ["created", "extracted"]);
+        assert_eq!(names(counter_failures(None, 1, 1, 5.0, "none")), ["diagnostics"]);
     }
 }

@@ -1,5 +1,8 @@
 //! Real runs over real sockets: the harness library and binary against the
-//! in-memory mock gateway, one scenario per exit code.
+//! in-memory mock gateway, one scenario per exit code; and, in
+//! [`real_gateway`], the binary against the real `gateway` process.
+
+mod real_gateway;
 
 use harness::{ExitStatus, MockArgs, parse_load, parse_smoke, run_load, run_smoke, spawn_mock};
 use std::process::Command;
@@ -80,8 +83,38 @@ async fn rate_limited_requests_are_skipped_and_breach_the_slo() {
     assert_eq!(report.messages.skipped, 100);
     assert_eq!(report.ratios.skipped_ratio, Some(0.25));
     assert!(report.requests.error_samples.get("429").is_some_and(|t| t.contains("ingest rate limit exceeded")));
-    assert_eq!(outcome.failures.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(), ["skipped_ratio"]);
+    // A quarter of the requests failed: also far beyond the default --max-error-ratio.
+    assert_eq!(outcome.failures.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(), ["skipped_ratio", "error_ratio"]);
+    assert_eq!(report.ratios.error_ratio, Some(0.25));
     assert!(report.ingest_to_offer_ms.p50_ms.is_none() && report.ingest_to_offer_ms.reason.is_some());
+}
+
+#[tokio::test]
+async fn a_refused_run_without_slo_flags_is_not_a_success() {
+    let mock = spawn_mock(mock_args()).await.expect("mock starts");
+    let mut flags = load_flags(&mock, &["--count", "50", "--concurrency", "2"]);
+    flags[3] = "wrong-token".into();
+    let outcome = run_load(&parse_load(flags).expect("flags")).await.expect("load runs");
+    assert_eq!(outcome.report.requests.status_counts.get("401"), Some(&5));
+    assert_eq!(outcome.report.ratios.error_ratio, Some(1.0));
+    assert_eq!(outcome.status, ExitStatus::SloBreach, "{:?}", outcome.failures);
+    assert_eq!(outcome.failures.len(), 1, "{:?}", outcome.failures);
+    let failure = &outcome.failures[0];
+    assert_eq!(failure.check, "error_ratio");
+    assert!(failure.detail.starts_with("5 of 5 requests failed") && failure.detail.contains("HTTP 401 ×5 (invalid_token: invalid ingest token)"), "{}", failure.detail);
+}
+
+#[tokio::test]
+async fn a_few_failed_requests_pass_under_a_raised_error_ratio() {
+    let mock = spawn_mock(MockArgs { reject_every: Some(10), ..mock_args() }).await.expect("mock starts");
+    let strict = parse_load(load_flags(&mock, &["--count", "200", "--concurrency", "1"])).expect("flags");
+    let outcome = run_load(&strict).await.expect("load runs");
+    assert_eq!(outcome.report.ratios.error_ratio, Some(0.1));
+    assert_eq!(outcome.status, ExitStatus::SloBreach, "{:?}", outcome.failures);
+    let lenient = parse_load(load_flags(&mock, &["--count", "200", "--concurrency", "1", "--max-error-ratio", "0.1"])).expect("flags");
+    let outcome = run_load(&lenient).await.expect("load runs");
+    assert_eq!(outcome.report.ratios.error_ratio, Some(0.1));
+    assert_eq!(outcome.status, ExitStatus::Success, "{:?}", outcome.failures);
 }
 
 #[tokio::test]
@@ -158,6 +191,38 @@ async fn smoke_without_extraction_times_out_with_exit_2() {
 }
 
 #[tokio::test]
+async fn diagnostics_read_with_the_diagnostics_token_as_bearer() {
+    let mock = spawn_mock(MockArgs { diagnostics_token: Some("read-token".into()), extract_delay_ms: Some(0), ..mock_args() })
+        .await
+        .expect("mock");
+    let args = parse_smoke(smoke_flags(&mock, &["--diagnostics-token", "read-token", "--expect-extracted", "1", "--poll-interval-ms", "20"]))
+        .expect("flags");
+    let outcome = run_smoke(&args).await.expect("smoke runs");
+    assert_eq!(outcome.status, ExitStatus::Success, "{:?}", outcome.failures);
+    let diagnostics = outcome.report.diagnostics.as_ref().expect("diagnostics read");
+    assert_eq!(diagnostics.credential, "--diagnostics-token as Authorization: Bearer");
+    assert_eq!(diagnostics.error, None);
+}
+
+#[tokio::test]
+async fn refused_diagnostics_name_the_credential_and_the_fix() {
+    let mock = spawn_mock(MockArgs { diagnostics_token: Some("read-token".into()), ..mock_args() }).await.expect("mock");
+    // A bearer token diagnostics do not take.
+    let args = parse_smoke(smoke_flags(&mock, &["--diagnostics-token", "stale-read-token", "--timeout-seconds", "1"])).expect("flags");
+    let outcome = run_smoke(&args).await.expect("smoke runs");
+    assert_eq!(outcome.status, ExitStatus::ExpectationFailed);
+    assert_eq!(outcome.report.request.status, Some(200), "the post itself went through");
+    let failure = &outcome.failures[0];
+    assert_eq!(failure.check, "diagnostics");
+    assert!(failure.detail.contains("HTTP 401 to --diagnostics-token as Authorization: Bearer"), "{}", failure.detail);
+    assert!(failure.detail.contains("check --diagnostics-token"), "{}", failure.detail);
+    assert!(!failure.detail.contains("stale-read-token"), "{}", failure.detail);
+    let report = serde_json::to_string(&outcome.report).expect("json");
+    assert!(!report.contains("stale-read-token") && !report.contains("test-token"), "{report}");
+    assert_eq!(outcome.report.diagnostics.as_ref().and_then(|d| d.error.as_deref()), Some(failure.detail.as_str()));
+}
+
+#[tokio::test]
 async fn smoke_rejected_by_the_gateway_is_exit_2() {
     let mock = spawn_mock(mock_args()).await.expect("mock");
     let mut flags = smoke_flags(&mock, &["--timeout-seconds", "1"]);
@@ -165,7 +230,12 @@ async fn smoke_rejected_by_the_gateway_is_exit_2() {
     let outcome = run_smoke(&parse_smoke(flags).expect("flags")).await.expect("smoke runs");
     assert_eq!(outcome.status, ExitStatus::ExpectationFailed);
     assert_eq!(outcome.report.request.status, Some(401));
-    assert!(outcome.failures[0].detail.contains("invalid ingest token"));
+    let post = outcome.failures.iter().find(|f| f.check == "post").expect("the post failed");
+    assert!(post.detail.contains("invalid ingest token"), "{}", post.detail);
+    // The wrong ingest token is also what diagnostics were asked with.
+    let diagnostics = outcome.failures.iter().find(|f| f.check == "diagnostics").expect("diagnostics refused");
+    assert!(diagnostics.detail.contains("HTTP 401 to the ingest token (--token) as X-Ingest-Token"), "{}", diagnostics.detail);
+    assert!(diagnostics.detail.contains("--diagnostics-token"), "{}", diagnostics.detail);
 }
 
 /// Runs the real binary; returns (exit code, stdout, stderr).
