@@ -1,9 +1,12 @@
-//! The application's shared state: the services a request handler may use.
-//! `startup` builds it once; handlers receive it as `web::Data<AppState>`
-//! and depend on these services, never on the start-up code or the raw
-//! configuration.
+//! The application's shared state: the services a request handler may use,
+//! and who may read what ([`Access`]). `startup` builds it once; handlers
+//! receive it as `web::Data<AppState>` and depend on these services, never
+//! on the start-up code or the raw configuration.
 
 use std::sync::Arc;
+
+use ipnet::IpNet;
+use secrecy::SecretString;
 
 use crate::{
     extraction::ExtractionService,
@@ -19,10 +22,54 @@ pub struct AppState {
     pub store: Store,
     pub ingest: IngestService,
     pub extraction: Arc<ExtractionService>,
-    /// `None` when `ADMIN_TOKEN` is unset: admin routes answer 404.
-    pub admin_tokens: Option<TokenVerifier>,
+    pub access: Access,
     /// `None` without `REDIS_URL`.
     pub redis: Option<Arc<RedisLink>>,
     /// What `GET /images/{key}` serves.
     pub images: ServedImages,
+}
+
+/// The read side's credentials (`ADMIN_TOKEN`, `API_READ_TOKEN`,
+/// `METRICS_TOKEN`) and the proxies whose forwarded headers are believed
+/// (`WHATSAPP_TRUSTED_PROXIES`), as `config` reads them.
+#[derive(Debug, Clone, Default)]
+pub struct AccessSettings {
+    pub admin_token: Option<SecretString>,
+    /// Every listed token is accepted (rotation).
+    pub read_tokens: Vec<SecretString>,
+    /// When set, `/metrics` needs one of these as a bearer token.
+    pub metrics_tokens: Vec<SecretString>,
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// The verifiers built from [`AccessSettings`]; `http/auth.rs` applies them.
+pub struct Access {
+    /// `None` when `ADMIN_TOKEN` is unset: admin routes answer 404.
+    pub admin: Option<TokenVerifier>,
+    /// `None` when `API_READ_TOKEN` is unset: reads need the admin token.
+    pub read: Option<TokenVerifier>,
+    /// `None` when `METRICS_TOKEN` is unset: `/metrics` is anonymous.
+    pub metrics: Option<TokenVerifier>,
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+impl Access {
+    pub fn new(settings: &AccessSettings) -> Self {
+        let verifier = |tokens: &[SecretString]| (!tokens.is_empty()).then(|| TokenVerifier::new(tokens));
+        Self {
+            admin: settings.admin_token.as_ref().map(|token| TokenVerifier::new(std::slice::from_ref(token))),
+            read: verifier(&settings.read_tokens),
+            metrics: verifier(&settings.metrics_tokens),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        }
+    }
+
+    /// Whether `peer` is a proxy whose `X-Forwarded-*` headers count.
+    pub fn is_trusted_proxy(&self, peer: std::net::IpAddr) -> bool {
+        let peer = match peer {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.trusted_proxies.iter().any(|net| net.contains(&peer))
+    }
 }

@@ -12,11 +12,11 @@ use anyhow::Context;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
-    app::AppState,
+    app::{Access, AppState},
     config::Config,
     extraction::{ExtractionService, scheduler},
     http::{self, errors, request_context::request_context},
-    ingest::{IngestService, auth::TokenVerifier},
+    ingest::IngestService,
     jobs,
     metrics::Metrics,
     pipeline::{self, ServedImages},
@@ -66,9 +66,12 @@ impl Application {
                 "WHATSAPP_INGEST_HMAC_SECRET is not set: ingest checks the token only, request bodies are not signed"
             );
         }
-        let admin_tokens = config.admin_token.as_ref().map(|token| TokenVerifier::new(std::slice::from_ref(token)));
-        if admin_tokens.is_none() {
+        let access = Access::new(&config.access);
+        if access.admin.is_none() {
             tracing::warn!("ADMIN_TOKEN is not set: the admin pages (/admin/…) answer 404");
+        }
+        if access.read.is_none() {
+            tracing::warn!("API_READ_TOKEN is not set: /offers, /products and the other reads answer 401 to all but the admin token");
         }
         let extraction = Arc::new(ExtractionService::new(
             store.db.clone(),
@@ -83,7 +86,7 @@ impl Application {
             store,
             ingest,
             extraction,
-            admin_tokens,
+            access,
             redis: redis.clone(),
             images: ServedImages::from_settings(&config.media.image_store),
         });

@@ -14,6 +14,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::{
+    app::AccessSettings,
     extraction::ExtractionSettings,
     ingest::IngestSettings,
     pipeline::{ChainSettings, MediaSettings, hydrate::UserAgentPool},
@@ -33,8 +34,8 @@ pub struct Config {
     pub http_workers: usize,
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
-    /// Admin pages answer 404 when unset.
-    pub admin_token: Option<SecretString>,
+    /// Admin, read and metrics tokens; the proxies whose forwarded headers count.
+    pub access: AccessSettings,
     pub event_log_max_rows: u32,
     pub role: Role,
     pub store: StoreSettings,
@@ -103,6 +104,12 @@ impl Config {
         let extract_max_wait = Duration::from_secs_f64(env.parse("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", 60.0f64, 0.0..=86_400.0));
         let region = env.region("WHATSAPP_DEFAULT_REGION");
         let ingest = ingest_settings(&mut env, content_hash_window, region);
+        let access = AccessSettings {
+            admin_token: env.get("ADMIN_TOKEN").map(SecretString::from),
+            read_tokens: env.secret_list("API_READ_TOKEN"),
+            metrics_tokens: env.secret_list("METRICS_TOKEN"),
+            trusted_proxies: ingest.trusted_proxies.clone(),
+        };
         let media = media::media_settings(&mut env);
         let config = Config {
             host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
@@ -110,7 +117,7 @@ impl Config {
             http_workers: env.parse("HTTP_WORKERS", default_workers(), 1..=256),
             shutdown_timeout: Duration::from_secs(env.parse("SHUTDOWN_TIMEOUT_SECONDS", 30u64, 0..=3_600)),
             log_format: log_format(&mut env),
-            admin_token: env.get("ADMIN_TOKEN").map(SecretString::from),
+            access,
             event_log_max_rows: env.parse("EVENT_LOG_MAX_ROWS", 5_000u32, 100..=10_000_000),
             role: role(&mut env),
             store: StoreSettings {

@@ -1,7 +1,7 @@
 //! Server-rendered admin pages (no JavaScript needed). maud escapes every
 //! interpolated value, so chat titles and message text cannot inject markup.
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use super::ops::rfc3339;
 use crate::domain::Offer;
@@ -14,6 +14,14 @@ form fieldset{border:1px solid #dde2e7;border-radius:6px;margin:.8rem 0;padding:
 input,select,button{font:inherit;padding:.3rem .5rem}button{background:#1f6feb;color:#fff;border:0;border-radius:6px;padding:.45rem 1rem}
 td.text{white-space:pre-wrap;max-width:36rem}";
 
+/// `GET /admin/assets/admin.css`: the admin pages' stylesheet (public, cacheable).
+pub async fn stylesheet() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLE)
+}
+
 pub fn page(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -22,7 +30,8 @@ pub fn page(title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Soko admin" }
-                style { (PreEscaped(STYLE)) }
+                // A same-origin stylesheet: the pages' CSP (default-src 'self') allows no inline style.
+                link rel="stylesheet" href="/admin/assets/admin.css";
             }
             body { (body) }
         }

@@ -1,14 +1,16 @@
 //! Diagnostics for operators and the harness (seed 002 §8):
 //! `GET /chat/tools/diagnostics` (JSON, or `?format=csv` for per-chat
 //! counters) and `GET /chat/tools/diagnostics/logs` (recent ingest and
-//! extraction events as JSON lines). Both need the ingest or admin token.
+//! extraction events as JSON lines). Both take an ingest, read or admin token
+//! (the guard is in the route table).
 //! Downloads are bounded, hold no secrets, and mask phone numbers.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpResponse, http::header, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{auth, errors::ApiError, ops, privacy::mask_phones};
+use super::{errors::ApiError, ops};
+use crate::parse::privacy::mask_phones;
 use crate::{
     app::AppState,
     store::{events, market, queries},
@@ -25,11 +27,9 @@ const DEFAULT_LOG_LINES: i64 = 1_000;
 const MAX_LOG_LINES: i64 = 5_000;
 
 pub async fn diagnostics(
-    request: HttpRequest,
     query: web::Query<DiagnosticsQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::require_operator(&request, &state)?;
     match query.format.as_deref() {
         None | Some("json") => summary(&state).await,
         Some("csv") => chats_csv(&state).await,
@@ -62,8 +62,9 @@ async fn summary(state: &AppState) -> Result<HttpResponse, ApiError> {
 
 fn csv_cell(value: &str) -> String {
     let masked = mask_phones(value);
-    // A leading = + - @ would be run as a formula by spreadsheet software.
-    let safe = if masked.starts_with(['=', '+', '-', '@']) { format!("'{masked}") } else { masked };
+    // A leading = + - @ (or a tab or carriage return before one) would be run
+    // as a formula by spreadsheet software.
+    let safe = if masked.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{masked}") } else { masked };
     if safe.contains([',', '"', '\n', '\r']) { format!("\"{}\"", safe.replace('"', "\"\"")) } else { safe }
 }
 
@@ -96,8 +97,7 @@ pub struct LogsQuery {
     limit: Option<i64>,
 }
 
-pub async fn logs(request: HttpRequest, query: web::Query<LogsQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    auth::require_operator(&request, &state)?;
+pub async fn logs(query: web::Query<LogsQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_LOG_LINES).clamp(1, MAX_LOG_LINES);
     let db = &state.store.db;
     let mut lines: Vec<(i64, Value)> = events::recent(db, limit)
@@ -156,6 +156,11 @@ mod tests {
         assert_eq!(csv_cell("Phones, Nairobi"), "\"Phones, Nairobi\"");
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_cell("254712345678@s.whatsapp.net"), "254•••••••78@s.whatsapp.net");
+        assert_eq!(csv_cell("\t=1+1"), "'\t=1+1");
+        assert_eq!(csv_cell("\r=1"), "\"'\r=1\"");
+        for lead in ['=', '+', '-', '@', '\t', '\r'] {
+            assert!(csv_cell(&format!("{lead}x")).trim_start_matches('"').starts_with('\''), "{lead:?}");
+        }
+        assert_eq!(csv_cell("254712345678@s.whatsapp.net"), "•••••••••678@s.whatsapp.net");
     }
 }

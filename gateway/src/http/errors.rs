@@ -35,6 +35,9 @@ pub enum ApiError {
     NotFound,
     #[error("admin token required")]
     AdminUnauthorized,
+    /// A read route asked anonymously or with a token it does not take.
+    #[error("{0}")]
+    Unauthorized(&'static str),
     #[error("cross-site form posts are refused")]
     CrossSiteRequest,
     #[error("{0}")]
@@ -57,6 +60,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
             Self::AdminUnauthorized => "admin_unauthorized",
+            Self::Unauthorized(_) => "unauthorized",
             Self::CrossSiteRequest => "cross_site_request",
             Self::Conflict(_) => "conflict",
             Self::BadRequest(_) => "bad_request",
@@ -118,7 +122,7 @@ impl ResponseError for ApiError {
             Self::InvalidPayload { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            Self::AdminUnauthorized | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::CrossSiteRequest => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -145,6 +149,11 @@ impl ResponseError for ApiError {
             }
             Self::AdminUnauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="Soko admin", charset="UTF-8""#));
+            }
+            Self::Unauthorized(_) => {
+                // Scripts use the bearer scheme; basic makes a browser prompt for the token.
+                response.append_header((header::WWW_AUTHENTICATE, r#"Bearer realm="Soko Ingest""#));
+                response.append_header((header::WWW_AUTHENTICATE, r#"Basic realm="Soko Ingest", charset="UTF-8""#));
             }
             _ => {}
         }

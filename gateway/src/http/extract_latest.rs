@@ -29,9 +29,7 @@ pub async fn extract_latest(
     query: web::Query<ExtractQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.ingest.token_accepted(request.headers().get("x-ingest-token").map(|v| v.as_bytes())) {
-        auth::require_operator(&request, &state)?;
-    }
+    auth::require_ingest_client_or_admin(&request, &state)?;
     let chat_id = path.into_inner();
     let mode = if query.full { Mode::Full } else { Mode::Latest };
     let started = now_ms();

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::json;
 
-use super::errors::ApiError;
+use super::{auth, errors::ApiError};
 use crate::{
     app::AppState,
     store::queries::{self, ChatCounters, StoredFailure},
@@ -35,13 +35,15 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "migrations_applied": migrations,
             "redis": redis_mode(&state),
         })),
-        Err(error) => {
-            tracing::warn!(error = %error, "not ready");
+        Err(failure) => {
+            // The driver's text can name hosts, users and paths: it goes to the log only.
+            tracing::warn!(check = failure.check(), error = %failure, "not ready");
             HttpResponse::ServiceUnavailable().json(json!({
                 "status": "not_ready",
                 "database": state.store.backend_name(),
                 "redis": redis_mode(&state),
-                "reason": error.to_string(),
+                "failed_check": failure.check(),
+                "reason": failure.summary(),
             }))
         }
     }
@@ -64,6 +66,13 @@ const RECENT_FAILURES: usize = 50;
 struct WhatsappMetrics {
     generated_at: String,
     totals: BTreeMap<&'static str, i64>,
+    /// With a read or admin token only: chat ids and titles are personal data.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    detail: Option<WhatsappDetail>,
+}
+
+#[derive(Serialize)]
+struct WhatsappDetail {
     chats: Vec<ChatCounters>,
     chats_total: i64,
     recent_failures: Vec<RecentFailure>,
@@ -113,10 +122,20 @@ pub async fn current_totals(state: &AppState) -> Result<BTreeMap<&'static str, i
     Ok(totals)
 }
 
-pub async fn whatsapp_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// Anonymous callers (Grafana) get `generated_at` and `totals`; a read or
+/// admin token adds the per-chat counters and `recent_failures`.
+pub async fn whatsapp_metrics(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let totals = current_totals(&state).await?;
+    let detail = match auth::is_reader(&request, &state) {
+        true => Some(whatsapp_detail(&state).await?),
+        false => None,
+    };
+    Ok(HttpResponse::Ok().json(WhatsappMetrics { generated_at: rfc3339(crate::time::now_ms()), totals, detail }))
+}
+
+async fn whatsapp_detail(state: &AppState) -> Result<WhatsappDetail, ApiError> {
     let internal = |e: crate::store::StoreError| ApiError::Internal(e.into());
     let db = &state.store.db;
-    let totals = current_totals(&state).await?;
     let mut recent: Vec<RecentFailure> =
         state.ingest.failures.pending_records().into_iter().take(RECENT_FAILURES).map(|r| RecentFailure {
             at: rfc3339(r.at_ms),
@@ -130,12 +149,9 @@ pub async fn whatsapp_metrics(state: web::Data<AppState>) -> Result<HttpResponse
     let stored_failures = queries::recent_failures(db, RECENT_FAILURES as i64).await.map_err(internal)?;
     recent.extend(stored_failures.into_iter().map(RecentFailure::from));
     recent.truncate(RECENT_FAILURES);
-    let body = WhatsappMetrics {
-        generated_at: rfc3339(crate::time::now_ms()),
-        totals,
+    Ok(WhatsappDetail {
         chats: queries::chat_counters(db, CHATS_REPORTED).await.map_err(internal)?,
         chats_total: queries::chat_count(db).await.map_err(internal)?,
         recent_failures: recent,
-    };
-    Ok(HttpResponse::Ok().json(body))
+    })
 }

@@ -64,6 +64,20 @@ impl IngestError {
         }
     }
 
+    /// What the failure log keeps: fixed text plus field names, never what
+    /// the client sent (a parser's message can quote a field's value, and
+    /// values carry phone numbers and message text).
+    pub fn log_reason(&self) -> String {
+        match self {
+            Self::Schema { path, .. } => format!("invalid payload at {path}"),
+            Self::MalformedJson(_) => "request body is not valid JSON".to_owned(),
+            Self::BodyRead(_) => "request body could not be read".to_owned(),
+            Self::Storage(_) => "storing the batch failed".to_owned(),
+            // Every other message is fixed text with numbers of our own (caps, TTLs).
+            other => other.to_string(),
+        }
+    }
+
     /// True for the failures that count as signature failures in the totals.
     pub fn is_signature_failure(&self) -> bool {
         matches!(self, Self::InvalidSignature | Self::Stale(_) | Self::Future(_) | Self::MalformedTimestamp)
@@ -80,6 +94,18 @@ mod tests {
         assert_eq!(IngestError::InvalidSignature.to_string(), "invalid signature");
         assert_eq!(IngestError::IpNotAllowed.to_string(), "ip not allowed");
         assert_eq!(IngestError::RateLimited(RateDecision::denied_for_tests()).to_string(), "ingest rate limit exceeded");
+    }
+
+    #[test]
+    fn logged_reasons_never_quote_the_request() {
+        let quoted = IngestError::Schema {
+            path: "messages[0].timestamp".into(),
+            detail: "invalid type: string \"call 0712345678\", expected a timestamp".into(),
+        };
+        assert_eq!(quoted.log_reason(), "invalid payload at messages[0].timestamp");
+        let json = IngestError::MalformedJson("expected `,` near \"0712345678\"".into());
+        assert_eq!(json.log_reason(), "request body is not valid JSON");
+        assert_eq!(IngestError::Stale(300).log_reason(), IngestError::Stale(300).to_string());
     }
 
     #[test]

@@ -27,6 +27,7 @@ use serde::Serialize;
 use crate::{
     domain::{FailureRecord, MessageOutcome},
     metrics::Metrics,
+    parse::privacy::mask_phones,
     redis_link::RedisLink,
     store::Store,
     time::now_ms,
@@ -235,11 +236,12 @@ impl IngestService {
         if !counters.is_empty() {
             let record = FailureRecord {
                 at_ms: now_ms(),
-                client_id: facts.client_id,
-                chat_title: facts.chat_title,
+                // Client ids and chat titles can be phone numbers: only the last 3 digits are kept.
+                client_id: facts.client_id.as_deref().map(mask_phones),
+                chat_title: facts.chat_title.as_deref().map(mask_phones),
                 status,
                 code: error.code(),
-                reason: error.to_string(),
+                reason: error.log_reason(),
                 request_id,
             };
             let dropped = self.failures.record(record, counters);

@@ -16,6 +16,7 @@ pub mod offers;
 mod offers_tests;
 pub mod phone;
 pub mod price;
+pub mod privacy;
 mod surroundings;
 pub mod text;
 mod title_kind;

@@ -81,6 +81,37 @@ impl StoreError {
     }
 }
 
+/// Which readiness check failed. [`check`](Self::check) and
+/// [`summary`](Self::summary) are safe to show anyone; the `Display` text
+/// (the driver's error) belongs in the log.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("the ingest writer has stopped")]
+    Writer,
+    #[error("the database does not answer: {0}")]
+    Database(#[source] StoreError),
+    #[error("{applied} of {expected} migrations applied")]
+    Migrations { applied: usize, expected: usize },
+}
+
+impl NotReady {
+    pub fn check(&self) -> &'static str {
+        match self {
+            Self::Writer => "writer",
+            Self::Database(_) => "database",
+            Self::Migrations { .. } => "migrations",
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Writer => "the ingest writer has stopped".to_owned(),
+            Self::Database(_) => "the database does not answer".to_owned(),
+            Self::Migrations { applied, expected } => format!("{applied} of {expected} migrations applied"),
+        }
+    }
+}
+
 /// The connection pool, by backend. Shared queries match on it once.
 #[derive(Clone, Debug)]
 pub enum Database {
@@ -169,20 +200,17 @@ impl Store {
 
     /// Ready when the database answers, every migration is applied and the
     /// writer runs.
-    pub async fn readiness(&self) -> Result<usize, StoreError> {
+    pub async fn readiness(&self) -> Result<usize, NotReady> {
         let writer_running = match &self.writer {
             IngestWriter::Sqlite(writer) => writer.is_running(),
             IngestWriter::Postgres(writer) => writer.is_running(),
         };
         if !writer_running {
-            return Err(StoreError::WriterStopped);
+            return Err(NotReady::Writer);
         }
-        let applied = queries::applied_migrations(&self.db).await?;
+        let applied = queries::applied_migrations(&self.db).await.map_err(NotReady::Database)?;
         if applied < self.migrations_expected {
-            return Err(StoreError::Unavailable(format!(
-                "{applied} of {} migrations applied",
-                self.migrations_expected
-            )));
+            return Err(NotReady::Migrations { applied, expected: self.migrations_expected });
         }
         Ok(applied)
     }

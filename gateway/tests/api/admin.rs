@@ -60,7 +60,7 @@ async fn chats_are_listed_unmapped_first_and_mapping_reattributes_offers() {
     assert_eq!(chats[1]["vendor_name"], "Mama Mboga Electronics");
     assert_eq!((chats[1]["message_count"].as_i64(), chats[1]["offer_count"].as_i64()), (Some(1), Some(1)));
 
-    let offers = app.get("/offers?chat_id=mapped@g.us").await;
+    let offers = app.read("/offers?chat_id=mapped@g.us").await;
     let offer = &offers.body["offers"][0];
     assert_eq!(offer["vendor_id"], 1, "re-attributed");
     assert_eq!((offer["price"].as_str(), offer["currency"].as_str()), (Some("4500"), Some("UGX")), "vendor's default currency applied");

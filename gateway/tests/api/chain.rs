@@ -78,7 +78,7 @@ async fn a_catalog_link_brings_every_fixture_page_to_its_expected_outcome() {
     let finished = "SELECT COUNT(*) FROM jobs WHERE stage = 'hydrate' AND state IN ('done', 'dead')";
     app.db.wait_for(finished, i64::try_from(PRODUCTS).unwrap_or(0) - 1, Duration::from_secs(40)).await;
 
-    let listed = app.get(&format!("/products?seller={SELLER}&limit=100")).await;
+    let listed = app.read(&format!("/products?seller={SELLER}&limit=100")).await;
     assert_eq!(listed.status, 200, "{:?}", listed.body);
     let products: Vec<Value> = listed.body["products"].as_array().cloned().unwrap_or_default();
     assert_eq!(products.len() as u64, PRODUCTS, "every catalog product is recorded once");
@@ -145,19 +145,19 @@ async fn a_catalog_link_brings_every_fixture_page_to_its_expected_outcome() {
     assert!(fixture.seen.distinct_agents() >= 3, "User-Agents rotate");
 
     // Read API: filters, the detail view with its events, cursor pagination.
-    let inactive = app.get("/products?active=false").await;
+    let inactive = app.read("/products?active=false").await;
     assert_eq!(inactive.body["products"].as_array().map(Vec::len), Some(1));
     assert_eq!(inactive.body["products"][0]["product_id"], product_id(26));
-    let detail = app.get(&format!("/products/{}", product_id(26))).await;
+    let detail = app.read(&format!("/products/{}", product_id(26))).await;
     assert_eq!(detail.body["product"]["has_embedding"], false);
     let kinds: Vec<&str> = detail.body["events"].as_array().into_iter().flatten().filter_map(|e| e["event_type"].as_str()).collect();
     assert_eq!(kinds, ["hydrate_404", "hydrate_start"], "newest first");
-    assert_eq!(app.get("/products/1000000000000099").await.status, 404);
-    assert_eq!(app.get("/products?qc=maybe").await.status, 400);
+    assert_eq!(app.read("/products/1000000000000099").await.status, 404);
+    assert_eq!(app.read("/products?qc=maybe").await.status, 400);
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let page = app.get(&format!("/products?limit=7{cursor}")).await;
+        let page = app.read(&format!("/products?limit=7{cursor}")).await;
         seen.extend(page.body["products"].as_array().into_iter().flatten().filter_map(|p| p["product_id"].as_str().map(str::to_owned)));
         match page.body["next_cursor"].as_str() {
             Some(next) => cursor = format!("&cursor={next}"),

@@ -17,7 +17,7 @@ async fn the_smoke_message_becomes_a_pixel_offer_after_the_debounce() {
     let diagnostics = app.wait_extracted(1).await;
     assert_eq!(diagnostics.body["created"], 1);
     assert_eq!(diagnostics.body["extracted"], 1);
-    let offers = app.get("/offers").await;
+    let offers = app.read("/offers").await;
     let offer = &offers.body["offers"][0];
     assert_eq!((offer["title"].as_str(), offer["price"].as_str(), offer["currency"].as_str()), (Some("Pixel 8 Pro"), Some("750"), Some("USD")));
     assert_eq!(offers.body["offers"].as_array().map(Vec::len), Some(1));
@@ -74,7 +74,7 @@ async fn product_and_catalog_links_are_recorded_and_enqueued_once() {
     assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE stage = 'hydrate' AND dedupe_key = '1234567890123456'").await, [1]);
     assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE stage = 'scout' AND dedupe_key = '+254712345678'").await, [1]);
     assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs").await, [2]);
-    let offers = app.get("/offers?product_id=1234567890123456").await;
+    let offers = app.read("/offers?product_id=1234567890123456").await;
     assert_eq!(offers.body["offers"][0]["wa_product_id"], "1234567890123456");
     app.finish().await;
 }

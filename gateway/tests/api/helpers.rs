@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 pub const TOKEN: &str = "test-token";
 pub const SECRET: &str = "super-secret";
+/// `API_READ_TOKEN` of every test app.
+pub const READ_TOKEN: &str = "read-token";
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
@@ -145,6 +147,7 @@ pub async fn start_on(db: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("WHATSAPP_INGEST_TOKEN".into(), TOKEN.into()),
         ("WHATSAPP_INGEST_HMAC_SECRET".into(), SECRET.into()),
+        ("API_READ_TOKEN".into(), READ_TOKEN.into()),
         ("WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE".into(), "60000".into()),
         ("WHATSAPP_INGEST_RATE_LIMIT_BURST".into(), "1000".into()),
         ("PORT".into(), "0".into()),
@@ -228,8 +231,14 @@ impl TestApp {
         answer(request.body(body).send().await.expect("request sent")).await
     }
 
+    /// An anonymous GET.
     pub async fn get(&self, path: &str) -> Answer {
         answer(self.client.get(self.url(path)).send().await.expect("request sent")).await
+    }
+
+    /// A GET with the read token, for the routes that return personal or vendor data.
+    pub async fn read(&self, path: &str) -> Answer {
+        self.get_with(path, &[("authorization", &format!("Bearer {READ_TOKEN}"))]).await
     }
 
     /// GET with extra headers.

@@ -171,7 +171,7 @@ async fn refusals_feed_totals_and_recent_failures() {
     app.post_raw(body.clone(), &signed_headers(&body, &now(), "bad-secret")).await;
     let schema = br#"{"client_id":"named","messages":[{"text":"x"}]}"#;
     app.post_raw(schema.to_vec(), &signed_headers(schema, &now(), SECRET)).await;
-    let metrics = app.get("/metrics/whatsapp").await;
+    let metrics = app.read("/metrics/whatsapp").await;
     let totals = &metrics.body["totals"];
     assert_eq!((totals["auth_failures"].as_i64(), totals["forbidden"].as_i64(), totals["signature_failures"].as_i64()), (Some(1), Some(1), Some(1)));
     let failures = metrics.body["recent_failures"].as_array().expect("array");

@@ -1,6 +1,7 @@
 //! Gateway integration tests: one binary, real app on port 0, real database
 //! per test (SQLite by default, PostgreSQL with `TEST_DATABASE=postgres`).
 
+mod access;
 mod admin;
 mod browser;
 mod chain;

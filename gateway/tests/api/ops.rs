@@ -46,7 +46,7 @@ async fn json_totals_and_chat_counters_survive_a_restart() {
     assert_eq!(bad.status, 401);
     let db = app.stop().await;
     let app = start_on(db, &[]).await;
-    let metrics = app.get("/metrics/whatsapp").await;
+    let metrics = app.read("/metrics/whatsapp").await;
     assert!(metrics.body["generated_at"].as_str().is_some_and(|t| t.ends_with('Z')));
     let totals = &metrics.body["totals"];
     assert_eq!((totals["accepted"].as_i64(), totals["created"].as_i64(), totals["deduped"].as_i64()), (Some(2), Some(1), Some(1)));

@@ -332,6 +332,8 @@ async fn postgres_cut_and_restored_under_load_answers_503_then_recovers_exactly_
             let ready = gateway.get("/readyz").await;
             if ready.status == 503 {
                 assert_eq!(ready.body["status"], "not_ready");
+                // Which check failed, in fixed words: never the driver's error text.
+                assert_eq!((ready.body["failed_check"].as_str(), ready.body["reason"].as_str()), (Some("database"), Some("the database does not answer")), "{}", ready.body);
                 break;
             }
             assert!(Instant::now() < deadline, "{} stayed ready with the database cut", gateway.base);
