@@ -40,6 +40,13 @@ mkdir -p "$OUT"
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 SERVER_PID=""
+# CPU seconds (user + system) the server process has used so far, from /proc.
+server_cpu_seconds() {
+    local ticks
+    ticks=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat" 2>/dev/null) || { echo ""; return; }
+    python3 -c "import os,sys; print(int(sys.argv[1]) / os.sysconf('SC_CLK_TCK'))" "$ticks"
+}
+
 stop_server() {
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -111,13 +118,20 @@ start_peer() { # db file
 }
 
 run_load() { # name port batch max_messages
-    local name=$1 port=$2 batch=$3 max=$4 report="$OUT/$1-batch$3.json" status=0
+    local name=$1 port=$2 batch=$3 max=$4 report="$OUT/$1-batch$3.json" status=0 cpu_before cpu_after
     log "$name: batch $batch, $CONCURRENCY connections, ${DURATION}s"
+    cpu_before=$(server_cpu_seconds)
     "$HARNESS" load --url "http://127.0.0.1:$port/integrations/whatsapp/ingest" \
         --token "$TOKEN" --secret "$SECRET" --client-id "bench-$name-$batch" \
         --count "$max" --batch-size "$batch" --concurrency "$CONCURRENCY" \
         --duration-seconds "$DURATION" --duplicate-ratio "$DUPLICATE_RATIO" \
         --threads "$HARNESS_THREADS" --report-file "$report" >"$OUT/$name-batch$batch.out" 2>&1 || status=$?
+    cpu_after=$(server_cpu_seconds)
+    # The server's CPU seconds during the run (uvicorn's workers are children: the peer's figure
+    # covers its main process only when it forks).
+    if [[ -n $cpu_before && -n $cpu_after ]]; then
+        python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$cpu_before" "$cpu_after" >"$OUT/$name-batch$batch.cpu"
+    fi
     # Exit 2/3 still leave a report worth printing (e.g. rejected requests).
     if [[ ! -s $report ]]; then
         log "$name batch $batch: no report (harness exit $status, see $OUT/$name-batch$batch.out)"

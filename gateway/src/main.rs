@@ -8,7 +8,7 @@ use gateway::{
 };
 
 /// Soko Ingest gateway. Every setting comes from environment variables (see
-/// the README); the role can also be given here.
+/// docs/CONFIGURATION.md); the role can also be given here.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {

@@ -6,6 +6,10 @@ use serde_yaml::Value as Yaml;
 use soko_e2e::{repo_root, tools};
 use std::collections::BTreeSet;
 
+/// The file that holds the runbooks, relative to the repository root; every
+/// alert's `runbook_url` is this path plus a heading anchor.
+const RUNBOOKS: &str = "docs/OPERATIONS.md";
+
 #[test]
 fn alert_rules_pass_promtool_check_and_their_unit_tests() {
     let Some(found) = tools::require("alert rules", &["promtool"]) else {
@@ -42,7 +46,7 @@ fn heading_anchor(heading: &str) -> String {
 }
 
 #[test]
-fn every_alert_has_a_firing_and_a_quiet_unit_test_and_a_runbook_in_the_readme() {
+fn every_alert_has_a_firing_and_a_quiet_unit_test_and_a_runbook_in_the_operations_doc() {
     let rules = yaml(&alerts_path());
     let alerts: Vec<&Yaml> = seq(&rules["groups"])
         .iter()
@@ -67,8 +71,8 @@ fn every_alert_has_a_firing_and_a_quiet_unit_test_and_a_runbook_in_the_readme() 
         }
     }
 
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
-    let anchors: BTreeSet<String> = readme
+    let runbooks = std::fs::read_to_string(repo_root().join(RUNBOOKS)).expect(RUNBOOKS);
+    let anchors: BTreeSet<String> = runbooks
         .lines()
         .filter_map(|line| line.strip_prefix('#'))
         .map(|h| heading_anchor(h.trim_start_matches('#')))
@@ -100,11 +104,14 @@ fn every_alert_has_a_firing_and_a_quiet_unit_test_and_a_runbook_in_the_readme() 
             .as_str()
             .unwrap_or_default();
         let anchor = runbook
-            .strip_prefix("README.md#")
-            .unwrap_or_else(|| panic!("{name}: runbook `{runbook}` is not a README anchor"));
+            .strip_prefix(RUNBOOKS)
+            .and_then(|rest| rest.strip_prefix('#'))
+            .unwrap_or_else(|| {
+                panic!("{name}: runbook `{runbook}` is not an anchor in {RUNBOOKS}")
+            });
         assert!(
             anchors.contains(anchor),
-            "{name}: README.md has no heading for #{anchor}"
+            "{name}: {RUNBOOKS} has no heading for #{anchor}"
         );
     }
 }

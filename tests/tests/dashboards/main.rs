@@ -1,7 +1,7 @@
 //! The dashboards proven against real programs, in one test binary:
 //! - `alerts`: the alert rules pass `promtool check rules` and their unit
 //!   tests, every alert has a case that fires and one that does not, and a
-//!   runbook heading in the README;
+//!   runbook heading in docs/OPERATIONS.md;
 //! - `panels`: a real Prometheus scrapes a real gateway and a real collector
 //!   after a little traffic, and every panel query of the Grafana dashboard
 //!   returns data, with the values that traffic implies where it implies one.
