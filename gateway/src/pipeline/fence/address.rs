@@ -91,7 +91,7 @@ pub fn blocked_v6(ip: Ipv6Addr) -> Option<BlockedRange> {
         [0x2001, 0xdb8, ..] => Some(Documentation),
         [0x2001, 0, ..] => Some(Reserved),
         [0x2002, hi, lo, ..] => blocked_v4(embedded(hi, lo)),
-        [first, ..] if first & 0xfff0 == 0x3ff0 => Some(Documentation),
+        [0x3fff, second, ..] if second & 0xf000 == 0 => Some(Documentation),
         [first, ..] if first & 0xfe00 == 0xfc00 => Some(UniqueLocal),
         [first, ..] if first & 0xffc0 == 0xfe80 => Some(LinkLocal),
         [first, ..] if first & 0xffc0 == 0xfec0 => Some(Reserved),

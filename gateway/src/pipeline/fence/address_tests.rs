@@ -101,6 +101,9 @@ fn named_addresses() {
         ("2002:7f00:1::", Some(Loopback)),
         ("2002:808:808::", None),
         ("2001:db8::1", Some(Documentation)),
+        ("3fff:fff::1", Some(Documentation)),
+        ("3fff:1000::1", None),
+        ("3ff0::", None),
         ("2606:4700:4700::1111", None),
     ];
     for (text, expected) in cases {
