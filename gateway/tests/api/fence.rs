@@ -128,6 +128,10 @@ async fn pages_and_images_on_untrusted_private_addresses_are_never_fetched() {
     assert_eq!((state.as_str(), attempts), ("dead", 1), "{error}");
     assert!(error.starts_with("blocked_address"), "{error}");
     assert_eq!(job(&app, "qc", PAGE_REDIRECTS).await.0, "", "a refused page makes no product to judge");
+    let hydrate_error = format!(
+        "SELECT COUNT(*) FROM catalog_sync_logs WHERE product_id = '{PAGE_REDIRECTS}' AND event_type = 'hydrate_error' AND error_message = 'blocked_address'"
+    );
+    assert_eq!(app.db.query_i64(&hydrate_error).await, [1], "hydrate records its own failure too");
     assert_eq!(job(&app, "qc", CONTROL).await.0, "done", "the trusted origin's image is fetched and judged");
     assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM jobs WHERE state = 'dead'").await, [5]);
 

@@ -21,7 +21,7 @@ mod resolver;
 mod settings;
 
 pub use address::BlockedRange;
-pub use outcome::blocked_outcome;
+pub use outcome::{BLOCKED_ADDRESS, blocked_outcome, blocked_outcome_with};
 pub use settings::{FenceSettings, TrustedHost};
 
 use std::{collections::HashSet, sync::Arc};

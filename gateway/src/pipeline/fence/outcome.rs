@@ -22,6 +22,18 @@ pub fn blocked_outcome(
     seller_phone: Option<&str>,
     product_id: Option<&str>,
 ) -> StageOutcome {
+    blocked_outcome_with(fence, stage, refusal, seller_phone, product_id, None)
+}
+
+/// The same, with the stage's own failure record (`also`) written in the same transaction.
+pub fn blocked_outcome_with(
+    fence: &Fence,
+    stage: &'static str,
+    refusal: FenceRefusal,
+    seller_phone: Option<&str>,
+    product_id: Option<&str>,
+    also: Option<Box<dyn StageCommit>>,
+) -> StageOutcome {
     fence.count(stage);
     tracing::warn!(stage, detail = refusal.detail(), "a fetch was refused by the fence");
     let commit = BlockedCommit {
@@ -29,6 +41,7 @@ pub fn blocked_outcome(
         detail: refusal.detail(),
         seller_phone: seller_phone.map(str::to_owned),
         product_id: product_id.map(str::to_owned),
+        also,
     };
     StageOutcome::Terminal { error: refusal.to_string(), status: None, commit: Some(Box::new(commit)), dead: true }
 }
@@ -38,11 +51,15 @@ struct BlockedCommit {
     detail: &'static str,
     seller_phone: Option<String>,
     product_id: Option<String>,
+    also: Option<Box<dyn StageCommit>>,
 }
 
 #[async_trait::async_trait]
 impl StageCommit for BlockedCommit {
     async fn apply(self: Box<Self>, tx: &mut Tx) -> Result<(), StoreError> {
+        if let Some(also) = self.also {
+            also.apply(tx).await?;
+        }
         let e = SyncEvent {
             event_type: event::FETCH_BLOCKED,
             seller_phone: self.seller_phone.as_deref(),

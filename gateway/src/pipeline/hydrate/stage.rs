@@ -16,7 +16,7 @@ use crate::domain::job::stage;
 use crate::{
     jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
     pipeline::{
-        fence::blocked_outcome,
+        fence::{BLOCKED_ADDRESS, blocked_outcome_with},
         fetch::{FetchError, Fetcher},
         scout::product_url,
     },
@@ -67,7 +67,9 @@ impl Stage for HydrateStage {
         let fetched = match self.fetcher.get(&url).await {
             Ok(fetched) => fetched,
             Err(FetchError::Blocked(refusal)) => {
-                return blocked_outcome(self.fetcher.fence(), stage::HYDRATE, refusal, target.phone.as_deref(), Some(target.product_id.as_str()));
+                let (phone, id) = (target.phone.clone(), target.product_id.clone());
+                let record = failure(target, hydrate_status::FAILED, event::HYDRATE_ERROR, BLOCKED_ADDRESS, None);
+                return blocked_outcome_with(self.fetcher.fence(), stage::HYDRATE, refusal, phone.as_deref(), Some(id.as_str()), Some(record));
             }
             Err(error) if error.is_transient() => return self.retry(&target, error.to_string(), None, None).await,
             Err(error) => {
