@@ -18,7 +18,7 @@ use gateway::{
     config::Config,
     jobs::{ClaimedJob, JobRuntime, RuntimeSettings, Stage, StageOutcome},
     metrics::Metrics,
-    pipeline::{fetch::{FetchSettings, Fetcher}, hydrate::{UserAgentPool, stage::HydrateStage}},
+    pipeline::{fence::{Fence, FenceSettings}, fetch::{FetchSettings, Fetcher}, hydrate::{UserAgentPool, stage::HydrateStage}},
     domain::job::stage,
     store::{Database, Store, jobs::{self, NewJob}},
 };
@@ -30,9 +30,11 @@ fn env(key: &str, default: &str) -> String {
     std::env::var(key).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
-fn fetcher(concurrency: usize) -> Arc<Fetcher> {
+/// Fenced like the gateway's own: the product pages' base URL is trusted.
+fn fetcher(concurrency: usize, base: &url::Url) -> Arc<Fetcher> {
     let settings = FetchSettings { timeout: Duration::from_secs(10), max_bytes: 2 * 1_048_576, per_host: concurrency };
-    Arc::new(Fetcher::new(settings, UserAgentPool::default()).expect("http client"))
+    let fence = Arc::new(Fence::new(&FenceSettings::default(), [base], None));
+    Arc::new(Fetcher::new(settings, UserAgentPool::default(), fence).expect("http client"))
 }
 
 fn targets(path: &str) -> Vec<(String, String)> {
@@ -45,7 +47,7 @@ fn targets(path: &str) -> Vec<(String, String)> {
 
 async fn stage_only(base: &url::Url, targets: &[(String, String)], concurrency: usize) -> serde_json::Value {
     let db = Database::Sqlite(sqlx::SqlitePool::connect_lazy("sqlite::memory:").expect("pool"));
-    let hydrate = Arc::new(HydrateStage { db, fetcher: fetcher(concurrency), base_url: base.clone(), concurrency });
+    let hydrate = Arc::new(HydrateStage { db, fetcher: fetcher(concurrency, base), base_url: base.clone(), concurrency });
     let slots = Arc::new(Semaphore::new(concurrency));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(targets.len());
@@ -88,7 +90,7 @@ async fn through_queue(base: &url::Url, targets: &[(String, String)], concurrenc
         let payload = json!({"product_id": id, "phone": phone});
         jobs::enqueue(&mut tx, NewJob { stage: stage::HYDRATE, dedupe_key: id, payload: &payload, run_at_ms: 0 }).await.expect("enqueue");
     }
-    let hydrate: Arc<dyn Stage> = Arc::new(HydrateStage { db: store.db.clone(), fetcher: fetcher(concurrency), base_url: base.clone(), concurrency });
+    let hydrate: Arc<dyn Stage> = Arc::new(HydrateStage { db: store.db.clone(), fetcher: fetcher(concurrency, base), base_url: base.clone(), concurrency });
     let (shutdown, tasks) = (CancellationToken::new(), TaskTracker::new());
     let started = Instant::now();
     tx.commit().await.expect("commit");

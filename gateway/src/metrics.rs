@@ -33,6 +33,7 @@ pub struct Metrics {
     pub job_retries: IntCounterVec,
     pub jobs_dead: IntCounterVec,
     pub media: IntCounterVec,
+    pub fetch_blocked: IntCounterVec,
 }
 
 /// The product chain's stages, in order; every stage's series exist from start-up,
@@ -132,6 +133,10 @@ impl Metrics {
                 Opts::new("soko_media_total", "Product images persisted to the image store, by outcome"),
                 &["outcome"],
             )?,
+            fetch_blocked: IntCounterVec::new(
+                Opts::new("soko_fetch_blocked_total", "Product-chain fetches the fence refused, by job stage"),
+                &["stage"],
+            )?,
             registry,
         };
         metrics.register_all()?;
@@ -165,6 +170,7 @@ impl Metrics {
             Box::new(self.job_retries.clone()),
             Box::new(self.jobs_dead.clone()),
             Box::new(self.media.clone()),
+            Box::new(self.fetch_blocked.clone()),
         ];
         for collector in collectors {
             self.registry.register(collector)?;
@@ -182,6 +188,7 @@ impl Metrics {
             }
             self.job_retries.with_label_values(&[stage]).inc_by(0);
             self.jobs_dead.with_label_values(&[stage]).inc_by(0);
+            self.fetch_blocked.with_label_values(&[stage]).inc_by(0);
         }
         for outcome in MEDIA_OUTCOMES {
             self.media.with_label_values(&[outcome]).inc_by(0);

@@ -18,7 +18,7 @@ use crate::{
     app::AccessSettings,
     extraction::ExtractionSettings,
     ingest::{IngestSettings, meta::MetaSettings},
-    pipeline::{ChainSettings, MediaSettings, hydrate::UserAgentPool},
+    pipeline::{ChainSettings, FenceSettings, MediaSettings, hydrate::UserAgentPool},
     redis_link::RedisSettings,
     store::StoreSettings,
     telemetry::LogFormat,
@@ -206,7 +206,19 @@ fn chain_settings(env: &mut Env<'_>) -> ChainSettings {
         fetch_max_bytes: env.parse("HYDRATE_MAX_BYTES", 2 * 1_048_576usize, 1_024..=256 * 1_048_576),
         fetch_per_host: env.parse("HYDRATE_PER_HOST_CONCURRENCY", 16usize, 1..=1_000),
         user_agents: env.get("HYDRATE_USER_AGENTS"),
+        fence: fence_settings(env),
     }
+}
+
+/// `FETCH_ALLOW_PRIVATE_HOSTS`: `host:port` entries the fetch fence lets reach private addresses.
+fn fence_settings(env: &mut Env<'_>) -> FenceSettings {
+    let Some(raw) = env.get("FETCH_ALLOW_PRIVATE_HOSTS") else { return FenceSettings::default() };
+    FenceSettings::parse_list(&raw).unwrap_or_else(|problems| {
+        for problem in problems {
+            env.problem(format!("FETCH_ALLOW_PRIVATE_HOSTS: {problem}"));
+        }
+        FenceSettings::default()
+    })
 }
 
 fn redis(env: &mut Env<'_>) -> Option<RedisSettings> {
@@ -329,6 +341,16 @@ mod tests {
 
     fn config_with_redis(url: &str, prefix: &str) -> Result<Config, ConfigError> {
         config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("REDIS_URL", url), ("REDIS_KEY_PREFIX", prefix)])
+    }
+
+    #[test]
+    fn fetch_allow_private_hosts_is_a_host_port_list() {
+        let valid = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("FETCH_ALLOW_PRIVATE_HOSTS", "minio:9000, [::1]:8080")]).expect("valid");
+        let hosts: Vec<String> = valid.chain.fence.allow_private_hosts.iter().map(|h| format!("{}:{}", h.host, h.port)).collect();
+        assert_eq!(hosts, ["minio:9000", "[::1]:8080"]);
+        let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("FETCH_ALLOW_PRIVATE_HOSTS", "minio, 10.0.0.1:http")]).expect_err("invalid");
+        assert_eq!(error.problems.len(), 2, "{error}");
+        assert!(error.to_string().contains("FETCH_ALLOW_PRIVATE_HOSTS: \"minio\" is not host:port"), "{error}");
     }
 
     #[test]

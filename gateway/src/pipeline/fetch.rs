@@ -1,7 +1,8 @@
 //! Plain-HTTP page fetches for scout and hydrate: one shared reqwest client with a whole-request
 //! timeout, a response size cap enforced while streaming (a huge page is cut off, never buffered),
 //! a per-host concurrency cap (so raising `HYDRATOR_CONCURRENCY` cannot hammer one host), and a
-//! rotating User-Agent.
+//! rotating User-Agent. The client is fenced ([`super::fence`]): the first URL and every redirect
+//! hop are checked, and DNS answers are filtered before the socket connects.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -10,7 +11,11 @@ use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 use url::Url;
 
+use super::fence::{Fence, FenceRefusal};
 use super::hydrate::UserAgentPool;
+
+/// Redirects followed for one page.
+const MAX_REDIRECTS: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
@@ -38,30 +43,39 @@ pub enum FetchError {
     TooLarge { limit: usize },
     #[error("request failed: {0}")]
     Network(String),
+    #[error(transparent)]
+    Blocked(FenceRefusal),
 }
 
 impl FetchError {
-    /// Timeouts and network trouble pass; a page over the cap stays over it.
+    /// Timeouts and network trouble pass; a page over the cap stays over it, a refused address refused.
     pub fn is_transient(&self) -> bool {
-        !matches!(self, Self::TooLarge { .. })
+        !matches!(self, Self::TooLarge { .. } | Self::Blocked(_))
     }
 }
 
 pub struct Fetcher {
     client: reqwest::Client,
+    fence: Arc<Fence>,
     agents: UserAgentPool,
     settings: FetchSettings,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl Fetcher {
-    pub fn new(settings: FetchSettings, agents: UserAgentPool) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    pub fn new(settings: FetchSettings, agents: UserAgentPool, fence: Arc<Fence>) -> Result<Self, reqwest::Error> {
+        let client = fence
+            .client_builder(MAX_REDIRECTS)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(settings.per_host.max(1))
             .build()?;
-        Ok(Self { client, agents, settings, hosts: Mutex::new(HashMap::new()) })
+        Ok(Self { client, fence, agents, settings, hosts: Mutex::new(HashMap::new()) })
+    }
+
+    /// The fence this fetcher's client is built with (stages count its refusals).
+    pub fn fence(&self) -> &Fence {
+        &self.fence
     }
 
     fn host_slots(&self, url: &Url) -> Arc<Semaphore> {
@@ -71,6 +85,7 @@ impl Fetcher {
 
     /// GETs `url`, holding one of its host's slots for the whole exchange.
     pub async fn get(&self, url: &Url) -> Result<Fetched, FetchError> {
+        self.fence.check_url(url).map_err(FetchError::Blocked)?;
         let slots = self.host_slots(url);
         let _slot = slots.acquire_owned().await.map_err(|_| FetchError::Network("host limiter closed".into()))?;
         let response = self
@@ -108,7 +123,9 @@ impl Fetcher {
     }
 
     fn classify(&self, error: reqwest::Error) -> FetchError {
-        if error.is_timeout() {
+        if let Some(refusal) = FenceRefusal::find_in(&error) {
+            FetchError::Blocked(refusal)
+        } else if error.is_timeout() {
             FetchError::Timeout(self.settings.timeout)
         } else {
             // Without the URL: it holds the seller's phone.

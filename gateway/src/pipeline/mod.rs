@@ -8,6 +8,7 @@
 //! outside the pipeline reaches into a stage module.
 
 pub mod embed;
+pub mod fence;
 pub mod fetch;
 pub mod hydrate;
 mod images;
@@ -17,6 +18,7 @@ pub mod qc;
 pub mod scout;
 mod settings;
 
+pub use fence::FenceSettings;
 pub use images::{ServedImages, StoredImage};
 pub use media::MediaSettings;
 pub use settings::ChainSettings;
@@ -35,13 +37,24 @@ pub async fn build_stages(
     metrics: Arc<Metrics>,
     redis: Option<Arc<RedisLink>>,
 ) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
-    let mut stages = fetch_stages(db, chain).context("building the scout and hydrate stages")?;
-    stages.extend(media::stages::build(media, db, metrics, redis, chain.job_concurrency).await?);
+    let fence = Arc::new(fence::Fence::new(&chain.fence, trusted_origins(chain, media), Some(metrics.clone())));
+    let mut stages = fetch_stages(db, chain, fence.clone()).context("building the scout and hydrate stages")?;
+    stages.extend(media::stages::build(media, db, metrics, redis, chain.job_concurrency, fence).await?);
     Ok(stages)
 }
 
+/// Origins the fence trusts besides `FETCH_ALLOW_PRIVATE_HOSTS`: the product pages' base URL
+/// and the image store's endpoint and public base URL.
+fn trusted_origins<'a>(chain: &'a ChainSettings, media: &'a MediaSettings) -> Vec<&'a url::Url> {
+    let mut origins = vec![&chain.whatsapp_web_base_url];
+    if let media::ImageStoreSettings::S3(s3) = &media.image_store {
+        origins.extend(s3.endpoint.iter().chain(s3.public_base_url.iter()));
+    }
+    origins
+}
+
 /// The scout and hydrate stages, sharing one fetcher (one connection pool, one per-host cap).
-fn fetch_stages(db: &Database, config: &ChainSettings) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
+fn fetch_stages(db: &Database, config: &ChainSettings, fence: Arc<fence::Fence>) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
     let agents = match &config.user_agents {
         Some(list) => hydrate::UserAgentPool::parse_list(list)?,
         None => hydrate::UserAgentPool::default(),
@@ -51,7 +64,7 @@ fn fetch_stages(db: &Database, config: &ChainSettings) -> anyhow::Result<Vec<Arc
         max_bytes: config.fetch_max_bytes,
         per_host: config.fetch_per_host,
     };
-    let fetcher = Arc::new(fetch::Fetcher::new(settings, agents)?);
+    let fetcher = Arc::new(fetch::Fetcher::new(settings, agents, fence)?);
     let base_url = config.whatsapp_web_base_url.clone();
     Ok(vec![
         Arc::new(scout::stage::ScoutStage {

@@ -1,8 +1,10 @@
 //! Settings of the product chain's queue workers, scout and hydrate:
-//! `JOB_*`, `HEARTBEAT_HOURS`, `WHATSAPP_WEB_BASE_URL` and `HYDRATE_*`, read
-//! and validated by `config`.
+//! `JOB_*`, `HEARTBEAT_HOURS`, `WHATSAPP_WEB_BASE_URL`, `HYDRATE_*` and the
+//! fetch fence's `FETCH_ALLOW_PRIVATE_HOSTS`, read and validated by `config`.
 
 use std::time::Duration;
+
+use super::fence::FenceSettings;
 
 #[derive(Debug, Clone)]
 pub struct ChainSettings {
@@ -21,4 +23,6 @@ pub struct ChainSettings {
     pub fetch_per_host: usize,
     /// Newline- or comma-separated; `None` uses the built-in pool.
     pub user_agents: Option<String>,
+    /// Hosts every fetcher of the chain may reach on private addresses.
+    pub fence: FenceSettings,
 }

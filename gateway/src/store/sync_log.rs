@@ -22,6 +22,8 @@ pub mod event {
     pub const LAZY_PERSIST_START: &str = "lazy_persist_start";
     pub const LAZY_PERSIST_SUCCESS: &str = "lazy_persist_success";
     pub const LAZY_PERSIST_FAILED: &str = "lazy_persist_failed";
+    /// A fetch the fence refused (reason `blocked_address`); not in the seed's list.
+    pub const FETCH_BLOCKED: &str = "fetch_blocked";
 }
 
 /// One event to append.

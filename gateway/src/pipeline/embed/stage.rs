@@ -5,7 +5,8 @@
 //! Without `EMBED_MODEL_DIR` the stage only passes the product on to quality control (and logs
 //! `embed_skipped`). An image that is missing, gone (404) or undecodable gives a text-only
 //! embedding: quality control is where a bad image is judged. A transient image failure (429,
-//! 5xx, network) is retried through the queue.
+//! 5xx, network) is retried through the queue. An image the fence refuses kills the job
+//! (`blocked_address`).
 
 use serde_json::json;
 
@@ -14,7 +15,8 @@ use super::{EmbedInput, Embedding, ImageStatus, store};
 use crate::parse::text::clean_for_embedding;
 use crate::jobs::{ClaimedJob, Stage, StageCommit, StageOutcome};
 use crate::pipeline::media::events;
-use crate::pipeline::media::{ImageFetcher, enqueue_for_product, load_active_product};
+use crate::pipeline::fence::blocked_outcome;
+use crate::pipeline::media::{FetchError, ImageFetcher, enqueue_for_product, load_active_product};
 use crate::domain::job::stage;
 use crate::domain::{Product, product::semantic_hash};
 use crate::store::products;
@@ -40,6 +42,10 @@ impl EmbedStage {
             None => None,
             Some(url) => match self.fetcher.fetch(url).await {
                 Ok(image) => Some(image.bytes),
+                Err(FetchError::Blocked(refusal)) => {
+                    let (phone, id) = (product.seller_phone.as_deref(), Some(product.product_id.as_str()));
+                    return Err(blocked_outcome(self.fetcher.fence(), stage::EMBED, refusal, phone, id));
+                }
                 Err(error) if error.is_transient() => return Err(error.into_outcome("fetching the product image")),
                 Err(error) => {
                     fetch_problem = Some(error.to_string());

@@ -1,7 +1,8 @@
 //! The hydrate stage: fetch `<base>/p/<id>/<phone>`, read its Open Graph tags, and write the
 //! product with its semantic hash. A changed hash (or no embedding yet) enqueues embed; an
 //! unchanged one stops here, unless an approved image still waits to be persisted. 404/410 mark
-//! the product inactive (`hydrate_404`); 429 and 5xx go back to the queue with `Retry-After`.
+//! the product inactive (`hydrate_404`); 429 and 5xx go back to the queue with `Retry-After`. A
+//! page the fence refuses (a redirect to a private address) kills the job: `blocked_address`.
 
 use std::{sync::Arc, time::SystemTime};
 
@@ -15,7 +16,8 @@ use crate::domain::job::stage;
 use crate::{
     jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
     pipeline::{
-        fetch::Fetcher,
+        fence::{BLOCKED_ADDRESS, blocked_outcome_with},
+        fetch::{FetchError, Fetcher},
         scout::product_url,
     },
     store::{
@@ -64,6 +66,11 @@ impl Stage for HydrateStage {
         };
         let fetched = match self.fetcher.get(&url).await {
             Ok(fetched) => fetched,
+            Err(FetchError::Blocked(refusal)) => {
+                let (phone, id) = (target.phone.clone(), target.product_id.clone());
+                let record = failure(target, hydrate_status::FAILED, event::HYDRATE_ERROR, BLOCKED_ADDRESS, None);
+                return blocked_outcome_with(self.fetcher.fence(), stage::HYDRATE, refusal, phone.as_deref(), Some(id.as_str()), Some(record));
+            }
             Err(error) if error.is_transient() => return self.retry(&target, error.to_string(), None, None).await,
             Err(error) => {
                 let message = error.to_string();

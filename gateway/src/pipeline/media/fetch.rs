@@ -1,13 +1,19 @@
 //! Fetching a product image into memory: never to disk, never past a byte cap (checked against
 //! `Content-Length` first, then while streaming), with a whole-request timeout. Failures are typed
 //! so each stage maps them the same way: 429, 5xx and network trouble are retried through the
-//! queue, anything else (404, an oversized or non-image body) is terminal.
+//! queue, anything else (404, an oversized or non-image body) is terminal. The client is fenced
+//! ([`crate::pipeline::fence`]): a refused address is [`FetchError::Blocked`], which each stage
+//! turns into a dead job with reason `blocked_address`.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use bytes::{Bytes, BytesMut};
 
 use crate::jobs::StageOutcome;
+use crate::pipeline::fence::{Fence, FenceRefusal};
+
+/// Redirects followed for one image.
+const MAX_REDIRECTS: usize = 5;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchedImage {
@@ -26,6 +32,8 @@ pub enum FetchError {
     TooLarge { limit: usize },
     #[error("image fetch failed: {0}")]
     Network(String),
+    #[error(transparent)]
+    Blocked(FenceRefusal),
 }
 
 impl FetchError {
@@ -34,7 +42,7 @@ impl FetchError {
         match self {
             Self::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
             Self::Network(_) => true,
-            Self::InvalidUrl(_) | Self::TooLarge { .. } => false,
+            Self::InvalidUrl(_) | Self::TooLarge { .. } | Self::Blocked(_) => false,
         }
     }
 
@@ -62,18 +70,24 @@ impl FetchError {
 #[derive(Debug, Clone)]
 pub struct ImageFetcher {
     client: reqwest::Client,
+    fence: Arc<Fence>,
     max_bytes: usize,
 }
 
 impl ImageFetcher {
-    pub fn new(max_bytes: usize, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    pub fn new(max_bytes: usize, timeout: Duration, fence: Arc<Fence>) -> Result<Self, reqwest::Error> {
+        let client = fence
+            .client_builder(MAX_REDIRECTS)
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .redirect(reqwest::redirect::Policy::limited(5))
             .user_agent(concat!("soko-ingest/", env!("CARGO_PKG_VERSION"), " (+image fetch)"))
             .build()?;
-        Ok(Self { client, max_bytes })
+        Ok(Self { client, fence, max_bytes })
+    }
+
+    /// The fence this fetcher's client is built with (stages count its refusals).
+    pub fn fence(&self) -> &Fence {
+        &self.fence
     }
 
     pub fn max_bytes(&self) -> usize {
@@ -85,7 +99,8 @@ impl ImageFetcher {
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(FetchError::InvalidUrl(short(url)));
         }
-        let mut response = self.client.get(parsed).send().await.map_err(|e| FetchError::Network(error_chain(&e)))?;
+        self.fence.check_url(&parsed).map_err(FetchError::Blocked)?;
+        let mut response = self.client.get(parsed).send().await.map_err(network)?;
         let status = response.status().as_u16();
         if !response.status().is_success() {
             let retry_after = crate::pipeline::hydrate::status::retry_after_of(response.headers());
@@ -101,7 +116,7 @@ impl ImageFetcher {
             .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
             .filter(|v| !v.is_empty());
         let mut body = BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Network(error_chain(&e)))? {
+        while let Some(chunk) = response.chunk().await.map_err(network)? {
             if body.len() + chunk.len() > self.max_bytes {
                 return Err(FetchError::TooLarge { limit: self.max_bytes });
             }
@@ -114,6 +129,14 @@ impl ImageFetcher {
 /// URLs may carry signed query strings; errors keep only the start.
 fn short(url: &str) -> String {
     url.chars().take(120).collect()
+}
+
+/// A refusal of the fence (on a redirect hop or in DNS), or network trouble.
+fn network(error: reqwest::Error) -> FetchError {
+    match FenceRefusal::find_in(&error) {
+        Some(refusal) => FetchError::Blocked(refusal),
+        None => FetchError::Network(error_chain(&error)),
+    }
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -154,14 +177,20 @@ mod tests {
         out
     }
 
+    /// These fixtures listen on loopback: the fence trusts them by `host:port`.
+    fn fetcher_for(cap: usize, url: &str) -> ImageFetcher {
+        let trusted = url::Url::parse(url).ok().and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port()?))).unwrap_or_default();
+        ImageFetcher::new(cap, Duration::from_secs(5), Arc::new(Fence::trusting(&[trusted.as_str()]))).expect("client")
+    }
+
     fn fetcher(cap: usize) -> ImageFetcher {
-        ImageFetcher::new(cap, Duration::from_secs(5)).expect("client")
+        ImageFetcher::new(cap, Duration::from_secs(5), Arc::new(Fence::trusting(&[]))).expect("client")
     }
 
     #[tokio::test]
     async fn fetches_body_and_content_type() {
         let url = serve(http("200 OK", "content-type: image/PNG; q=1\r\ncontent-length: 4\r\n", b"abcd"));
-        let image = fetcher(10).fetch(&url).await.expect("fetched");
+        let image = fetcher_for(10, &url).fetch(&url).await.expect("fetched");
         assert_eq!(image.bytes.as_ref(), b"abcd");
         assert_eq!(image.content_type.as_deref(), Some("image/png"));
     }
@@ -169,26 +198,26 @@ mod tests {
     #[tokio::test]
     async fn caps_by_header_and_by_stream() {
         let declared = serve(http("200 OK", "content-length: 11\r\n", b"01234567890"));
-        assert!(matches!(fetcher(10).fetch(&declared).await, Err(FetchError::TooLarge { limit: 10 })));
+        assert!(matches!(fetcher_for(10, &declared).fetch(&declared).await, Err(FetchError::TooLarge { limit: 10 })));
         // No Content-Length: the body runs until the connection closes.
         let undeclared = serve(http("200 OK", "", &[7u8; 5000]));
-        assert!(matches!(fetcher(4096).fetch(&undeclared).await, Err(FetchError::TooLarge { limit: 4096 })));
+        assert!(matches!(fetcher_for(4096, &undeclared).fetch(&undeclared).await, Err(FetchError::TooLarge { limit: 4096 })));
     }
 
     #[tokio::test]
     async fn statuses_map_to_retry_or_terminal() {
         let limited = serve(http("429 Too Many Requests", "retry-after: 30\r\ncontent-length: 0\r\n", b""));
-        let error = fetcher(10).fetch(&limited).await.expect_err("429");
+        let error = fetcher_for(10, &limited).fetch(&limited).await.expect_err("429");
         assert!(error.is_transient());
         match error.into_outcome("image") {
             StageOutcome::Retry { status, retry_after, .. } => assert_eq!((status, retry_after), (Some(429), Some(Duration::from_secs(30)))),
             other => panic!("429 must retry: {other:?}"),
         }
         let missing = serve(http("404 Not Found", "content-length: 0\r\n", b""));
-        let error = fetcher(10).fetch(&missing).await.expect_err("404");
+        let error = fetcher_for(10, &missing).fetch(&missing).await.expect_err("404");
         assert!(matches!(error.into_outcome("image"), StageOutcome::Terminal { status: Some(404), dead: true, .. }));
         let broken = serve(http("503 Service Unavailable", "content-length: 0\r\n", b""));
-        assert!(fetcher(10).fetch(&broken).await.expect_err("503").is_transient());
+        assert!(fetcher_for(10, &broken).fetch(&broken).await.expect_err("503").is_transient());
     }
 
     #[tokio::test]
@@ -197,7 +226,12 @@ mod tests {
             assert!(matches!(fetcher(10).fetch(url).await, Err(FetchError::InvalidUrl(_))), "{url}");
         }
         let closed = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address");
-        let error = fetcher(10).fetch(&format!("http://{closed}/x.png")).await.expect_err("refused");
+        let url = format!("http://{closed}/x.png");
+        let error = fetcher_for(10, &url).fetch(&url).await.expect_err("refused");
         assert!(matches!(error, FetchError::Network(_)) && error.is_transient());
+        // Untrusted, the same loopback address is refused before any connection.
+        let blocked = fetcher(10).fetch(&url).await.expect_err("blocked");
+        assert!(matches!(blocked, FetchError::Blocked(FenceRefusal::Address(crate::pipeline::fence::BlockedRange::Loopback))), "{blocked:?}");
+        assert!(!blocked.is_transient());
     }
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::test_support::{FixtureServer, Route, TestStore, apply, job, sharp_image};
-use super::{ImageFetcher, settings::LlmEndpoint};
+use super::settings::LlmEndpoint;
 use crate::redis_link::RedisSettings;
 use crate::jobs::Stage;
 use crate::pipeline::qc::provider::{LlmProvider, QcEngine, RulesProvider};
@@ -87,7 +87,7 @@ async fn llm_answers_are_cached_in_redis_and_in_the_database_while_redis_is_down
 
     let endpoint = LlmEndpoint { base_url: url::Url::parse(&server.url("/v1")).expect("url"), model: "local-vlm".into(), api_key: None };
     let engine = QcEngine::Llm(LlmProvider::new(QcProviderKind::OpenAi, endpoint, Duration::from_secs(5)).expect("client"));
-    let fetcher = ImageFetcher::new(2 * 1_048_576, Duration::from_secs(5)).expect("fetcher");
+    let fetcher = server.image_fetcher(2 * 1_048_576);
     let rules = RulesProvider { banned: BannedWords::default(), thresholds: QcThresholds::default() };
     let qc = QcStage::new(store.db().clone(), fetcher, rules, engine, Duration::from_millis(DAY_MS as u64), 1).with_redis(Some(Arc::clone(&link)));
     let run_qc = || async { apply(store.db(), qc.run(&job(stage::QC, ID, 1)).await).await };

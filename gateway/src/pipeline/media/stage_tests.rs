@@ -10,6 +10,7 @@ use serde_json::json;
 use super::test_support::{FixtureServer, Route, TestStore, apply, job, sharp_image, tiny_model};
 use super::ImageFetcher;
 use crate::jobs::{Stage, StageOutcome};
+use crate::pipeline::fence::{Fence, FenceSettings};
 use crate::pipeline::embed::{EmbedBatcher, EmbedConfig, EmbedStage, Embedder, store as embeddings};
 use crate::pipeline::persist::{ImageStore, LocalStore, stage::PersistStage};
 use crate::pipeline::qc::provider::{LlmProvider, QcEngine, RulesProvider};
@@ -20,8 +21,9 @@ use crate::domain::job::stage;
 
 const ID: &str = "1234567890123456";
 
-fn fetcher() -> ImageFetcher {
-    ImageFetcher::new(2 * 1_048_576, Duration::from_secs(5)).expect("fetcher")
+/// A fetcher whose fence trusts the fixture server (it listens on loopback).
+fn fetcher(server: &FixtureServer) -> ImageFetcher {
+    server.image_fetcher(2 * 1_048_576)
 }
 
 fn rules() -> RulesProvider {
@@ -56,7 +58,7 @@ async fn a_good_product_is_embedded_approved_and_persisted_locally() {
 
     let batcher = embedder().await;
     let dim = batcher.dim();
-    let embed = EmbedStage::new(db.clone(), fetcher(), Some((batcher, "tiny".into())), 2);
+    let embed = EmbedStage::new(db.clone(), fetcher(&server), Some((batcher, "tiny".into())), 2);
     let outcome = embed.run(&job(stage::EMBED, ID, 1)).await;
     assert!(matches!(outcome, StageOutcome::Done(_)), "{outcome:?}");
     apply(&db, outcome).await;
@@ -72,7 +74,7 @@ async fn a_good_product_is_embedded_approved_and_persisted_locally() {
     let hash = store.scalar_text(&format!("SELECT last_embedding_hash FROM products WHERE product_id = '{ID}'")).await;
     assert_eq!(hash, store.scalar_text(&format!("SELECT semantic_hash FROM products WHERE product_id = '{ID}'")).await);
 
-    let qc = QcStage::new(db.clone(), fetcher(), rules(), QcEngine::Rules, Duration::from_secs(86_400), 2);
+    let qc = QcStage::new(db.clone(), fetcher(&server), rules(), QcEngine::Rules, Duration::from_secs(86_400), 2);
     apply(&db, qc.run(&job(stage::QC, ID, 1)).await).await;
     assert_eq!(store.scalar_text(&format!("SELECT qc_decision FROM products WHERE product_id = '{ID}'")).await.as_deref(), Some("approved"));
     assert_eq!(job_state(&store, stage::PERSIST).await.as_deref(), Some("ready"));
@@ -80,7 +82,7 @@ async fn a_good_product_is_embedded_approved_and_persisted_locally() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let image_store = Arc::new(ImageStore::Local(LocalStore::open(dir.path()).expect("store")));
-    let persist = PersistStage::new(db.clone(), fetcher(), image_store, store.metrics.clone(), 2);
+    let persist = PersistStage::new(db.clone(), fetcher(&server), image_store, store.metrics.clone(), 2);
     apply(&db, persist.run(&job(stage::PERSIST, ID, 1)).await).await;
     let url = store.scalar_text(&format!("SELECT persisted_image_url FROM products WHERE product_id = '{ID}'")).await;
     assert_eq!(url.as_deref(), Some("/images/products/1234567890123456.png"));
@@ -96,7 +98,8 @@ async fn a_good_product_is_embedded_approved_and_persisted_locally() {
 async fn without_a_model_embed_passes_the_product_on() {
     let store = TestStore::open().await;
     store.insert_product(ID, "Shoes", "", Some("http://127.0.0.1:9/none.png")).await;
-    let embed = EmbedStage::new(store.db().clone(), fetcher(), None, 1);
+    let fetcher = ImageFetcher::new(1_024, Duration::from_secs(5), Arc::new(Fence::trusting(&[]))).expect("fetcher");
+    let embed = EmbedStage::new(store.db().clone(), fetcher, None, 1);
     apply(store.db(), embed.run(&job(stage::EMBED, ID, 1)).await).await;
     assert!(embeddings::load(store.db(), ID).await.expect("read").is_none());
     assert_eq!(job_state(&store, stage::QC).await.as_deref(), Some("ready"));
@@ -111,7 +114,7 @@ async fn bad_images_are_rejected_and_busy_hosts_retried() {
     ])
     .await;
     let store = TestStore::open().await;
-    let qc = QcStage::new(store.db().clone(), fetcher(), rules(), QcEngine::Rules, Duration::from_secs(86_400), 1);
+    let qc = QcStage::new(store.db().clone(), fetcher(&server), rules(), QcEngine::Rules, Duration::from_secs(86_400), 1);
     let reason_sql = format!("SELECT qc_reason FROM products WHERE product_id = '{ID}'");
     let decision = || store.scalar_text(&reason_sql);
 
@@ -150,7 +153,7 @@ async fn persist_retries_then_records_the_failure_and_keeps_the_cdn_url() {
         .rows_affected());
     let dir = tempfile::tempdir().expect("temp dir");
     let image_store = Arc::new(ImageStore::Local(LocalStore::open(dir.path()).expect("store")));
-    let persist = PersistStage::new(store.db().clone(), fetcher(), image_store, store.metrics.clone(), 1);
+    let persist = PersistStage::new(store.db().clone(), fetcher(&server), image_store, store.metrics.clone(), 1);
     for attempt in 1..4 {
         assert!(matches!(persist.run(&job(stage::PERSIST, ID, attempt)).await, StageOutcome::Retry { status: Some(503), .. }), "attempt {attempt}");
     }
@@ -182,7 +185,7 @@ async fn llm_answers_are_cached_by_content() {
     store.insert_product(ID, "Leather bag", "brown", Some(&server.url("/p.jpg"))).await;
     let endpoint = LlmEndpoint { base_url: url::Url::parse(&server.url("/v1")).expect("url"), model: "local-vlm".into(), api_key: None };
     let engine = QcEngine::Llm(LlmProvider::new(QcProviderKind::OpenAi, endpoint, Duration::from_secs(5)).expect("client"));
-    let qc = QcStage::new(store.db().clone(), fetcher(), rules(), engine, Duration::from_secs(86_400), 1);
+    let qc = QcStage::new(store.db().clone(), fetcher(&server), rules(), engine, Duration::from_secs(86_400), 1);
     for _ in 0..2 {
         apply(store.db(), qc.run(&job(stage::QC, ID, 1)).await).await;
     }
@@ -194,4 +197,44 @@ async fn llm_answers_are_cached_by_content() {
     ))
     .await;
     assert_eq!(cached, 1);
+}
+
+/// Embed, QC and persist each end dead at once on an image the fence refuses: the server on
+/// the untrusted loopback port sees no request, `fetch_blocked` is logged with `blocked_address`,
+/// and `soko_fetch_blocked_total{stage}` counts each.
+#[tokio::test]
+async fn an_image_on_an_untrusted_private_address_kills_the_job_without_a_request() {
+    let server = FixtureServer::start(vec![("/p.png", Route::ok("image/png", sharp_image(320, 3, ImageFormat::Png)))]).await;
+    let store = TestStore::open().await;
+    store.insert_product(ID, "Lamp", "", Some(&server.url("/p.png"))).await;
+    crate::store::queries::on_pool!(store.db(), |pool| sqlx::query("UPDATE products SET qc_decision = 'approved'")
+        .execute(pool)
+        .await
+        .expect("approve")
+        .rows_affected());
+    // Trusts nothing: the fixture's loopback port is as private as any other.
+    let fence = Arc::new(Fence::new(&FenceSettings::default(), [], Some(store.metrics.clone())));
+    let fetcher = ImageFetcher::new(2 * 1_048_576, Duration::from_secs(5), fence).expect("fetcher");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let image_store = Arc::new(ImageStore::Local(LocalStore::open(dir.path()).expect("store")));
+    let batcher = embedder().await;
+    let stages: Vec<Box<dyn Stage>> = vec![
+        Box::new(EmbedStage::new(store.db().clone(), fetcher.clone(), Some((batcher, "tiny".into())), 1)),
+        Box::new(QcStage::new(store.db().clone(), fetcher.clone(), rules(), QcEngine::Rules, Duration::from_secs(86_400), 1)),
+        Box::new(PersistStage::new(store.db().clone(), fetcher, image_store, store.metrics.clone(), 1)),
+    ];
+    for (n, stage) in stages.iter().enumerate() {
+        let outcome = stage.run(&job(stage.name(), ID, 1)).await;
+        match &outcome {
+            StageOutcome::Terminal { error, dead: true, commit: Some(_), .. } => assert!(error.starts_with("blocked_address"), "{error}"),
+            other => panic!("{} must die at once on a blocked image: {other:?}", stage.name()),
+        }
+        apply(store.db(), outcome).await;
+        assert_eq!(events_of(&store, "fetch_blocked").await, n as i64 + 1);
+        assert_eq!(store.metrics.fetch_blocked.with_label_values(&[stage.name()]).get(), 1, "{}", stage.name());
+    }
+    assert_eq!(server.hits("/p.png"), 0, "the refused address is never connected to");
+    let sql = format!("SELECT COUNT(*) FROM catalog_sync_logs WHERE event_type = 'fetch_blocked' AND error_message = 'blocked_address' AND details LIKE '%loopback%' AND product_id = '{ID}'");
+    assert_eq!(store.scalar_i64(&sql).await, 3);
+    assert_eq!(store.scalar_text(&format!("SELECT qc_decision FROM products WHERE product_id = '{ID}'")).await.as_deref(), Some("approved"), "QC decided nothing");
 }

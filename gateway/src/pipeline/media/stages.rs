@@ -10,21 +10,24 @@ use super::{ImageFetcher, ImageStoreSettings, MediaSettings};
 use crate::jobs::Stage;
 use crate::metrics::Metrics;
 use crate::redis_link::RedisLink;
+use crate::pipeline::fence::Fence;
 use crate::pipeline::embed::{EmbedBatcher, EmbedConfig, EmbedStage, Embedder};
 use crate::pipeline::persist::{ImageStore, stage::PersistStage};
 use crate::pipeline::qc::{QcProviderKind, provider, stage::QcStage};
 use crate::store::Database;
 
 /// The three stages, in chain order, each running `concurrency` jobs at once (`JOB_CONCURRENCY`).
-/// `redis`: where QC caches LLM answers when `REDIS_URL` is set.
+/// `redis`: where QC caches LLM answers when `REDIS_URL` is set. `fence`: shared with scout and
+/// hydrate; the QC provider's own endpoint is operator configuration and is not fenced.
 pub async fn build(
     config: &MediaSettings,
     db: &Database,
     metrics: Arc<Metrics>,
     redis: Option<Arc<RedisLink>>,
     concurrency: usize,
+    fence: Arc<Fence>,
 ) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
-    let fetcher = ImageFetcher::new(config.max_image_bytes, config.fetch_timeout).context("building the image HTTP client")?;
+    let fetcher = ImageFetcher::new(config.max_image_bytes, config.fetch_timeout, fence).context("building the image HTTP client")?;
     let model = load_model(config).await?;
     let qc_engine = provider::engine(&config.qc, config.fetch_timeout.max(std::time::Duration::from_secs(30)))
         .context("building the QC provider HTTP client")?;

@@ -177,6 +177,12 @@ impl FixtureServer {
     pub fn hits(&self, path: &str) -> usize {
         self.hits.lock().expect("hits").get(path).copied().unwrap_or(0)
     }
+
+    /// An image fetcher whose fence trusts this server's `host:port` (and nothing else private).
+    pub fn image_fetcher(&self, max_bytes: usize) -> crate::pipeline::media::ImageFetcher {
+        let fence = crate::pipeline::fence::Fence::trusting(&[self.base.trim_start_matches("http://")]);
+        crate::pipeline::media::ImageFetcher::new(max_bytes, std::time::Duration::from_secs(5), Arc::new(fence)).expect("fetcher")
+    }
 }
 
 /// A sharp, colourful `side`² product-photo stand-in (blocks and stripes with hard edges).

@@ -6,7 +6,8 @@
 //! A failure is retried through the queue; on the last attempt (or a terminal failure such as a
 //! 404 or a body that is not an image) the job is dead-lettered with `lazy_persist_failed`, and the
 //! product keeps its Meta CDN URL until the next heartbeat (seed 001). `soko_media_total{outcome}`
-//! counts `persisted` and `failed`.
+//! counts `persisted` and `failed`. An image the fence refuses kills the job at once
+//! (`blocked_address`).
 
 use std::sync::Arc;
 
@@ -16,7 +17,8 @@ use super::{ImageStore, image_kind, product_key};
 use crate::jobs::{ClaimedJob, Stage, StageCommit, StageOutcome};
 use crate::metrics::Metrics;
 use crate::pipeline::media::events;
-use crate::pipeline::media::{ImageFetcher, load_active_product};
+use crate::pipeline::fence::blocked_outcome;
+use crate::pipeline::media::{FetchError, ImageFetcher, load_active_product};
 use crate::pipeline::qc::Decision;
 use crate::domain::job::stage;
 use crate::domain::Product;
@@ -78,6 +80,9 @@ impl Stage for PersistStage {
         };
         let image = match self.fetcher.fetch(url).await {
             Ok(image) => image,
+            Err(FetchError::Blocked(refusal)) => {
+                return blocked_outcome(self.fetcher.fence(), stage::PERSIST, refusal, product.seller_phone.as_deref(), Some(id));
+            }
             Err(error) => return self.failure(job, &product, started_ms, error.into_outcome("downloading the image")),
         };
         let Some((ext, content_type)) = image_kind(&image.bytes, image.content_type.as_deref()) else {

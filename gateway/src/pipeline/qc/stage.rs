@@ -6,7 +6,8 @@
 //!
 //! A product without an image, or whose image is gone (404) or does not decode, is rejected
 //! without asking an LLM. A transient image or provider failure (429, 5xx, network) is retried
-//! through the queue, honouring `Retry-After`.
+//! through the queue, honouring `Retry-After`. An image the fence refuses kills the job
+//! (`blocked_address`) without a decision.
 
 use std::{sync::Arc, time::Duration};
 
@@ -18,7 +19,8 @@ use super::provider::{self, LlmCallError, QcEngine, RulesProvider};
 use super::{Decision, QcDecision};
 use crate::jobs::{ClaimedJob, Stage, StageCommit, StageOutcome};
 use crate::pipeline::media::events;
-use crate::pipeline::media::{ImageFetcher, enqueue_for_product, load_active_product};
+use crate::pipeline::fence::blocked_outcome;
+use crate::pipeline::media::{FetchError, ImageFetcher, enqueue_for_product, load_active_product};
 use crate::redis_link::RedisLink;
 use crate::domain::job::stage;
 use crate::domain::Product;
@@ -93,6 +95,10 @@ impl QcStage {
         };
         let image = match self.fetcher.fetch(url).await {
             Ok(image) => image,
+            Err(FetchError::Blocked(refusal)) => {
+                let (phone, id) = (product.seller_phone.as_deref(), Some(product.product_id.as_str()));
+                return Err(blocked_outcome(self.fetcher.fence(), stage::QC, refusal, phone, id));
+            }
             Err(error) if error.is_transient() => return Err(error.into_outcome("fetching the product image")),
             Err(error) => return Ok(Verdict::rules(QcDecision::new(Rejected, 0.95, format!("image unavailable: {error}")))),
         };

@@ -1,7 +1,7 @@
 //! The scout stage: fetch a seller's catalog (`<base>/c/<phone>`), follow its pagination, and
 //! record every product id it lists; each product not seen before gets a hydrate job, in the
 //! same transaction. A missing catalog (404/410) is a recorded outcome; 429 and 5xx go back to
-//! the queue, honouring `Retry-After`.
+//! the queue, honouring `Retry-After`. A page the fence refuses kills the job (`blocked_address`).
 
 use std::{collections::HashSet, sync::Arc, time::SystemTime};
 
@@ -13,7 +13,8 @@ use crate::domain::job::stage;
 use crate::{
     jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
     pipeline::{
-        fetch::Fetcher,
+        fence::blocked_outcome,
+        fetch::{FetchError, Fetcher},
         hydrate::{HydrateStatusClass, classify_status, decode_html, parse_retry_after},
     },
     store::{
@@ -65,6 +66,9 @@ impl Stage for ScoutStage {
             }
             let fetched = match self.fetcher.get(&url).await {
                 Ok(fetched) => fetched,
+                Err(FetchError::Blocked(refusal)) => {
+                    return blocked_outcome(self.fetcher.fence(), stage::SCOUT, refusal, Some(phone.as_str()), None);
+                }
                 Err(error) if error.is_transient() => return self.retry(&phone, started_ms, error.to_string(), None, None).await,
                 Err(error) => {
                     let error = error.to_string();
