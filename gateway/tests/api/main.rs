@@ -9,6 +9,7 @@ mod crash;
 mod dedupe;
 mod diagnostics;
 mod extraction;
+mod fan_out;
 mod helpers;
 mod ingest_errors;
 mod ingest_success;
