@@ -7,6 +7,7 @@
 //! one pass.
 
 mod env;
+mod extraction;
 mod media;
 
 use std::time::Duration;
@@ -15,7 +16,7 @@ use secrecy::SecretString;
 
 use crate::{
     app::AccessSettings,
-    extraction::{ExtractionSettings, FanOutCaps},
+    extraction::ExtractionSettings,
     ingest::IngestSettings,
     pipeline::{ChainSettings, MediaSettings, hydrate::UserAgentPool},
     redis_link::RedisSettings,
@@ -111,7 +112,7 @@ impl Config {
             trusted_proxies: ingest.trusted_proxies.clone(),
         };
         let media = media::media_settings(&mut env);
-        let extraction = extraction_settings(&mut env, region, ingest.failures_log_max_rows);
+        let extraction = extraction::extraction_settings(&mut env, region, ingest.failures_log_max_rows);
         let config = Config {
             host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: env.parse("PORT", 8000u16, 0..=u16::MAX),
@@ -188,22 +189,6 @@ fn ingest_settings(env: &mut Env<'_>, content_hash_window: Duration, region: pho
         default_region: region,
         failures_log_max_rows: env.parse("WHATSAPP_FAILURES_LOG_MAX_ROWS", 1_000u32, 50..=1_000_000),
     }
-}
-
-fn extraction_settings(env: &mut Env<'_>, region: phonenumber::country::Id, failures_log_max_rows: u32) -> ExtractionSettings {
-    let mut settings = ExtractionSettings::new(env.currency("WHATSAPP_DEFAULT_CURRENCY"), region);
-    let defaults = FanOutCaps::default();
-    settings.fan_out = FanOutCaps {
-        max_links_per_message: env.number("WHATSAPP_MAX_LINKS_PER_MESSAGE", defaults.max_links_per_message, 1, 10_000),
-        max_jobs_per_chat_per_hour: env.number(
-            "WHATSAPP_MAX_PRODUCT_JOBS_PER_CHAT_PER_HOUR",
-            defaults.max_jobs_per_chat_per_hour,
-            1,
-            10_000_000,
-        ),
-        failures_log_max_rows,
-    };
-    settings
 }
 
 fn chain_settings(env: &mut Env<'_>) -> ChainSettings {
@@ -342,31 +327,6 @@ mod tests {
 
     fn config_with_redis(url: &str, prefix: &str) -> Result<Config, ConfigError> {
         config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("REDIS_URL", url), ("REDIS_KEY_PREFIX", prefix)])
-    }
-
-    #[test]
-    fn fan_out_caps_default_and_must_be_positive_integers() {
-        let defaults = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid").extraction.fan_out;
-        assert_eq!((defaults.max_links_per_message, defaults.max_jobs_per_chat_per_hour), (20, 500));
-        let set = config(&[
-            ("WHATSAPP_INGEST_TOKEN", "t"),
-            ("WHATSAPP_MAX_LINKS_PER_MESSAGE", "5"),
-            ("WHATSAPP_MAX_PRODUCT_JOBS_PER_CHAT_PER_HOUR", " 40 "),
-            ("WHATSAPP_FAILURES_LOG_MAX_ROWS", "200"),
-        ])
-        .expect("valid")
-        .extraction
-        .fan_out;
-        assert_eq!((set.max_links_per_message, set.max_jobs_per_chat_per_hour, set.failures_log_max_rows), (5, 40, 200));
-        for bad in ["0", "-3", "2.5", "twenty", "10001"] {
-            let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_MAX_LINKS_PER_MESSAGE", bad)]).expect_err(bad);
-            assert_eq!(
-                error.problems,
-                [format!("WHATSAPP_MAX_LINKS_PER_MESSAGE={bad:?} must be a number from 1 to 10000 (default 20)")]
-            );
-        }
-        let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_MAX_PRODUCT_JOBS_PER_CHAT_PER_HOUR", "0")]).expect_err("zero");
-        assert!(error.to_string().contains("WHATSAPP_MAX_PRODUCT_JOBS_PER_CHAT_PER_HOUR=\"0\" must be a number from 1 to 10000000"), "{error}");
     }
 
     #[test]
