@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use crate::{
     extraction::ExtractionService,
-    ingest::{IngestService, auth::TokenVerifier},
+    ingest::{IngestService, auth::TokenVerifier, meta::MetaReceiver},
     metrics::Metrics,
     pipeline::ServedImages,
     redis_link::RedisLink,
@@ -21,6 +21,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub store: Store,
     pub ingest: IngestService,
+    /// The WhatsApp Cloud API webhook; `None` without `META_APP_SECRET` (404).
+    pub meta: Option<MetaReceiver>,
     pub extraction: Arc<ExtractionService>,
     pub access: Access,
     /// `None` without `REDIS_URL`.

@@ -16,7 +16,7 @@ use crate::{
     config::Config,
     extraction::{ExtractionService, scheduler},
     http::{self, errors, request_context::request_context},
-    ingest::IngestService,
+    ingest::{IngestService, meta::MetaReceiver},
     jobs,
     metrics::Metrics,
     pipeline::{self, ServedImages},
@@ -66,6 +66,10 @@ impl Application {
                 "WHATSAPP_INGEST_HMAC_SECRET is not set: ingest checks the token only, request bodies are not signed"
             );
         }
+        let meta = MetaReceiver::new(&config.meta, &metrics).context("registering the Meta metrics")?;
+        if meta.is_none() {
+            tracing::info!("META_APP_SECRET is not set: the WhatsApp Cloud API webhook (/integrations/whatsapp/meta) answers 404");
+        }
         let access = Access::new(&config.access);
         if access.admin.is_none() {
             tracing::warn!("ADMIN_TOKEN is not set: the admin pages (/admin/…) answer 404");
@@ -85,6 +89,7 @@ impl Application {
             metrics,
             store,
             ingest,
+            meta,
             extraction,
             access,
             redis: redis.clone(),

@@ -9,6 +9,7 @@
 mod env;
 mod extraction;
 mod media;
+mod meta;
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use secrecy::SecretString;
 use crate::{
     app::AccessSettings,
     extraction::ExtractionSettings,
-    ingest::IngestSettings,
+    ingest::{IngestSettings, meta::MetaSettings},
     pipeline::{ChainSettings, MediaSettings, hydrate::UserAgentPool},
     redis_link::RedisSettings,
     store::StoreSettings,
@@ -41,6 +42,8 @@ pub struct Config {
     pub role: Role,
     pub store: StoreSettings,
     pub ingest: IngestSettings,
+    /// The WhatsApp Cloud API webhook (`META_*`); off without an app secret.
+    pub meta: MetaSettings,
     pub extraction: ExtractionSettings,
     pub redis: Option<RedisSettings>,
     pub chain: ChainSettings,
@@ -132,6 +135,7 @@ impl Config {
                 extract_max_wait,
             },
             ingest,
+            meta: meta::meta_settings(&mut env),
             extraction,
             redis: redis(&mut env),
             chain: chain_settings(&mut env),

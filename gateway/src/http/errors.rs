@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::request_context;
 use crate::{
     extraction::ExtractionError,
-    ingest::{IngestError, rate_limit::RateDecision},
+    ingest::{IngestError, meta::MetaError, rate_limit::RateDecision},
     store::StoreError,
 };
 
@@ -40,6 +40,10 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("cross-site form posts are refused")]
     CrossSiteRequest,
+    /// Credentials that were presented and are wrong, where the route is not
+    /// the ingest path (the Meta webhook's verify token).
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("{0}")]
     Conflict(String),
     #[error("invalid request: {0}")]
@@ -62,6 +66,7 @@ impl ApiError {
             Self::AdminUnauthorized => "admin_unauthorized",
             Self::Unauthorized(_) => "unauthorized",
             Self::CrossSiteRequest => "cross_site_request",
+            Self::Forbidden(_) => "forbidden",
             Self::Conflict(_) => "conflict",
             Self::BadRequest(_) => "bad_request",
             Self::Unavailable { .. } => "storage_unavailable",
@@ -123,7 +128,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::AdminUnauthorized | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::CrossSiteRequest => StatusCode::FORBIDDEN,
+            Self::CrossSiteRequest | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -199,6 +204,17 @@ impl From<IngestError> for ApiError {
             // Storage trouble answers like any other route's: 503 or an opaque 500.
             IngestError::Storage(store) => store.into(),
             refusal => Self::Ingest(refusal),
+        }
+    }
+}
+
+impl From<MetaError> for ApiError {
+    fn from(error: MetaError) -> Self {
+        match error {
+            MetaError::VerificationRefused => Self::Forbidden("the webhook verification request does not match"),
+            // The same code and text as the seed ingest's signature refusal.
+            MetaError::InvalidSignature => Self::Ingest(IngestError::InvalidSignature),
+            MetaError::Ingest(error) => error.into(),
         }
     }
 }
@@ -282,6 +298,10 @@ mod tests {
             (ApiError::InvalidPayload { path: "a".into(), detail: "b".into() }, 422),
             (ApiError::UnsupportedMediaType, 415),
             (ApiError::Unavailable { retry_after: Duration::from_secs(1) }, 503),
+            (MetaError::VerificationRefused.into(), 403),
+            (MetaError::InvalidSignature.into(), 403),
+            (MetaError::Ingest(IngestError::MalformedJson("x".into())).into(), 400),
+            (MetaError::Ingest(IngestError::TooLarge(1)).into(), 413),
         ];
         for (error, status) in cases {
             assert_eq!(error.status_code().as_u16(), status, "{error:?}");

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod jobs_admin;
 pub mod jobs_views;
 pub mod market;
+pub mod meta;
 pub mod ops;
 pub mod products;
 pub mod request_context;
@@ -33,6 +34,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .app_data(web::PathConfig::default().error_handler(errors::path_extractor_error))
         // Public: the ingest path authenticates itself (token, signature); health; product images.
         .route("/integrations/whatsapp/ingest", web::post().to(ingest::ingest))
+        // The WhatsApp Cloud API: its verify token and app-secret signature (404 when off).
+        .service(web::resource("/integrations/whatsapp/meta").route(web::get().to(meta::verify)).route(web::post().to(meta::receive)))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/images/{key:.*}", web::get().to(images::serve))

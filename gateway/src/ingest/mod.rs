@@ -2,15 +2,17 @@
 //! checks run: IP allowlist, token, content type, capped body (read by the
 //! HTTP layer), signature and timestamp over the raw bytes, JSON schema and
 //! batch size, per-client rate limit, then normalisation and the durable
-//! group commit. Nothing here knows the web framework: a request arrives as
-//! [`IngestRequest`] plus a body future, and a refusal leaves as
-//! [`IngestError`].
+//! group commit. Other senders ([`meta`], the WhatsApp Cloud API) join at
+//! the commit ([`IngestService::commit`]). Nothing here knows the web
+//! framework: a request arrives as [`IngestRequest`] plus a body future, and
+//! a refusal leaves as [`IngestError`].
 
 pub mod auth;
 pub mod client_ip;
 pub mod dedupe_fast_path;
 pub mod error;
 pub mod failures;
+pub mod meta;
 pub mod prepare;
 pub mod rate_limit;
 pub mod request;
@@ -44,6 +46,7 @@ use rate_limit::{LocalRateLimiter, Quota};
 use shared_rate_limit::RateLimiter;
 use signature::{SignatureVerifier, UnverifiedBody};
 use rate_limit::RateDecision;
+use schema::BatchPayload;
 
 /// What the gateway needs to take one batch in.
 pub struct IngestService {
@@ -148,10 +151,7 @@ impl IngestService {
         match self.run(request, body, store, request_id, &mut facts).await {
             Ok((response, decision)) => {
                 self.metrics.ingest_requests.with_label_values(&["accepted"]).inc();
-                let messages = &self.metrics.ingest_messages;
-                messages.with_label_values(&["accepted"]).inc_by(response.accepted as u64);
-                messages.with_label_values(&["created"]).inc_by(response.created as u64);
-                messages.with_label_values(&["deduped"]).inc_by(response.deduped as u64);
+                self.count_messages(&response);
                 self.metrics.batch_size.observe(response.accepted as f64);
                 Ok((response, decision))
             }
@@ -199,6 +199,14 @@ impl IngestService {
         if !decision.allowed {
             return Err(IngestError::RateLimited(decision));
         }
+        Ok((self.commit(batch, store, request_id).await?, decision))
+    }
+
+    /// The store path every sender shares once its batch is authenticated and
+    /// valid: normalisation, the dedupe fast path, the group commit (dedupe,
+    /// per-chat counters, the extraction due time). Message counters are not
+    /// touched here; see [`count_messages`](Self::count_messages).
+    pub async fn commit(&self, batch: BatchPayload, store: &Store, request_id: &str) -> Result<IngestResponse, IngestError> {
         let mut prepared = self.preparer.prepare(batch, request_id.to_owned(), now_ms());
         let markers = match &self.dedupe_fast_path {
             Some(fast_path) => {
@@ -213,7 +221,20 @@ impl IngestService {
             let outcomes = outcomes.clone();
             tokio::spawn(async move { fast_path.remember(plan, &outcomes).await });
         }
-        Ok((response(request_id, &outcomes), decision))
+        Ok(response(request_id, &outcomes))
+    }
+
+    /// `soko_ingest_messages_total` for an accepted batch, whichever route it came by.
+    pub fn count_messages(&self, response: &IngestResponse) {
+        let messages = &self.metrics.ingest_messages;
+        messages.with_label_values(&["accepted"]).inc_by(response.accepted as u64);
+        messages.with_label_values(&["created"]).inc_by(response.created as u64);
+        messages.with_label_values(&["deduped"]).inc_by(response.deduped as u64);
+    }
+
+    /// The cap on messages per request (`WHATSAPP_INGEST_MAX_MESSAGES`).
+    pub fn max_messages(&self) -> usize {
+        self.config.max_messages
     }
 
     /// Counts a refusal (metrics, persistent totals) and logs it for

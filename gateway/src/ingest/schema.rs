@@ -40,8 +40,14 @@ pub enum TimestampValue {
     Text(String),
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 pub struct MediaPayload {
+    /// `image`, `video`, `document`, … when the sender says (the Meta Cloud API does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The sender's own media id (Meta's, to download it through the Graph API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,17 +65,30 @@ const MAX_MEDIA_ITEMS: usize = 32;
 
 /// Parses and validates a verified body.
 pub fn parse_batch(body: &VerifiedBody, max_messages: usize) -> Result<BatchPayload, IngestError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body.bytes());
-    let batch: BatchPayload = match serde_path_to_error::deserialize(&mut deserializer) {
-        Ok(batch) => batch,
+    let batch: BatchPayload = parse_json(body.bytes())?;
+    check_batch(&batch, max_messages)?;
+    Ok(batch)
+}
+
+/// JSON into `T`: syntax errors are [`IngestError::MalformedJson`], type
+/// errors [`IngestError::Schema`] with the field path. Callers pass only
+/// bytes whose signature was checked.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, IngestError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => value,
         Err(error) => return Err(classify(error)),
     };
     deserializer.end().map_err(|e| IngestError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+/// The batch-size cap and the field rules, for a batch from any sender.
+pub fn check_batch(batch: &BatchPayload, max_messages: usize) -> Result<(), IngestError> {
     if batch.messages.len() > max_messages {
         return Err(IngestError::TooManyMessages { count: batch.messages.len(), max: max_messages });
     }
-    validate(&batch)?;
-    Ok(batch)
+    validate(batch)
 }
 
 fn classify(error: serde_path_to_error::Error<serde_json::Error>) -> IngestError {
@@ -136,7 +155,14 @@ fn validate(batch: &BatchPayload) -> Result<(), IngestError> {
             return Err(invalid(at("media"), format!("at most {MAX_MEDIA_ITEMS} items")));
         }
         for (j, item) in media.iter().enumerate() {
-            let fields = [("url", &item.url, 4_096), ("mime_type", &item.mime_type, 255), ("sha256", &item.sha256, 128), ("caption", &item.caption, 4_096)];
+            let fields = [
+                ("kind", &item.kind, 32),
+                ("id", &item.id, MAX_ID_CHARS),
+                ("url", &item.url, 4_096),
+                ("mime_type", &item.mime_type, 255),
+                ("sha256", &item.sha256, 128),
+                ("caption", &item.caption, 4_096),
+            ];
             for (field, value, max) in fields {
                 if let Some(value) = value {
                     check_text(|| format!("messages[{i}].media[{j}].{field}"), value, max, true)?;

@@ -14,6 +14,7 @@ mod helpers;
 mod ingest_errors;
 mod ingest_success;
 mod market;
+mod meta;
 mod media_e2e;
 mod ops;
 mod page_fixture;
