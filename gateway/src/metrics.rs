@@ -8,6 +8,8 @@ use prometheus::{
     TextEncoder, exponential_buckets,
 };
 
+use crate::domain::{LinkDropReason, LinkDrops};
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: IntCounterVec,
@@ -28,6 +30,8 @@ pub struct Metrics {
     pub extraction_lag: Histogram,
     pub extraction_messages: IntCounter,
     pub offers_written: IntCounter,
+    /// Links extraction made no job for, by `LinkDropReason`.
+    pub links_dropped: IntCounterVec,
     pub jobs_queue_depth: IntGaugeVec,
     pub job_duration: HistogramVec,
     pub job_retries: IntCounterVec,
@@ -112,6 +116,10 @@ impl Metrics {
             )?,
             extraction_messages: IntCounter::new("soko_extraction_messages_total", "Messages read by extraction runs")?,
             offers_written: IntCounter::new("soko_offers_total", "New offers written by extraction")?,
+            links_dropped: IntCounterVec::new(
+                Opts::new("soko_links_dropped_total", "Product and catalog links extraction made no job for, by reason"),
+                &["reason"],
+            )?,
             jobs_queue_depth: IntGaugeVec::new(
                 Opts::new("soko_jobs_queue_depth", "Product-chain jobs by stage and state"),
                 &["stage", "state"],
@@ -165,6 +173,7 @@ impl Metrics {
             Box::new(self.extraction_lag.clone()),
             Box::new(self.extraction_messages.clone()),
             Box::new(self.offers_written.clone()),
+            Box::new(self.links_dropped.clone()),
             Box::new(self.jobs_queue_depth.clone()),
             Box::new(self.job_duration.clone()),
             Box::new(self.job_retries.clone()),
@@ -207,6 +216,16 @@ impl Metrics {
         for outcome in EXTRACTION_OUTCOMES {
             self.extraction_runs.with_label_values(&[outcome]).inc_by(0);
         }
+        for reason in LinkDropReason::ALL {
+            self.links_dropped.with_label_values(&[reason.as_str()]).inc_by(0);
+        }
+    }
+
+    /// Counts one written page's dropped links.
+    pub fn count_links_dropped(&self, drops: &LinkDrops) {
+        for (reason, count) in drops.by_reason().filter(|(_, n)| *n > 0) {
+            self.links_dropped.with_label_values(&[reason.as_str()]).inc_by(count);
+        }
     }
 
     /// Registers a collector owned by another part of the gateway.
@@ -236,6 +255,9 @@ mod tests {
             r#"soko_extraction_runs_total{outcome="error"} 0"#,
             r#"soko_jobs_dead_total{stage="hydrate"} 0"#,
             r#"soko_media_total{outcome="failed"} 0"#,
+            r#"soko_links_dropped_total{reason="per_message_cap"} 0"#,
+            r#"soko_links_dropped_total{reason="per_chat_hourly_cap"} 0"#,
+            r#"soko_links_dropped_total{reason="invalid_product_id"} 0"#,
         ] {
             assert!(text.contains(series), "missing `{series}` in:\n{text}");
         }

@@ -7,6 +7,7 @@
 //! one pass.
 
 mod env;
+mod extraction;
 mod media;
 mod meta;
 
@@ -114,6 +115,7 @@ impl Config {
             trusted_proxies: ingest.trusted_proxies.clone(),
         };
         let media = media::media_settings(&mut env);
+        let extraction = extraction::extraction_settings(&mut env, region, ingest.failures_log_max_rows);
         let config = Config {
             host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: env.parse("PORT", 8000u16, 0..=u16::MAX),
@@ -134,7 +136,7 @@ impl Config {
             },
             ingest,
             meta: meta::meta_settings(&mut env),
-            extraction: ExtractionSettings::new(env.currency("WHATSAPP_DEFAULT_CURRENCY"), region),
+            extraction,
             redis: redis(&mut env),
             chain: chain_settings(&mut env),
             media,

@@ -102,6 +102,7 @@ impl ExtractionService {
                     previous_watermark: claim.extracted_through_pk,
                     prune_stale: false,
                     now_ms: now,
+                    caps: self.config.fan_out,
                 };
                 outcomes.push((messages.len(), write_page_in(&mut tx, page).await?));
             }

@@ -8,6 +8,7 @@
 
 mod batch;
 pub mod claim;
+pub mod fan_out;
 pub mod persist;
 pub mod scheduler;
 
@@ -17,12 +18,13 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::{
-    parse::{ExtractContext, OfferDraft, WaLink, extract_offers, find_whatsapp_links},
+    parse::{ExtractContext, OfferDraft, WaLink, extract_offers, scan_whatsapp_links},
     metrics::Metrics,
     store::{Database, StoreError, queries::on_pool},
     time::now_ms,
 };
 use claim::Claim;
+pub use fan_out::FanOutCaps;
 use persist::{PageInput, write_page};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,8 @@ pub struct ExtractionSettings {
     pub claim_batch: i64,
     pub idle_poll: Duration,
     pub error_backoff: Duration,
+    /// Links per message and jobs per chat per hour (`extraction::fan_out`).
+    pub fan_out: FanOutCaps,
 }
 
 impl ExtractionSettings {
@@ -66,6 +70,7 @@ impl ExtractionSettings {
             claim_batch: 128,
             idle_poll: Duration::from_secs(1),
             error_backoff: Duration::from_secs(30),
+            fan_out: FanOutCaps::default(),
         }
     }
 }
@@ -86,6 +91,8 @@ pub struct MessageExtraction {
     pub text: String,
     pub offers: Vec<OfferDraft>,
     pub links: Vec<WaLink>,
+    /// Distinct product links whose id hydrate cannot fetch.
+    pub invalid_product_ids: usize,
 }
 
 impl MessageExtraction {
@@ -111,6 +118,8 @@ pub struct ExtractionReport {
     pub products: Vec<String>,
     pub catalogs: Vec<String>,
     pub jobs_enqueued: usize,
+    /// Links of new messages that made no job (fan-out caps, bad product ids).
+    pub links_dropped: u64,
     pub max_lag_ms: Option<i64>,
 }
 
@@ -204,6 +213,7 @@ impl ExtractionService {
                 previous_watermark: claim.extracted_through_pk,
                 prune_stale: mode == Mode::Full,
                 now_ms: now_ms(),
+                caps: self.config.fan_out,
             };
             let outcome = write_page(&self.db, page).await?;
             self.record_page_metrics(extractions.len(), &outcome);
@@ -212,6 +222,7 @@ impl ExtractionService {
             report.offers_written += outcome.offers_written;
             report.offers_new += outcome.new_offer_lags_ms.len();
             report.jobs_enqueued += outcome.jobs_enqueued;
+            report.links_dropped += outcome.links_dropped.total();
             report.products.extend(outcome.products);
             report.catalogs.extend(outcome.catalogs);
             if let Some(lag) = outcome.new_offer_lags_ms.iter().max() {
@@ -229,6 +240,7 @@ impl ExtractionService {
         }
         self.metrics.offers_written.inc_by(outcome.new_offer_lags_ms.len() as u64);
         self.metrics.extraction_messages.inc_by(messages as u64);
+        self.metrics.count_links_dropped(&outcome.links_dropped);
     }
 
     async fn page(&self, chat_id: &str, after_pk: i64) -> Result<Vec<MessageRow>, ExtractionError> {
@@ -274,11 +286,13 @@ fn extract_messages(rows: Vec<MessageRow>, currency: &str, region: phonenumber::
     rows.into_iter()
         .map(|row| {
             let text = row.text.unwrap_or_default();
+            let scan = scan_whatsapp_links(&text, region);
             MessageExtraction {
                 pk: row.id,
                 received_at_ms: row.received_at_ms,
                 offers: extract_offers(&text, &context),
-                links: find_whatsapp_links(&text, region),
+                links: scan.links,
+                invalid_product_ids: scan.invalid_product_ids,
                 text,
             }
         })

@@ -1,12 +1,13 @@
 //! Writing one page of an extraction run in one transaction: the offers
 //! (upserted by source message and item position, so re-runs never
-//! duplicate), product and catalog records with their jobs, the chat's
+//! duplicate), product and catalog records with their jobs (within the
+//! fan-out caps of [`fan_out`]), the chat's
 //! watermark and counters, the `extracted` total and an event line.
 
 use serde_json::json;
 
-use super::{ExtractionError, MessageExtraction};
-use crate::domain::job::stage;
+use super::{ExtractionError, MessageExtraction, fan_out::{self, FanOutCaps}};
+use crate::domain::{LinkDrops, job::stage};
 use crate::{
     parse::WaLink,
     store::{
@@ -25,6 +26,8 @@ pub struct PageOutcome {
     pub products: Vec<String>,
     pub catalogs: Vec<String>,
     pub jobs_enqueued: usize,
+    /// Links of new messages that made no job, by reason (`extraction::fan_out`).
+    pub links_dropped: LinkDrops,
 }
 
 pub struct PageInput<'a> {
@@ -36,6 +39,7 @@ pub struct PageInput<'a> {
     /// Remove offers a message no longer yields (full re-extraction).
     pub prune_stale: bool,
     pub now_ms: i64,
+    pub caps: FanOutCaps,
 }
 
 const OFFER_COLUMNS: usize = 17;
@@ -58,11 +62,7 @@ pub async fn write_page_in(tx: &mut Tx, page: PageInput<'_>) -> Result<PageOutco
             on_tx!(&mut *tx, |conn| sqlx::query(sql).bind(message.pk).bind(kept).execute(conn).await?.rows_affected());
         }
     }
-    for message in page.messages {
-        for link in &message.links {
-            record_link(&mut *tx, page.chat_id, message.pk, link, page.now_ms, &mut outcome).await?;
-        }
-    }
+    fan_out::record_links(&mut *tx, &page, &mut outcome).await?;
     let last_pk = page.messages.last().map_or(page.previous_watermark, |m| m.pk);
     let new_messages = page.messages.iter().filter(|m| m.pk > page.previous_watermark).count() as i64;
     let chat_sql = "UPDATE chats SET
@@ -82,6 +82,7 @@ pub async fn write_page_in(tx: &mut Tx, page: PageInput<'_>) -> Result<PageOutco
         "new_offers": outcome.new_offer_lags_ms.len(),
         "max_lag_ms": outcome.new_offer_lags_ms.iter().max(),
         "jobs_enqueued": outcome.jobs_enqueued,
+        "links_dropped": outcome.links_dropped.total(),
     });
     events::append(&mut *tx, page.now_ms, "extraction", Some(page.chat_id), &detail).await?;
     Ok(outcome)
@@ -148,14 +149,17 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
     Ok(())
 }
 
-async fn record_link(
+/// Records one link: its product or catalog row and, when that is new, its
+/// job. Returns how many jobs it made (0 or 1).
+pub(super) async fn record_link(
     tx: &mut Tx,
     chat_id: &str,
     message_pk: i64,
     link: &WaLink,
     now_ms: i64,
     outcome: &mut PageOutcome,
-) -> Result<(), ExtractionError> {
+) -> Result<usize, ExtractionError> {
+    let mut made = 0;
     match link {
         WaLink::Product { product_id, phone } => {
             let sql = "INSERT INTO products (product_id, seller_phone, source_chat_id, source_message_pk, created_at_ms, updated_at_ms)
@@ -174,7 +178,7 @@ async fn record_link(
                 // Payload and dedupe key as the product chain's contract (jobs/stage.rs) has them.
                 let payload = json!({"product_id": product_id, "phone": phone});
                 let job = NewJob { stage: stage::HYDRATE, dedupe_key: product_id, payload: &payload, run_at_ms: now_ms };
-                outcome.jobs_enqueued += usize::from(jobs::enqueue(tx, job).await?);
+                made = usize::from(jobs::enqueue(tx, job).await?);
             }
         }
         WaLink::Catalog { phone } => {
@@ -192,9 +196,10 @@ async fn record_link(
                 outcome.catalogs.push(phone.clone());
                 let payload = json!({"phone": phone});
                 let job = NewJob { stage: stage::SCOUT, dedupe_key: phone, payload: &payload, run_at_ms: now_ms };
-                outcome.jobs_enqueued += usize::from(jobs::enqueue(tx, job).await?);
+                made = usize::from(jobs::enqueue(tx, job).await?);
             }
         }
     }
-    Ok(())
+    outcome.jobs_enqueued += made;
+    Ok(made)
 }

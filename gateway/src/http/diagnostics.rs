@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{errors::ApiError, ops};
+use crate::domain::fan_out::LINKS_DROPPED_CODE;
 use crate::parse::privacy::mask_phones;
 use crate::{
     app::AppState,
@@ -118,7 +119,8 @@ pub async fn logs(query: web::Query<LogsQuery>, state: web::Data<AppState>) -> R
     for failure in queries::recent_failures(db, limit).await? {
         let line = json!({
             "at": ops::rfc3339(failure.at_ms),
-            "kind": "ingest_rejected",
+            // Extraction's dropped-link records share the failure log.
+            "kind": if failure.code == LINKS_DROPPED_CODE { "links_dropped" } else { "ingest_rejected" },
             "chat_title": failure.chat_title.as_deref().map(mask_phones),
             "request_id": failure.request_id,
             "detail": {"client_id": failure.client_id, "status": failure.status, "code": failure.code, "reason": failure.reason},

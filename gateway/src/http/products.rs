@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{errors::ApiError, ops::rfc3339};
 use crate::{
-    parse::links::is_product_id,
+    parse::product_id::is_product_id,
     app::AppState,
     domain::Product,
     store::{products::{self, ProductFilter}, sync_log},

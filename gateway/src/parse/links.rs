@@ -6,17 +6,22 @@
 //! - catalog: `wa.me/c/<phone>`, `[www.|web.|api.|business.]whatsapp.com[/<lang>]/catalog/<phone>`,
 //!   `whatsapp://catalog/<phone>`.
 //!
-//! `<id>` is 15 to 20 digits: WhatsApp's ids are usually 16 digits, and
-//! 17-digit ids occur in shared links. `<phone>` is the seller's number in
+//! `<id>` is any run of digits in the link, but only ids that hydrate can
+//! fetch ([`is_product_id`]: exactly 16 digits) become links; the others are
+//! counted in [`LinkScan::invalid_product_ids`] so extraction can report them
+//! (`invalid_product_id`) instead of making jobs that can only die. `<phone>` is the seller's number in
 //! international digits (a `+` and a national `0…` form are tolerated) and is
 //! stored as E.164; a catalog whose phone is not a valid number is dropped, a
 //! product keeps its id with `phone: None`. Chat links (`wa.me/<phone>`,
 //! `api.whatsapp.com/send?phone=…`) and group invites are not products or
 //! catalogs and are ignored.
 
+use std::collections::HashSet;
+
 use phonenumber::country;
 use serde::Serialize;
 
+use super::product_id::is_product_id;
 use super::phone::normalize_phone;
 use super::text::{Pattern, compiled};
 
@@ -40,28 +45,38 @@ static LINK: Pattern = Pattern::new(|| {
     ))
 });
 
-/// Whether `s` is a WhatsApp product id as product pages are fetched by:
-/// exactly 16 ASCII digits.
-pub fn is_product_id(s: &str) -> bool {
-    s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit())
+/// What one message's text links to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkScan {
+    /// Product and catalog links, deduplicated, in order of appearance.
+    pub links: Vec<WaLink>,
+    /// Distinct product links whose id hydrate could not fetch (not 16 digits).
+    pub invalid_product_ids: usize,
 }
-
-/// Product ids are 16 digits in WhatsApp's own links; 17 are seen in the wild.
-const PRODUCT_ID_DIGITS: std::ops::RangeInclusive<usize> = 15..=20;
 
 /// The product and catalog links in `text`, deduplicated, in order of
 /// appearance. `region` reads national-format phones (`0712…`).
 pub fn find_whatsapp_links(text: &str, region: country::Id) -> Vec<WaLink> {
+    scan_whatsapp_links(text, region).links
+}
+
+/// [`find_whatsapp_links`], plus how many product links carried an id that
+/// [`is_product_id`] refuses.
+pub fn scan_whatsapp_links(text: &str, region: country::Id) -> LinkScan {
     let Some(re) = LINK.as_ref() else {
-        return Vec::new();
+        return LinkScan::default();
     };
+    // Sets, not `Vec::contains`: a message may hold thousands of links.
     let mut links: Vec<WaLink> = Vec::new();
+    let mut seen: HashSet<WaLink> = HashSet::new();
+    let mut invalid: HashSet<&str> = HashSet::new();
     for caps in re.captures_iter(text) {
         let product = [("wa_id", "wa_phone"), ("web_id", "web_phone"), ("app_id", "app_phone")]
             .iter()
             .find_map(|(id, phone)| caps.name(id).map(|id| (id.as_str(), caps.name(phone))));
         let link = if let Some((id, phone)) = product {
-            if !PRODUCT_ID_DIGITS.contains(&id.len()) {
+            if !is_product_id(id) {
+                invalid.insert(id);
                 continue;
             }
             let phone = phone.and_then(|p| seller_phone(p.as_str(), region));
@@ -73,11 +88,11 @@ pub fn find_whatsapp_links(text: &str, region: country::Id) -> Vec<WaLink> {
             };
             WaLink::Catalog { phone }
         };
-        if !links.contains(&link) {
+        if seen.insert(link.clone()) {
             links.push(link);
         }
     }
-    links
+    LinkScan { links, invalid_product_ids: invalid.len() }
 }
 
 /// Links carry international digits without `+`; a leading `0` is a national number.
@@ -115,7 +130,6 @@ mod tests {
             ("see https://wa.me/p/7123456789012345/254712345678 !", product("7123456789012345", Some("+254712345678"))),
             ("wa.me/p/7123456789012345/254712345678", product("7123456789012345", Some("+254712345678"))),
             ("HTTP://WA.ME/P/7123456789012345/254712345678", product("7123456789012345", Some("+254712345678"))),
-            ("https://wa.me/p/24170182242598356/254712345678", product("24170182242598356", Some("+254712345678"))),
             ("https://www.whatsapp.com/product/7123456789012345/254712345678/?app_absent=0", product("7123456789012345", Some("+254712345678"))),
             ("https://web.whatsapp.com/product/7123456789012345/254712345678", product("7123456789012345", Some("+254712345678"))),
             ("api.whatsapp.com/product/7123456789012345", product("7123456789012345", None)),
@@ -165,6 +179,22 @@ mod tests {
     }
 
     #[test]
+    fn ids_hydrate_cannot_fetch_are_counted_not_linked() {
+        let text = "shared https://wa.me/p/24170182242598356/254712345678 and wa.me/p/123456789012345/254712345678, \
+                    again wa.me/p/24170182242598356/254712345678, good wa.me/p/7123456789012345/254712345678";
+        let scan = scan_whatsapp_links(text, KE);
+        assert_eq!(scan.links, vec![product("7123456789012345", Some("+254712345678"))]);
+        assert_eq!(scan.invalid_product_ids, 2, "distinct bad ids: 17 and 15 digits");
+    }
+
+    #[test]
+    fn a_thousand_links_are_all_found() {
+        let text: String = (0..1_000).map(|n| format!("wa.me/p/{}/254712345678 ", 7_000_000_000_000_000u64 + n)).collect();
+        let scan = scan_whatsapp_links(&text, KE);
+        assert_eq!((scan.links.len(), scan.invalid_product_ids), (1_000, 0), "capping is extraction's job, not the parser's");
+    }
+
+    #[test]
     fn links_serialise_with_a_kind_tag() {
         let json = serde_json::to_string(&catalog("+254712345678")).unwrap_or_default();
         assert_eq!(json, r#"{"kind":"catalog","phone":"+254712345678"}"#);
@@ -181,7 +211,7 @@ mod tests {
             for link in find_whatsapp_links(&text, KE) {
                 match link {
                     WaLink::Product { product_id, phone } => {
-                        prop_assert!(PRODUCT_ID_DIGITS.contains(&product_id.len()));
+                        prop_assert!(is_product_id(&product_id));
                         prop_assert!(phone.is_none_or(|p| p.starts_with('+')));
                     }
                     WaLink::Catalog { phone } => prop_assert!(phone.starts_with('+')),

@@ -16,12 +16,13 @@ pub mod offers;
 mod offers_tests;
 pub mod phone;
 pub mod price;
+pub mod product_id;
 pub mod privacy;
 mod surroundings;
 pub mod text;
 mod title_kind;
 
-pub use links::{WaLink, find_whatsapp_links};
+pub use links::{LinkScan, WaLink, find_whatsapp_links, scan_whatsapp_links};
 pub use offers::{Condition, ExtractContext, OfferDraft, extract_offers};
 pub use key::normalize_title_key;
 pub use text::clean_for_embedding;

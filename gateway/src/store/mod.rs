@@ -11,6 +11,7 @@ pub mod events;
 pub mod group;
 pub mod jobs;
 pub mod jobs_admin;
+pub mod link_budget;
 pub mod market;
 pub mod postgres_writer;
 pub mod products;

@@ -9,6 +9,7 @@ mod crash;
 mod dedupe;
 mod diagnostics;
 mod extraction;
+mod fan_out;
 mod fence;
 mod helpers;
 mod ingest_errors;

@@ -21,6 +21,8 @@
 
 pub mod charset;
 pub mod og;
+#[cfg(test)]
+mod product_id_tests;
 pub mod status;
 pub mod stage;
 pub mod user_agents;

@@ -10,7 +10,7 @@ use serde_json::json;
 use url::Url;
 
 use super::{HydrateStatusClass, ProductMeta, classify_status, decode_html, parse_product_page, parse_retry_after};
-use crate::parse::links::is_product_id;
+use crate::parse::product_id::is_product_id;
 use crate::domain::product::{hydrate_status, semantic_hash};
 use crate::domain::job::stage;
 use crate::{

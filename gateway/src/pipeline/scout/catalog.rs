@@ -1,9 +1,10 @@
 //! Reading a catalog page: the 16-digit product ids it links to, and the link to its next
 //! page. One streaming pass (`lol_html`) over every element with an `href`.
 //!
-//! Product ids: every `href` (entity-decoded) is searched for `/p/(\d{16})/`; ids are
-//! deduplicated, first occurrence order kept. A 17-digit run or an id without the trailing
-//! `/` does not match.
+//! Product ids: every `href` (entity-decoded) is searched for `/p/<digits>/`, and the digits
+//! are kept when `parse::product_id::is_product_id` (the rule link detection and hydrate share)
+//! accepts them; ids are deduplicated, first occurrence order kept. A 17-digit run or an id
+//! without the trailing `/` does not match.
 //!
 //! Next page, first rule that finds a link wins:
 //! 1. an `<a>`/`<link>`/`<area>` whose `rel` has the token `next`;
@@ -26,6 +27,8 @@ use lol_html::{ElementContentHandlers, HtmlRewriter, Selector, Settings};
 use regex::Regex;
 use url::Url;
 
+use crate::parse::product_id::is_product_id;
+
 /// What one catalog page holds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CatalogPage {
@@ -35,7 +38,7 @@ pub struct CatalogPage {
 
 const PAGINATION_WORDS: &[&str] = &["next", "next page", "more", "load more", "see more", "show more", "view more", "more products", "older"];
 
-static PRODUCT_HREF: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"/p/(\d{16})/").ok());
+static PRODUCT_HREF: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"/p/(\d+)/").ok());
 
 /// Product ids linked from a catalog page, deduplicated, in page order.
 pub fn extract_product_ids(html: &str) -> Vec<String> {
@@ -81,6 +84,7 @@ impl Links {
         if let Some(re) = PRODUCT_HREF.as_ref() {
             for caps in re.captures_iter(&href) {
                 if let Some(id) = caps.get(1).map(|m| m.as_str())
+                    && is_product_id(id)
                     && !self.product_ids.iter().any(|seen| seen == id)
                 {
                     self.product_ids.push(id.to_owned());

@@ -10,7 +10,7 @@ pub use catalog::{CatalogPage, extract_product_ids, find_next_page, scan_catalog
 
 use url::Url;
 
-use crate::parse::links::is_product_id;
+use crate::parse::product_id::is_product_id;
 
 /// The production base for catalog and product pages.
 pub const DEFAULT_WHATSAPP_WEB_BASE_URL: &str = "https://wa.me";
