@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod bounded_state;
 mod browser;
 mod chain;
 mod crash;
@@ -16,8 +17,10 @@ mod market;
 mod media_e2e;
 mod ops;
 mod page_fixture;
+mod replays;
 mod rotation;
 mod scaleout;
 mod scaleout_jobs;
 mod scaleout_support;
+mod token_ceiling;
 mod wa_fixture;
