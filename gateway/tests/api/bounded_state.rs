@@ -76,8 +76,8 @@ async fn the_dedupe_index_keeps_only_the_window_and_reports_its_size() {
         eprintln!("SKIPPED: the in-memory dedupe index belongs to the embedded SQLite writer");
         return;
     }
-    // A window of 1.8 s, so the test can outlive it.
-    let app = spawn_app_with(&[("WHATSAPP_CONTENT_HASH_WINDOW_HOURS", "0.0005")]).await;
+    // A window of 3.6 s, so the test can outlive it.
+    let app = spawn_app_with(&[("WHATSAPP_CONTENT_HASH_WINDOW_HOURS", "0.001")]).await;
     assert_eq!(value(&app.get_text("/metrics").await, KEYS), Some(0.0), "exposed from start-up");
 
     let first = batch("c", vec![with_id("TV 43 inch 32k", "a1"), with_id("Sofa 60k", "a2"), with_id("Fridge 45k", "a3")]);
@@ -86,7 +86,7 @@ async fn the_dedupe_index_keeps_only_the_window_and_reports_its_size() {
     let replay = app.post_ingest(&first).await;
     assert_eq!((replay.body["created"].as_i64(), replay.body["deduped"].as_i64()), (Some(0), Some(3)), "inside the window");
 
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
     let later = batch("c", vec![with_id("Cooker 20k", "b1")]);
     assert_eq!(app.post_ingest(&later).await.body["created"], 1);
     let text = app.get_text("/metrics").await;

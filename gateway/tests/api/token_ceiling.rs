@@ -28,6 +28,15 @@ fn assert_token_limited(answer: &Answer) {
     assert!((1..=10).contains(&retry_after), "Retry-After {retry_after}");
 }
 
+/// A gateway starts in fallback until its first Redis probe answers.
+async fn wait_for_redis(app: &TestApp) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !app.get_text("/metrics").await.lines().any(|line| line == "soko_redis_fallback 0") {
+        assert!(std::time::Instant::now() < deadline, "the gateway never reached Redis");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn one_token_varying_client_ids_meets_its_ceiling() {
     let app = spawn_app_with(&[CEILING, TOKENS]).await;
@@ -47,14 +56,23 @@ async fn the_ceiling_is_shared_through_redis() {
     let redis = PrivateRedis::start().await;
     let prefix = unique_prefix("token-ceiling");
     let url = redis.url();
-    let settings = [CEILING, TOKENS, ("REDIS_URL", url.as_str()), ("REDIS_KEY_PREFIX", prefix.as_str())];
+    // Generous, so a slow call under a loaded test run is not taken for an
+    // outage (each gateway would then fall back to its own bucket).
+    let redis_timeout = ("REDIS_TIMEOUT_MS", "5000");
+    let settings = [CEILING, TOKENS, redis_timeout, ("REDIS_URL", url.as_str()), ("REDIS_KEY_PREFIX", prefix.as_str())];
     // Two gateways (each with its own database), one Redis.
     let first = spawn_app_with(&settings).await;
     let second = spawn_app_with(&settings).await;
+    wait_for_redis(&first).await;
+    wait_for_redis(&second).await;
     assert_eq!(post_as(&first, "collector-1", TOKEN).await.status, 200);
     assert_token_limited(&post_as(&second, "collector-2", TOKEN).await);
     assert_eq!(post_as(&second, "collector-3", OTHER_TOKEN).await.status, 200);
     assert_eq!(redis.count_keys(&format!("{prefix}:rlt")).await, 2, "one bucket per token, under the test's prefix");
+    for app in [&first, &second] {
+        let metrics = app.get_text("/metrics").await;
+        assert!(metrics.contains(r#"soko_redis_fallback_total{use="rate_limit"} 0"#), "no check fell back");
+    }
     let keys = redis.keys(&prefix).await;
     assert!(keys.iter().all(|key| !key.contains(TOKEN) && !key.contains(OTHER_TOKEN)), "a token in a Redis key: {keys:?}");
     first.finish().await;
