@@ -47,8 +47,9 @@ pub const JOB_STAGES: [&str; 5] = crate::domain::job::stage::ALL;
 pub const JOB_DEPTH_STATES: [&str; 3] = ["ready", "running", "dead"];
 /// Outcomes of one job attempt, as the duration histogram labels them.
 pub const JOB_OUTCOMES: [&str; 4] = ["done", "retry", "terminal", "dead"];
-/// How accepted messages are counted: every one, then created or deduped.
-pub const INGEST_MESSAGE_RESULTS: [&str; 3] = ["accepted", "created", "deduped"];
+/// How messages are counted: every accepted one, then created or deduped;
+/// and those refused one by one (empty messages).
+pub const INGEST_MESSAGE_RESULTS: [&str; 4] = ["accepted", "created", "deduped", "refused"];
 /// Outcomes of one chat extraction run.
 pub const EXTRACTION_OUTCOMES: [&str; 2] = ["ok", "error"];
 /// Outcomes of persisting one product image.
@@ -75,12 +76,12 @@ impl Metrics {
                 &["outcome"],
             )?,
             ingest_messages: IntCounterVec::new(
-                Opts::new("soko_ingest_messages_total", "Ingested messages: accepted, created, deduped"),
+                Opts::new("soko_ingest_messages_total", "Ingested messages: accepted, created, deduped; refused (empty)"),
                 &["result"],
             )?,
             auth_failures: IntCounter::new("soko_ingest_auth_failures_total", "Requests refused for a missing or wrong ingest token (401)")?,
             forbidden: IntCounter::new("soko_ingest_forbidden_total", "Requests refused with 403 (signature, timestamp or IP allowlist)")?,
-            rate_limited: IntCounter::new("soko_ingest_rate_limited_total", "Requests refused by the per-client rate limit (429)")?,
+            rate_limited: IntCounter::new("soko_ingest_rate_limited_total", "Requests refused by the per-client rate limit or the per-token ceiling (429)")?,
             signature_failures: IntCounter::new("soko_ingest_signature_failures_total", "Requests with a missing, wrong, stale or future signature")?,
             batch_size: Histogram::with_opts(
                 HistogramOpts::new("soko_ingest_batch_size_messages", "Messages per accepted ingest request")
@@ -95,7 +96,7 @@ impl Metrics {
                     .buckets(exponential_buckets(1.0, 2.0, 14)?),
             )?,
             dedupe_index_entries: IntGaugeVec::new(
-                Opts::new("soko_dedupe_index_entries", "Entries in the embedded writer's in-memory dedupe index"),
+                Opts::new("soko_dedupe_index_entries", "Entries in the embedded writer's in-memory dedupe index (both kinds keep the content-hash window)"),
                 &["kind"],
             )?,
             failures_dropped: IntCounter::new(
@@ -251,6 +252,7 @@ mod tests {
         for series in [
             r#"soko_ingest_messages_total{result="accepted"} 0"#,
             r#"soko_ingest_messages_total{result="deduped"} 0"#,
+            r#"soko_ingest_messages_total{result="refused"} 0"#,
             r#"soko_ingest_requests_total{outcome="accepted"} 0"#,
             r#"soko_extraction_runs_total{outcome="error"} 0"#,
             r#"soko_jobs_dead_total{stage="hydrate"} 0"#,

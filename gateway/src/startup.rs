@@ -241,7 +241,10 @@ async fn sweep_rate_limits(state: web::Data<AppState>, shutdown: CancellationTok
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(RATE_LIMIT_SWEEP_INTERVAL) => state.ingest.rate_limiter.sweep(),
+            () = tokio::time::sleep(RATE_LIMIT_SWEEP_INTERVAL) => {
+                state.ingest.rate_limiter.sweep();
+                state.ingest.token_ceiling.sweep();
+            }
         }
     }
 }

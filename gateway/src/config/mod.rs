@@ -178,11 +178,17 @@ fn ingest_settings(env: &mut Env<'_>, content_hash_window: Duration, region: pho
              (a comma-separated list is accepted during rotation)",
         );
     }
+    let rate_limit_per_minute = env.parse("WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE", 120u32, 1..=100_000_000);
     IngestSettings {
         tokens,
         hmac_secrets: env.secret_list("WHATSAPP_INGEST_HMAC_SECRET"),
         signature_ttl: Duration::from_secs(env.parse("WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS", 300u64, 1..=86_400)),
-        rate_limit_per_minute: env.parse("WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE", 120u32, 1..=100_000_000),
+        rate_limit_per_minute,
+        rate_limit_per_token_per_minute: env.parse(
+            "WHATSAPP_INGEST_RATE_LIMIT_PER_TOKEN_PER_MINUTE",
+            rate_limit_per_minute.saturating_mul(20),
+            1..=2_000_000_000,
+        ),
         rate_limit_burst: env.parse("WHATSAPP_INGEST_RATE_LIMIT_BURST", 30u32, 1..=10_000_000),
         rate_limit_max_clients: env.parse("WHATSAPP_INGEST_RATE_LIMIT_MAX_CLIENTS", 100_000usize, 16..=10_000_000),
         max_body_bytes: env.parse("WHATSAPP_INGEST_MAX_BODY_BYTES", 1_048_576usize, 256..=256 * 1_048_576),
@@ -294,6 +300,16 @@ mod tests {
         assert_eq!(config.ingest.content_hash_window, Duration::from_secs(24 * 3_600));
         assert_eq!(config.store.content_hash_window, config.ingest.content_hash_window);
         assert!(config.ingest.hmac_secrets.is_empty());
+        assert_eq!(config.ingest.rate_limit_per_token_per_minute, 20 * 120);
+    }
+
+    #[test]
+    fn the_token_ceiling_follows_the_client_rate_unless_set() {
+        let scaled = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE", "30")]).expect("valid");
+        assert_eq!(scaled.ingest.rate_limit_per_token_per_minute, 600);
+        let set = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_INGEST_RATE_LIMIT_PER_TOKEN_PER_MINUTE", "45")]).expect("valid");
+        assert_eq!(set.ingest.rate_limit_per_token_per_minute, 45);
+        assert!(config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_INGEST_RATE_LIMIT_PER_TOKEN_PER_MINUTE", "0")]).is_err());
     }
 
     #[test]

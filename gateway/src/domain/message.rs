@@ -1,6 +1,6 @@
 //! A batch as ingest prepares it and the store writes it, the fingerprints
 //! dedupe works on (message key, content hash), and the outcome of each
-//! message. Hashing is pure: the same inputs give the same bytes on every
+//! message, or why it was refused. Hashing is pure: the same inputs give the same bytes on every
 //! replica, so the database's unique constraints can decide duplicates.
 
 use sha2::{Digest, Sha256};
@@ -43,6 +43,22 @@ pub struct MessageOutcome {
     pub created: bool,
     /// The stored message: the new one, or the one this duplicates.
     pub message_pk: Option<i64>,
+}
+
+/// Why one message of a batch was refused while the others were taken. The
+/// code is the `reason` of that message in the ingest answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageRefusal {
+    /// No text, no caption and no media: nothing to store or to tell apart.
+    Empty,
+}
+
+impl MessageRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Empty => "empty_message",
+        }
+    }
 }
 
 /// A stable chat id for collectors that only know the title: the same title

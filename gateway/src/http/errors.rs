@@ -85,7 +85,7 @@ pub fn ingest_status(error: &IngestError) -> StatusCode {
         | IngestError::Future(_)
         | IngestError::MalformedTimestamp
         | IngestError::IpNotAllowed => StatusCode::FORBIDDEN,
-        IngestError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        IngestError::RateLimited(_) | IngestError::TokenRateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         IngestError::TooLarge(_) | IngestError::TooManyMessages { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         IngestError::MalformedJson(_) | IngestError::BodyRead(_) => StatusCode::BAD_REQUEST,
         IngestError::Schema { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -143,7 +143,7 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         match self {
-            Self::Ingest(IngestError::RateLimited(decision)) => {
+            Self::Ingest(IngestError::RateLimited(decision) | IngestError::TokenRateLimited(decision)) => {
                 response.insert_header((header::RETRY_AFTER, whole_seconds(decision.retry_after).to_string()));
                 for (name, value) in rate_limit_headers(decision) {
                     response.insert_header((name, value));
@@ -284,6 +284,8 @@ mod tests {
             (IngestError::Future(300).into(), 403),
             (IngestError::MalformedTimestamp.into(), 403),
             (IngestError::IpNotAllowed.into(), 403),
+            (IngestError::RateLimited(RateDecision::denied_for_tests()).into(), 429),
+            (IngestError::TokenRateLimited(RateDecision::denied_for_tests()).into(), 429),
             (IngestError::TooLarge(1).into(), 413),
             (IngestError::TooManyMessages { count: 2, max: 1 }.into(), 413),
             (IngestError::MalformedJson("x".into()).into(), 400),

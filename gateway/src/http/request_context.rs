@@ -1,7 +1,8 @@
 //! Per-request context: the request id (taken from `X-Request-Id` when it is
 //! sane, generated otherwise), the tracing span every log line of the request
 //! is written in, the `X-Request-Id` response header, and the HTTP metrics
-//! labelled by route template.
+//! labelled by route template and method (a method outside the standard set
+//! is labelled `other`, so clients cannot mint series).
 
 use std::time::Instant;
 
@@ -46,7 +47,7 @@ pub async fn request_context(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     request.extensions_mut().insert(RequestId(request_id.clone()));
     let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let state = request.app_data::<web::Data<AppState>>().cloned();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
 
@@ -59,8 +60,8 @@ pub async fn request_context(
     let status = response.status();
     if let Some(state) = state {
         let elapsed = started.elapsed().as_secs_f64();
-        state.metrics.http_requests.with_label_values(&[&route, &method, status.as_str()]).inc();
-        state.metrics.http_duration.with_label_values(&[&route, &method]).observe(elapsed);
+        state.metrics.http_requests.with_label_values(&[&route, method, status.as_str()]).inc();
+        state.metrics.http_duration.with_label_values(&[&route, method]).observe(elapsed);
     }
     span.in_scope(|| {
         let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
@@ -71,6 +72,23 @@ pub async fn request_context(
         }
     });
     Ok(response)
+}
+
+/// The `method` label: one of the standard methods, or `other` for any
+/// extension method a client makes up.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "CONNECT" => "CONNECT",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "PATCH" => "PATCH",
+        _ => "other",
+    }
 }
 
 /// Every answer says `nosniff`; HTML pages also forbid framing and foreign
@@ -98,7 +116,18 @@ fn is_acceptable_request_id(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_acceptable_request_id;
+    use super::{is_acceptable_request_id, method_label};
+    use actix_web::http::Method;
+
+    #[test]
+    fn only_standard_methods_are_labels() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for odd in ["FOO1", "get", "PROPFIND", "X"] {
+            let method = Method::from_bytes(odd.as_bytes()).unwrap_or_else(|e| panic!("{odd}: {e}"));
+            assert_eq!(method_label(&method), "other", "{odd}");
+        }
+    }
 
     #[test]
     fn only_token_like_request_ids_are_echoed() {

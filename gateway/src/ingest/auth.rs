@@ -1,27 +1,56 @@
 //! The ingest token check. Tokens are compared as SHA-256 digests in constant
 //! time, so neither the content nor the length of a configured token leaks
 //! through timing. Any token in the configured list is accepted (rotation).
+//! Each token also has a rate key, for the per-token ceiling: a short hash
+//! of the token under its own label, so neither logs nor Redis hold the token.
 
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 pub struct TokenVerifier {
     digests: Vec<[u8; 32]>,
+    rate_keys: Vec<String>,
 }
+
+/// Which configured token a request presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenId(usize);
 
 impl TokenVerifier {
     pub fn new(tokens: &[SecretString]) -> Self {
         let digests = tokens.iter().map(|token| digest(token.expose_secret().as_bytes())).collect();
-        Self { digests }
+        let rate_keys = tokens.iter().map(|token| rate_key(token.expose_secret().as_bytes())).collect();
+        Self { digests, rate_keys }
     }
 
     pub fn accepts(&self, presented: Option<&[u8]>) -> bool {
-        let Some(presented) = presented.filter(|p| !p.is_empty()) else { return false };
-        let candidate = digest(presented);
-        // Fold over every configured token instead of returning early, so the
-        // position of the matching token does not show in the timing either.
-        self.digests.iter().fold(false, |matched, expected| matched | constant_time_eq(expected, &candidate))
+        self.identify(presented).is_some()
     }
+
+    /// The configured token presented, if any.
+    pub fn identify(&self, presented: Option<&[u8]>) -> Option<TokenId> {
+        let presented = presented.filter(|p| !p.is_empty())?;
+        let candidate = digest(presented);
+        // Fold over every configured token instead of returning early, and
+        // select by mask, so the position of the match does not show in the timing.
+        let found = self.digests.iter().enumerate().fold(usize::MAX, |found, (index, expected)| {
+            let mask = usize::from(constant_time_eq(expected, &candidate)).wrapping_neg();
+            (index & mask) | (found & !mask)
+        });
+        (found != usize::MAX).then_some(TokenId(found))
+    }
+
+    /// The key the per-token ceiling counts under.
+    pub fn rate_key(&self, token: TokenId) -> &str {
+        self.rate_keys.get(token.0).map_or("unknown", String::as_str)
+    }
+}
+
+fn rate_key(token: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"soko-ingest-token-rate-key\x1f");
+    hasher.update(token);
+    hex::encode(&hasher.finalize()[..8])
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -51,6 +80,18 @@ mod tests {
         assert!(!verifier.accepts(Some(b"old-token ")));
         assert!(!verifier.accepts(Some(b"")));
         assert!(!verifier.accepts(None));
+    }
+
+    #[test]
+    fn tokens_are_identified_by_a_key_that_is_not_the_token() {
+        let verifier = verifier(&["old-token", "new-token"]);
+        let old = verifier.identify(Some(b"old-token")).expect("listed");
+        let new = verifier.identify(Some(b"new-token")).expect("listed");
+        assert_ne!(verifier.rate_key(old), verifier.rate_key(new));
+        assert_eq!(verifier.rate_key(old).len(), 16);
+        assert!(!verifier.rate_key(old).contains("old"));
+        assert_eq!(verifier.identify(Some(b"other")), None);
+        assert_eq!(verifier.rate_key(old), self::verifier(&["x", "old-token"]).rate_key(TokenId(1)), "stable across gateways");
     }
 
     proptest! {

@@ -21,6 +21,9 @@ pub enum IngestError {
     IpNotAllowed,
     #[error("ingest rate limit exceeded")]
     RateLimited(RateDecision),
+    /// The ceiling over every client id of one ingest token.
+    #[error("ingest rate limit exceeded for this token")]
+    TokenRateLimited(RateDecision),
     #[error("request body exceeds {0} bytes")]
     TooLarge(usize),
     #[error("batch has {count} messages; at most {max} are accepted per request")]
@@ -52,6 +55,7 @@ impl IngestError {
             Self::MalformedTimestamp => "signature_timestamp_invalid",
             Self::IpNotAllowed => "ip_not_allowed",
             Self::RateLimited(_) => "rate_limited",
+            Self::TokenRateLimited(_) => "token_rate_limited",
             Self::TooLarge(_) => "payload_too_large",
             Self::TooManyMessages { .. } => "too_many_messages",
             Self::MalformedJson(_) => "malformed_json",

@@ -34,7 +34,7 @@ pub fn counters_for(error: &IngestError) -> &'static [FailureCounter] {
         IngestError::InvalidToken => &[AuthFailures],
         e if e.is_signature_failure() => &[Forbidden, SignatureFailures],
         IngestError::IpNotAllowed => &[Forbidden],
-        IngestError::RateLimited(_) => &[RateLimited],
+        IngestError::RateLimited(_) | IngestError::TokenRateLimited(_) => &[RateLimited],
         IngestError::Storage(_) => &[],
         _ => &[Rejected],
     }

@@ -1,7 +1,8 @@
 //! The ingest path of `POST /integrations/whatsapp/ingest`, in the order the
 //! checks run: IP allowlist, token, content type, capped body (read by the
 //! HTTP layer), signature and timestamp over the raw bytes, JSON schema and
-//! batch size, per-client rate limit, then normalisation and the durable
+//! batch size, per-client rate limit and the per-token ceiling, then
+//! normalisation (empty messages are refused one by one) and the durable
 //! group commit. Other senders ([`meta`], the WhatsApp Cloud API) join at
 //! the commit ([`IngestService::commit`]). Nothing here knows the web
 //! framework: a request arrives as [`IngestRequest`] plus a body future, and
@@ -16,18 +17,19 @@ pub mod meta;
 pub mod prepare;
 pub mod rate_limit;
 pub mod request;
+pub mod response;
 pub mod schema;
 pub mod settings;
 pub mod shared_rate_limit;
 pub mod signature;
+pub mod token_ceiling;
 
 use std::{future::Future, sync::Arc};
 
 use bytes::Bytes;
-use serde::Serialize;
 
 use crate::{
-    domain::{FailureRecord, MessageOutcome},
+    domain::FailureRecord,
     metrics::Metrics,
     parse::privacy::mask_phones,
     redis_link::RedisLink,
@@ -36,6 +38,7 @@ use crate::{
 };
 pub use error::IngestError;
 pub use request::{IngestRequest, RequestHeaders};
+pub use response::{IngestResponse, MessageStatus};
 pub use settings::IngestSettings;
 use auth::TokenVerifier;
 use client_ip::IpPolicy;
@@ -45,6 +48,7 @@ use dedupe_fast_path::{DedupeFastPath, MarkerPlan};
 use rate_limit::{LocalRateLimiter, Quota};
 use shared_rate_limit::RateLimiter;
 use signature::{SignatureVerifier, UnverifiedBody};
+use token_ceiling::TokenCeiling;
 use rate_limit::RateDecision;
 use schema::BatchPayload;
 
@@ -55,28 +59,14 @@ pub struct IngestService {
     signatures: SignatureVerifier,
     ip_policy: IpPolicy,
     pub rate_limiter: RateLimiter,
+    /// The ceiling over all client ids of one token.
+    pub token_ceiling: TokenCeiling,
     /// Scale-out only: Redis markers that let proven duplicates skip the
     /// database's dedupe probes.
     dedupe_fast_path: Option<DedupeFastPath>,
     preparer: Preparer,
     pub failures: FailureRecorder,
     metrics: Arc<Metrics>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct IngestResponse {
-    pub request_id: String,
-    pub accepted: usize,
-    pub created: usize,
-    pub deduped: usize,
-    pub messages: Vec<MessageStatus>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MessageStatus {
-    pub index: usize,
-    pub status: &'static str,
-    pub id: Option<i64>,
 }
 
 /// What is known about a request when it is refused, for `recent_failures`.
@@ -102,6 +92,7 @@ impl IngestService {
             signatures: SignatureVerifier::new(config.hmac_secrets.clone(), config.signature_ttl),
             ip_policy: IpPolicy::new(config.allowed_ips.clone(), config.trusted_proxies.clone()),
             rate_limiter: RateLimiter::Local(local_limiter(&config)),
+            token_ceiling: TokenCeiling::local(&config),
             dedupe_fast_path: None,
             preparer: Preparer::new(config.default_region),
             failures: FailureRecorder::new(config.failures_log_max_rows),
@@ -110,11 +101,12 @@ impl IngestService {
         }
     }
 
-    /// Scale-out: the rate limit moves to Redis (the per-process limiter stays
-    /// as its fallback), and on PostgreSQL the dedupe fast path is switched on.
+    /// Scale-out: both rate limits move to Redis (the per-process limiters
+    /// stay as their fallback), and on PostgreSQL the dedupe fast path is switched on.
     pub fn use_redis(&mut self, link: Arc<RedisLink>, postgres: bool) -> Result<(), prometheus::Error> {
         let quota = Quota::per_minute(self.config.rate_limit_per_minute, self.config.rate_limit_burst);
-        self.rate_limiter = RateLimiter::shared(link.clone(), quota, local_limiter(&self.config));
+        self.rate_limiter = RateLimiter::shared(link.clone(), "rl", quota, local_limiter(&self.config));
+        self.token_ceiling = TokenCeiling::shared(&self.config, link.clone());
         if postgres {
             let fast_path = DedupeFastPath::new(link, self.config.content_hash_window, &self.metrics)?;
             self.dedupe_fast_path = Some(fast_path);
@@ -174,9 +166,7 @@ impl IngestService {
                 return Err(IngestError::IpNotAllowed);
             }
         }
-        if !self.tokens.accepts(headers.header("x-ingest-token")) {
-            return Err(IngestError::InvalidToken);
-        }
+        let token = self.tokens.identify(headers.header("x-ingest-token")).ok_or(IngestError::InvalidToken)?;
         if !request::is_json_content_type(headers.header_text("content-type")) {
             return Err(IngestError::UnsupportedMediaType);
         }
@@ -195,19 +185,28 @@ impl IngestService {
         })?;
         facts.client_id = Some(batch.client_id.clone());
         facts.chat_title = batch.messages.first().map(|m| m.chat_title.clone());
+        // The client's own bucket first, so its refusals never spend the token's.
         let decision = self.rate_limiter.check(batch.client_id.trim()).await;
         if !decision.allowed {
             return Err(IngestError::RateLimited(decision));
+        }
+        let ceiling = self.token_ceiling.check(self.tokens.rate_key(token)).await;
+        if !ceiling.allowed {
+            return Err(IngestError::TokenRateLimited(ceiling));
         }
         Ok((self.commit(batch, store, request_id).await?, decision))
     }
 
     /// The store path every sender shares once its batch is authenticated and
-    /// valid: normalisation, the dedupe fast path, the group commit (dedupe,
-    /// per-chat counters, the extraction due time). Message counters are not
-    /// touched here; see [`count_messages`](Self::count_messages).
+    /// valid: normalisation (empty messages refused one by one), the dedupe
+    /// fast path, the group commit (dedupe, per-chat counters, the extraction
+    /// due time). Message counters are not touched here; see
+    /// [`count_messages`](Self::count_messages).
     pub async fn commit(&self, batch: BatchPayload, store: &Store, request_id: &str) -> Result<IngestResponse, IngestError> {
-        let mut prepared = self.preparer.prepare(batch, request_id.to_owned(), now_ms());
+        let prepare::Prepared { batch: mut prepared, refused } = self.preparer.prepare(batch, request_id.to_owned(), now_ms());
+        if prepared.messages.is_empty() {
+            return Ok(response::build(request_id, &[], &refused));
+        }
         let markers = match &self.dedupe_fast_path {
             Some(fast_path) => {
                 fast_path.mark_known_duplicates(&mut prepared).await;
@@ -221,7 +220,7 @@ impl IngestService {
             let outcomes = outcomes.clone();
             tokio::spawn(async move { fast_path.remember(plan, &outcomes).await });
         }
-        Ok(response(request_id, &outcomes))
+        Ok(response::build(request_id, &outcomes, &refused))
     }
 
     /// `soko_ingest_messages_total` for an accepted batch, whichever route it came by.
@@ -230,6 +229,7 @@ impl IngestService {
         messages.with_label_values(&["accepted"]).inc_by(response.accepted as u64);
         messages.with_label_values(&["created"]).inc_by(response.created as u64);
         messages.with_label_values(&["deduped"]).inc_by(response.deduped as u64);
+        messages.with_label_values(&["refused"]).inc_by(response.refused as u64);
     }
 
     /// The cap on messages per request (`WHATSAPP_INGEST_MAX_MESSAGES`).
@@ -246,7 +246,7 @@ impl IngestService {
         match &error {
             IngestError::InvalidToken => metrics.auth_failures.inc(),
             IngestError::IpNotAllowed => metrics.forbidden.inc(),
-            IngestError::RateLimited(_) => metrics.rate_limited.inc(),
+            IngestError::RateLimited(_) | IngestError::TokenRateLimited(_) => metrics.rate_limited.inc(),
             e if e.is_signature_failure() => {
                 metrics.forbidden.inc();
                 metrics.signature_failures.inc();
@@ -277,23 +277,4 @@ fn local_limiter(config: &IngestSettings) -> LocalRateLimiter {
         Quota::per_minute(config.rate_limit_per_minute, config.rate_limit_burst),
         config.rate_limit_max_clients,
     )
-}
-
-fn response(request_id: &str, outcomes: &[MessageOutcome]) -> IngestResponse {
-    let created = outcomes.iter().filter(|o| o.created).count();
-    IngestResponse {
-        request_id: request_id.to_owned(),
-        accepted: outcomes.len(),
-        created,
-        deduped: outcomes.len() - created,
-        messages: outcomes
-            .iter()
-            .enumerate()
-            .map(|(index, outcome)| MessageStatus {
-                index,
-                status: if outcome.created { "created" } else { "duplicate" },
-                id: outcome.message_pk,
-            })
-            .collect(),
-    }
 }

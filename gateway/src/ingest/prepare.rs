@@ -1,6 +1,7 @@
 //! Turns a validated batch into rows ready to store: normalised chat id,
 //! E.164 sender, upstream time in ms, the message-id fingerprint and the
-//! content hash that dedupe works on. Pure apart from a bounded cache of
+//! content hash that dedupe works on. Empty messages (no text, no media,
+//! hence no caption) are set aside as refused. Pure apart from a bounded cache of
 //! sender normalisations (phone parsing is the costliest step per message,
 //! and vendors post many messages from few phones).
 
@@ -11,11 +12,18 @@ use parking_lot::Mutex;
 use super::schema::{BatchPayload, MessagePayload, upstream_time};
 use crate::domain::{
     PreparedBatch, PreparedMessage,
-    message::{chat_id_from_title, content_hash, message_key},
+    message::{MessageRefusal, chat_id_from_title, content_hash, message_key},
 };
 use crate::parse::phone::normalize_phone;
 
 const SENDER_CACHE_CAPACITY: usize = 50_000;
+
+/// A prepared batch: the messages to store, in batch order, and the batch
+/// positions of the messages refused on their own.
+pub struct Prepared {
+    pub batch: PreparedBatch,
+    pub refused: Vec<(usize, MessageRefusal)>,
+}
 
 pub struct Preparer {
     region: phonenumber::country::Id,
@@ -27,9 +35,18 @@ impl Preparer {
         Self { region, senders: Mutex::new(HashMap::new()) }
     }
 
-    pub fn prepare(&self, batch: BatchPayload, request_id: String, received_at_ms: i64) -> PreparedBatch {
-        let messages = batch.messages.into_iter().map(|m| self.prepare_message(m)).collect();
-        PreparedBatch { request_id, client_id: batch.client_id.trim().to_owned(), received_at_ms, messages }
+    pub fn prepare(&self, batch: BatchPayload, request_id: String, received_at_ms: i64) -> Prepared {
+        let mut messages = Vec::with_capacity(batch.messages.len());
+        let mut refused = Vec::new();
+        for (index, message) in batch.messages.into_iter().enumerate() {
+            if is_empty(&message) {
+                refused.push((index, MessageRefusal::Empty));
+            } else {
+                messages.push(self.prepare_message(message));
+            }
+        }
+        let batch = PreparedBatch { request_id, client_id: batch.client_id.trim().to_owned(), received_at_ms, messages };
+        Prepared { batch, refused }
     }
 
     fn prepare_message(&self, message: MessagePayload) -> PreparedMessage {
@@ -50,7 +67,9 @@ impl Preparer {
             [&m.sha256, &m.url].iter().any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
         });
         PreparedMessage {
-            dedupe_by_content: has_text || has_identified_media,
+            // A message without an upstream id has nothing else to tell it
+            // apart, so its content decides (a replay of it is a duplicate).
+            dedupe_by_content: has_text || has_identified_media || message_id.is_none(),
             upstream_ts_ms: message.timestamp.as_ref().and_then(upstream_time).map(|t| t.timestamp_millis()),
             chat_id,
             chat_title,
@@ -80,6 +99,12 @@ impl Preparer {
     }
 }
 
+/// No text (or only spaces) and no media entry at all: a media entry, even
+/// an exported placeholder without url or caption, says something was sent.
+fn is_empty(message: &MessagePayload) -> bool {
+    message.text.as_deref().is_none_or(|t| t.trim().is_empty()) && message.media.as_ref().is_none_or(Vec::is_empty)
+}
+
 fn media_fingerprint(media: &super::schema::MediaPayload) -> String {
     if let Some(sha) = media.sha256.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         return format!("sha256:{}", sha.to_ascii_lowercase());
@@ -99,15 +124,29 @@ mod tests {
     }
 
     fn prepare(json: &str) -> Vec<PreparedMessage> {
-        Preparer::new(phonenumber::country::Id::KE).prepare(batch(json), "r".into(), 0).messages
+        Preparer::new(phonenumber::country::Id::KE).prepare(batch(json), "r".into(), 0).batch.messages
+    }
+
+    #[test]
+    fn empty_messages_are_refused_and_never_prepared() {
+        let prepared = Preparer::new(phonenumber::country::Id::KE).prepare(
+            batch(r#"{"client_id":"c","messages":[
+                {"chat_title":"t","message_id":"a"},{"chat_title":"t","text":"hi"},
+                {"chat_title":"t","text":" \n ","media":[]},{"chat_title":"t","media":[{}]}]}"#),
+            "r".into(),
+            0,
+        );
+        assert_eq!(prepared.refused, [(0, MessageRefusal::Empty), (2, MessageRefusal::Empty)]);
+        let texts: Vec<_> = prepared.batch.messages.iter().map(|m| m.text.as_deref()).collect();
+        assert_eq!(texts, [Some("hi"), None], "the placeholder with a media entry is kept");
     }
 
     #[test]
     fn senders_become_e164_when_they_are_phones() {
         let messages = prepare(r#"{"client_id":"c","messages":[
-            {"chat_title":"t","sender":"254712345678@s.whatsapp.net"},
-            {"chat_title":"t","sender":"0712 345678"},
-            {"chat_title":"t","sender":"Mama Mboga"}]}"#);
+            {"chat_title":"t","sender":"254712345678@s.whatsapp.net","text":"hi"},
+            {"chat_title":"t","sender":"0712 345678","text":"hi"},
+            {"chat_title":"t","sender":"Mama Mboga","text":"hi"}]}"#);
         let senders: Vec<_> = messages.iter().map(|m| m.sender.as_deref()).collect();
         assert_eq!(senders, [Some("+254712345678"), Some("+254712345678"), Some("Mama Mboga")]);
         assert_eq!(messages[0].content_hash, messages[1].content_hash, "same phone, same content");
@@ -130,16 +169,23 @@ mod tests {
     #[test]
     fn contentless_messages_are_told_apart_by_id_only() {
         let messages = prepare(r#"{"client_id":"c","messages":[
-            {"chat_title":"t","media":[{"caption":""}]},{"chat_title":"t","text":"  "},
+            {"chat_title":"t","message_id":"1","media":[{"caption":""}]},{"chat_title":"t","message_id":"2","media":[{}]},
             {"chat_title":"t","media":[{"url":"https://x"}]},{"chat_title":"t","text":"hi"}]}"#);
         let flags: Vec<bool> = messages.iter().map(|m| m.dedupe_by_content).collect();
         assert_eq!(flags, [false, false, true, true]);
     }
 
     #[test]
+    fn contentless_messages_without_an_id_are_told_apart_by_content() {
+        let messages = prepare(r#"{"client_id":"c","messages":[{"chat_title":"t","media":[{"caption":""}]}]}"#);
+        assert!(messages[0].dedupe_by_content, "a replay of it must be a duplicate");
+    }
+
+    #[test]
     fn message_keys_are_per_chat() {
         let messages = prepare(r#"{"client_id":"c","messages":[
-            {"chat_title":"a","message_id":"3EB0X"},{"chat_title":"b","message_id":"3EB0X"},{"chat_id":"A@G.US","chat_title":"a","message_id":"3EB0X"}]}"#);
+            {"chat_title":"a","message_id":"3EB0X","text":"x"},{"chat_title":"b","message_id":"3EB0X","text":"x"},
+            {"chat_id":"A@G.US","chat_title":"a","message_id":"3EB0X","text":"x"}]}"#);
         assert_ne!(messages[0].message_key, messages[1].message_key);
         assert_eq!(messages[2].chat_id, "a@g.us");
         assert!(messages.iter().all(|m| m.message_key.is_some()));

@@ -15,6 +15,8 @@ pub struct IngestSettings {
     pub hmac_secrets: Vec<SecretString>,
     pub signature_ttl: Duration,
     pub rate_limit_per_minute: u32,
+    /// Ceiling over every client id one ingest token uses.
+    pub rate_limit_per_token_per_minute: u32,
     pub rate_limit_burst: u32,
     pub rate_limit_max_clients: usize,
     pub max_body_bytes: usize,

@@ -8,7 +8,7 @@
 //! `NOSCRIPT`, e.g. after a Redis restart). The script reads Redis's own
 //! clock (`TIME`), so gateways with skewed clocks still share one timeline,
 //! and stores the client's theoretical arrival time under
-//! `prefix:rl:<client_id>` with an expiry of exactly the time until its bucket
+//! `prefix:rl:<client_id>` (the per-token ceiling: `prefix:rlt:<token key>`) with an expiry of exactly the time until its bucket
 //! is full again (a key that expires carries no information).
 //!
 //! When Redis is unreachable the check falls back to the per-process limiter
@@ -51,6 +51,8 @@ pub enum RateLimiter {
 
 pub struct SharedRateLimiter {
     link: Arc<RedisLink>,
+    /// The key segment after the prefix: `rl` per client, `rlt` per token.
+    namespace: &'static str,
     script: Script,
     quota: Quota,
     /// Used while Redis is unreachable.
@@ -58,14 +60,15 @@ pub struct SharedRateLimiter {
 }
 
 impl RateLimiter {
-    pub fn shared(link: Arc<RedisLink>, quota: Quota, fallback: LocalRateLimiter) -> Self {
-        Self::Shared(SharedRateLimiter { link, script: Script::new(GCRA_SCRIPT), quota, fallback })
+    pub fn shared(link: Arc<RedisLink>, namespace: &'static str, quota: Quota, fallback: LocalRateLimiter) -> Self {
+        Self::Shared(SharedRateLimiter { link, namespace, script: Script::new(GCRA_SCRIPT), quota, fallback })
     }
 
-    pub async fn check(&self, client_id: &str) -> RateDecision {
+    /// One request of `key` (a client id, or a token's rate key).
+    pub async fn check(&self, key: &str) -> RateDecision {
         match self {
-            Self::Local(local) => local.check(client_id),
-            Self::Shared(shared) => shared.check(client_id).await,
+            Self::Local(local) => local.check(key),
+            Self::Shared(shared) => shared.check(key).await,
         }
     }
 
@@ -80,7 +83,7 @@ impl RateLimiter {
 
 impl SharedRateLimiter {
     async fn check(&self, client_id: &str) -> RateDecision {
-        let key = self.link.key("rl", client_id);
+        let key = self.link.key(self.namespace, client_id);
         let interval_us = (self.quota.emission_interval.as_micros() as u64).max(1);
         let burst = self.quota.burst;
         let script = &self.script;

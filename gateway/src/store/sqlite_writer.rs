@@ -74,6 +74,7 @@ impl SqliteWriter {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "dedupe index rebuilt from the database"
         );
+        report_index_size(&metrics, &index);
         let chat_tail = ChatIndexTail::load(&connection)?;
         let checkpointer = Checkpointer::start(settings.path.clone())
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))?;
@@ -168,15 +169,18 @@ fn open_connection(path: &Path, cache_mb: u32) -> Result<Connection, StoreError>
 
 fn load_index(connection: &Connection, window_ms: i64) -> Result<DedupeIndex, StoreError> {
     let mut index = DedupeIndex::new(window_ms);
-    let mut keys = connection.prepare("SELECT id, message_key FROM messages WHERE message_key IS NOT NULL")?;
-    let mut rows = keys.query([])?;
+    let horizon = now_ms() - window_ms;
+    let mut keys = connection.prepare(
+        "SELECT id, message_key, received_at_ms FROM messages
+         WHERE message_key IS NOT NULL AND received_at_ms >= ?1 ORDER BY id",
+    )?;
+    let mut rows = keys.query([horizon])?;
     while let Some(row) = rows.next()? {
         let key: Vec<u8> = row.get(1)?;
         if let Ok(key) = <[u8; 16]>::try_from(key.as_slice()) {
-            index.load_message_key(key, row.get(0)?);
+            index.load_message_key(key, row.get(0)?, row.get(2)?);
         }
     }
-    let horizon = now_ms() - window_ms;
     let mut hashes = connection.prepare(
         "SELECT id, content_hash, received_at_ms FROM messages
          WHERE received_at_ms >= ?1 AND dedupe_by_content ORDER BY id",
@@ -233,7 +237,9 @@ impl WriterLoop {
 
     fn commit_group(&mut self, stores: Vec<(PreparedBatch, StoreReply)>) {
         let started = Instant::now();
-        self.index.prune(now_ms());
+        // Every lookup of this group is made at its batch's receive time.
+        let oldest = stores.iter().map(|(batch, _)| batch.received_at_ms).fold(now_ms(), i64::min);
+        self.index.prune(oldest);
         let (batches, replies): (Vec<PreparedBatch>, Vec<_>) = stores.into_iter().unzip();
         let result = self.write_group(&batches);
         let message_count: usize = batches.iter().map(|b| b.messages.len()).sum();
@@ -257,8 +263,7 @@ impl WriterLoop {
                 }
             }
         }
-        self.metrics.dedupe_index_entries.with_label_values(&["message_id"]).set(self.index.message_key_entries() as i64);
-        self.metrics.dedupe_index_entries.with_label_values(&["content"]).set(self.index.content_entries() as i64);
+        report_index_size(&self.metrics, &self.index);
     }
 
     fn write_group(&mut self, batches: &[PreparedBatch]) -> rusqlite::Result<Vec<Vec<MessageOutcome>>> {
@@ -337,6 +342,11 @@ impl WriterLoop {
         }
         transaction.commit()
     }
+}
+
+fn report_index_size(metrics: &Metrics, index: &DedupeIndex) {
+    metrics.dedupe_index_entries.with_label_values(&["message_id"]).set(index.message_key_entries() as i64);
+    metrics.dedupe_index_entries.with_label_values(&["content"]).set(index.content_entries() as i64);
 }
 
 fn write_summary(transaction: &rusqlite::Transaction<'_>, summary: &GroupSummary, max_wait_ms: i64) -> rusqlite::Result<()> {

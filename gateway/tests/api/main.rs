@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod bounded_state;
 mod browser;
 mod chain;
 mod crash;
@@ -19,8 +20,10 @@ mod meta;
 mod media_e2e;
 mod ops;
 mod page_fixture;
+mod replays;
 mod rotation;
 mod scaleout;
 mod scaleout_jobs;
 mod scaleout_support;
+mod token_ceiling;
 mod wa_fixture;

@@ -84,11 +84,14 @@ impl PrivateRedis {
     }
 
     pub async fn count_keys(&self, prefix: &str) -> usize {
+        self.keys(prefix).await.len()
+    }
+
+    /// The keys under `prefix:`.
+    pub async fn keys(&self, prefix: &str) -> Vec<String> {
         let client = redis::Client::open(self.url()).expect("redis url");
         let mut connection = client.get_multiplexed_async_connection().await.expect("redis connection");
-        let keys: Vec<String> =
-            redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut connection).await.expect("KEYS");
-        keys.len()
+        redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut connection).await.expect("KEYS")
     }
 }
 

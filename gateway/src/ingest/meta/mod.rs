@@ -120,7 +120,7 @@ impl MetaReceiver {
         let mapped = mapping::map_notification(notification)?;
         schema::check_batch(&mapped.batch, ingest.max_messages())?;
         let response = match mapped.batch.messages.is_empty() {
-            true => IngestResponse { request_id: request_id.to_owned(), accepted: 0, created: 0, deduped: 0, messages: Vec::new() },
+            true => super::response::build(request_id, &[], &[]),
             false => ingest.commit(mapped.batch, store, request_id).await?,
         };
         // Counted once committed: a retry after a failed commit is not counted twice.
