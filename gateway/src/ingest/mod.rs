@@ -60,7 +60,7 @@ pub struct IngestService {
     metrics: Arc<Metrics>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IngestResponse {
     pub request_id: String,
     pub accepted: usize,
@@ -69,7 +69,7 @@ pub struct IngestResponse {
     pub messages: Vec<MessageStatus>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MessageStatus {
     pub index: usize,
     pub status: &'static str,

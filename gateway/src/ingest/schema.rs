@@ -8,13 +8,14 @@ use serde::Deserialize;
 use super::signature::{VerifiedBody, parse_timestamp};
 use super::IngestError;
 
-#[derive(Debug, Deserialize)]
+/// A batch as collectors send it. Unknown fields are ignored.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BatchPayload {
     pub client_id: String,
     pub messages: Vec<MessagePayload>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MessagePayload {
     #[serde(default)]
     pub chat_id: Option<String>,
@@ -33,14 +34,15 @@ pub struct MessagePayload {
     pub media: Option<Vec<MediaPayload>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Unix seconds, or RFC 3339 text.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum TimestampValue {
     UnixSeconds(f64),
     Text(String),
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct MediaPayload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,

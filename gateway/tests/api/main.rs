@@ -13,6 +13,7 @@ mod helpers;
 mod ingest_errors;
 mod ingest_success;
 mod market;
+mod openapi;
 mod media_e2e;
 mod ops;
 mod page_fixture;
