@@ -25,6 +25,7 @@ use crate::{
 #[into_params(parameter_in = Query)]
 pub struct DiagnosticsQuery {
     /// `json` (the default) or `csv` (per-chat counters).
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
 

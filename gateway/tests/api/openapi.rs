@@ -1,7 +1,7 @@
 //! The OpenAPI document and the reference page as a client sees them, and the
 //! regressions schemathesis found (`scripts/schemathesis.sh`).
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn the_document_is_served_as_openapi_3_1_without_a_token() {
@@ -40,5 +40,23 @@ async fn the_reference_page_and_its_assets_come_from_the_binary() {
     assert!(bundle.bytes().await.expect("bytes").len() > 100_000, "the bundle is served whole");
     let missing = app.get("/docs/no-such-file.js").await;
     assert_eq!((missing.status, missing.error_code()), (404, "not_found"));
+    app.finish().await;
+}
+
+/// Found while probing the documented `GET /images/{key}` (a key is any safe path of up to 512
+/// bytes): a segment longer than the file system allows, or a path through a file, answered 500.
+#[tokio::test]
+async fn image_keys_the_file_system_cannot_hold_are_404_not_500() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("products")).expect("mkdir");
+    std::fs::write(dir.path().join("products/1.png"), b"png").expect("write");
+    let image_dir = dir.path().to_string_lossy().into_owned();
+    let app = spawn_app_with(&[("IMAGE_STORE", "local"), ("IMAGE_DIR", &image_dir)]).await;
+    let stored = app.client.get(app.url("/images/products/1.png")).send().await.expect("request sent");
+    assert_eq!(stored.status(), 200, "the fixture image is served");
+    for key in [format!("{}.png", "a".repeat(300)), "products/1.png/2.png".to_owned()] {
+        let answer = app.get(&format!("/images/{key}")).await;
+        assert_eq!((answer.status, answer.error_code()), (404, "not_found"), "{key}: {:?}", answer.body);
+    }
     app.finish().await;
 }
