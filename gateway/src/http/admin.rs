@@ -83,7 +83,7 @@ pub struct DetailQuery {
 
 #[utoipa::path(
     get, path = "/admin/whatsapp/{chat_id}", tag = "admin", summary = "A chat's latest messages and offers, and the mapping form",
-    params(("chat_id" = String, Path, description = "The chat id as stored"), DetailQuery),
+    params(("chat_id" = String, Path, description = "The chat id as stored", example = "120363000000000001@g.us"), DetailQuery),
     security(("admin_token" = []), ("admin_basic" = [])),
     responses(
         (status = 200, description = "The chat", content((ChatDetailJson = "application/json"), (String = "text/html"))),
@@ -144,7 +144,7 @@ impl MappingForm {
 
 #[utoipa::path(
     post, path = "/admin/whatsapp/{chat_id}", tag = "admin", summary = "Map a chat to a vendor and re-extract it",
-    params(("chat_id" = String, Path, description = "The chat id as stored")),
+    params(("chat_id" = String, Path, description = "The chat id as stored", example = "120363000000000001@g.us")),
     request_body(content(
         (MappingForm = "application/json"), (MappingForm = "application/x-www-form-urlencoded"),
     )),

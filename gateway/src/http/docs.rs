@@ -26,7 +26,7 @@ pub async fn index() -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     get, path = "/docs/{file}", tag = "docs",
     summary = "A file of the reference page",
-    params(("file" = String, Path, description = "A file of the page, such as `swagger-ui.css`")),
+    params(("file" = String, Path, description = "A file of the page, such as `swagger-ui.css`", example = "swagger-ui.css")),
     responses(
         (status = 200, description = "The file", content(
             (String = "text/html"), (String = "text/css"), (String = "text/javascript"),

@@ -39,7 +39,7 @@ const OFFERS_LISTED: i64 = 500;
 #[utoipa::path(
     post, path = "/integrations/whatsapp/chats/{chat_id}/extract-latest", tag = "ingest",
     summary = "Extract a chat's offers now",
-    params(("chat_id" = String, Path, description = "The chat id as stored"), ExtractQuery),
+    params(("chat_id" = String, Path, description = "The chat id as stored", example = "120363000000000001@g.us"), ExtractQuery),
     security(("ingest_token" = []), ("admin_token" = [])),
     responses(
         (status = 200, description = "What extraction did and the offers it wrote", body = ExtractAnswer),

@@ -123,7 +123,7 @@ pub async fn vendors(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 
 #[utoipa::path(
     get, path = "/price-history/product/{id}", tag = "read", summary = "Prices of one product over time, across vendors",
-    params(("id" = String, Path, description = "A 16-digit WhatsApp product id, or a product title")),
+    params(("id" = String, Path, description = "A 16-digit WhatsApp product id, or a product title", example = "Samsung A15 128GB")),
     security(("read_token" = []), ("admin_basic" = [])),
     responses(
         (status = 200, description = "Priced offers of the product, oldest first", body = PriceHistory),

@@ -161,7 +161,7 @@ pub async fn list(query: web::Query<ProductsQuery>, state: web::Data<AppState>) 
 
 #[utoipa::path(
     get, path = "/products/{product_id}", tag = "read", summary = "One product with its QC decision and sync events",
-    params(("product_id" = String, Path, description = "The 16-digit WhatsApp product id")),
+    params(("product_id" = String, Path, description = "The 16-digit WhatsApp product id", example = "1234567890123456")),
     security(("read_token" = []), ("admin_basic" = [])),
     responses(
         (status = 200, description = "The product", body = ProductDetail),
