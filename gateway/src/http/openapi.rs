@@ -36,7 +36,7 @@ use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jo
     modifiers(&Credentials),
     tags(
         (name = "ingest", description = "Message batches from collectors"),
-        (name = "read", description = "Offers, vendors, price history and products (read or admin token)"),
+        (name = "read", description = "Offers, vendors, price history and products (read or admin token), and product images (public)"),
         (name = "ops", description = "Health, readiness, metrics and diagnostics"),
         (name = "admin", description = "Chat-to-vendor mapping and the job queue (admin token)"),
         (name = "docs", description = "This document and its reference page"),
