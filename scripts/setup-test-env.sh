@@ -53,6 +53,12 @@ if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import moto, flask,
   python3 -m pip install -q "moto[s3]" flask flask-cors 2>/dev/null \
     || python3 -m pip install -q --break-system-packages "moto[s3]" flask flask-cors
 fi
+# scripts/schemathesis.sh runs schemathesis (PyPI) against a live gateway.
+if ! command -v schemathesis >/dev/null 2>&1; then
+  echo "installing schemathesis (OpenAPI conformance run against a live gateway)"
+  python3 -m pip install -q "schemathesis>=4,<5" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "schemathesis>=4,<5"
+fi
 embed_models="$PWD/.cache/embed-test-models"
 if [ ! -s "$embed_models/vision_model.onnx" ] || [ ! -s "$embed_models/text_model.onnx" ] || [ ! -s "$embed_models/tokenizer.json" ]; then
   echo "writing the tiny embed test models into $embed_models"

@@ -75,7 +75,7 @@ impl ExtractionSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Messages not extracted yet.
@@ -107,7 +107,7 @@ impl MessageExtraction {
     }
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ExtractionReport {
     pub chat_id: String,
     pub mode: Option<Mode>,

@@ -5,20 +5,46 @@
 //! HTML by default, JSON with `Accept: application/json`.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::{
     admin_views::{self, ChatDetail},
     auth,
     errors::ApiError,
+    openapi::AdminErrors,
 };
 use crate::{
-    extraction::Mode,
     app::AppState,
-    store::market::{self, VendorChoice},
+    domain::Offer,
+    extraction::{ExtractionReport, Mode},
+    store::market::{self, ChatSummary, MessageView, Vendor, VendorChoice},
     time::now_ms,
 };
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChatList {
+    /// Unmapped chats first, then by latest activity (at most 1000).
+    pub chats: Vec<ChatSummary>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChatDetailJson {
+    pub chat: ChatSummary,
+    /// The latest 50 messages.
+    pub messages: Vec<MessageView>,
+    /// The chat's latest 100 offers.
+    pub offers: Vec<Offer>,
+    /// Every vendor, to map the chat to.
+    pub vendors: Vec<Vendor>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MappingAnswer {
+    pub chat_id: String,
+    pub vendor_id: i64,
+    /// The full re-extraction that re-attributed the chat's offers.
+    pub report: ExtractionReport,
+}
 
 pub fn wants_json(request: &HttpRequest) -> bool {
     request
@@ -32,19 +58,38 @@ fn html(markup: maud::Markup) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(markup.into_string())
 }
 
+#[utoipa::path(
+    get, path = "/admin/whatsapp", tag = "admin", summary = "Chats and their vendors (HTML, or JSON with `Accept: application/json`)",
+    security(("admin_token" = []), ("admin_basic" = [])),
+    responses(
+        (status = 200, description = "The chat list", content((ChatList = "application/json"), (String = "text/html"))),
+        AdminErrors,
+    ),
+)]
 pub async fn list(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let chats = market::chat_summaries(&state.store.db, 1_000).await?;
     if wants_json(&request) {
-        return Ok(HttpResponse::Ok().json(json!({ "chats": chats })));
+        return Ok(HttpResponse::Ok().json(ChatList { chats }));
     }
     Ok(html(admin_views::chat_list(&chats)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DetailQuery {
+    /// Set after a mapping was saved: the page shows a notice.
     mapped: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/admin/whatsapp/{chat_id}", tag = "admin", summary = "A chat's latest messages and offers, and the mapping form",
+    params(("chat_id" = String, Path, description = "The chat id as stored", example = "120363000000000001@g.us"), DetailQuery),
+    security(("admin_token" = []), ("admin_basic" = [])),
+    responses(
+        (status = 200, description = "The chat", content((ChatDetailJson = "application/json"), (String = "text/html"))),
+        AdminErrors,
+    ),
+)]
 pub async fn detail(
     request: HttpRequest,
     path: web::Path<String>,
@@ -59,14 +104,15 @@ pub async fn detail(
     let offers = market::offers(db, &filter).await?;
     let vendors = market::vendors(db).await?;
     if wants_json(&request) {
-        return Ok(HttpResponse::Ok().json(json!({ "chat": chat, "messages": messages, "offers": offers, "vendors": vendors })));
+        return Ok(HttpResponse::Ok().json(ChatDetailJson { chat, messages, offers, vendors }));
     }
     let notice = query.mapped.as_ref().map(|_| "Mapping saved; the chat's offers were re-extracted for this vendor.");
     Ok(html(admin_views::chat_detail(&ChatDetail { chat: &chat, messages: &messages, offers: &offers, vendors: &vendors, notice })))
 }
 
-/// The mapping as a form or as JSON.
-#[derive(Deserialize, Default)]
+/// The mapping as a form or as JSON: an existing `vendor_id`, or a new vendor's name (and
+/// optionally its three-letter default currency).
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct MappingForm {
     #[serde(default)]
     vendor_id: Option<String>,
@@ -96,6 +142,19 @@ impl MappingForm {
     }
 }
 
+#[utoipa::path(
+    post, path = "/admin/whatsapp/{chat_id}", tag = "admin", summary = "Map a chat to a vendor and re-extract it",
+    params(("chat_id" = String, Path, description = "The chat id as stored", example = "120363000000000001@g.us")),
+    request_body(content(
+        (MappingForm = "application/json"), (MappingForm = "application/x-www-form-urlencoded"),
+    )),
+    security(("admin_token" = []), ("admin_basic" = [])),
+    responses(
+        (status = 200, description = "Mapped (JSON requests)", body = MappingAnswer),
+        (status = 303, description = "Mapped (form posts): back to the chat's page"),
+        AdminErrors,
+    ),
+)]
 pub async fn map(
     request: HttpRequest,
     path: web::Path<String>,
@@ -117,7 +176,7 @@ pub async fn map(
     tracing::info!(vendor_id, "chat mapped to a vendor; re-extracting");
     let report = state.extraction.extract_now(&chat_id, Mode::Full).await?;
     if wants_json(&request) || content_type.starts_with("application/json") {
-        return Ok(HttpResponse::Ok().json(json!({ "chat_id": chat_id, "vendor_id": vendor_id, "report": report })));
+        return Ok(HttpResponse::Ok().json(MappingAnswer { chat_id, vendor_id, report }));
     }
     let location = format!("/admin/whatsapp/{}?mapped={vendor_id}", admin_views::urlencode(&chat_id));
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish())

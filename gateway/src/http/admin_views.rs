@@ -15,6 +15,10 @@ input,select,button{font:inherit;padding:.3rem .5rem}button{background:#1f6feb;c
 td.text{white-space:pre-wrap;max-width:36rem}";
 
 /// `GET /admin/assets/admin.css`: the admin pages' stylesheet (public, cacheable).
+#[utoipa::path(
+    get, path = "/admin/assets/admin.css", tag = "admin", summary = "The admin pages' stylesheet",
+    responses((status = 200, description = "CSS", content_type = "text/css", body = String)),
+)]
 pub async fn stylesheet() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")

@@ -9,7 +9,11 @@ use actix_web::{HttpResponse, http::header, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{errors::ApiError, ops};
+use super::{
+    errors::{ApiError, ErrorBody},
+    openapi::StorageErrors,
+    ops,
+};
 use crate::domain::fan_out::LINKS_DROPPED_CODE;
 use crate::parse::privacy::mask_phones;
 use crate::{
@@ -18,15 +22,50 @@ use crate::{
     time::now_ms,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DiagnosticsQuery {
+    /// `json` (the default) or `csv` (per-chat counters).
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
+}
+
+/// The ingest and extraction summary.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DiagnosticsSummary {
+    pub generated_at: String,
+    pub accepted: i64,
+    pub created: i64,
+    pub deduped: i64,
+    pub extracted: i64,
+    pub errors: i64,
+    pub chats_pending_extraction: i64,
+    pub oldest_pending_age_seconds: Option<f64>,
+    pub last_extraction_at: Option<String>,
+    /// The last extraction's largest lag, when it reported one.
+    pub last_extraction_lag_ms: Value,
+    #[schema(value_type = std::collections::BTreeMap<String, i64>)]
+    pub totals: std::collections::BTreeMap<&'static str, i64>,
 }
 
 const CSV_ROWS: i64 = 10_000;
 const DEFAULT_LOG_LINES: i64 = 1_000;
 const MAX_LOG_LINES: i64 = 5_000;
 
+#[utoipa::path(
+    get, path = "/chat/tools/diagnostics", tag = "ops", summary = "Ingest and extraction summary, or per-chat counters as CSV",
+    params(DiagnosticsQuery),
+    security(("ingest_token" = []), ("read_token" = []), ("admin_basic" = [])),
+    responses(
+        (status = 200, description = "The summary (JSON) or the per-chat counters (CSV, phone numbers masked)", content(
+            (DiagnosticsSummary = "application/json"), (String = "text/csv"),
+        )),
+        (status = 400, description = "An unknown format", body = ErrorBody),
+        (status = 401, description = "No ingest, read or admin token", body = ErrorBody),
+        (status = 422, description = "A parameter of the wrong type", body = ErrorBody),
+        StorageErrors,
+    ),
+)]
 pub async fn diagnostics(
     query: web::Query<DiagnosticsQuery>,
     state: web::Data<AppState>,
@@ -46,19 +85,19 @@ async fn summary(state: &AppState) -> Result<HttpResponse, ApiError> {
     let last = events::latest_of_kind(db, "extraction").await?;
     let last_detail: Value = last.as_ref().and_then(|e| serde_json::from_str(&e.detail).ok()).unwrap_or(Value::Null);
     let total = |name: &str| totals.get(name).copied().unwrap_or(0);
-    Ok(HttpResponse::Ok().json(json!({
-        "generated_at": ops::rfc3339(now),
-        "accepted": total("accepted"),
-        "created": total("created"),
-        "deduped": total("deduped"),
-        "extracted": total("extracted"),
-        "errors": total("errors"),
-        "chats_pending_extraction": pending.chats_pending,
-        "oldest_pending_age_seconds": pending.oldest_pending_since_ms.map(|since| (now - since).max(0) as f64 / 1_000.0),
-        "last_extraction_at": last.as_ref().map(|e| ops::rfc3339(e.at_ms)),
-        "last_extraction_lag_ms": last_detail.get("max_lag_ms").cloned().unwrap_or(Value::Null),
-        "totals": totals,
-    })))
+    Ok(HttpResponse::Ok().json(DiagnosticsSummary {
+        generated_at: ops::rfc3339(now),
+        accepted: total("accepted"),
+        created: total("created"),
+        deduped: total("deduped"),
+        extracted: total("extracted"),
+        errors: total("errors"),
+        chats_pending_extraction: pending.chats_pending,
+        oldest_pending_age_seconds: pending.oldest_pending_since_ms.map(|since| (now - since).max(0) as f64 / 1_000.0),
+        last_extraction_at: last.as_ref().map(|e| ops::rfc3339(e.at_ms)),
+        last_extraction_lag_ms: last_detail.get("max_lag_ms").cloned().unwrap_or(Value::Null),
+        totals,
+    }))
 }
 
 fn csv_cell(value: &str) -> String {
@@ -93,11 +132,24 @@ async fn chats_csv(state: &AppState) -> Result<HttpResponse, ApiError> {
         .body(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogsQuery {
+    /// Lines wanted, clamped to 1..=5000 (default 1000).
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get, path = "/chat/tools/diagnostics/logs", tag = "ops", summary = "Recent ingest and extraction events as JSON lines",
+    params(LogsQuery),
+    security(("ingest_token" = []), ("read_token" = []), ("admin_basic" = [])),
+    responses(
+        (status = 200, description = "One JSON object a line, oldest first; phone numbers masked", content_type = "application/x-ndjson", body = String),
+        (status = 401, description = "No ingest, read or admin token", body = ErrorBody),
+        (status = 422, description = "A parameter of the wrong type", body = ErrorBody),
+        StorageErrors,
+    ),
+)]
 pub async fn logs(query: web::Query<LogsQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_LOG_LINES).clamp(1, MAX_LOG_LINES);
     let db = &state.store.db;

@@ -106,16 +106,19 @@ pub fn rate_limit_headers(decision: &RateDecision) -> [(header::HeaderName, head
     ]
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
+/// The one error shape: `{"error": {"code", "message", "request_id"}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: String,
-    request_id: String,
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable, e.g. `invalid_signature`, `not_found`.
+    pub code: &'static str,
+    pub message: String,
+    /// Also in the `X-Request-Id` header and the gateway's log.
+    pub request_id: String,
 }
 
 impl ResponseError for ApiError {

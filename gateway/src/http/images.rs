@@ -4,9 +4,20 @@
 
 use actix_web::{HttpResponse, http::header, web};
 
-use super::errors::ApiError;
+use super::errors::{ApiError, ErrorBody};
 use crate::app::AppState;
 
+#[utoipa::path(
+    get, path = "/images/{key}", tag = "read", summary = "A persisted product image (IMAGE_STORE=local)",
+    params(("key" = String, Path, description = "The image's key under IMAGE_DIR")),
+    responses(
+        (status = 200, description = "The image", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "image/gif"),
+        )),
+        (status = 404, description = "No such image, or images live in S3", body = ErrorBody),
+        (status = 500, description = "The image could not be read", body = ErrorBody),
+    ),
+)]
 pub async fn serve(state: web::Data<AppState>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let image = state
         .images

@@ -7,11 +7,12 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header::HeaderMap,
 use super::{
     body,
     errors::{ApiError, ingest_status, rate_limit_headers},
+    openapi::IngestErrors,
     request_context::RequestId,
 };
 use crate::{
     app::AppState,
-    ingest::{IngestRequest, RequestHeaders},
+    ingest::{IngestRequest, IngestResponse, RequestHeaders, schema::BatchPayload},
 };
 
 /// Header access for the ingest checks.
@@ -23,6 +24,28 @@ impl RequestHeaders for Headers<'_> {
     }
 }
 
+#[utoipa::path(
+    post, path = "/integrations/whatsapp/ingest", tag = "ingest",
+    summary = "Store a signed batch of WhatsApp messages",
+    description = "Authenticated by an ingest token plus the HMAC signature (`X-Ingest-Token`, `X-Signature`, \
+        `X-Signature-Timestamp`), or by a Standard Webhooks signature alone. Messages are deduplicated by \
+        message id and content; each one answers `created` or `duplicate`.",
+    params(
+        ("X-Signature-Timestamp" = Option<String>, Header, description = "RFC 3339 or unix seconds; signed together with the body"),
+        ("webhook-id" = Option<String>, Header, description = "Standard Webhooks: the delivery id (idempotency key)"),
+        ("webhook-timestamp" = Option<String>, Header, description = "Standard Webhooks: unix seconds"),
+    ),
+    request_body(content = BatchPayload, content_type = "application/json"),
+    security(("ingest_token" = [], "ingest_signature" = []), ("standard_webhooks" = [])),
+    responses(
+        (status = 200, description = "Stored; one status per message", body = IngestResponse, headers(
+            ("X-RateLimit-Limit" = u32, description = "Burst size of the client's bucket"),
+            ("X-RateLimit-Remaining" = u32, description = "Requests left in the bucket"),
+            ("X-RateLimit-Reset" = u64, description = "Seconds until the bucket is full"),
+        )),
+        IngestErrors,
+    ),
+)]
 pub async fn ingest(request: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
     let headers = Headers(request.headers());

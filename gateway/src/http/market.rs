@@ -3,24 +3,61 @@
 
 use actix_web::{HttpResponse, web};
 use base64::Engine;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::errors::ApiError;
-use crate::{parse::normalize_title_key, ingest::signature::parse_timestamp, app::AppState, store::market};
+use super::{
+    errors::{ApiError, ErrorBody},
+    openapi::ReadErrors,
+};
+use crate::{
+    app::AppState,
+    domain::Offer,
+    ingest::signature::parse_timestamp,
+    parse::normalize_title_key,
+    store::market::{self, PricePoint, Vendor},
+};
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OffersQuery {
+    /// Only offers attributed to this vendor.
     vendor_id: Option<i64>,
+    /// A 16-digit WhatsApp product id, or a title (matched by its normalised key).
     product_id: Option<String>,
+    /// Only offers of this chat.
     chat_id: Option<String>,
     /// RFC 3339 or unix seconds.
     since: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+}
+
+/// A page of offers, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OffersPage {
+    pub offers: Vec<Offer>,
+    /// Present when the page is full: pass it as `cursor` for the next one.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VendorList {
+    pub vendors: Vec<Vendor>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PriceHistory {
+    /// As requested.
+    pub product_id: String,
+    /// The normalised key it was matched by.
+    pub product_key: String,
+    pub points: Vec<PricePoint>,
 }
 
 fn encode_cursor(id: i64) -> String {
@@ -41,6 +78,12 @@ fn product_key(raw: &str) -> String {
     if raw.len() >= 15 && raw.bytes().all(|b| b.is_ascii_digit()) { raw.to_owned() } else { normalize_title_key(raw) }
 }
 
+#[utoipa::path(
+    get, path = "/offers", tag = "read", summary = "Extracted offers, filtered and paged",
+    params(OffersQuery),
+    security(("read_token" = []), ("admin_basic" = [])),
+    responses((status = 200, description = "A page of offers", body = OffersPage), ReadErrors),
+)]
 pub async fn offers(query: web::Query<OffersQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
@@ -65,14 +108,29 @@ pub async fn offers(query: web::Query<OffersQuery>, state: web::Data<AppState>) 
     };
     let offers = market::offers(&state.store.db, &filter).await?;
     let next_cursor = (offers.len() as i64 == limit).then(|| offers.last().map(|o| encode_cursor(o.id))).flatten();
-    Ok(HttpResponse::Ok().json(json!({ "offers": offers, "next_cursor": next_cursor })))
+    Ok(HttpResponse::Ok().json(OffersPage { offers, next_cursor }))
 }
 
+#[utoipa::path(
+    get, path = "/vendors", tag = "read", summary = "Vendors with their chat and offer counts",
+    security(("read_token" = []), ("admin_basic" = [])),
+    responses((status = 200, description = "Every vendor", body = VendorList), ReadErrors),
+)]
 pub async fn vendors(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let vendors = market::vendors(&state.store.db).await?;
-    Ok(HttpResponse::Ok().json(json!({ "vendors": vendors })))
+    Ok(HttpResponse::Ok().json(VendorList { vendors }))
 }
 
+#[utoipa::path(
+    get, path = "/price-history/product/{id}", tag = "read", summary = "Prices of one product over time, across vendors",
+    params(("id" = String, Path, description = "A 16-digit WhatsApp product id, or a product title", example = "Samsung A15 128GB")),
+    security(("read_token" = []), ("admin_basic" = [])),
+    responses(
+        (status = 200, description = "Priced offers of the product, oldest first", body = PriceHistory),
+        (status = 404, description = "No priced offer of this product", body = ErrorBody),
+        ReadErrors,
+    ),
+)]
 pub async fn price_history(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let requested = path.into_inner();
     let key = product_key(&requested);
@@ -80,7 +138,7 @@ pub async fn price_history(path: web::Path<String>, state: web::Data<AppState>) 
     if points.is_empty() {
         return Err(ApiError::NotFound);
     }
-    Ok(HttpResponse::Ok().json(json!({ "product_id": requested, "product_key": key, "points": points })))
+    Ok(HttpResponse::Ok().json(PriceHistory { product_id: requested, product_key: key, points }))
 }
 
 #[cfg(test)]

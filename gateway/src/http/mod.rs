@@ -8,6 +8,7 @@ pub mod admin_views;
 pub mod auth;
 pub mod body;
 pub mod diagnostics;
+pub mod docs;
 pub mod errors;
 pub mod extract_latest;
 pub mod images;
@@ -16,53 +17,74 @@ pub mod jobs_admin;
 pub mod jobs_views;
 pub mod market;
 pub mod meta;
+pub mod openapi;
 pub mod ops;
 pub mod products;
 pub mod request_context;
+pub mod route_table;
 
-use actix_web::{middleware::from_fn, web};
+use actix_web::web;
 
-/// The route table. Each resource is wrapped with the credential it takes (see `access` and
-/// the README's access table); routes without a guard are public.
+use route_table::{Access::*, Operation, Resource, RouteTable};
+
+/// The route table of an API process. Each resource is registered with the credential it takes
+/// (see `access` and the README's access table); `Public` routes have no guard. Every route goes
+/// through [`RouteTable`], and each one needs an entry in the OpenAPI document (`openapi.rs`):
+/// its drift test compares the two.
 pub fn routes(config: &mut web::ServiceConfig) {
-    let readers = |path: &str| web::resource(path.to_owned()).wrap(from_fn(access::readers));
-    let operators = |path: &str| web::resource(path.to_owned()).wrap(from_fn(access::operators));
-    let admins = |path: &str| web::resource(path.to_owned()).wrap(from_fn(access::admins));
-    config
+    register_api(config);
+}
+
+/// Registers the API routes and returns what was registered (for the drift test).
+pub fn register_api(config: &mut web::ServiceConfig) -> Vec<Operation> {
+    let mut table = RouteTable::new(config);
+    table
         .app_data(web::JsonConfig::default().limit(1_048_576).error_handler(errors::json_extractor_error))
         .app_data(web::QueryConfig::default().error_handler(errors::query_extractor_error))
         .app_data(web::PathConfig::default().error_handler(errors::path_extractor_error))
-        // Public: the ingest path authenticates itself (token, signature); health; product images.
-        .route("/integrations/whatsapp/ingest", web::post().to(ingest::ingest))
+        // Public: the ingest path authenticates itself (token, signature); health; product images;
+        // the API's own description.
+        .add(Resource::new(Public, "/integrations/whatsapp/ingest").post(ingest::ingest))
         // The WhatsApp Cloud API: its verify token and app-secret signature (404 when off).
-        .service(web::resource("/integrations/whatsapp/meta").route(web::get().to(meta::verify)).route(web::post().to(meta::receive)))
-        .route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
-        .route("/images/{key:.*}", web::get().to(images::serve))
-        .route("/admin/assets/admin.css", web::get().to(admin_views::stylesheet))
+        .add(Resource::new(Public, "/integrations/whatsapp/meta").get(meta::verify).post(meta::receive))
+        .add(Resource::new(Public, "/healthz").get(ops::healthz))
+        .add(Resource::new(Public, "/readyz").get(ops::readyz))
+        .add(Resource::new(Public, "/images/{key:.*}").get(images::serve))
+        .add(Resource::new(Public, "/admin/assets/admin.css").get(admin_views::stylesheet))
+        .add(Resource::new(Public, "/openapi.json").get(openapi::document))
+        .add(Resource::new(Public, "/docs").get(docs::index))
+        .add(Resource::new(Public, "/docs/{file:.*}").get(docs::asset))
         // Totals for everyone; per-chat counters and failures with a read or admin token.
-        .route("/metrics/whatsapp", web::get().to(ops::whatsapp_metrics))
-        .service(web::resource("/metrics").wrap(from_fn(access::metrics_readers)).route(web::get().to(ops::prometheus)))
+        .add(Resource::new(Public, "/metrics/whatsapp").get(ops::whatsapp_metrics))
+        .add(Resource::new(MetricsReaders, "/metrics").get(ops::prometheus))
         // The ingest token, or the admin token (checked by the handler).
-        .route("/integrations/whatsapp/chats/{chat_id}/extract-latest", web::post().to(extract_latest::extract_latest))
-        .service(readers("/offers").route(web::get().to(market::offers)))
-        .service(readers("/vendors").route(web::get().to(market::vendors)))
-        .service(readers("/price-history/product/{id}").route(web::get().to(market::price_history)))
-        .service(readers("/products").route(web::get().to(products::list)))
-        .service(readers("/products/{product_id}").route(web::get().to(products::detail)))
-        .service(operators("/chat/tools/diagnostics").route(web::get().to(diagnostics::diagnostics)))
-        .service(operators("/chat/tools/diagnostics/logs").route(web::get().to(diagnostics::logs)))
-        .service(admins("/admin/whatsapp").route(web::get().to(admin::list)))
-        .service(admins("/admin/whatsapp/{chat_id}").route(web::get().to(admin::detail)).route(web::post().to(admin::map)))
-        .service(admins("/admin/jobs").route(web::get().to(jobs_admin::overview)))
-        .service(admins("/admin/jobs/retry-dead").route(web::post().to(jobs_admin::retry_dead)))
-        .service(admins("/admin/jobs/{id}/retry").route(web::post().to(jobs_admin::retry_one)));
+        .add(Resource::new(Public, "/integrations/whatsapp/chats/{chat_id}/extract-latest").post(extract_latest::extract_latest))
+        .add(Resource::new(Readers, "/offers").get(market::offers))
+        .add(Resource::new(Readers, "/vendors").get(market::vendors))
+        .add(Resource::new(Readers, "/price-history/product/{id}").get(market::price_history))
+        .add(Resource::new(Readers, "/products").get(products::list))
+        .add(Resource::new(Readers, "/products/{product_id}").get(products::detail))
+        .add(Resource::new(Operators, "/chat/tools/diagnostics").get(diagnostics::diagnostics))
+        .add(Resource::new(Operators, "/chat/tools/diagnostics/logs").get(diagnostics::logs))
+        .add(Resource::new(Admins, "/admin/whatsapp").get(admin::list))
+        .add(Resource::new(Admins, "/admin/whatsapp/{chat_id}").get(admin::detail).post(admin::map))
+        .add(Resource::new(Admins, "/admin/jobs").get(jobs_admin::overview))
+        .add(Resource::new(Admins, "/admin/jobs/retry-dead").post(jobs_admin::retry_dead))
+        .add(Resource::new(Admins, "/admin/jobs/{id}/retry").post(jobs_admin::retry_one));
+    table.into_operations()
 }
 
 /// A `worker` process serves only health, readiness and metrics.
 pub fn worker_routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
-        .service(web::resource("/metrics").wrap(from_fn(access::metrics_readers)).route(web::get().to(ops::prometheus)));
+    register_worker(config);
+}
+
+/// Registers the worker routes and returns what was registered (for the drift test).
+pub fn register_worker(config: &mut web::ServiceConfig) -> Vec<Operation> {
+    let mut table = RouteTable::new(config);
+    table
+        .add(Resource::new(Public, "/healthz").get(ops::healthz))
+        .add(Resource::new(Public, "/readyz").get(ops::readyz))
+        .add(Resource::new(MetricsReaders, "/metrics").get(ops::prometheus));
+    table.into_operations()
 }

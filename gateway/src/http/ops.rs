@@ -5,16 +5,52 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::json;
 
-use super::{auth, errors::ApiError};
+use super::{
+    auth,
+    errors::{ApiError, ErrorBody},
+    openapi::StorageErrors,
+};
 use crate::{
     app::AppState,
     store::queries::{self, ChatCounters, StoredFailure},
 };
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+#[utoipa::path(
+    get, path = "/healthz", tag = "ops", summary = "Liveness",
+    responses((status = 200, description = "The process serves requests", body = Health)),
+)]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Readiness when every check passed.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+    pub migrations_applied: usize,
+    /// `off`, `in_use` or `fallback`.
+    pub redis: &'static str,
+}
+
+/// Readiness when a check failed; never the driver's text.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NotReady {
+    /// `not_ready`.
+    pub status: &'static str,
+    pub database: &'static str,
+    pub redis: &'static str,
+    pub failed_check: &'static str,
+    pub reason: String,
 }
 
 /// Redis never makes a gateway unready (it falls back), but readiness says
@@ -27,28 +63,44 @@ fn redis_mode(state: &AppState) -> &'static str {
     }
 }
 
+#[utoipa::path(
+    get, path = "/readyz", tag = "ops", summary = "Readiness: the database answers and its migrations are applied",
+    responses(
+        (status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "Not ready; names the failed check", body = NotReady),
+    ),
+)]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.readiness().await {
-        Ok(migrations) => HttpResponse::Ok().json(json!({
-            "status": "ready",
-            "database": state.store.backend_name(),
-            "migrations_applied": migrations,
-            "redis": redis_mode(&state),
-        })),
+        Ok(migrations) => HttpResponse::Ok().json(Ready {
+            status: "ready",
+            database: state.store.backend_name(),
+            migrations_applied: migrations,
+            redis: redis_mode(&state),
+        }),
         Err(failure) => {
             // The driver's text can name hosts, users and paths: it goes to the log only.
             tracing::warn!(check = failure.check(), error = %failure, "not ready");
-            HttpResponse::ServiceUnavailable().json(json!({
-                "status": "not_ready",
-                "database": state.store.backend_name(),
-                "redis": redis_mode(&state),
-                "failed_check": failure.check(),
-                "reason": failure.summary(),
-            }))
+            HttpResponse::ServiceUnavailable().json(NotReady {
+                status: "not_ready",
+                database: state.store.backend_name(),
+                redis: redis_mode(&state),
+                failed_check: failure.check(),
+                reason: failure.summary(),
+            })
         }
     }
 }
 
+#[utoipa::path(
+    get, path = "/metrics", tag = "ops", summary = "Prometheus metrics",
+    security((), ("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
+        (status = 401, description = "METRICS_TOKEN is set and was not presented", body = ErrorBody),
+        (status = 500, description = "Unexpected error", body = ErrorBody),
+    ),
+)]
 pub async fn prometheus(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let body = state.metrics.render().map_err(|e| ApiError::Internal(e.into()))?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))
@@ -62,24 +114,30 @@ const TOTAL_NAMES: [&str; 11] = [
 const CHATS_REPORTED: i64 = 500;
 const RECENT_FAILURES: usize = 50;
 
-#[derive(Serialize)]
-struct WhatsappMetrics {
+/// The seed's JSON totals; the per-chat part only with a read or admin token
+/// (chat ids and titles are personal data).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WhatsappMetrics {
     generated_at: String,
+    /// Every counter the seed names (`accepted`, `created`, `deduped`, …), zero or not.
+    #[schema(value_type = BTreeMap<String, i64>)]
     totals: BTreeMap<&'static str, i64>,
-    /// With a read or admin token only: chat ids and titles are personal data.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    detail: Option<WhatsappDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chats: Option<Vec<ChatCounters>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chats_total: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recent_failures: Option<Vec<RecentFailure>>,
 }
 
-#[derive(Serialize)]
 struct WhatsappDetail {
     chats: Vec<ChatCounters>,
     chats_total: i64,
     recent_failures: Vec<RecentFailure>,
 }
 
-#[derive(Serialize)]
-struct RecentFailure {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecentFailure {
     at: String,
     client_id: Option<String>,
     chat_title: Option<String>,
@@ -124,13 +182,22 @@ pub async fn current_totals(state: &AppState) -> Result<BTreeMap<&'static str, i
 
 /// Anonymous callers (Grafana) get `generated_at` and `totals`; a read or
 /// admin token adds the per-chat counters and `recent_failures`.
+#[utoipa::path(
+    get, path = "/metrics/whatsapp", tag = "ops", summary = "Ingest totals; per-chat counters and recent failures with a token",
+    security((), ("read_token" = [])),
+    responses((status = 200, description = "Totals, and with a read or admin token the per-chat detail", body = WhatsappMetrics), StorageErrors),
+)]
 pub async fn whatsapp_metrics(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let totals = current_totals(&state).await?;
     let detail = match auth::is_reader(&request, &state) {
         true => Some(whatsapp_detail(&state).await?),
         false => None,
     };
-    Ok(HttpResponse::Ok().json(WhatsappMetrics { generated_at: rfc3339(crate::time::now_ms()), totals, detail }))
+    let (chats, chats_total, recent_failures) = match detail {
+        Some(d) => (Some(d.chats), Some(d.chats_total), Some(d.recent_failures)),
+        None => (None, None, None),
+    };
+    Ok(HttpResponse::Ok().json(WhatsappMetrics { generated_at: rfc3339(crate::time::now_ms()), totals, chats, chats_total, recent_failures }))
 }
 
 async fn whatsapp_detail(state: &AppState) -> Result<WhatsappDetail, ApiError> {

@@ -5,9 +5,12 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::{errors::ApiError, ops::rfc3339};
+use super::{
+    errors::{ApiError, ErrorBody},
+    openapi::ReadErrors,
+    ops::rfc3339,
+};
 use crate::{
     parse::product_id::is_product_id,
     app::AppState,
@@ -19,7 +22,7 @@ const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 const EVENTS_SHOWN: i64 = 20;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProductView {
     pub product_id: String,
     pub seller_phone: Option<String>,
@@ -39,7 +42,7 @@ pub struct ProductView {
     pub semantic_hash: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QcView {
     pub decision: Option<String>,
     pub confidence: Option<f64>,
@@ -66,13 +69,45 @@ impl From<Product> for ProductView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProductsQuery {
+    /// The seller's phone number, with or without `+`.
     seller: Option<String>,
+    /// `true` or `false` (also `1`/`0`, `yes`/`no`).
     active: Option<String>,
+    /// `approved`, `rejected` or `flagged`.
     qc: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// `next_cursor` of the previous page (a product id).
     cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProductsPage {
+    pub products: Vec<ProductView>,
+    /// Present when the page is full: pass it as `cursor` for the next one.
+    pub next_cursor: Option<String>,
+}
+
+/// One catalog-sync event of a product.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SyncEventView {
+    pub event_type: String,
+    pub status_code: Option<i32>,
+    pub error_message: Option<String>,
+    /// The event's details as recorded (any JSON), or null.
+    pub details: serde_json::Value,
+    pub at: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProductDetail {
+    pub product: ProductView,
+    /// The most recent events, newest first.
+    pub events: Vec<SyncEventView>,
 }
 
 fn parse_active(raw: &str) -> Result<bool, ApiError> {
@@ -89,6 +124,12 @@ fn normalise_seller(raw: &str) -> String {
     if raw.starts_with('+') { raw.to_owned() } else { format!("+{raw}") }
 }
 
+#[utoipa::path(
+    get, path = "/products", tag = "read", summary = "Hydrated products, filtered and paged",
+    params(ProductsQuery),
+    security(("read_token" = []), ("admin_basic" = [])),
+    responses((status = 200, description = "A page of products", body = ProductsPage), ReadErrors),
+)]
 pub async fn list(query: web::Query<ProductsQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
@@ -115,9 +156,19 @@ pub async fn list(query: web::Query<ProductsQuery>, state: web::Data<AppState>) 
     let rows = products::list(&state.store.db, &filter).await?;
     let next_cursor = (rows.len() as i64 == limit).then(|| rows.last().map(|p| p.product_id.clone())).flatten();
     let products: Vec<ProductView> = rows.into_iter().map(ProductView::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "products": products, "next_cursor": next_cursor })))
+    Ok(HttpResponse::Ok().json(ProductsPage { products, next_cursor }))
 }
 
+#[utoipa::path(
+    get, path = "/products/{product_id}", tag = "read", summary = "One product with its QC decision and sync events",
+    params(("product_id" = String, Path, description = "The 16-digit WhatsApp product id", example = "1234567890123456")),
+    security(("read_token" = []), ("admin_basic" = [])),
+    responses(
+        (status = 200, description = "The product", body = ProductDetail),
+        (status = 404, description = "No such product", body = ErrorBody),
+        ReadErrors,
+    ),
+)]
 pub async fn detail(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let product_id = path.into_inner();
     if !is_product_id(&product_id) {
@@ -126,17 +177,15 @@ pub async fn detail(path: web::Path<String>, state: web::Data<AppState>) -> Resu
     let db = &state.store.db;
     let product = products::get(db, &product_id).await?.ok_or(ApiError::NotFound)?;
     let events = sync_log::for_product(db, &product_id, EVENTS_SHOWN).await?;
-    let events: Vec<serde_json::Value> = events
+    let events: Vec<SyncEventView> = events
         .into_iter()
-        .map(|e| {
-            json!({
-                "event_type": e.event_type,
-                "status_code": e.status_code,
-                "error_message": e.error_message,
-                "details": serde_json::from_str::<serde_json::Value>(&e.details).unwrap_or(serde_json::Value::Null),
-                "at": rfc3339(e.created_at_ms),
-            })
+        .map(|e| SyncEventView {
+            event_type: e.event_type,
+            status_code: e.status_code,
+            error_message: e.error_message,
+            details: serde_json::from_str::<serde_json::Value>(&e.details).unwrap_or(serde_json::Value::Null),
+            at: rfc3339(e.created_at_ms),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "product": ProductView::from(product), "events": events })))
+    Ok(HttpResponse::Ok().json(ProductDetail { product: ProductView::from(product), events }))
 }

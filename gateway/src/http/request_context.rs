@@ -101,7 +101,10 @@ fn security_headers(headers: &mut actix_web::http::header::HeaderMap) {
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if html {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
+        // A page may bring its own (stricter or as strict) policy; the default forbids everything foreign.
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
+        }
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::domain::{MessageOutcome, message::MessageRefusal};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IngestResponse {
     pub request_id: String,
     /// Messages taken: created plus deduped.
@@ -19,7 +19,7 @@ pub struct IngestResponse {
     pub messages: Vec<MessageStatus>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MessageStatus {
     pub index: usize,
     pub status: &'static str,

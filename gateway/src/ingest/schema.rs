@@ -8,39 +8,49 @@ use serde::Deserialize;
 use super::signature::{VerifiedBody, parse_timestamp};
 use super::IngestError;
 
-#[derive(Debug, Deserialize)]
+/// A batch as collectors send it. Unknown fields are ignored.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BatchPayload {
+    /// The collector's id; the rate limit is per `client_id`.
+    #[schema(min_length = 1, max_length = 128)]
     pub client_id: String,
+    /// At most `WHATSAPP_INGEST_MAX_MESSAGES` (500 by default).
     pub messages: Vec<MessagePayload>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MessagePayload {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 256)]
     pub chat_id: Option<String>,
+    #[schema(min_length = 1, max_length = 512)]
     pub chat_title: String,
     #[serde(default)]
     pub sender: Option<String>,
     #[serde(default)]
     pub sender_name: Option<String>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 256)]
     pub message_id: Option<String>,
     #[serde(default)]
     pub timestamp: Option<TimestampValue>,
     #[serde(default)]
+    #[schema(max_length = 65536)]
     pub text: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 32)]
     pub media: Option<Vec<MediaPayload>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Unix seconds, or RFC 3339 text.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum TimestampValue {
     UnixSeconds(f64),
     Text(String),
 }
 
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct MediaPayload {
     /// `image`, `video`, `document`, … when the sender says (the Meta Cloud API does).
     #[serde(default, skip_serializing_if = "Option::is_none")]

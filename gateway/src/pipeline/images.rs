@@ -2,7 +2,7 @@
 //! `IMAGE_STORE=local`, files under `IMAGE_DIR` reached only through a safe
 //! key; with S3 the bucket serves its own URLs and nothing is served here.
 
-use std::path::PathBuf;
+use std::{io::ErrorKind, path::PathBuf};
 
 use super::{
     media::ImageStoreSettings,
@@ -38,7 +38,16 @@ impl ServedImages {
         let Some(path) = resolve_in(dir, key) else { return Ok(None) };
         match tokio::fs::read(&path).await {
             Ok(bytes) => Ok(Some(StoredImage { bytes, content_type: content_type_for(key) })),
-            Err(error) if matches!(error.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) => Ok(None),
+            // No such file, a directory, a path through a file, a name too long for the file
+            // system: all of them are simply not an image we have.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::NotFound | ErrorKind::IsADirectory | ErrorKind::NotADirectory | ErrorKind::InvalidFilename
+                ) =>
+            {
+                Ok(None)
+            }
             Err(error) => Err(error),
         }
     }
@@ -61,5 +70,17 @@ mod tests {
             assert!(images.read(missing).await.expect("read").is_none(), "{missing}");
         }
         assert!(ServedImages::Elsewhere.read("products/1.png").await.expect("read").is_none());
+    }
+
+    #[tokio::test]
+    async fn keys_the_file_system_cannot_hold_are_missing_not_errors() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("products")).expect("mkdir");
+        std::fs::write(dir.path().join("products/1.png"), b"png").expect("write");
+        let images = ServedImages::Local { dir: dir.path().to_path_buf() };
+        let too_long = format!("{}.png", "a".repeat(300));
+        for key in [too_long.as_str(), "products/1.png/2.png"] {
+            assert!(images.read(key).await.expect("not an I/O error").is_none(), "{key}");
+        }
     }
 }

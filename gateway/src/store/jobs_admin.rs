@@ -21,7 +21,7 @@ pub async fn counts(db: &Database, now_ms: i64) -> Result<Vec<StageStateCount>, 
     Ok(on_pool!(db, |pool| sqlx::query_as(sql).bind(now_ms).fetch_all(pool).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct JobRow {
     pub id: i64,
     pub stage: String,

@@ -75,7 +75,7 @@ pub async fn offers_written_since(db: &Database, chat_id: &str, since_ms: i64, l
     Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(chat_id).bind(since_ms).bind(limit).fetch_all(pool).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Vendor {
     pub id: i64,
     pub name: String,
@@ -93,7 +93,7 @@ pub async fn vendors(db: &Database) -> Result<Vec<Vendor>, StoreError> {
     Ok(on_pool!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PricePoint {
     pub at_ms: i64,
     pub price: String,
@@ -115,7 +115,7 @@ pub async fn price_history(db: &Database, product: &str, limit: i64) -> Result<V
     Ok(on_pool!(db, |pool| sqlx::query_as(sql).bind(product).bind(limit).fetch_all(pool).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ChatSummary {
     pub chat_id: String,
     pub title: String,
@@ -146,7 +146,7 @@ pub async fn chat_summary(db: &Database, chat_id: &str) -> Result<Option<ChatSum
     Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(chat_id).fetch_optional(pool).await?))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MessageView {
     pub id: i64,
     pub sender: Option<String>,

@@ -32,7 +32,7 @@ pub async fn totals(db: &Database) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(on_pool!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ChatCounters {
     pub chat_id: String,
     pub title: String,

@@ -17,6 +17,7 @@ mod ingest_errors;
 mod ingest_success;
 mod market;
 mod meta;
+mod openapi;
 mod media_e2e;
 mod ops;
 mod page_fixture;

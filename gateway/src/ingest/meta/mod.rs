@@ -36,7 +36,7 @@ pub struct MetaReceiver {
 
 /// The answer to a notification: the seed ingest's counters, plus what was
 /// counted and not stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MetaResponse {
     #[serde(flatten)]
     pub ingest: IngestResponse,
