@@ -1,8 +1,10 @@
 //! The ingest path of `POST /integrations/whatsapp/ingest`, in the order the
-//! checks run: IP allowlist, token, content type, capped body (read by the
-//! HTTP layer), signature and timestamp over the raw bytes, JSON schema and
-//! batch size, per-client rate limit, then normalisation and the durable
-//! group commit. Nothing here knows the web framework: a request arrives as
+//! checks run: IP allowlist, the credential scheme (token, or a Standard
+//! Webhooks signature that stands on its own), content type, capped body
+//! (read by the HTTP layer), signature and timestamp over the raw bytes,
+//! JSON schema and batch size, per-client rate limit, then normalisation and
+//! the durable group commit (which answers a repeated `webhook-id` from its
+//! first delivery). Nothing here knows the web framework: a request arrives as
 //! [`IngestRequest`] plus a body future, and a refusal leaves as
 //! [`IngestError`].
 
@@ -18,6 +20,7 @@ pub mod schema;
 pub mod settings;
 pub mod shared_rate_limit;
 pub mod signature;
+pub mod standard_webhooks;
 
 use std::{future::Future, sync::Arc};
 
@@ -35,7 +38,7 @@ use crate::{
 pub use error::IngestError;
 pub use request::{IngestRequest, RequestHeaders};
 pub use settings::IngestSettings;
-use auth::TokenVerifier;
+use auth::{Scheme, TokenVerifier};
 use client_ip::IpPolicy;
 use failures::{FailureRecorder, counters_for};
 use prepare::Preparer;
@@ -43,6 +46,7 @@ use dedupe_fast_path::{DedupeFastPath, MarkerPlan};
 use rate_limit::{LocalRateLimiter, Quota};
 use shared_rate_limit::RateLimiter;
 use signature::{SignatureVerifier, UnverifiedBody};
+use standard_webhooks::WebhookVerifier;
 use rate_limit::RateDecision;
 
 /// What the gateway needs to take one batch in.
@@ -50,6 +54,7 @@ pub struct IngestService {
     config: IngestSettings,
     tokens: TokenVerifier,
     signatures: SignatureVerifier,
+    webhooks: WebhookVerifier,
     ip_policy: IpPolicy,
     pub rate_limiter: RateLimiter,
     /// Scale-out only: Redis markers that let proven duplicates skip the
@@ -97,6 +102,7 @@ impl IngestService {
         Self {
             tokens: TokenVerifier::new(&config.tokens),
             signatures: SignatureVerifier::new(config.hmac_secrets.clone(), config.signature_ttl),
+            webhooks: WebhookVerifier::new(config.webhook_secrets.clone(), config.signature_ttl),
             ip_policy: IpPolicy::new(config.allowed_ips.clone(), config.trusted_proxies.clone()),
             rate_limiter: RateLimiter::Local(local_limiter(&config)),
             dedupe_fast_path: None,
@@ -126,6 +132,11 @@ impl IngestService {
 
     pub fn hmac_enabled(&self) -> bool {
         self.signatures.is_enabled()
+    }
+
+    /// True when `WHATSAPP_INGEST_WEBHOOK_SECRETS` switched Standard Webhooks on.
+    pub fn standard_webhooks_enabled(&self) -> bool {
+        self.webhooks.is_enabled()
     }
 
     /// The body cap the HTTP layer enforces while reading.
@@ -174,19 +185,25 @@ impl IngestService {
                 return Err(IngestError::IpNotAllowed);
             }
         }
-        if !self.tokens.accepts(headers.header("x-ingest-token")) {
+        let scheme = Scheme::of(headers, self.webhooks.is_enabled());
+        if matches!(scheme, Scheme::Token) && !self.tokens.accepts(headers.header("x-ingest-token")) {
             return Err(IngestError::InvalidToken);
         }
         if !request::is_json_content_type(headers.header_text("content-type")) {
             return Err(IngestError::UnsupportedMediaType);
         }
-        let raw = body.await?;
-        let verified = self.signatures.verify(
-            UnverifiedBody(raw),
-            headers.header_text("x-signature-timestamp"),
-            headers.header_text("x-signature"),
-            chrono::Utc::now(),
-        )?;
+        let raw = UnverifiedBody(body.await?);
+        let now = chrono::Utc::now();
+        let (verified, delivery_id) = match scheme {
+            Scheme::StandardWebhooks(webhook) => {
+                let (verified, id) = self.webhooks.verify(raw, &webhook, now)?;
+                (verified, Some(id))
+            }
+            Scheme::Token => {
+                let timestamp = headers.header_text("x-signature-timestamp");
+                (self.signatures.verify(raw, timestamp, headers.header_text("x-signature"), now)?, None)
+            }
+        };
         let batch = schema::parse_batch(&verified, self.config.max_messages).inspect_err(|_| {
             // Best effort: a body that failed validation may still name its client.
             if let Ok(value) = serde_json::from_slice::<serde_json::Value>(verified.bytes()) {
@@ -200,6 +217,7 @@ impl IngestService {
             return Err(IngestError::RateLimited(decision));
         }
         let mut prepared = self.preparer.prepare(batch, request_id.to_owned(), now_ms());
+        prepared.delivery_id = delivery_id;
         let markers = match &self.dedupe_fast_path {
             Some(fast_path) => {
                 fast_path.mark_known_duplicates(&mut prepared).await;

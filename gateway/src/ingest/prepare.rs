@@ -29,7 +29,7 @@ impl Preparer {
 
     pub fn prepare(&self, batch: BatchPayload, request_id: String, received_at_ms: i64) -> PreparedBatch {
         let messages = batch.messages.into_iter().map(|m| self.prepare_message(m)).collect();
-        PreparedBatch { request_id, client_id: batch.client_id.trim().to_owned(), received_at_ms, messages }
+        PreparedBatch { request_id, client_id: batch.client_id.trim().to_owned(), received_at_ms, messages, delivery_id: None }
     }
 
     fn prepare_message(&self, message: MessagePayload) -> PreparedMessage {

@@ -20,4 +20,5 @@ mod rotation;
 mod scaleout;
 mod scaleout_jobs;
 mod scaleout_support;
+mod standard_webhooks;
 mod wa_fixture;
