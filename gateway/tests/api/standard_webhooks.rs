@@ -14,7 +14,10 @@ use collector_client::{
 };
 use secrecy::SecretString;
 
-use crate::helpers::{Answer, TestApp, batch, message, spawn_app_with};
+use crate::{
+    helpers::{Answer, TestApp, batch, message, spawn_app_with, start_on},
+    scaleout_support::skip_unless_postgres,
+};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -22,9 +25,13 @@ fn key(secret: &str) -> WebhookKey {
     WebhookKey::parse(secret).unwrap_or_else(|e| panic!("{e}"))
 }
 
+fn secrets() -> String {
+    format!("whsec_c2Vjb25k,{SECRET}")
+}
+
 async fn spawn() -> TestApp {
     // The seed's HMAC secret stays set: a webhook signature replaces it, not just the token.
-    spawn_app_with(&[("WHATSAPP_INGEST_WEBHOOK_SECRETS", &format!("whsec_c2Vjb25k,{SECRET}"))]).await
+    spawn_app_with(&[("WHATSAPP_INGEST_WEBHOOK_SECRETS", &secrets())]).await
 }
 
 fn body(texts: &[&str]) -> Vec<u8> {
@@ -128,6 +135,31 @@ async fn concurrent_deliveries_of_one_id_store_it_once() {
     assert_eq!(app.count_messages().await, 3);
     assert_eq!(count(&app, "SELECT request_count FROM clients WHERE id = 'svix-sender'").await, 1);
     app.finish().await;
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_database_store_a_delivery_once() {
+    if skip_unless_postgres("two_replicas_on_one_database_store_a_delivery_once") {
+        return;
+    }
+    let first = spawn().await;
+    let second = start_on(first.db.share(), &[("WHATSAPP_INGEST_WEBHOOK_SECRETS", &secrets())]).await;
+    let payload = body(&["Realme C55 - 21,000", "Vivo Y36 - 23,500"]);
+    for round in 0..5 {
+        let id = format!("msg_replicas_{round}");
+        let answers = futures_util::future::join_all(
+            (0..6).map(|i| deliver(if i % 2 == 0 { &first } else { &second }, &id, &payload)),
+        )
+        .await;
+        assert!(answers.iter().all(|a| a.status == 200), "{:?}", answers.iter().map(|a| &a.body).collect::<Vec<_>>());
+        let created: i64 = answers.iter().filter_map(|a| a.body["created"].as_i64()).sum();
+        // The first round creates both messages; later rounds only find them as duplicates.
+        assert_eq!(created, if round == 0 { 2 } else { 0 }, "round {round}");
+    }
+    assert_eq!(first.count_messages().await, 2);
+    assert_eq!(count(&first, "SELECT request_count FROM clients WHERE id = 'svix-sender'").await, 5, "one stored request per id");
+    let _ = second.stop().await;
+    first.finish().await;
 }
 
 #[tokio::test]
