@@ -9,7 +9,15 @@
 //!   and `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`,
 //!   keyed with the base64-decoded `whsec_` secret ([`WebhookKey`]).
 
-use base64::{Engine, engine::general_purpose::STANDARD};
+use base64::{
+    Engine,
+    alphabet,
+    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig, general_purpose::STANDARD},
+};
+
+/// Secrets decode with or without `=` padding, as the standard's libraries accept both.
+const SECRET_BASE64: GeneralPurpose =
+    GeneralPurpose::new(&alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -86,7 +94,7 @@ impl WebhookKey {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         let encoded = raw.strip_prefix("whsec_").unwrap_or(raw);
-        match STANDARD.decode(encoded) {
+        match SECRET_BASE64.decode(encoded) {
             Ok(key) if !key.is_empty() => Ok(Self(key)),
             Ok(_) => Err("the webhook secret decodes to an empty key".into()),
             Err(_) => Err("the webhook secret is not whsec_ followed by standard base64".into()),

@@ -7,7 +7,15 @@
 use std::time::Duration;
 
 use ipnet::IpNet;
-use base64::{Engine, engine::general_purpose::STANDARD};
+use base64::{
+    Engine,
+    alphabet,
+    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
+};
+
+/// Secrets decode with or without `=` padding, as the standard's libraries accept both.
+const SECRET_BASE64: GeneralPurpose =
+    GeneralPurpose::new(&alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
 use secrecy::SecretString;
 
 #[derive(Debug, Clone)]
@@ -44,7 +52,7 @@ impl WebhookSecret {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         let encoded = raw.strip_prefix("whsec_").unwrap_or(raw);
-        let key = STANDARD
+        let key = SECRET_BASE64
             .decode(encoded)
             .map_err(|_| "is not whsec_ followed by standard base64 (A-Z a-z 0-9 + /, = padding)".to_owned())?;
         if key.is_empty() {
@@ -74,14 +82,17 @@ mod tests {
         let without = WebhookSecret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").map(|s| s.key().to_vec());
         assert_eq!(with, without);
         assert_eq!(with.map(|k| k.len()), Ok(24));
+        // Padding is optional: "c2Vjb25k" + "ZA" is "secondd" unpadded.
+        assert_eq!(WebhookSecret::parse("whsec_c2Vjb25kZA").map(|s| s.key().to_vec()), Ok(b"secondd".to_vec()));
+        assert_eq!(WebhookSecret::parse("whsec_c2Vjb25kZA==").map(|s| s.key().to_vec()), Ok(b"secondd".to_vec()));
     }
 
     #[test]
     fn bad_secrets_are_refused_without_being_quoted() {
-        for bad in ["whsec_not base64!", "whsec_", "whsec_abc"] {
+        for bad in ["whsec_not base64!", "whsec_", "whsec_abcde"] {
             let error = WebhookSecret::parse(bad).err().unwrap_or_default();
             assert!(!error.is_empty(), "{bad} was accepted");
-            assert!(!error.contains("abc") && !error.contains("not base64!"), "{error}");
+            assert!(!error.contains("abcde") && !error.contains("not base64!"), "{error}");
         }
         assert_eq!(format!("{:?}", WebhookSecret::parse("whsec_c2VjcmV0")), "Ok(WebhookSecret([redacted]))");
     }
