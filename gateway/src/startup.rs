@@ -66,6 +66,9 @@ impl Application {
                 "WHATSAPP_INGEST_HMAC_SECRET is not set: ingest checks the token only, request bodies are not signed"
             );
         }
+        if ingest.standard_webhooks_enabled() {
+            tracing::info!("WHATSAPP_INGEST_WEBHOOK_SECRETS is set: Standard Webhooks deliveries are accepted without a token");
+        }
         let access = Access::new(&config.access);
         if access.admin.is_none() {
             tracing::warn!("ADMIN_TOKEN is not set: the admin pages (/admin/…) answer 404");
