@@ -76,7 +76,9 @@ fn start_status(common: &CommonArgs, metrics: &Arc<Metrics>) -> anyhow::Result<O
 }
 
 fn warn_if_unsigned(config: &SenderConfig) {
-    if config.hmac_secret.is_none() {
+    if config.webhook_key.is_some() {
+        tracing::info!("signing batches with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)");
+    } else if config.hmac_secret.is_none() {
         tracing::warn!("WHATSAPP_INGEST_HMAC_SECRET is not set: batches carry the token only, without X-Signature");
     }
 }

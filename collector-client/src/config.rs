@@ -1,13 +1,14 @@
 //! Command line and environment: every setting is a flag with an env
 //! fallback (`WHATSAPP_INGEST_URL`, `WHATSAPP_INGEST_TOKEN`,
-//! `WHATSAPP_INGEST_HMAC_SECRET`, `CLIENT_ID`, `BATCH_MAX_MESSAGES`,
+//! `WHATSAPP_INGEST_HMAC_SECRET`, `WHATSAPP_INGEST_SIGNING`,
+//! `WHATSAPP_INGEST_WEBHOOK_SECRET`, `CLIENT_ID`, `BATCH_MAX_MESSAGES`,
 //! `BATCH_FLUSH_INTERVAL_MS`, `PORT`, `SPOOL_DIR`, …), checked before
 //! anything starts. Secrets are `SecretString`: never printed, and `--help`
 //! hides their env values.
 
 use crate::export::{DateOrder, parse_utc_offset};
 use crate::sender::SenderConfig;
-use crate::signing::INGEST_PATH;
+use crate::signing::{INGEST_PATH, Signing, WebhookKey};
 use chrono::FixedOffset;
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
@@ -39,6 +40,13 @@ pub struct CommonArgs {
     /// HMAC-SHA256 secret for X-Signature; without it batches carry the token only.
     #[arg(long, env = "WHATSAPP_INGEST_HMAC_SECRET", hide_env_values = true, value_parser = secret, global = true)]
     pub hmac_secret: Option<SecretString>,
+    /// How batches are signed: `seed` (X-Ingest-Token and X-Signature) or
+    /// `standard-webhooks` (webhook-id, webhook-timestamp, webhook-signature).
+    #[arg(long, env = "WHATSAPP_INGEST_SIGNING", value_enum, default_value_t = Signing::Seed, global = true)]
+    pub signing: Signing,
+    /// The `whsec_…` secret for `--signing standard-webhooks`.
+    #[arg(long, env = "WHATSAPP_INGEST_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret, global = true)]
+    pub webhook_secret: Option<SecretString>,
     /// client_id of every batch (the gateway rate-limits per client id).
     #[arg(long, env = "CLIENT_ID", default_value = "collector", global = true)]
     pub client_id: String,
@@ -137,6 +145,10 @@ pub enum ConfigError {
     BadUrl { url: String, reason: String },
     #[error("WHATSAPP_INGEST_TOKEN is not set: pass --token or set WHATSAPP_INGEST_TOKEN")]
     MissingToken,
+    #[error("--signing standard-webhooks needs WHATSAPP_INGEST_WEBHOOK_SECRET (--webhook-secret): the whsec_… secret the gateway lists in WHATSAPP_INGEST_WEBHOOK_SECRETS")]
+    MissingWebhookSecret,
+    #[error("WHATSAPP_INGEST_WEBHOOK_SECRET: {0}")]
+    BadWebhookSecret(String),
     #[error("CLIENT_ID {0:?} must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")]
     BadClientId(String),
     #[error("BATCH_MAX_MESSAGES must be between 1 and 500 (the gateway's default batch limit), got {0}")]
@@ -152,7 +164,20 @@ impl CommonArgs {
     pub fn sender_config(&self) -> Result<SenderConfig, ConfigError> {
         let raw_url = self.ingest_url.as_deref().map(str::trim).filter(|url| !url.is_empty()).ok_or(ConfigError::MissingUrl)?;
         let ingest_url = ingest_url(raw_url)?;
-        let token = self.token.clone().filter(|token| !token.expose_secret().trim().is_empty()).ok_or(ConfigError::MissingToken)?;
+        let token = self.token.clone().filter(|token| !token.expose_secret().trim().is_empty());
+        let webhook_key = match self.signing {
+            Signing::Seed => None,
+            Signing::StandardWebhooks => {
+                let raw = self.webhook_secret.as_ref().map(|s| s.expose_secret().trim()).filter(|s| !s.is_empty());
+                Some(WebhookKey::parse(raw.ok_or(ConfigError::MissingWebhookSecret)?).map_err(ConfigError::BadWebhookSecret)?)
+            }
+        };
+        // A Standard Webhooks signature authenticates by itself; the seed's scheme needs the token.
+        let token = match (token, &webhook_key) {
+            (Some(token), _) => token,
+            (None, Some(_)) => SecretString::from(String::new()),
+            (None, None) => return Err(ConfigError::MissingToken),
+        };
         let client_id_ok = (1..=64).contains(&self.client_id.len())
             && self.client_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
         if !client_id_ok {
@@ -169,6 +194,7 @@ impl CommonArgs {
         }
         let mut config = SenderConfig::new(ingest_url, token, self.client_id.clone(), self.spool_dir.clone());
         config.hmac_secret = self.hmac_secret.clone().filter(|secret| !secret.expose_secret().is_empty());
+        config.webhook_key = webhook_key;
         config.batch_max_messages = self.batch_max_messages;
         config.flush_interval = Duration::from_millis(self.batch_flush_interval_ms);
         Ok(config)
@@ -240,6 +266,26 @@ mod tests {
         let error = common(&["--ingest-url", "ftp://gw", "--token", "t"]).sender_config().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("http or https"), "{error}");
         assert!(ConfigError::MissingUrl.to_string().contains("WHATSAPP_INGEST_URL"));
+    }
+
+    #[test]
+    fn standard_webhooks_signing_needs_a_whsec_secret_and_no_token() {
+        let base = ["--ingest-url", "http://gw:8000", "--signing", "standard-webhooks"];
+        let with = |extra: &[&str]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            common(&all).sender_config()
+        };
+        let config = with(&["--webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.webhook_key.is_some());
+        assert!(config.token.expose_secret().is_empty(), "no token is needed");
+        assert_eq!(with(&[]).err(), Some(ConfigError::MissingWebhookSecret));
+        let bad = with(&["--webhook-secret", "whsec_%%%"]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(bad.contains("WHATSAPP_INGEST_WEBHOOK_SECRET") && !bad.contains("%%%"), "{bad}");
+        // The default stays the seed's scheme, which needs the token.
+        let seed = common(&["--ingest-url", "http://gw:8000", "--webhook-secret", "whsec_c2Vjb25k"]);
+        assert_eq!(seed.signing, Signing::Seed);
+        assert_eq!(seed.sender_config().err(), Some(ConfigError::MissingToken));
     }
 
     #[test]

@@ -66,6 +66,9 @@ impl Application {
                 "WHATSAPP_INGEST_HMAC_SECRET is not set: ingest checks the token only, request bodies are not signed"
             );
         }
+        if ingest.standard_webhooks_enabled() {
+            tracing::info!("WHATSAPP_INGEST_WEBHOOK_SECRETS is set: Standard Webhooks deliveries are accepted without a token");
+        }
         let meta = MetaReceiver::new(&config.meta, &metrics).context("registering the Meta metrics")?;
         if meta.is_none() {
             tracing::info!("META_APP_SECRET is not set: the WhatsApp Cloud API webhook (/integrations/whatsapp/meta) answers 404");

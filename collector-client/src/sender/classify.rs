@@ -74,6 +74,8 @@ impl AuthRefusal {
             (_, Some("ip_not_allowed")) => "check the gateway's WHATSAPP_INGEST_ALLOWED_IPS (and WHATSAPP_TRUSTED_PROXIES) for this host",
             (_, Some(code)) if code.starts_with("signature_timestamp") => "check this host's clock (run NTP) against the gateway's WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS",
             (_, Some("invalid_signature")) => "check WHATSAPP_INGEST_HMAC_SECRET against the gateway's secret list",
+            (_, Some(code)) if code.starts_with("webhook_timestamp") => "check this host's clock (run NTP) against the gateway's WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS",
+            (_, Some("invalid_webhook_signature")) => "check WHATSAPP_INGEST_WEBHOOK_SECRET against the gateway's WHATSAPP_INGEST_WEBHOOK_SECRETS",
             _ => "check the token, the HMAC secret, this host's clock and any proxy in front of the gateway",
         }
     }

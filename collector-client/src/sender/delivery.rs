@@ -1,11 +1,13 @@
 //! One signed POST of a spooled batch body, classified (see `classify`)
 //! into what the sender should do next. The body is sent byte for byte as
 //! spooled and is re-signed on every attempt, because the signature
-//! timestamp has a TTL.
+//! timestamp has a TTL; under Standard Webhooks every attempt carries the
+//! batch's one `webhook-id`, so the gateway stores a batch once however
+//! often it is retried.
 
 use super::classify::{AttemptOutcome, BODY_LIMIT, classify, read_capped};
 use super::retry::parse_retry_after;
-use crate::signing::SignedHeaders;
+use crate::signing::{SignedHeaders, TOKEN_HEADER, WebhookKey, webhook_id};
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -16,6 +18,8 @@ pub struct Delivery {
     url: Url,
     token: SecretString,
     hmac_secret: Option<SecretString>,
+    /// Set: sign with Standard Webhooks instead of the seed's scheme.
+    webhook_key: Option<WebhookKey>,
 }
 
 impl Delivery {
@@ -23,6 +27,7 @@ impl Delivery {
         url: Url,
         token: SecretString,
         hmac_secret: Option<SecretString>,
+        webhook_key: Option<WebhookKey>,
         request_timeout: Option<Duration>,
         connect_timeout: Option<Duration>,
     ) -> Result<Self, reqwest::Error> {
@@ -37,19 +42,32 @@ impl Delivery {
         if let Some(timeout) = connect_timeout {
             builder = builder.connect_timeout(timeout);
         }
-        Ok(Self { client: builder.build()?, url, token, hmac_secret })
+        Ok(Self { client: builder.build()?, url, token, hmac_secret, webhook_key })
     }
 
-    pub async fn attempt(&self, body: &[u8], request_id: &str) -> AttemptOutcome {
-        let secret = self.hmac_secret.as_ref().map(|secret| secret.expose_secret().as_bytes());
-        let headers = SignedHeaders::new(self.token.expose_secret(), secret, body, Utc::now());
+    /// `batch` names the spooled batch (its `webhook-id` derives from it).
+    pub async fn attempt(&self, body: &[u8], request_id: &str, batch: &str) -> AttemptOutcome {
+        let headers = match &self.webhook_key {
+            Some(key) => {
+                let mut headers = key.headers(&webhook_id(batch, body), body, Utc::now());
+                // The signature authenticates by itself; a token is sent only when configured.
+                if !self.token.expose_secret().is_empty() {
+                    headers.push((TOKEN_HEADER, self.token.expose_secret().to_owned()));
+                }
+                headers
+            }
+            None => {
+                let secret = self.hmac_secret.as_ref().map(|secret| secret.expose_secret().as_bytes());
+                SignedHeaders::new(self.token.expose_secret(), secret, body, Utc::now()).pairs()
+            }
+        };
         let mut request = self
             .client
             .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("X-Request-Id", request_id)
             .body(body.to_vec());
-        for (name, value) in headers.pairs() {
+        for (name, value) in headers {
             request = request.header(name, value);
         }
         let response = match request.send().await {

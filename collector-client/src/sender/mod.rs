@@ -26,6 +26,7 @@ pub use spool::{Spool, SpoolError, SpooledBatch};
 
 use crate::message::IngestMessage;
 use crate::metrics::Metrics;
+use crate::signing::WebhookKey;
 use secrecy::SecretString;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct SenderConfig {
     pub ingest_url: Url,
     pub token: SecretString,
     pub hmac_secret: Option<SecretString>,
+    /// Set: sign with Standard Webhooks (`--signing standard-webhooks`) instead.
+    pub webhook_key: Option<WebhookKey>,
     pub client_id: String,
     pub batch_max_messages: usize,
     pub flush_interval: Duration,
@@ -57,6 +60,7 @@ impl std::fmt::Debug for SenderConfig {
             .field("ingest_url", &self.ingest_url.as_str())
             .field("token", &"[redacted]")
             .field("hmac_secret", &self.hmac_secret.as_ref().map(|_| "[redacted]"))
+            .field("webhook_key", &self.webhook_key.as_ref().map(|_| "[redacted]"))
             .field("client_id", &self.client_id)
             .field("batch_max_messages", &self.batch_max_messages)
             .field("flush_interval", &self.flush_interval)
@@ -73,6 +77,7 @@ impl SenderConfig {
             ingest_url,
             token,
             hmac_secret: None,
+            webhook_key: None,
             client_id: client_id.into(),
             batch_max_messages: 50,
             flush_interval: Duration::from_millis(1000),
@@ -211,6 +216,7 @@ impl Sender {
             config.ingest_url.clone(),
             config.token.clone(),
             config.hmac_secret.clone(),
+            config.webhook_key.clone(),
             config.request_timeout,
             config.connect_timeout,
         )?;

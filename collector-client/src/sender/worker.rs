@@ -177,7 +177,7 @@ impl Worker {
             let request_id = format!("{}-{attempt}", batch.id());
             let outcome = tokio::select! {
                 () = self.shutdown.cancelled() => return RoundResult::Stopped,
-                outcome = self.delivery.attempt(&body, &request_id) => outcome,
+                outcome = self.delivery.attempt(&body, &request_id, batch.id()) => outcome,
             };
             self.metrics.record_attempt(outcome.label());
             match outcome {

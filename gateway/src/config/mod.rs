@@ -13,12 +13,12 @@ mod meta;
 
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     app::AccessSettings,
     extraction::ExtractionSettings,
-    ingest::{IngestSettings, meta::MetaSettings},
+    ingest::{IngestSettings, meta::MetaSettings, settings::WebhookSecret},
     pipeline::{ChainSettings, FenceSettings, MediaSettings, hydrate::UserAgentPool},
     redis_link::RedisSettings,
     store::StoreSettings,
@@ -182,6 +182,7 @@ fn ingest_settings(env: &mut Env<'_>, content_hash_window: Duration, region: pho
     IngestSettings {
         tokens,
         hmac_secrets: env.secret_list("WHATSAPP_INGEST_HMAC_SECRET"),
+        webhook_secrets: webhook_secrets(env),
         signature_ttl: Duration::from_secs(env.parse("WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS", 300u64, 1..=86_400)),
         rate_limit_per_minute,
         rate_limit_per_token_per_minute: env.parse(
@@ -199,6 +200,20 @@ fn ingest_settings(env: &mut Env<'_>, content_hash_window: Duration, region: pho
         default_region: region,
         failures_log_max_rows: env.parse("WHATSAPP_FAILURES_LOG_MAX_ROWS", 1_000u32, 50..=1_000_000),
     }
+}
+
+/// `WHATSAPP_INGEST_WEBHOOK_SECRETS`: comma-separated `whsec_<base64>`
+/// keys; each bad one is reported by position, never by value.
+fn webhook_secrets(env: &mut Env<'_>) -> Vec<WebhookSecret> {
+    let key = "WHATSAPP_INGEST_WEBHOOK_SECRETS";
+    let mut secrets = Vec::new();
+    for (position, raw) in env.secret_list(key).iter().enumerate() {
+        match WebhookSecret::parse(raw.expose_secret()) {
+            Ok(secret) => secrets.push(secret),
+            Err(reason) => env.problem(format!("{key}: secret {} of the list {reason}", position + 1)),
+        }
+    }
+    secrets
 }
 
 fn chain_settings(env: &mut Env<'_>) -> ChainSettings {
@@ -282,7 +297,6 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use secrecy::ExposeSecret;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
@@ -310,6 +324,23 @@ mod tests {
         let set = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_INGEST_RATE_LIMIT_PER_TOKEN_PER_MINUTE", "45")]).expect("valid");
         assert_eq!(set.ingest.rate_limit_per_token_per_minute, 45);
         assert!(config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_INGEST_RATE_LIMIT_PER_TOKEN_PER_MINUTE", "0")]).is_err());
+    }
+
+    #[test]
+    fn webhook_secrets_are_decoded_and_a_bad_one_is_named_by_position() {
+        let config = config(&[
+            ("WHATSAPP_INGEST_TOKEN", "t"),
+            ("WHATSAPP_INGEST_WEBHOOK_SECRETS", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_c2Vjb25k"),
+        ])
+        .expect("valid");
+        assert_eq!(config.ingest.webhook_secrets.len(), 2);
+        assert_eq!(config.ingest.webhook_secrets[1].key(), b"second");
+        let error = self::config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("WHATSAPP_INGEST_WEBHOOK_SECRETS", "whsec_c2Vjb25k,whsec_%%%")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("WHATSAPP_INGEST_WEBHOOK_SECRETS: secret 2 of the list is not whsec_"), "{error}");
+        assert!(!error.contains("%%%"), "{error}");
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct PreparedBatch {
     pub client_id: String,
     pub received_at_ms: i64,
     pub messages: Vec<PreparedMessage>,
+    /// The Standard Webhooks `webhook-id` the batch was delivered with: the
+    /// store answers a second delivery of it from the first one's outcome
+    /// and stores nothing.
+    pub delivery_id: Option<String>,
 }
 
 /// The fate of one message of a batch, in batch order.

@@ -84,6 +84,10 @@ pub fn ingest_status(error: &IngestError) -> StatusCode {
         | IngestError::Stale(_)
         | IngestError::Future(_)
         | IngestError::MalformedTimestamp
+        | IngestError::InvalidWebhookSignature
+        | IngestError::WebhookStale(_)
+        | IngestError::WebhookFuture(_)
+        | IngestError::WebhookMalformedTimestamp
         | IngestError::IpNotAllowed => StatusCode::FORBIDDEN,
         IngestError::RateLimited(_) | IngestError::TokenRateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         IngestError::TooLarge(_) | IngestError::TooManyMessages { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -286,6 +290,10 @@ mod tests {
             (IngestError::Stale(300).into(), 403),
             (IngestError::Future(300).into(), 403),
             (IngestError::MalformedTimestamp.into(), 403),
+            (IngestError::InvalidWebhookSignature.into(), 403),
+            (IngestError::WebhookStale(300).into(), 403),
+            (IngestError::WebhookFuture(300).into(), 403),
+            (IngestError::WebhookMalformedTimestamp.into(), 403),
             (IngestError::IpNotAllowed.into(), 403),
             (IngestError::RateLimited(RateDecision::denied_for_tests()).into(), 429),
             (IngestError::TokenRateLimited(RateDecision::denied_for_tests()).into(), 429),

@@ -1,11 +1,42 @@
-//! The ingest token check. Tokens are compared as SHA-256 digests in constant
-//! time, so neither the content nor the length of a configured token leaks
-//! through timing. Any token in the configured list is accepted (rotation).
+//! Which credentials a request presents, and the ingest token check.
+//!
+//! Two schemes authenticate an ingest request: the seed's `X-Ingest-Token`
+//! (plus `X-Signature` when HMAC is on), or a Standard Webhooks signature
+//! (`webhook-*` headers), which stands on its own. [`Scheme::of`] picks one
+//! before the body is read; with neither, the token check answers 401.
+//!
+//! Tokens are compared as SHA-256 digests in constant time, so neither the
+//! content nor the length of a configured token leaks through timing. Any
+//! token in the configured list is accepted (rotation).
 //! Each token also has a rate key, for the per-token ceiling: a short hash
 //! of the token under its own label, so neither logs nor Redis hold the token.
 
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
+
+use super::{RequestHeaders, standard_webhooks::WebhookHeaders};
+
+/// The scheme a request is checked under.
+#[derive(Debug, Clone, Copy)]
+pub enum Scheme<'a> {
+    /// `X-Ingest-Token`, then the seed's signature over the body.
+    Token,
+    /// Standard Webhooks: the signature alone authenticates.
+    StandardWebhooks(WebhookHeaders<'a>),
+}
+
+impl<'a> Scheme<'a> {
+    /// Standard Webhooks when the scheme is configured and any `webhook-*`
+    /// header is present (a missing one then fails verification, 403);
+    /// otherwise the token scheme.
+    pub fn of(headers: &'a dyn RequestHeaders, webhooks_enabled: bool) -> Self {
+        let webhook = WebhookHeaders::read(headers);
+        match webhooks_enabled && webhook.any_present() {
+            true => Scheme::StandardWebhooks(webhook),
+            false => Scheme::Token,
+        }
+    }
+}
 
 pub struct TokenVerifier {
     digests: Vec<[u8; 32]>,

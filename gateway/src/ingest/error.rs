@@ -17,6 +17,16 @@ pub enum IngestError {
     Future(u64),
     #[error("invalid signature: X-Signature-Timestamp must be RFC 3339 UTC or unix seconds")]
     MalformedTimestamp,
+    /// Standard Webhooks: no configured secret signed `{id}.{timestamp}.{body}`,
+    /// or the `webhook-*` headers are incomplete or malformed.
+    #[error("invalid signature")]
+    InvalidWebhookSignature,
+    #[error("invalid signature: webhook-timestamp is older than the allowed {0} s")]
+    WebhookStale(u64),
+    #[error("invalid signature: webhook-timestamp is more than {0} s in the future")]
+    WebhookFuture(u64),
+    #[error("invalid signature: webhook-timestamp must be integer unix seconds")]
+    WebhookMalformedTimestamp,
     #[error("ip not allowed")]
     IpNotAllowed,
     #[error("ingest rate limit exceeded")]
@@ -53,6 +63,10 @@ impl IngestError {
             Self::Stale(_) => "signature_timestamp_stale",
             Self::Future(_) => "signature_timestamp_future",
             Self::MalformedTimestamp => "signature_timestamp_invalid",
+            Self::InvalidWebhookSignature => "invalid_webhook_signature",
+            Self::WebhookStale(_) => "webhook_timestamp_stale",
+            Self::WebhookFuture(_) => "webhook_timestamp_future",
+            Self::WebhookMalformedTimestamp => "webhook_timestamp_invalid",
             Self::IpNotAllowed => "ip_not_allowed",
             Self::RateLimited(_) => "rate_limited",
             Self::TokenRateLimited(_) => "token_rate_limited",
@@ -84,7 +98,17 @@ impl IngestError {
 
     /// True for the failures that count as signature failures in the totals.
     pub fn is_signature_failure(&self) -> bool {
-        matches!(self, Self::InvalidSignature | Self::Stale(_) | Self::Future(_) | Self::MalformedTimestamp)
+        matches!(
+            self,
+            Self::InvalidSignature
+                | Self::Stale(_)
+                | Self::Future(_)
+                | Self::MalformedTimestamp
+                | Self::InvalidWebhookSignature
+                | Self::WebhookStale(_)
+                | Self::WebhookFuture(_)
+                | Self::WebhookMalformedTimestamp
+        )
     }
 }
 
@@ -117,5 +141,7 @@ mod tests {
         assert_eq!(IngestError::Storage(StoreError::WriterStopped).code(), "storage_unavailable");
         assert_eq!(IngestError::Storage(StoreError::Failed("x".into())).code(), "internal_error");
         assert!(IngestError::Stale(1).is_signature_failure() && !IngestError::IpNotAllowed.is_signature_failure());
+        assert!(IngestError::WebhookStale(1).is_signature_failure() && IngestError::InvalidWebhookSignature.is_signature_failure());
+        assert_eq!(IngestError::InvalidWebhookSignature.to_string(), "invalid signature");
     }
 }

@@ -1,9 +1,11 @@
 //! The ingest path of `POST /integrations/whatsapp/ingest`, in the order the
-//! checks run: IP allowlist, token, content type, capped body (read by the
-//! HTTP layer), signature and timestamp over the raw bytes, JSON schema and
-//! batch size, per-client rate limit and the per-token ceiling, then
-//! normalisation (empty messages are refused one by one) and the durable
-//! group commit. Other senders ([`meta`], the WhatsApp Cloud API) join at
+//! checks run: IP allowlist, the credential scheme (token, or a Standard
+//! Webhooks signature that stands on its own), content type, capped body
+//! (read by the HTTP layer), signature and timestamp over the raw bytes,
+//! JSON schema and batch size, per-client rate limit and the per-token
+//! ceiling, then normalisation (empty messages are refused one by one) and
+//! the durable group commit (which answers a repeated `webhook-id` from its
+//! first delivery). Other senders ([`meta`], the WhatsApp Cloud API) join at
 //! the commit ([`IngestService::commit`]). Nothing here knows the web
 //! framework: a request arrives as [`IngestRequest`] plus a body future, and
 //! a refusal leaves as [`IngestError`].
@@ -22,6 +24,7 @@ pub mod schema;
 pub mod settings;
 pub mod shared_rate_limit;
 pub mod signature;
+pub mod standard_webhooks;
 pub mod token_ceiling;
 
 use std::{future::Future, sync::Arc};
@@ -40,7 +43,7 @@ pub use error::IngestError;
 pub use request::{IngestRequest, RequestHeaders};
 pub use response::{IngestResponse, MessageStatus};
 pub use settings::IngestSettings;
-use auth::TokenVerifier;
+use auth::{Scheme, TokenVerifier};
 use client_ip::IpPolicy;
 use failures::{FailureRecorder, counters_for};
 use prepare::Preparer;
@@ -48,15 +51,21 @@ use dedupe_fast_path::{DedupeFastPath, MarkerPlan};
 use rate_limit::{LocalRateLimiter, Quota};
 use shared_rate_limit::RateLimiter;
 use signature::{SignatureVerifier, UnverifiedBody};
+use standard_webhooks::WebhookVerifier;
 use token_ceiling::TokenCeiling;
 use rate_limit::RateDecision;
 use schema::BatchPayload;
+
+/// The per-token ceiling's key for Standard Webhooks deliveries, which present no token: they
+/// share one allowance, whatever `client_id` they name.
+const STANDARD_WEBHOOKS_CEILING_KEY: &str = "standard-webhooks";
 
 /// What the gateway needs to take one batch in.
 pub struct IngestService {
     config: IngestSettings,
     tokens: TokenVerifier,
     signatures: SignatureVerifier,
+    webhooks: WebhookVerifier,
     ip_policy: IpPolicy,
     pub rate_limiter: RateLimiter,
     /// The ceiling over all client ids of one token.
@@ -90,6 +99,7 @@ impl IngestService {
         Self {
             tokens: TokenVerifier::new(&config.tokens),
             signatures: SignatureVerifier::new(config.hmac_secrets.clone(), config.signature_ttl),
+            webhooks: WebhookVerifier::new(config.webhook_secrets.clone(), config.signature_ttl),
             ip_policy: IpPolicy::new(config.allowed_ips.clone(), config.trusted_proxies.clone()),
             rate_limiter: RateLimiter::Local(local_limiter(&config)),
             token_ceiling: TokenCeiling::local(&config),
@@ -121,6 +131,11 @@ impl IngestService {
 
     pub fn hmac_enabled(&self) -> bool {
         self.signatures.is_enabled()
+    }
+
+    /// True when `WHATSAPP_INGEST_WEBHOOK_SECRETS` switched Standard Webhooks on.
+    pub fn standard_webhooks_enabled(&self) -> bool {
+        self.webhooks.is_enabled()
     }
 
     /// The body cap the HTTP layer enforces while reading.
@@ -166,17 +181,30 @@ impl IngestService {
                 return Err(IngestError::IpNotAllowed);
             }
         }
-        let token = self.tokens.identify(headers.header("x-ingest-token")).ok_or(IngestError::InvalidToken)?;
+        let scheme = Scheme::of(headers, self.webhooks.is_enabled());
+        // The ceiling's key: the token presented, or one key for every Standard Webhooks sender.
+        let ceiling_key = match scheme {
+            Scheme::Token => {
+                let token = self.tokens.identify(headers.header("x-ingest-token")).ok_or(IngestError::InvalidToken)?;
+                self.tokens.rate_key(token)
+            }
+            Scheme::StandardWebhooks(_) => STANDARD_WEBHOOKS_CEILING_KEY,
+        };
         if !request::is_json_content_type(headers.header_text("content-type")) {
             return Err(IngestError::UnsupportedMediaType);
         }
-        let raw = body.await?;
-        let verified = self.signatures.verify(
-            UnverifiedBody(raw),
-            headers.header_text("x-signature-timestamp"),
-            headers.header_text("x-signature"),
-            chrono::Utc::now(),
-        )?;
+        let raw = UnverifiedBody(body.await?);
+        let now = chrono::Utc::now();
+        let (verified, delivery_id) = match scheme {
+            Scheme::StandardWebhooks(webhook) => {
+                let (verified, id) = self.webhooks.verify(raw, &webhook, now)?;
+                (verified, Some(id))
+            }
+            Scheme::Token => {
+                let timestamp = headers.header_text("x-signature-timestamp");
+                (self.signatures.verify(raw, timestamp, headers.header_text("x-signature"), now)?, None)
+            }
+        };
         let batch = schema::parse_batch(&verified, self.config.max_messages).inspect_err(|_| {
             // Best effort: a body that failed validation may still name its client.
             if let Ok(value) = serde_json::from_slice::<serde_json::Value>(verified.bytes()) {
@@ -190,23 +218,30 @@ impl IngestService {
         if !decision.allowed {
             return Err(IngestError::RateLimited(decision));
         }
-        let ceiling = self.token_ceiling.check(self.tokens.rate_key(token)).await;
+        let ceiling = self.token_ceiling.check(ceiling_key).await;
         if !ceiling.allowed {
             return Err(IngestError::TokenRateLimited(ceiling));
         }
-        Ok((self.commit(batch, store, request_id).await?, decision))
+        Ok((self.commit(batch, delivery_id, store, request_id).await?, decision))
     }
 
     /// The store path every sender shares once its batch is authenticated and
     /// valid: normalisation (empty messages refused one by one), the dedupe
     /// fast path, the group commit (dedupe, per-chat counters, the extraction
-    /// due time). Message counters are not touched here; see
-    /// [`count_messages`](Self::count_messages).
-    pub async fn commit(&self, batch: BatchPayload, store: &Store, request_id: &str) -> Result<IngestResponse, IngestError> {
+    /// due time, the `webhook-id` record when `delivery_id` is set). Message
+    /// counters are not touched here; see [`count_messages`](Self::count_messages).
+    pub async fn commit(
+        &self,
+        batch: BatchPayload,
+        delivery_id: Option<String>,
+        store: &Store,
+        request_id: &str,
+    ) -> Result<IngestResponse, IngestError> {
         let prepare::Prepared { batch: mut prepared, refused } = self.preparer.prepare(batch, request_id.to_owned(), now_ms());
         if prepared.messages.is_empty() {
             return Ok(response::build(request_id, &[], &refused));
         }
+        prepared.delivery_id = delivery_id;
         let markers = match &self.dedupe_fast_path {
             Some(fast_path) => {
                 fast_path.mark_known_duplicates(&mut prepared).await;

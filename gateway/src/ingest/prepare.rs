@@ -45,7 +45,7 @@ impl Preparer {
                 messages.push(self.prepare_message(message));
             }
         }
-        let batch = PreparedBatch { request_id, client_id: batch.client_id.trim().to_owned(), received_at_ms, messages };
+        let batch = PreparedBatch { request_id, client_id: batch.client_id.trim().to_owned(), received_at_ms, messages, delivery_id: None };
         Prepared { batch, refused }
     }
 

@@ -1,5 +1,6 @@
 //! Signature verification over the exact bytes received, before any JSON
-//! parsing. An [`UnverifiedBody`] only becomes a [`VerifiedBody`] through
+//! parsing: the seed's scheme (`X-Signature`); Standard Webhooks is
+//! `standard_webhooks`. An [`UnverifiedBody`] only becomes a [`VerifiedBody`] through
 //! [`SignatureVerifier::verify`], so code that parses a batch cannot be
 //! reached with an unchecked body.
 //!
@@ -18,6 +19,13 @@ use sha2::Sha256;
 use super::IngestError;
 
 pub struct UnverifiedBody(pub Bytes);
+
+impl UnverifiedBody {
+    /// For the other scheme's verifier (`standard_webhooks`), once it checked the body.
+    pub(super) fn into_verified(self) -> VerifiedBody {
+        VerifiedBody(self.0)
+    }
+}
 
 /// A body whose signature (or, in token-only mode, whose token) was checked.
 pub struct VerifiedBody(Bytes);

@@ -69,6 +69,7 @@ mod tests {
         IngestSettings {
             tokens: Vec::new(),
             hmac_secrets: Vec::new(),
+            webhook_secrets: Vec::new(),
             signature_ttl: Duration::from_secs(300),
             rate_limit_per_minute: client_rate,
             rate_limit_per_token_per_minute: token_rate,

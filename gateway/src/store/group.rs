@@ -145,8 +145,8 @@ mod tests {
 
     #[test]
     fn counts_per_chat_client_and_total() {
-        let a = PreparedBatch { request_id: "r1".into(), client_id: "c".into(), received_at_ms: 1_000, messages: vec![message("x", "X"), message("y", "Y")] };
-        let b = PreparedBatch { request_id: "r2".into(), client_id: "c".into(), received_at_ms: 2_000, messages: vec![message("x", "X renamed")] };
+        let a = PreparedBatch { request_id: "r1".into(), client_id: "c".into(), received_at_ms: 1_000, messages: vec![message("x", "X"), message("y", "Y")], delivery_id: None };
+        let b = PreparedBatch { request_id: "r2".into(), client_id: "c".into(), received_at_ms: 2_000, messages: vec![message("x", "X renamed")], delivery_id: None };
         let created = MessageOutcome { created: true, message_pk: Some(1) };
         let duplicate = MessageOutcome { created: false, message_pk: Some(1) };
         let summary = summarize(&[&a, &b], &[vec![created, duplicate], vec![created]], 10_000);

@@ -7,6 +7,7 @@
 pub mod chat_index;
 pub mod checkpoint;
 pub mod dedupe_index;
+pub mod deliveries;
 pub mod events;
 pub mod group;
 pub mod jobs;

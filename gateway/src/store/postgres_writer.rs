@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::{
     StoreError,
+    deliveries::{self, Claim},
     group::{GroupSummary, MessageOutcome, summarize},
 };
 use super::StoreSettings;
@@ -161,16 +162,77 @@ fn is_retryable_conflict(error: &StoreError) -> bool {
 
 async fn write_group(context: &GroupContext, batches: &[PreparedBatch]) -> Result<Vec<Vec<MessageOutcome>>, StoreError> {
     let mut transaction = context.pool.begin().await?;
-    ensure_chats(&mut transaction, batches).await?;
-    let outcomes = store_messages(&mut transaction, batches, context.window_ms).await?;
-    let refs: Vec<&PreparedBatch> = batches.iter().collect();
-    write_summary(&mut transaction, &summarize(&refs, &outcomes, context.debounce_ms), context.max_wait_ms).await?;
+    let at_ms = batches.iter().map(|b| b.received_at_ms).max().unwrap_or_else(now_ms);
+    let horizon = at_ms - context.window_ms;
+    let ids: Vec<Option<&str>> = batches.iter().map(|b| b.delivery_id.as_deref()).collect();
+    let claims = match ids.iter().any(Option::is_some) {
+        true => deliveries::claim_pg(&mut transaction, &ids, at_ms, horizon).await?,
+        false => vec![Claim::Store; batches.len()],
+    };
+    let stored: Vec<&PreparedBatch> =
+        batches.iter().zip(&claims).filter(|(_, claim)| **claim == Claim::Store).map(|(batch, _)| batch).collect();
+    let mut outcomes = Vec::new();
+    if !stored.is_empty() {
+        ensure_chats(&mut transaction, &stored).await?;
+        outcomes = store_messages(&mut transaction, &stored, context.window_ms).await?;
+        write_summary(&mut transaction, &summarize(&stored, &outcomes, context.debounce_ms), context.max_wait_ms).await?;
+    }
+    let answers = answers_by_claim(claims, outcomes)?;
+    for (batch, answer) in batches.iter().zip(&answers) {
+        if let (Some(id), Some(answer)) = (&batch.delivery_id, answer.stored()) {
+            deliveries::record_pg(&mut transaction, id, answer).await?;
+        }
+    }
+    if ids.iter().any(Option::is_some) {
+        deliveries::prune_pg(&mut transaction, horizon).await?;
+    }
     transaction.commit().await?;
-    Ok(outcomes)
+    Ok(answers.into_iter().map(Answer::into_outcomes).collect())
+}
+
+/// One batch's answer, and whether it stored anything.
+enum Answer {
+    Stored(Vec<MessageOutcome>),
+    Replayed(Vec<MessageOutcome>),
+}
+
+impl Answer {
+    fn stored(&self) -> Option<&[MessageOutcome]> {
+        match self {
+            Answer::Stored(outcomes) => Some(outcomes),
+            Answer::Replayed(_) => None,
+        }
+    }
+
+    fn into_outcomes(self) -> Vec<MessageOutcome> {
+        match self {
+            Answer::Stored(outcomes) | Answer::Replayed(outcomes) => outcomes,
+        }
+    }
+}
+
+/// Puts the stored batches' outcomes (in order) back beside the replays.
+fn answers_by_claim(claims: Vec<Claim>, stored: Vec<Vec<MessageOutcome>>) -> Result<Vec<Answer>, StoreError> {
+    let mut stored = stored.into_iter();
+    let mut answers: Vec<Answer> = Vec::with_capacity(claims.len());
+    for claim in claims {
+        let answer = match claim {
+            Claim::Store => Answer::Stored(
+                stored.next().ok_or_else(|| StoreError::Unavailable("store function answered too few batches".into()))?,
+            ),
+            Claim::Replay(first) => Answer::Replayed(first),
+            Claim::SameAs(index) => match answers.get(index) {
+                Some(Answer::Stored(first) | Answer::Replayed(first)) => Answer::Replayed(deliveries::as_duplicates(first)),
+                None => return Err(StoreError::Unavailable("a redelivery precedes its first delivery".into())),
+            },
+        };
+        answers.push(answer);
+    }
+    Ok(answers)
 }
 
 /// Messages reference their chat, so chats exist before the messages go in.
-async fn ensure_chats(transaction: &mut Transaction<'_, Postgres>, batches: &[PreparedBatch]) -> Result<(), StoreError> {
+async fn ensure_chats(transaction: &mut Transaction<'_, Postgres>, batches: &[&PreparedBatch]) -> Result<(), StoreError> {
     let mut chats: Vec<(String, String, i64)> = batches
         .iter()
         .flat_map(|b| b.messages.iter().map(move |m| (m.chat_id.clone(), m.chat_title.clone(), b.received_at_ms)))
@@ -194,7 +256,7 @@ async fn ensure_chats(transaction: &mut Transaction<'_, Postgres>, batches: &[Pr
 
 async fn store_messages(
     transaction: &mut Transaction<'_, Postgres>,
-    batches: &[PreparedBatch],
+    batches: &[&PreparedBatch],
     window_ms: i64,
 ) -> Result<Vec<Vec<MessageOutcome>>, StoreError> {
     let all = || batches.iter().flat_map(|b| b.messages.iter().map(move |m| (b, m)));

@@ -21,6 +21,7 @@ use super::{
     StoreError,
     chat_index::ChatIndexTail,
     checkpoint::Checkpointer,
+    deliveries,
     dedupe_index::{DedupeIndex, Duplicate, content_key},
     group::{GroupSummary, MessageOutcome, summarize},
 };
@@ -270,6 +271,8 @@ impl WriterLoop {
         let _turn = self.gate.blocking_lock();
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batches.len());
+        let mut replays = Vec::with_capacity(batches.len());
+        let horizon = now_ms() - self.settings.content_window_ms;
         {
             let mut insert = transaction.prepare_cached(
                 "INSERT INTO messages (chat_id, client_id, request_id, message_id, message_key, sender, sender_name,
@@ -277,6 +280,14 @@ impl WriterLoop {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             for batch in batches {
+                if let Some(id) = &batch.delivery_id
+                    && let Some(first) = deliveries::find_sqlite(&transaction, id, horizon)?
+                {
+                    // A redelivery: answered from the first, nothing stored.
+                    outcomes.push(first);
+                    replays.push(true);
+                    continue;
+                }
                 let mut batch_outcomes = Vec::with_capacity(batch.messages.len());
                 for message in &batch.messages {
                     let content = message.dedupe_by_content.then(|| content_key(&message.content_hash));
@@ -307,12 +318,22 @@ impl WriterLoop {
                         }
                     }
                 }
+                if let Some(id) = &batch.delivery_id {
+                    deliveries::record_sqlite(&transaction, id, batch.received_at_ms, &batch_outcomes)?;
+                }
                 outcomes.push(batch_outcomes);
+                replays.push(false);
             }
         }
+        if batches.iter().any(|b| b.delivery_id.is_some()) {
+            deliveries::prune_sqlite(&transaction, horizon)?;
+        }
         self.chat_tail.flush_if_due(&transaction)?;
-        let refs: Vec<&PreparedBatch> = batches.iter().collect();
-        let summary = summarize(&refs, &outcomes, self.settings.debounce_ms);
+        // Replayed deliveries stored nothing: they count nowhere.
+        let stored = || batches.iter().zip(&outcomes).zip(&replays).filter(|(_, replay)| !**replay).map(|(pair, _)| pair);
+        let refs: Vec<&PreparedBatch> = stored().map(|(batch, _)| batch).collect();
+        let stored_outcomes: Vec<Vec<MessageOutcome>> = stored().map(|(_, outcome)| outcome.clone()).collect();
+        let summary = summarize(&refs, &stored_outcomes, self.settings.debounce_ms);
         write_summary(&transaction, &summary, self.settings.max_wait_ms)?;
         transaction.commit()?;
         Ok(outcomes)

@@ -26,5 +26,6 @@ mod rotation;
 mod scaleout;
 mod scaleout_jobs;
 mod scaleout_support;
+mod standard_webhooks;
 mod token_ceiling;
 mod wa_fixture;

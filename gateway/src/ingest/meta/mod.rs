@@ -121,7 +121,7 @@ impl MetaReceiver {
         schema::check_batch(&mapped.batch, ingest.max_messages())?;
         let response = match mapped.batch.messages.is_empty() {
             true => super::response::build(request_id, &[], &[]),
-            false => ingest.commit(mapped.batch, store, request_id).await?,
+            false => ingest.commit(mapped.batch, None, store, request_id).await?,
         };
         // Counted once committed: a retry after a failed commit is not counted twice.
         ingest.count_messages(&response);
