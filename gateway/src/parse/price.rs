@@ -14,6 +14,7 @@ use std::ops::Range;
 use rust_decimal::Decimal;
 
 use super::lexicon::{self, Marker};
+use super::lines;
 use super::mask::Masks;
 use super::number::{Number, space_group};
 use super::surroundings::{read_after, read_before, skip_back};
@@ -72,6 +73,15 @@ pub fn find_prices(lower: &str, line: Range<usize>, masks: &Masks) -> Vec<PriceH
         i = number.end.max(i + 1);
     }
     hits
+}
+
+/// Every price in `text`, line by line, as extraction scans them (phones and
+/// links masked), without the item assembly around them. Spans are byte
+/// ranges of `text`. The narrow entry point for property tests and fuzzing.
+pub fn prices_in(text: &str) -> Vec<PriceHit> {
+    let lower = text.to_ascii_lowercase();
+    let masks = Masks::find(&lower);
+    lines::split(text).into_iter().flat_map(|line| find_prices(&lower, line.content, &masks)).collect()
 }
 
 fn classify(lower: &str, line: &Range<usize>, n: &Number) -> Option<PriceHit> {
