@@ -173,6 +173,14 @@ mod tests {
     }
 
     #[test]
+    fn prices_in_reads_every_line_with_spans_into_the_text() {
+        let text = "iPhone 12 Ksh 45,000\nCall 0712 345 678\n\u{2022} Tecno Spark 9,500/=";
+        let hits = prices_in(text);
+        let found: Vec<(&str, String)> = hits.iter().map(|h| (&text[h.span.clone()], h.amount.to_string())).collect();
+        assert_eq!(found, vec![("Ksh 45,000", "45000".to_string()), ("9,500/=", "9500".to_string())]);
+    }
+
+    #[test]
     fn currency_markers_before_and_after() {
         let cases = [
             ("Ksh 45,000", "45000", "KES"),
