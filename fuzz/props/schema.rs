@@ -1,5 +1,5 @@
 //! The ingest JSON schema (`gateway::ingest::schema::parse_batch`): an
-//! accepted batch is valid JSON within every limit the schema promises; a
+//! accepted batch is JSON text (UTF-8 included) within every limit the schema promises; a
 //! body that is not JSON is refused as `malformed_json`; refusals carry a
 //! stable code.
 
@@ -25,7 +25,8 @@ pub fn check(data: &[u8]) {
     let Ok(body) = verifier.verify(body, None, None, DateTime::UNIX_EPOCH) else {
         unreachable!("token-only mode verifies every body")
     };
-    let is_json = serde_json::from_slice::<serde_json::Value>(data).is_ok();
+    // JSON text: UTF-8 and the JSON grammar (numbers of any size, as the grammar allows).
+    let is_json = std::str::from_utf8(data).is_ok_and(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok());
     let batch = match parse_batch(&body, MAX_MESSAGES) {
         Ok(batch) => batch,
         Err(error) => {
