@@ -84,10 +84,13 @@ pub fn parse_batch(body: &VerifiedBody, max_messages: usize) -> Result<BatchPayl
 /// errors [`IngestError::Schema`] with the field path. Callers pass only
 /// bytes whose signature was checked.
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, IngestError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // JSON is UTF-8, but serde_json skips unknown fields without checking it,
+    // so a body with broken UTF-8 in one was accepted (found by the fuzz target).
+    let text = std::str::from_utf8(bytes).map_err(|e| IngestError::MalformedJson(format!("not UTF-8: {e}")))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let value: T = match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => value,
-        Err(error) => return Err(classify(error)),
+        Err(error) => return Err(classify(error, text)),
     };
     deserializer.end().map_err(|e| IngestError::MalformedJson(e.to_string()))?;
     Ok(value)
@@ -101,10 +104,17 @@ pub fn check_batch(batch: &BatchPayload, max_messages: usize) -> Result<(), Inge
     validate(batch)
 }
 
-fn classify(error: serde_path_to_error::Error<serde_json::Error>) -> IngestError {
+/// A schema error is reported only for a body that is JSON: serde stops at the
+/// first problem, and a missing field is found when the top-level object
+/// closes, before the bytes after it (`{"a":1} xyz`) are read. Found by the
+/// `schema` fuzz target; such a body is malformed, not invalid.
+fn classify(error: serde_path_to_error::Error<serde_json::Error>, text: &str) -> IngestError {
     let path = error.path().to_string();
     let inner = error.into_inner();
     if inner.is_data() {
+        if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            return IngestError::MalformedJson(syntax.to_string());
+        }
         let detail = strip_position(&inner.to_string());
         IngestError::Schema { path: if path.is_empty() || path == "." { "$".into() } else { path }, detail }
     } else {
@@ -226,6 +236,25 @@ mod tests {
     fn syntax_errors_are_malformed_json() {
         for body in ["{", "not json", r#"{"client_id":"a","messages":[]} trailing"#, ""] {
             assert!(matches!(parse(body), Err(IngestError::MalformedJson(_))), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn a_schema_error_followed_by_bytes_that_are_not_json_is_malformed_json() {
+        for body in [r#"{"a":1} xyz"#, r#"{"client_id":"c"}}"#, r#"{"client_id":"c","messages":[{}]} ,"#] {
+            assert!(matches!(parse(body), Err(IngestError::MalformedJson(_))), "{body}");
+        }
+        assert!(matches!(parse(r#"{"a":1}"#), Err(IngestError::Schema { .. })));
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_malformed_json_even_in_an_unknown_field() {
+        let bodies: [&[u8]; 2] =
+            [b"{\"client_id\": 5, \"mess\xc3ces\": \"no\"}", b"{\"client_id\":\"c\",\"messages\":[],\"extra\":\"caf\xc3\"}"];
+        for body in bodies {
+            let verifier = SignatureVerifier::new(vec![], std::time::Duration::from_secs(1));
+            let verified = verifier.verify(UnverifiedBody(bytes::Bytes::copy_from_slice(body)), None, None, Utc::now()).unwrap();
+            assert!(matches!(parse_batch(&verified, 3), Err(IngestError::MalformedJson(_))), "{}", String::from_utf8_lossy(body));
         }
     }
 

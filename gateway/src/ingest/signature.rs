@@ -106,7 +106,14 @@ fn decode_signature(raw: &str) -> Option<Vec<u8>> {
 pub fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
     let raw = raw.trim();
     if let Ok(parsed) = DateTime::parse_from_rfc3339(raw) {
-        return Some(parsed.with_timezone(&Utc));
+        let parsed = parsed.with_timezone(&Utc);
+        // A leap second (`23:59:60`) counts as the next second, as in the millisecond
+        // arithmetic of the age check; chrono's own addition would give it one second
+        // of its own, and a signature TTL+1 s old passed (found by the fuzz target).
+        if parsed.timestamp_subsec_nanos() >= 1_000_000_000 {
+            return DateTime::from_timestamp_millis(parsed.timestamp_millis());
+        }
+        return Some(parsed);
     }
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
@@ -131,6 +138,18 @@ mod tests {
 
     fn check(v: &SignatureVerifier, body: &[u8], ts: &str, sig: &str, now: DateTime<Utc>) -> Result<(), IngestError> {
         v.verify(UnverifiedBody(Bytes::copy_from_slice(body)), Some(ts), Some(sig), now).map(|_| ())
+    }
+
+    #[test]
+    fn a_leap_second_timestamp_ages_like_the_next_second() {
+        let leap = "2016-12-31T23:59:60Z";
+        let next = parse_timestamp("2017-01-01T00:00:00Z").unwrap();
+        assert_eq!(parse_timestamp(leap), Some(next));
+        let v = verifier(&["k"]);
+        let sig = sign(b"k", leap, b"{}");
+        assert!(check(&v, b"{}", leap, &sig, next + chrono::TimeDelta::seconds(300)).is_ok());
+        let late = check(&v, b"{}", leap, &sig, next + chrono::TimeDelta::seconds(301));
+        assert!(matches!(late, Err(IngestError::Stale(300))), "{late:?}");
     }
 
     #[test]

@@ -10,6 +10,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use phonenumber::{Mode, country};
 
+/// Longest E.164 number, in digits after the `+`.
+const E164_MAX_DIGITS: usize = 15;
+
 /// The region used for national-format numbers when none is configured.
 pub const DEFAULT_REGION: &str = "KE";
 
@@ -28,7 +31,9 @@ pub fn normalize_phone(raw: &str, region: country::Id) -> Option<String> {
             .is_valid()
             .then(|| number.format().mode(Mode::E164).to_string())
     }));
-    parsed.ok().flatten()
+    // E.164 allows 15 digits; phonenumber's metadata accepts some longer national
+    // numbers (Nigerian `800…`, 16 digits with +234), found by the fuzz target.
+    parsed.ok().flatten().filter(|e164| e164.len() <= E164_MAX_DIGITS + 1)
 }
 
 /// Strips JID suffixes and separators, and turns bare international digits
@@ -77,6 +82,12 @@ mod tests {
 
     fn ke(raw: &str) -> Option<String> {
         normalize_phone(raw, country::Id::KE)
+    }
+
+    #[test]
+    fn numbers_longer_than_e164_allows_are_not_phones() {
+        assert_eq!(normalize_phone("8005870504704", country::Id::NG), None);
+        assert_eq!(normalize_phone("0803 123 4567", country::Id::NG).as_deref(), Some("+2348031234567"));
     }
 
     #[test]

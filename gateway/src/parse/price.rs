@@ -14,6 +14,7 @@ use std::ops::Range;
 use rust_decimal::Decimal;
 
 use super::lexicon::{self, Marker};
+use super::lines;
 use super::mask::Masks;
 use super::number::{Number, space_group};
 use super::surroundings::{read_after, read_before, skip_back};
@@ -72,6 +73,15 @@ pub fn find_prices(lower: &str, line: Range<usize>, masks: &Masks) -> Vec<PriceH
         i = number.end.max(i + 1);
     }
     hits
+}
+
+/// Every price in `text`, line by line, as extraction scans them (phones and
+/// links masked), without the item assembly around them. Spans are byte
+/// ranges of `text`. The narrow entry point for property tests and fuzzing.
+pub fn prices_in(text: &str) -> Vec<PriceHit> {
+    let lower = text.to_ascii_lowercase();
+    let masks = Masks::find(&lower);
+    lines::split(text).into_iter().flat_map(|line| find_prices(&lower, line.content, &masks)).collect()
 }
 
 fn classify(lower: &str, line: &Range<usize>, n: &Number) -> Option<PriceHit> {
@@ -160,6 +170,14 @@ mod tests {
 
     fn one(amount: &str, currency: &str) -> Vec<(String, String)> {
         vec![(amount.to_string(), currency.to_string())]
+    }
+
+    #[test]
+    fn prices_in_reads_every_line_with_spans_into_the_text() {
+        let text = "iPhone 12 Ksh 45,000\nCall 0712 345 678\n\u{2022} Tecno Spark 9,500/=";
+        let hits = prices_in(text);
+        let found: Vec<(&str, String)> = hits.iter().map(|h| (&text[h.span.clone()], h.amount.to_string())).collect();
+        assert_eq!(found, vec![("Ksh 45,000", "45000".to_string()), ("9,500/=", "9500".to_string())]);
     }
 
     #[test]

@@ -129,6 +129,13 @@ async fn not_json_is_400_and_schema_breaks_are_422_naming_the_path() {
     let not_json = b"client_id=smoke".to_vec();
     let answer = app.post_raw(not_json.clone(), &signed_headers(&not_json, &now(), SECRET)).await;
     assert_eq!((answer.status, answer.error_code()), (400, "malformed_json"));
+    // Found by the schema fuzz target: an object followed by more bytes, and broken
+    // UTF-8 in a field the schema ignores, are not JSON either.
+    let not_json: [&[u8]; 2] = [b"{\"client_id\":7} {\"more\":1}", b"{\"client_id\":\"c\",\"messages\":[],\"x\":\"\xc3\"}"];
+    for body in not_json {
+        let answer = app.post_raw(body.to_vec(), &signed_headers(body, &now(), SECRET)).await;
+        assert_eq!((answer.status, answer.error_code()), (400, "malformed_json"), "{}", String::from_utf8_lossy(body));
+    }
 
     let cases = [
         (r#"{"client_id":"c","messages":[{"chat_title":"a"},{"text":"no title"}]}"#, "messages[1]"),

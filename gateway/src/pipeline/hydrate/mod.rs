@@ -21,6 +21,7 @@
 
 pub mod charset;
 pub mod og;
+mod page;
 #[cfg(test)]
 mod product_id_tests;
 pub mod status;
@@ -29,56 +30,6 @@ pub mod user_agents;
 
 pub use charset::{CharsetSource, decode_html, decode_html_with_source};
 pub use og::parse_product_page;
+pub use page::{ImageSource, PageError, ProductMeta, TitleSource};
 pub use status::{HydrateStatusClass, RetryAfterError, classify_status, parse_retry_after};
 pub use user_agents::{DEFAULT_USER_AGENTS, UserAgentError, UserAgentPool};
-
-use url::Url;
-
-/// What a product page tells us. At least one of `title` and `image_url` is present.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProductMeta {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    /// Absolute http(s) URL, usually on the Meta CDN.
-    pub image_url: Option<Url>,
-    pub title_source: Option<TitleSource>,
-    pub image_source: Option<ImageSource>,
-}
-
-/// Which tag supplied the title.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TitleSource {
-    OgTitle,
-    TwitterTitle,
-    HtmlTitle,
-}
-
-/// Which tag supplied the image, in order of preference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageSource {
-    OgImageSecureUrl,
-    OgImageUrl,
-    OgImage,
-    TwitterImage,
-}
-
-impl ImageSource {
-    /// The tag name, for event details.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OgImageSecureUrl => "og:image:secure_url",
-            Self::OgImageUrl => "og:image:url",
-            Self::OgImage => "og:image",
-            Self::TwitterImage => "twitter:image",
-        }
-    }
-}
-
-/// Why a fetched page yields no product.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PageError {
-    /// Neither a usable title nor a usable image: a deleted product's landing page, a login
-    /// wall, or not a product link at all. Terminal: retrying will not help.
-    #[error("not a product page: no title and no image")]
-    NotAProductPage,
-}

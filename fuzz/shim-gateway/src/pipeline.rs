@@ -1,0 +1,3 @@
+//! `gateway::pipeline`: the hydrate page readers only.
+
+pub mod hydrate;
