@@ -13,6 +13,10 @@ pub mod mask;
 mod number;
 pub mod offers;
 #[cfg(test)]
+mod corpus_tally;
+#[cfg(test)]
+mod offer_precision_cases;
+#[cfg(test)]
 mod offers_tests;
 pub mod phone;
 pub mod price;
