@@ -118,7 +118,7 @@ pub(super) fn fee_lines() -> Vec<Case> {
             offer("Unga 2kg", "180", "KES").fee("100"),
             offer("Sukari 1kg", "160", "KES").fee("100"),
         ]),
-        ("Mattress 5x6 8,500\nFree delivery within CBD", vec![offer("Mattress 5x6", "8500", "KES").fee("0")]),
+        ("Mattress 5x6 8,500\nFree delivery within CBD", vec![offer("Mattress 5x6", "8500", "KES")]),
         ("Fridge 138L Ksh 24,000\nDelivery CBD 300, outside Nairobi 1,000", vec![offer("Fridge 138L", "24000", "KES")]),
     ]
 }
