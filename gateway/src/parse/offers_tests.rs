@@ -514,8 +514,8 @@ fn greetings_and_notices() -> Vec<Case> {
         ("ok", vec![]),
         ("Order yours today! Visit https://wa.me/p/7123456789012345/254712345678 for details", vec![]),
         ("Check our catalog wa.me/c/254712345678", vec![]),
-        ("Sofa 45k, delivery fee 500", vec![offer("Sofa", "45000", "KES")]),
-        ("iPhone 12 - 45k (delivery fee 200)", vec![offer("iPhone 12", "45000", "KES")]),
+        ("Sofa 45k, delivery fee 500", vec![offer("Sofa", "45000", "KES").fee("500")]),
+        ("iPhone 12 - 45k (delivery fee 200)", vec![offer("iPhone 12", "45000", "KES").fee("200")]),
         ("Thank you for your order of Sofa set Ksh 45,000", vec![]),
         ("Lipa na M-Pesa till 123456", vec![]),
     ]
