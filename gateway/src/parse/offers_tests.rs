@@ -16,7 +16,7 @@ pub(super) type Case = (&'static str, Vec<Want>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Want {
-    title: String,
+    pub(super) title: String,
     price: Option<String>,
     currency: String,
     quantity: Option<u32>,
@@ -56,8 +56,7 @@ pub(super) fn seen(offer: &OfferDraft) -> Want {
         currency: offer.currency.clone(),
         quantity: offer.quantity,
         condition: offer.condition,
-        // The extractor has no delivery fee yet.
-        delivery_fee: None,
+        delivery_fee: offer.delivery_fee.map(|fee| fee.to_string()),
     }
 }
 
