@@ -18,6 +18,9 @@ pub struct Offer {
     /// Exact decimal as a string, or null when the message gave no price.
     pub price: Option<String>,
     pub currency: String,
+    /// Delivery, shipping, transport or packaging fee the message states for
+    /// the item: exact decimal as a string, or null when it states none.
+    pub delivery_fee: Option<String>,
     pub quantity: Option<i32>,
     pub condition: Option<String>,
     pub span_start: i32,

@@ -42,7 +42,7 @@ pub struct PageInput<'a> {
     pub caps: FanOutCaps,
 }
 
-const OFFER_COLUMNS: usize = 17;
+const OFFER_COLUMNS: usize = 18;
 
 pub async fn write_page(db: &Database, page: PageInput<'_>) -> Result<PageOutcome, ExtractionError> {
     let mut tx = db.begin_write().await?;
@@ -102,13 +102,14 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
             .collect();
         let sql = format!(
             "INSERT INTO offers (chat_id, vendor_id, source_message_pk, item_index, title, product_key, wa_product_id,
-                                 price, currency, quantity, condition, span_start, span_end, source_text,
+                                 price, currency, delivery_fee, quantity, condition, span_start, span_end, source_text,
                                  message_received_at_ms, created_at_ms, updated_at_ms)
              VALUES {}
              ON CONFLICT (source_message_pk, item_index) DO UPDATE SET
                  chat_id = excluded.chat_id, vendor_id = excluded.vendor_id, title = excluded.title,
                  product_key = excluded.product_key, wa_product_id = excluded.wa_product_id,
-                 price = excluded.price, currency = excluded.currency, quantity = excluded.quantity,
+                 price = excluded.price, currency = excluded.currency, delivery_fee = excluded.delivery_fee,
+                 quantity = excluded.quantity,
                  condition = excluded.condition, span_start = excluded.span_start, span_end = excluded.span_end,
                  source_text = excluded.source_text, updated_at_ms = excluded.updated_at_ms",
             placeholders.join(", ")
@@ -128,6 +129,7 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
                     .bind(wa_product_id.filter(|_| message.offers.len() == 1))
                     .bind(offer.price.map(|p| p.normalize().to_string()))
                     .bind(offer.currency.clone())
+                    .bind(offer.delivery_fee.map(|fee| fee.normalize().to_string()))
                     .bind(offer.quantity.map(|q| i32::try_from(q).unwrap_or(i32::MAX)))
                     .bind(offer.condition.map(|c| c.as_str()))
                     .bind(i32::try_from(offer.span.start).unwrap_or(i32::MAX))

@@ -7,13 +7,16 @@
 
 use std::ops::Range;
 
+use rust_decimal::Decimal;
+
 use super::attrs::{self, Condition};
 use super::lexicon::{self, Marker};
+use super::line_scope;
 use super::lines::Line;
 use super::mask::Masks;
 use super::price::{self, PriceHit};
 use super::text;
-use super::title_kind::{after_heading, base_of, is_detail, is_product_like, is_variant};
+use super::title_kind::{after_heading, base_of, has_model_token, is_detail, is_product_like, is_variant, names_brand};
 
 /// Most items kept from one message.
 const MAX_ITEMS: usize = 256;
@@ -26,6 +29,8 @@ pub struct Item {
     pub span: Range<usize>,
     /// Text after the line's last price (`… all ex-UK`), read when the item states no condition.
     pub line_tail: Option<Range<usize>>,
+    /// A fee stated on the item's own line: `Some(amount)`, the amount when it gave one.
+    pub line_fee: Option<Option<Decimal>>,
 }
 
 /// A title line still waiting for its price.
@@ -37,6 +42,8 @@ struct Candidate {
     listed: bool,
     product_like: bool,
     own_cue: bool,
+    /// It is the message's first line (where a one-item post names its item).
+    first_line: bool,
     /// Later title-like lines of the same block; items only if the message hides its prices.
     secondary: Vec<Candidate>,
 }
@@ -63,6 +70,10 @@ pub struct Assembler<'t> {
     /// The last item may still take the detail lines under it.
     last_open: bool,
     blank_since_pending: bool,
+    /// A line gave an item or a title (the next title is not the first).
+    seen_content: bool,
+    /// Fees stated on lines of their own (or on lines that gave no item).
+    pub message_fees: Vec<Option<Decimal>>,
 }
 
 impl<'t> Assembler<'t> {
@@ -79,6 +90,8 @@ impl<'t> Assembler<'t> {
             currency_hint: None,
             last_open: false,
             blank_since_pending: false,
+            seen_content: false,
+            message_fees: Vec::new(),
         }
     }
 
@@ -93,21 +106,27 @@ impl<'t> Assembler<'t> {
             return;
         }
         let mut line = line.clone();
-        if let Some(notice) = attrs::notice_start(&self.text[line.content.clone()]) {
-            let kept = self.text[line.content.start..line.content.start + notice]
-                .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '(' | '[' | ',' | ';' | '-' | ':' | '|'));
-            if kept.is_empty() {
-                self.last_open = false;
-                return;
-            }
-            line.content.end = line.content.start + kept.len();
-        }
-        let content = &self.text[line.content.clone()];
-        let hits = price::find_prices(self.lower, line.content.clone(), &self.masks);
-        if hits.is_empty() {
-            self.priceless_line(&line, content);
+        let scope = line_scope::scope(self.text, self.lower, &self.masks, line.content.clone());
+        line.content = scope.content;
+        let items_before = self.items.len();
+        if line.is_blank() {
+            self.last_open = false;
         } else {
-            self.priced_line(&line, hits);
+            let content = &self.text[line.content.clone()];
+            let hits = price::find_prices(self.lower, line.content.clone(), &self.masks);
+            if hits.is_empty() {
+                self.priceless_line(&line, content);
+            } else {
+                self.priced_line(&line, hits);
+            }
+            self.seen_content |= self.items.len() > items_before || self.pending.is_some();
+        }
+        if let Some(fee) = scope.fee {
+            if self.items.len() > items_before {
+                self.items[items_before..].iter_mut().for_each(|item| item.line_fee = Some(fee));
+            } else {
+                self.message_fees.push(fee);
+            }
         }
     }
 
@@ -116,18 +135,26 @@ impl<'t> Assembler<'t> {
     pub fn finish(mut self) -> Vec<Item> {
         self.close_pending();
         let message_cue = self.message_cue;
-        let offered = |candidate: &Candidate, primary: bool| {
-            if message_cue { primary || candidate.product_like } else { candidate.own_cue && candidate.product_like }
-        };
-        for mut candidate in std::mem::take(&mut self.closed) {
-            let secondary = std::mem::take(&mut candidate.secondary);
-            if offered(&candidate, true) {
+        // A priceless title is offered when it names a product and the message
+        // or the line says it is for sale. One that names no model (`Phone
+        // accessories available`) is a header, footer or category, unless it
+        // names a brand and opens a message that offers nothing else
+        // (`Ramtons fridge available`).
+        let cued = |candidate: &Candidate| (message_cue || candidate.own_cue) && candidate.product_like;
+        let candidates: Vec<Candidate> = std::mem::take(&mut self.closed)
+            .into_iter()
+            .flat_map(|mut candidate| {
+                let secondary = std::mem::take(&mut candidate.secondary);
+                std::iter::once(candidate).chain(secondary)
+            })
+            .filter(|candidate| cued(candidate))
+            .collect();
+        let modelled = candidates.iter().filter(|c| has_model_token(&c.title)).count();
+        let sole = self.items.is_empty() && candidates.len() == 1;
+        for candidate in candidates {
+            let lone_brand = sole && modelled == 0 && candidate.first_line && names_brand(&candidate.title);
+            if has_model_token(&candidate.title) || lone_brand {
                 self.push_item(candidate.title, None, candidate.start..candidate.end, None);
-            }
-            for extra in secondary {
-                if offered(&extra, false) {
-                    self.push_item(extra.title, None, extra.start..extra.end, None);
-                }
             }
         }
         self.items.sort_by_key(|item| item.span.start);
@@ -237,6 +264,11 @@ impl<'t> Assembler<'t> {
         if attrs::is_soft_notice(content) && !product_like {
             return;
         }
+        if cue && !product_like {
+            self.message_cue = true;
+            self.titleless_line(line, content, header);
+            return;
+        }
         if cue {
             self.close_pending();
             self.push_item(title, None, line.content.clone(), None);
@@ -255,6 +287,7 @@ impl<'t> Assembler<'t> {
             listed: line.listed,
             product_like,
             own_cue,
+            first_line: !self.seen_content,
             secondary: Vec::new(),
         };
         match self.pending.as_mut() {
@@ -294,9 +327,9 @@ impl<'t> Assembler<'t> {
             if !self.extend_open(line.content.end) {
                 self.message_condition = self.message_condition.or(Some(condition));
             }
-        } else if !attrs::has_price_cue(content) && content.chars().any(char::is_alphabetic) {
-            self.extend_open(line.content.end);
         }
+        // Other lines of only generic words (`New arrivals 🔥`) are headers and
+        // footers: they extend no item.
     }
 
     /// Lets the title line waiting for a price, else the last item, take a
@@ -328,7 +361,7 @@ impl<'t> Assembler<'t> {
         if self.is_full() || !title.chars().any(char::is_alphabetic) {
             return;
         }
-        self.items.push(Item { title, price, span, line_tail });
+        self.items.push(Item { title, price, span, line_tail, line_fee: None });
     }
 
     fn title_at(&self, range: &Range<usize>) -> Option<String> {

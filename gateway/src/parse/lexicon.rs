@@ -213,6 +213,17 @@ pub fn is_brand_word(word: &str) -> bool {
     )
 }
 
+/// The kinds of product among the brand words: they name what is sold, not whose.
+pub fn is_product_noun(word: &str) -> bool {
+    matches!(
+        word,
+        "laptop" | "laptops" | "phone" | "phones" | "smartphone" | "tv" | "tvs" | "television" | "fridge" | "fridges"
+            | "sofa" | "printer" | "monitor" | "speaker" | "headphones" | "earbuds" | "sneakers" | "shoes" | "dress"
+            | "dresses" | "jacket" | "jackets" | "bag" | "bags" | "handbag" | "watch" | "console" | "cooker"
+            | "microwave" | "blender" | "iron" | "kettle" | "mattress" | "bed" | "table" | "chair" | "chairs"
+    )
+}
+
 /// Spec vocabulary: a line made mostly of these (and of numbers) is a spec line.
 pub fn is_spec_word(word: &str) -> bool {
     is_unit(word)

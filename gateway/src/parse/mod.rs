@@ -5,19 +5,29 @@
 
 mod assemble;
 pub mod attrs;
+mod fees;
 pub mod key;
 pub mod lexicon;
+mod line_scope;
 pub mod lines;
 pub mod links;
 pub mod mask;
+#[cfg(test)]
+mod non_offer_props;
+mod non_offers;
 mod number;
 pub mod offers;
+#[cfg(test)]
+mod corpus_tally;
+#[cfg(test)]
+mod offer_precision_cases;
 #[cfg(test)]
 mod offers_tests;
 pub mod phone;
 pub mod price;
 pub mod product_id;
 pub mod privacy;
+pub mod questions;
 mod surroundings;
 pub mod text;
 mod title_kind;

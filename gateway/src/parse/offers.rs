@@ -3,7 +3,9 @@
 //! its position in the message and carrying its source span. The rules live
 //! in the sibling modules: [`super::lines`] (lines and list markers),
 //! [`super::price`] (prices), [`super::attrs`] (condition, quantity, cues,
-//! notices), [`super::text`] (titles) and the private `assemble` module (items).
+//! notices), [`super::text`] (titles), `line_scope` (what of a line may be an
+//! item: no questions, fees, shop notes), [`super::questions`] and the private
+//! `assemble` module (items).
 
 use std::ops::Range;
 
@@ -12,7 +14,8 @@ use serde::Serialize;
 
 pub use super::attrs::Condition;
 use super::assemble::{Assembler, Item};
-use super::{attrs, key, lines, price, text};
+use super::lexicon::Marker;
+use super::{attrs, key, lines, price, questions, text};
 
 /// Longest message read, in bytes; the rest is ignored (cut at a char boundary).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -41,10 +44,14 @@ pub struct OfferDraft {
     pub title: String,
     pub price: Option<Decimal>,
     /// ISO 4217: the price's own marker, else a currency the message names
-    /// on its own line (`Prices in USD`), else the context default.
+    /// on its own line (`Prices in USD`), else the one currency the message's
+    /// marked prices use, else the context default.
     pub currency: String,
     pub quantity: Option<u32>,
     pub condition: Option<Condition>,
+    /// Delivery, shipping, transport or packaging fee stated for the item:
+    /// on its own line, else on a fee line of the message (one amount only).
+    pub delivery_fee: Option<Decimal>,
     /// Byte range of the item in the source text, on char boundaries.
     pub span: Range<usize>,
     /// Normalised title that groups one product's price history across vendors.
@@ -58,6 +65,9 @@ pub fn extract_offers(text: &str, ctx: &ExtractContext<'_>) -> Vec<OfferDraft> {
     if !text.bytes().any(|b| b.is_ascii_alphabetic()) && !text.chars().any(char::is_alphabetic) {
         return Vec::new();
     }
+    if questions::only_questions(text) {
+        return Vec::new();
+    }
     let lower = scan_text(text);
     let mut assembler = Assembler::new(text, &lower);
     for line in lines::split(text) {
@@ -66,14 +76,44 @@ pub fn extract_offers(text: &str, ctx: &ExtractContext<'_>) -> Vec<OfferDraft> {
         }
         assembler.line(&line);
     }
-    let message_condition = assembler.message_condition;
-    let hint = assembler.currency_hint;
+    let message = MessageFacts {
+        condition: assembler.message_condition,
+        fee: one_fee(&assembler.message_fees),
+        currency: assembler.currency_hint,
+    };
     let items = assembler.finish();
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| draft(text, index, item, message_condition, hint, ctx))
-        .collect()
+    let message = MessageFacts { currency: message.currency.or_else(|| message_currency(&items, ctx)), ..message };
+    items.into_iter().enumerate().map(|(index, item)| draft(text, index, item, &message, ctx)).collect()
+}
+
+/// What a message states for all its items.
+struct MessageFacts {
+    condition: Option<Condition>,
+    fee: Option<Decimal>,
+    /// The currency of prices without a marker, when the message decides it.
+    currency: Option<Marker>,
+}
+
+/// The message's fee: its one amount, when its fee lines agree on one.
+fn one_fee(fees: &[Option<Decimal>]) -> Option<Decimal> {
+    let mut amounts = fees.iter().flatten();
+    let first = *amounts.next()?;
+    amounts.all(|a| *a == first).then_some(first)
+}
+
+/// The one currency the marked prices of a message use; `None` when none is
+/// marked or they mix currencies (each then keeps its own, the rest the default).
+fn message_currency(items: &[Item], ctx: &ExtractContext<'_>) -> Option<Marker> {
+    let mut found: Option<(Marker, String)> = None;
+    for marker in items.iter().filter_map(|item| item.price.as_ref()?.marker) {
+        let code = price::currency_code(Some(marker), None, ctx.default_currency);
+        match &found {
+            None => found = Some((marker, code)),
+            Some((_, seen)) if *seen == code => {}
+            Some(_) => return None,
+        }
+    }
+    found.map(|(marker, _)| marker)
 }
 
 /// The text the scanners read: ASCII-lowercased, with no-break and thin
@@ -93,19 +133,19 @@ fn draft(
     text: &str,
     index: usize,
     item: Item,
-    message_condition: Option<Condition>,
-    hint: Option<super::lexicon::Marker>,
+    message: &MessageFacts,
     ctx: &ExtractContext<'_>,
 ) -> OfferDraft {
     let source = &text[item.span.clone()];
     let condition = attrs::condition_in(source)
         .or_else(|| item.line_tail.as_ref().and_then(|tail| attrs::condition_in(&text[tail.clone()])))
-        .or(message_condition);
+        .or(message.condition);
     let marker = item.price.as_ref().and_then(|p| p.marker);
     OfferDraft {
         item_index: u32::try_from(index).unwrap_or(u32::MAX),
         product_key: key::normalize_title_key(&item.title),
-        currency: price::currency_code(marker, hint, ctx.default_currency),
+        currency: price::currency_code(marker, message.currency, ctx.default_currency),
+        delivery_fee: item.line_fee.unwrap_or(message.fee),
         price: item.price.map(|p| p.amount),
         quantity: attrs::quantity_in(source),
         condition,

@@ -7,45 +7,56 @@
 use super::offers::Condition::{self, ExUk, New, Refurbished, Used};
 use super::offers::{ExtractContext, OfferDraft, extract_offers};
 use super::key::normalize_title_key;
+use super::offer_precision_cases::{
+    addresses_directions_and_hours, buyers_questions, calls_to_action_and_payment, currency_per_message, fee_lines,
+    headers_and_footers, warranty_and_delivery_notes,
+};
 
-type Case = (&'static str, Vec<Want>);
+pub(super) type Case = (&'static str, Vec<Want>);
 
-#[derive(Debug, PartialEq, Eq)]
-struct Want {
-    title: String,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Want {
+    pub(super) title: String,
     price: Option<String>,
     currency: String,
     quantity: Option<u32>,
     condition: Option<Condition>,
+    delivery_fee: Option<String>,
 }
 
-fn offer(title: &str, price: &str, currency: &str) -> Want {
-    Want { title: title.into(), price: Some(price.into()), currency: currency.into(), quantity: None, condition: None }
+pub(super) fn offer(title: &str, price: &str, currency: &str) -> Want {
+    Want { title: title.into(), price: Some(price.into()), currency: currency.into(), quantity: None, condition: None, delivery_fee: None }
 }
 
-fn unpriced(title: &str, currency: &str) -> Want {
-    Want { title: title.into(), price: None, currency: currency.into(), quantity: None, condition: None }
+pub(super) fn unpriced(title: &str, currency: &str) -> Want {
+    Want { title: title.into(), price: None, currency: currency.into(), quantity: None, condition: None, delivery_fee: None }
 }
 
 impl Want {
-    fn qty(mut self, quantity: u32) -> Self {
+    pub(super) fn qty(mut self, quantity: u32) -> Self {
         self.quantity = Some(quantity);
         self
     }
 
-    fn cond(mut self, condition: Condition) -> Self {
+    pub(super) fn cond(mut self, condition: Condition) -> Self {
         self.condition = Some(condition);
+        self
+    }
+
+    pub(super) fn fee(mut self, delivery_fee: &str) -> Self {
+        self.delivery_fee = Some(delivery_fee.into());
         self
     }
 }
 
-fn seen(offer: &OfferDraft) -> Want {
+pub(super) fn seen(offer: &OfferDraft) -> Want {
     Want {
         title: offer.title.clone(),
         price: offer.price.map(|p| p.to_string()),
         currency: offer.currency.clone(),
         quantity: offer.quantity,
         condition: offer.condition,
+        delivery_fee: offer.delivery_fee.map(|fee| fee.to_string()),
     }
 }
 
@@ -79,7 +90,7 @@ fn check(default_currency: &str, cases: Vec<Case>) {
     assert!(failures.is_empty(), "{} of {} messages differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
-const GROUPS: [fn() -> Vec<Case>; 11] = [
+pub(super) const GROUPS: [fn() -> Vec<Case>; 18] = [
     smoke_and_single_offers,
     numbered_and_bulleted_lists,
     several_pairs_on_one_line,
@@ -91,12 +102,21 @@ const GROUPS: [fn() -> Vec<Case>; 11] = [
     currencies,
     numbers_that_are_not_prices,
     greetings_and_notices,
+    headers_and_footers,
+    addresses_directions_and_hours,
+    calls_to_action_and_payment,
+    warranty_and_delivery_notes,
+    buyers_questions,
+    fee_lines,
+    currency_per_message,
 ];
 
 #[test]
 fn the_tables_hold_at_least_sixty_messages() {
     let messages: usize = GROUPS.iter().map(|group| group().len()).sum();
     assert!(messages >= 60, "{messages}");
+    let precision: usize = GROUPS[11..].iter().map(|group| group().len()).sum();
+    assert!(precision >= 40, "{precision} cases of issue 18");
 }
 
 #[test]
@@ -152,6 +172,13 @@ table_tests!(
     currencies,
     numbers_that_are_not_prices,
     greetings_and_notices,
+    headers_and_footers,
+    addresses_directions_and_hours,
+    calls_to_action_and_payment,
+    warranty_and_delivery_notes,
+    buyers_questions,
+    fee_lines,
+    currency_per_message,
 );
 
 fn smoke_and_single_offers() -> Vec<Case> {
@@ -486,8 +513,8 @@ fn greetings_and_notices() -> Vec<Case> {
         ("ok", vec![]),
         ("Order yours today! Visit https://wa.me/p/7123456789012345/254712345678 for details", vec![]),
         ("Check our catalog wa.me/c/254712345678", vec![]),
-        ("Sofa 45k, delivery fee 500", vec![offer("Sofa", "45000", "KES")]),
-        ("iPhone 12 - 45k (delivery fee 200)", vec![offer("iPhone 12", "45000", "KES")]),
+        ("Sofa 45k, delivery fee 500", vec![offer("Sofa", "45000", "KES").fee("500")]),
+        ("iPhone 12 - 45k (delivery fee 200)", vec![offer("iPhone 12", "45000", "KES").fee("200")]),
         ("Thank you for your order of Sofa set Ksh 45,000", vec![]),
         ("Lipa na M-Pesa till 123456", vec![]),
     ]

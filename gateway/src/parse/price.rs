@@ -258,6 +258,8 @@ mod tests {
     #[test]
     fn a_marker_between_two_numbers_belongs_to_the_second() {
         assert_eq!(prices("Toyota Prado 2018 Ksh 5.5m"), one("5500000", "KES"));
+        assert_eq!(prices("iPhone 12 $400"), one("400", "USD"));
+        assert_eq!(prices("Dell 5490 £210"), one("210", "GBP"));
         assert_eq!(
             prices("Sugar 2kg Ksh 250 Rice 5kg Ksh 900"),
             vec![("250".into(), "KES".into()), ("900".into(), "KES".into())]

@@ -152,6 +152,10 @@ pub(crate) fn read_after<'a>(lower: &'a str, line_end: usize, n: &Number, marked
         if let Some((symbol, code)) =
             std::iter::once(("$", "USD")).chain(lexicon::CURRENCY_SYMBOLS).find(|(s, _)| rest.starts_with(s))
         {
+            if opens_next_price(b, gap_end + symbol.len(), line_end) {
+                // `iPhone 12 $400`: the symbol belongs to the next number.
+                break;
+            }
             after.marker.get_or_insert(Marker::Iso(code));
             after.end = gap_end + symbol.len();
             q = after.end;

@@ -64,9 +64,43 @@ pub(crate) fn base_of(title: &str) -> String {
     if base.chars().any(char::is_alphabetic) { base } else { title.to_string() }
 }
 
-/// Names something sellable: a brand or product word, or a model/size token.
+/// Names something sellable: a brand or product word, or a model token.
+/// Bare numbers (`TOP 5`, `2024`), ordinals and times (`1st`, `8am`) are not.
 pub(crate) fn is_product_like(title: &str) -> bool {
-    words(title).any(|w| w.bytes().any(|b| b.is_ascii_digit()) || lexicon::is_brand_word(&w.to_ascii_lowercase()))
+    words(title).any(|w| lexicon::is_brand_word(&w.to_ascii_lowercase())) || has_model_token(title)
+}
+
+/// Holds a model token: letters and digits in one word (`A54`, `G8`, `128GB`),
+/// or a number after a product-line word (`Spark 10`, `iPhone 12`).
+pub(crate) fn has_model_token(title: &str) -> bool {
+    let mut after_line_word = false;
+    for word in words(title) {
+        let lower = word.to_ascii_lowercase();
+        let digits = lower.bytes().filter(u8::is_ascii_digit).count();
+        if digits > 0 && digits < lower.len() && !is_ordinal_or_time(&lower) {
+            return true;
+        }
+        if digits == lower.len() && after_line_word {
+            return true;
+        }
+        after_line_word = lexicon::is_model_line_word(&lower) || lexicon::is_brand_word(&lower);
+    }
+    false
+}
+
+/// Names a brand or product family (`Ramtons`, `Galaxy`), not only a kind of
+/// product (`phone`, `shoes`, `sofa`).
+pub(crate) fn names_brand(title: &str) -> bool {
+    words(title).any(|w| {
+        let lower = w.to_ascii_lowercase();
+        lexicon::is_brand_word(&lower) && !lexicon::is_product_noun(&lower)
+    })
+}
+
+/// `1st`, `22nd`, `8am`, `10pm`, `24hrs`: a date or time, not a model.
+fn is_ordinal_or_time(word: &str) -> bool {
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && matches!(&word[digits..], "st" | "nd" | "rd" | "th" | "am" | "pm" | "hrs" | "hr" | "h" | "pc" | "pcs")
 }
 
 /// A description or spec line (`Core i5, 8GB RAM`, `Very clean`), not a title.

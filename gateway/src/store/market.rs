@@ -8,7 +8,7 @@ use super::{Database, StoreError, queries::on_pool, tx::on_tx};
 use crate::domain::Offer;
 
 const OFFER_COLUMNS: &str = "id, chat_id, vendor_id, source_message_pk, item_index, title, product_key, wa_product_id,
-    price, currency, quantity, condition, span_start, span_end, source_text, message_received_at_ms,
+    price, currency, delivery_fee, quantity, condition, span_start, span_end, source_text, message_received_at_ms,
     created_at_ms, updated_at_ms";
 
 #[derive(Debug, Default, Clone)]

@@ -1,6 +1,7 @@
 //! Debounced extraction end to end: offers from the seed's smoke message,
 //! the manual `extract-latest` run, idempotent re-runs, product and catalog
-//! links enqueued once, and durability of due chats across restarts.
+//! links enqueued once, durability of due chats across restarts, and fee
+//! lines and buyers' questions that are no offers (the fee kept as `delivery_fee`).
 
 use collector_client::message::IngestMessage;
 
@@ -55,6 +56,44 @@ async fn extract_latest_runs_now_needs_the_token_and_never_duplicates() {
     assert_eq!(diagnostics.body["extracted"], 2, "re-extraction is not counted twice");
     let unknown = app.post_with("/integrations/whatsapp/chats/nope/extract-latest", &[("x-ingest-token", TOKEN)], "").await;
     assert_eq!(unknown.status, 404);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn fee_lines_and_questions_are_no_offers_and_the_fee_rides_on_the_items() {
+    let app = spawn_app_with(&[("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "600"), ("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", "600")]).await;
+    let chat = "120363000000000018@g.us";
+    let list = "Phone accessories available 🔥\nOraimo earbuds - 2,500\nType C cable - 400\nDelivery within Westlands 250\nInbox to order 📩";
+    let messages = vec![
+        IngestMessage { chat_id: Some(chat.into()), ..message("Accessories Ke", list) },
+        IngestMessage { chat_id: Some(chat.into()), ..message("Accessories Ke", "Is the Oraimo earbuds still 2.5k? bei gani") },
+        IngestMessage { chat_id: Some(chat.into()), ..message("Accessories Ke", "JBL Flip 6 speaker 14,500") },
+    ];
+    assert_eq!(app.post_ingest(&batch("c", messages)).await.body["created"], 3);
+    let path = format!("/integrations/whatsapp/chats/{chat}/extract-latest");
+    let run = app.post_with(&path, &[("x-ingest-token", TOKEN)], "").await;
+    assert_eq!(run.status, 200, "{:?}", run.body);
+    assert_eq!(run.body["report"]["offers_new"], 3, "{:?}", run.body);
+    let fees: Vec<(Option<&str>, Option<&str>)> =
+        run.body["offers"].as_array().into_iter().flatten().map(|o| (o["title"].as_str(), o["delivery_fee"].as_str())).collect();
+    assert_eq!(fees, [(Some("Oraimo earbuds"), Some("250")), (Some("Type C cable"), Some("250")), (Some("JBL Flip 6 speaker"), None)]);
+    // The read API answers the same, oldest offer last; a missing fee is null, not absent.
+    let offers = app.read("/offers").await;
+    let read: Vec<(Option<&str>, Option<&str>, bool)> = offers.body["offers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| (o["title"].as_str(), o["delivery_fee"].as_str(), o["delivery_fee"].is_null()))
+        .collect();
+    assert_eq!(read, [(Some("JBL Flip 6 speaker"), None, true), (Some("Type C cable"), Some("250"), false), (Some("Oraimo earbuds"), Some("250"), false)]);
+    let stored = app
+        .db
+        .query_texts(
+            "SELECT (SELECT delivery_fee FROM offers WHERE title = 'Oraimo earbuds'), (SELECT delivery_fee FROM offers WHERE title = 'Type C cable'),
+                    (SELECT delivery_fee FROM offers WHERE title = 'JBL Flip 6 speaker')",
+        )
+        .await;
+    assert_eq!(stored, [Some("250".to_string()), Some("250".to_string()), None], "{} stores the fee as exact text", backend());
     app.finish().await;
 }
 
