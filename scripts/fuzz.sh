@@ -9,7 +9,9 @@
 # The instrumented build goes to a cache outside the clone
 # ($FUZZ_TARGET_DIR, default $HOME/.cache/soko-ingest-fuzz-target).
 # FUZZ_SANITIZER (default none; address for ASan) and FUZZ_RUNS (a run cap
-# per target, default none) tune it. New inputs go to a scratch corpus, never
+# per target, default none) tune it. FUZZ_SEED fixes libFuzzer's random seed, so a run
+# can be repeated: .ci/run sets it, and the long exploratory runs leave it unset so each
+# run explores anew (docs/FUZZING.md). New inputs go to a scratch corpus, never
 # into the committed fuzz/corpus/; crashes go to $FUZZ_ARTIFACTS (default
 # fuzz/artifacts/<target>/) and fail the script.
 set -euo pipefail
@@ -54,6 +56,7 @@ for target in "${targets[@]}"; do
   log="$scratch/$target.log"
   extra=()
   [ -n "${FUZZ_RUNS:-}" ] && extra+=("-runs=$FUZZ_RUNS")
+  [ -n "${FUZZ_SEED:-}" ] && extra+=("-seed=$FUZZ_SEED")
   echo "== fuzzing $target for ${seconds} s"
   # Seeds: the committed corpus and regressions; new inputs go to the scratch folder.
   seeds=(fuzz/corpus/"$target")

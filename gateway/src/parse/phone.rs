@@ -25,8 +25,24 @@ pub fn parse_region(code: &str) -> Option<country::Id> {
 /// `None` when it is not a phone (names, `@lid` ids, short codes, garbage).
 pub fn normalize_phone(raw: &str, region: country::Id) -> Option<String> {
     let candidate = phone_candidate(raw)?;
+    let e164 = to_e164(&candidate, region)?;
+    if e164 == candidate {
+        return Some(e164);
+    }
+    // phonenumber rewrote the digits. A number written with its country code is taken as
+    // written or not at all: `+254 11 11…` lost a leading `11` on every pass, so one sender
+    // would have had several numbers (found by the fuzz target). A national number gains its
+    // country code, and the result must be a fixed point.
+    if candidate.starts_with('+') {
+        return None;
+    }
+    (to_e164(&e164, region).as_deref() == Some(e164.as_str())).then_some(e164)
+}
+
+/// One fenced pass through `phonenumber`: the E.164 form of a valid number, `None` otherwise.
+fn to_e164(candidate: &str, region: country::Id) -> Option<String> {
     let parsed = catch_unwind(AssertUnwindSafe(|| {
-        let number = phonenumber::parse(Some(region), &candidate).ok()?;
+        let number = phonenumber::parse(Some(region), candidate).ok()?;
         number
             .is_valid()
             .then(|| number.format().mode(Mode::E164).to_string())
@@ -88,6 +104,14 @@ mod tests {
     fn numbers_longer_than_e164_allows_are_not_phones() {
         assert_eq!(normalize_phone("8005870504704", country::Id::NG), None);
         assert_eq!(normalize_phone("0803 123 4567", country::Id::NG).as_deref(), Some("+2348031234567"));
+    }
+
+    #[test]
+    fn a_number_that_changes_when_parsed_again_is_not_a_phone() {
+        // The fuzz target's finding (fuzz/regressions/phone/): `+254 11 11…` lost a leading
+        // `11` on every pass, so normalising its own output gave yet another number.
+        assert_eq!(normalize_phone("+254 11 11)545-0132", country::Id::US), None);
+        assert_eq!(normalize_phone("+254115450132", country::Id::US), None);
     }
 
     #[test]
