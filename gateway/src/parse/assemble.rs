@@ -60,6 +60,7 @@ pub struct Assembler<'t> {
     text: &'t str,
     lower: &'t str,
     masks: Masks,
+    cues: line_scope::MessageCues,
     pub items: Vec<Item>,
     pending: Option<Candidate>,
     closed: Vec<Candidate>,
@@ -77,11 +78,12 @@ pub struct Assembler<'t> {
 }
 
 impl<'t> Assembler<'t> {
-    pub fn new(text: &'t str, lower: &'t str) -> Self {
+    pub fn new(text: &'t str, lower: &'t str, cues: line_scope::MessageCues) -> Self {
         Self {
             text,
             lower,
             masks: Masks::find(lower),
+            cues,
             items: Vec::new(),
             pending: None,
             closed: Vec::new(),
@@ -106,7 +108,7 @@ impl<'t> Assembler<'t> {
             return;
         }
         let mut line = line.clone();
-        let scope = line_scope::scope(self.text, self.lower, &self.masks, line.content.clone());
+        let scope = line_scope::scope(self.text, self.lower, &self.masks, self.cues, line.content.clone());
         line.content = scope.content;
         let items_before = self.items.len();
         if line.is_blank() {

@@ -2,7 +2,7 @@
 //! price history across vendors and spellings (`iPhone 12 64GB`, `IPHONE 12
 //! 64 gb 🔥` and `Brand new iPhone 12, 64gigs` share `iphone 12 64gb`).
 
-use super::text::{clean_title, collapse_whitespace, is_settled_key, strip_decoration};
+use super::text::{clean_title, collapse_whitespace, is_clean_title, is_settled_key, strip_decoration};
 
 /// The key that groups one product's price history across vendors:
 /// lowercase alphanumeric words, units joined to their number (`64 GB` and
@@ -11,6 +11,10 @@ use super::text::{clean_title, collapse_whitespace, is_settled_key, strip_decora
 /// Keys are fixed points: the key of a key is itself, so a key passed back in
 /// (`/price-history/product/iphone 12 64gb`) finds the same product.
 pub fn normalize_title_key(title: &str) -> String {
+    // An extracted offer's title is already clean: cleaning it again would return it unchanged.
+    if is_clean_title(title) {
+        return key_of_clean_title(title);
+    }
     match clean_title(title) {
         Some(cleaned) => key_of_clean_title(&cleaned),
         None => settle(words_key(&collapse_whitespace(&strip_decoration(title)))),

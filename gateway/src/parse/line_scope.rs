@@ -12,6 +12,23 @@ use rust_decimal::Decimal;
 use super::mask::Masks;
 use super::{attrs, fees, non_offers, questions};
 
+/// What a message may hold at all, found once per message so that lines of a
+/// message without any question mark, question word or fee word skip those checks.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageCues {
+    /// A `?` or a question word appears somewhere ([`questions::may_ask`]).
+    pub asks: bool,
+    /// A fee word's first letters appear somewhere ([`fees::quick_fee_word`]).
+    pub fees: bool,
+}
+
+impl MessageCues {
+    /// `text` is the message, `lower` its scan text.
+    pub fn of(text: &str, lower: &str) -> Self {
+        Self { asks: questions::may_ask(text), fees: fees::quick_fee_word(lower) }
+    }
+}
+
 /// What is left of one line, and the fee it states.
 #[derive(Debug)]
 pub struct Scope {
@@ -22,16 +39,21 @@ pub struct Scope {
 }
 
 /// Cuts the line `content` of `text` down to the part that may hold items.
-pub fn scope(text: &str, lower: &str, masks: &Masks, content: Range<usize>) -> Scope {
-    let Some(mut content) = questions::without_questions(text, content.clone()) else {
-        return Scope { content: content.start..content.start, fee: None };
+pub fn scope(text: &str, lower: &str, masks: &Masks, cues: MessageCues, content: Range<usize>) -> Scope {
+    let mut content = if cues.asks {
+        match questions::without_questions(text, content.clone()) {
+            Some(kept) => kept,
+            None => return Scope { content: content.start..content.start, fee: None },
+        }
+    } else {
+        content
     };
     // A note about the shop goes first: "Payment before delivery" states no fee.
     if let Some(at) = non_offers::shop_note_start(text, content.clone()) {
         content.end = kept_end(text, content.start, at);
     }
     let mut fee = None;
-    if let Some(note) = fees::fee_in(text, lower, content.clone(), masks) {
+    if let Some(note) = cues.fees.then(|| fees::fee_in(text, lower, content.clone(), masks)).flatten() {
         fee = Some(note.amount);
         content.end = kept_end(text, content.start, note.start);
     }
@@ -56,7 +78,7 @@ mod tests {
     fn kept(text: &str) -> (&str, Option<Option<String>>) {
         let lower = text.to_ascii_lowercase();
         let masks = Masks::find(&lower);
-        let scope = scope(text, &lower, &masks, 0..text.len());
+        let scope = scope(text, &lower, &masks, MessageCues::of(text, &lower), 0..text.len());
         (&text[scope.content], scope.fee.map(|f| f.map(|a| a.to_string())))
     }
 

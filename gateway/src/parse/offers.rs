@@ -15,6 +15,7 @@ use serde::Serialize;
 pub use super::attrs::Condition;
 use super::assemble::{Assembler, Item};
 use super::lexicon::Marker;
+use super::line_scope::MessageCues;
 use super::{attrs, key, lines, price, questions, text};
 
 /// Longest message read, in bytes; the rest is ignored (cut at a char boundary).
@@ -65,11 +66,12 @@ pub fn extract_offers(text: &str, ctx: &ExtractContext<'_>) -> Vec<OfferDraft> {
     if !text.bytes().any(|b| b.is_ascii_alphabetic()) && !text.chars().any(char::is_alphabetic) {
         return Vec::new();
     }
-    if questions::only_questions(text) {
+    let lower = scan_text(text);
+    let cues = MessageCues::of(text, &lower);
+    if cues.asks && questions::every_sentence_asks(text) {
         return Vec::new();
     }
-    let lower = scan_text(text);
-    let mut assembler = Assembler::new(text, &lower);
+    let mut assembler = Assembler::new(text, &lower, cues);
     for line in lines::split(text) {
         if assembler.is_full() {
             break;

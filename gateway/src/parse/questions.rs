@@ -62,16 +62,20 @@ pub(crate) fn is_question(sentence: &str) -> bool {
 }
 
 /// Cheap test before the sentence walk: any `?` or question word at all.
-fn may_ask(text: &str) -> bool {
+/// A message for which this is false has no question anywhere, so the
+/// extractor asks it once per message, not once per line.
+pub(crate) fn may_ask(text: &str) -> bool {
     text.contains('?') || is_match(&ASKING, text)
 }
 
 /// The message asks and offers nothing: each of its sentences is a question,
 /// or a greeting around one ("Hello! Is the A14 still 15k?").
 pub fn only_questions(text: &str) -> bool {
-    if !may_ask(text) {
-        return false;
-    }
+    may_ask(text) && every_sentence_asks(text)
+}
+
+/// [`only_questions`] for a message already known to [`may_ask`].
+pub(crate) fn every_sentence_asks(text: &str) -> bool {
     let mut asked = false;
     for line in text.split(['\n', '\r']) {
         let offset = line.as_ptr() as usize - text.as_ptr() as usize;

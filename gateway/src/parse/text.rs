@@ -150,6 +150,31 @@ fn strip_conditions(text: &str) -> Cow<'_, str> {
     })
 }
 
+/// True when [`clean_title`] would return `title` itself: it is a title that
+/// cleaning already produced. Each cleaning step is checked to be the identity
+/// (no decoration, filler, condition word, quantity or formatting mark; single
+/// spaces; no edge word or punctuation; it names something; within the length
+/// cap), so `clean_title(title) == Some(title)` whenever this holds, and the
+/// product key of an extracted offer skips a second cleaning.
+pub(crate) fn is_clean_title(title: &str) -> bool {
+    let single_spaced = !title.starts_with(' ')
+        && !title.ends_with(' ')
+        && !title.contains("  ")
+        && title.chars().all(|c| c == ' ' || !c.is_whitespace());
+    // The cheap byte checks first, the pattern scans last.
+    single_spaced
+        && title.len() <= MAX_TITLE_BYTES
+        && !title.bytes().any(|b| matches!(b, b'*' | b'_' | b'~' | b'`'))
+        && title.chars().any(char::is_alphabetic)
+        && edges_settled(title)
+        && !is_titleless(title)
+        && (!title.contains(['(', '[']) || !is_match(&EMPTY_BRACKETS, title))
+        && (title.is_ascii() || !is_match(&DECORATION, title))
+        && !is_match(&FILLER, title)
+        && !is_match(&CONDITION, title)
+        && (!title.bytes().any(|b| b.is_ascii_digit()) || !is_match(&QUANTITY, title))
+}
+
 /// True when [`clean_title`] would return `key` unchanged (or nothing):
 /// `key` is a product key (lowercase words, single spaces) in which no
 /// filler, condition, quantity or edge word is left. Cheaper than cleaning.
@@ -206,6 +231,20 @@ fn is_edge_word(word: &str) -> bool {
             | "karibuni" | "asante" | "wholesale" | "the" | "a" | "an" | "bado" | "tuko" | "leo"
             | "today"
     )
+}
+
+/// True when [`trim_edges`] returns `text` whole: its first round would change
+/// nothing (no edge punctuation or whitespace at the ends, nothing unbalanced, no
+/// edge word first or last), and a round that changes nothing is the last.
+fn edges_settled(text: &str) -> bool {
+    let untrimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace() && !is_edge_punct(c));
+    if !untrimmed(text.chars().next()) || !untrimmed(text.chars().next_back()) || trim_unbalanced(text).len() != text.len() {
+        return false;
+    }
+    match (text.split_once(' '), text.rsplit_once(' ')) {
+        (Some((first, _)), Some((_, last))) => !is_edge_token(first) && !is_edge_token(last),
+        _ => !is_edge_token(text),
+    }
 }
 
 /// Trims punctuation and edge words from both ends until stable.
@@ -327,6 +366,17 @@ mod tests {
     }
 
     #[test]
+    fn a_clean_title_is_one_that_cleaning_returns_unchanged() {
+        for title in ["Pixel 8 Pro", "Samsung 55\" QLED TV", "HP EliteBook 840 G5", "Tomatoes", "iPhone 12 (Blue)"] {
+            assert!(is_clean_title(title), "{title:?}");
+            assert_eq!(clean_title(title).as_deref(), Some(title));
+        }
+        for raw in ["Pixel 8 Pro - ", " Pixel", "Sofa  set", "Sofa set only", "Brand new Sofa", "Sofa 2 pcs", "*Sofa*", "🔥 Sofa", "Price:", "New arrivals", "Sofa ()"] {
+            assert!(!is_clean_title(raw), "{raw:?}");
+        }
+    }
+
+    #[test]
     fn headers_and_filler_alone_are_no_title() {
         for raw in ["New arrivals 🔥🔥", "Price:", "Inbox for price", "DM", "Call 0712345678", "", "🔥", "Black Friday deals!!"] {
             assert_eq!(clean_title(raw), None, "{raw:?}");
@@ -348,6 +398,22 @@ mod tests {
             let _ = clean_title(&raw);
             let cleaned = clean_for_embedding(&raw);
             prop_assert!(!cleaned.contains("  "));
+        }
+
+        #[test]
+        fn edges_settled_agrees_with_trim_edges(raw in "[ a-zA-Z0-9()\"'!.,:-]{0,30}|(price|for|the|now|only|hi) [a-z ]{0,12}( now| only)?") {
+            prop_assert_eq!(edges_settled(&raw), !raw.is_empty() && trim_edges(&raw).len() == raw.len(), "{:?}", raw);
+        }
+
+        #[test]
+        fn a_title_called_clean_is_returned_unchanged(raw in "\\PC{0,60}") {
+            if is_clean_title(&raw) {
+                let cleaned = clean_title(&raw);
+                prop_assert_eq!(cleaned.as_deref(), Some(raw.as_str()));
+            }
+            if let Some(title) = clean_title(&raw) && is_clean_title(&title) {
+                prop_assert_eq!(clean_title(&title), Some(title.clone()));
+            }
         }
 
         #[test]
