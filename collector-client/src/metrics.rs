@@ -19,7 +19,9 @@
 //! source kinds, `outcome` and `reason` small fixed sets.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 use serde::Serialize;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -33,7 +35,11 @@ pub enum ConnectionStatus {
 }
 
 impl ConnectionStatus {
-    pub const ALL: [ConnectionStatus; 3] = [ConnectionStatus::Open, ConnectionStatus::Connecting, ConnectionStatus::Closed];
+    pub const ALL: [ConnectionStatus; 3] = [
+        ConnectionStatus::Open,
+        ConnectionStatus::Connecting,
+        ConnectionStatus::Closed,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -116,6 +122,10 @@ pub struct Metrics {
     pub batches_rejected: IntCounter,
     delivery_attempts: IntCounterVec,
     pub messages_sent: IntCounter,
+    /// Messages by what became of them: `created`, `duplicate`, `rejected`.
+    messages_outcome: IntCounterVec,
+    /// Messages in the batches that wait in the spool.
+    pub spool_messages: IntGauge,
     messages_received: IntCounterVec,
     messages_ignored: IntCounterVec,
     pub spool_depth: IntGauge,
@@ -130,7 +140,9 @@ pub struct Metrics {
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Metrics").field("snapshot", &self.snapshot()).finish()
+        f.debug_struct("Metrics")
+            .field("snapshot", &self.snapshot())
+            .finish()
     }
 }
 
@@ -140,6 +152,15 @@ pub struct StatusSnapshot {
     pub batches_failed: u64,
     pub batches_rejected: u64,
     pub messages_sent: u64,
+    /// Messages the gateway stored as new.
+    pub messages_created: u64,
+    /// Messages the gateway already had.
+    pub messages_duplicate: u64,
+    /// Messages the gateway refused for good: in batches moved to
+    /// `rejected/`, or refused one by one in a 2xx answer.
+    pub messages_rejected: u64,
+    /// Messages waiting in the spool (in `spool_depth` batches).
+    pub messages_waiting: i64,
     pub spool_depth: i64,
     pub last_success_at: Option<String>,
     pub connection_status: ConnectionStatus,
@@ -147,20 +168,29 @@ pub struct StatusSnapshot {
 }
 
 fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
-    let metric = IntCounter::new(name, help).unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
-    registry.register(Box::new(metric.clone())).unwrap_or_else(|error| unreachable!("register {name}: {error}"));
+    let metric = IntCounter::new(name, help)
+        .unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
+    registry
+        .register(Box::new(metric.clone()))
+        .unwrap_or_else(|error| unreachable!("register {name}: {error}"));
     metric
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    let metric = IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
-    registry.register(Box::new(metric.clone())).unwrap_or_else(|error| unreachable!("register {name}: {error}"));
+    let metric = IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
+    registry
+        .register(Box::new(metric.clone()))
+        .unwrap_or_else(|error| unreachable!("register {name}: {error}"));
     metric
 }
 
 fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
-    let metric = IntGauge::new(name, help).unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
-    registry.register(Box::new(metric.clone())).unwrap_or_else(|error| unreachable!("register {name}: {error}"));
+    let metric = IntGauge::new(name, help)
+        .unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
+    registry
+        .register(Box::new(metric.clone()))
+        .unwrap_or_else(|error| unreachable!("register {name}: {error}"));
     metric
 }
 
@@ -178,17 +208,69 @@ impl Metrics {
             &["status"],
         )
         .unwrap_or_else(|error| unreachable!("static metric: {error}"));
-        registry.register(Box::new(connection_status.clone())).unwrap_or_else(|error| unreachable!("register: {error}"));
+        registry
+            .register(Box::new(connection_status.clone()))
+            .unwrap_or_else(|error| unreachable!("register: {error}"));
         let metrics = Self {
-            batches_success: counter(&registry, "collector_batches_success_total", "Batches the gateway accepted with a 2xx"),
-            batches_failed: counter(&registry, "collector_batches_failed_total", "Delivery rounds that ended without a 2xx (attempts exhausted, or refused)"),
-            batches_rejected: counter(&registry, "collector_batches_rejected_total", "Batches the gateway refused as malformed (400, 413, 422), moved to the spool's rejected/ folder"),
-            delivery_attempts: counter_vec(&registry, "collector_delivery_attempts_total", "HTTP delivery attempts by outcome", &["outcome"]),
-            messages_sent: counter(&registry, "collector_messages_sent_total", "Messages in batches the gateway accepted"),
-            messages_received: counter_vec(&registry, "collector_messages_received_total", "Messages read from a source and queued for sending", &["source"]),
-            messages_ignored: counter_vec(&registry, "collector_messages_ignored_total", "Source items not forwarded, by reason", &["source", "reason"]),
-            spool_depth: gauge(&registry, "collector_spool_depth", "Batches waiting in the spool directory"),
-            last_success: gauge(&registry, "collector_last_success_timestamp_seconds", "Unix time of the last 2xx from the gateway (0 = never)"),
+            batches_success: counter(
+                &registry,
+                "collector_batches_success_total",
+                "Batches the gateway accepted with a 2xx",
+            ),
+            batches_failed: counter(
+                &registry,
+                "collector_batches_failed_total",
+                "Delivery rounds that ended without a 2xx (attempts exhausted, or refused)",
+            ),
+            batches_rejected: counter(
+                &registry,
+                "collector_batches_rejected_total",
+                "Batches the gateway refused as malformed (400, 413, 422), moved to the spool's rejected/ folder",
+            ),
+            delivery_attempts: counter_vec(
+                &registry,
+                "collector_delivery_attempts_total",
+                "HTTP delivery attempts by outcome",
+                &["outcome"],
+            ),
+            messages_sent: counter(
+                &registry,
+                "collector_messages_sent_total",
+                "Messages in batches the gateway accepted",
+            ),
+            messages_outcome: counter_vec(
+                &registry,
+                "collector_messages_total",
+                "Messages by what the gateway did with them: created, duplicate, or rejected (refused for good; kept in the spool's rejected/ folder)",
+                &["outcome"],
+            ),
+            spool_messages: gauge(
+                &registry,
+                "collector_spool_messages",
+                "Messages waiting in the spool (not yet accepted or refused by the gateway)",
+            ),
+            messages_received: counter_vec(
+                &registry,
+                "collector_messages_received_total",
+                "Messages read from a source and queued for sending",
+                &["source"],
+            ),
+            messages_ignored: counter_vec(
+                &registry,
+                "collector_messages_ignored_total",
+                "Source items not forwarded, by reason",
+                &["source", "reason"],
+            ),
+            spool_depth: gauge(
+                &registry,
+                "collector_spool_depth",
+                "Batches waiting in the spool directory",
+            ),
+            last_success: gauge(
+                &registry,
+                "collector_last_success_timestamp_seconds",
+                "Unix time of the last 2xx from the gateway (0 = never)",
+            ),
             auth_failing: gauge(
                 &registry,
                 "collector_auth_failing",
@@ -201,28 +283,52 @@ impl Metrics {
             source_healthy: AtomicBool::new(true),
         };
         metrics.publish_connection_status();
+        for outcome in ["created", "duplicate", "rejected"] {
+            metrics.messages_outcome.with_label_values(&[outcome]);
+        }
         metrics
     }
 
     pub fn record_attempt(&self, outcome: AttemptLabel) {
-        self.delivery_attempts.with_label_values(&[outcome.as_str()]).inc();
+        self.delivery_attempts
+            .with_label_values(&[outcome.as_str()])
+            .inc();
     }
 
     pub fn record_received(&self, source: Source, count: usize) {
-        self.messages_received.with_label_values(&[source.as_str()]).inc_by(count as u64);
+        self.messages_received
+            .with_label_values(&[source.as_str()])
+            .inc_by(count as u64);
     }
 
     /// `reason` must come from a fixed set (e.g. `non_text`, `not_a_message`).
     pub fn record_ignored(&self, source: Source, reason: &'static str, count: usize) {
-        self.messages_ignored.with_label_values(&[source.as_str(), reason]).inc_by(count as u64);
+        self.messages_ignored
+            .with_label_values(&[source.as_str(), reason])
+            .inc_by(count as u64);
     }
 
     pub fn ignored(&self, source: Source, reason: &'static str) -> u64 {
-        self.messages_ignored.with_label_values(&[source.as_str(), reason]).get()
+        self.messages_ignored
+            .with_label_values(&[source.as_str(), reason])
+            .get()
     }
 
     pub fn received(&self, source: Source) -> u64 {
-        self.messages_received.with_label_values(&[source.as_str()]).get()
+        self.messages_received
+            .with_label_values(&[source.as_str()])
+            .get()
+    }
+
+    /// `outcome` is `created`, `duplicate` or `rejected`.
+    pub fn record_outcome(&self, outcome: &'static str, count: usize) {
+        self.messages_outcome
+            .with_label_values(&[outcome])
+            .inc_by(count as u64);
+    }
+
+    pub fn outcome(&self, outcome: &'static str) -> u64 {
+        self.messages_outcome.with_label_values(&[outcome]).get()
     }
 
     pub fn record_success(&self, messages: usize, at: DateTime<Utc>) {
@@ -250,7 +356,9 @@ impl Metrics {
     }
 
     fn auth_reason(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.auth_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.auth_failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn set_delivery_status(&self, status: ConnectionStatus) {
@@ -269,13 +377,19 @@ impl Metrics {
     }
 
     pub fn connection_status(&self) -> ConnectionStatus {
-        if self.source_healthy.load(Ordering::Relaxed) { self.delivery_status() } else { ConnectionStatus::Closed }
+        if self.source_healthy.load(Ordering::Relaxed) {
+            self.delivery_status()
+        } else {
+            ConnectionStatus::Closed
+        }
     }
 
     fn publish_connection_status(&self) {
         let current = self.connection_status();
         for status in ConnectionStatus::ALL {
-            self.connection_status.with_label_values(&[status.as_str()]).set(i64::from(status == current));
+            self.connection_status
+                .with_label_values(&[status.as_str()])
+                .set(i64::from(status == current));
         }
     }
 
@@ -286,9 +400,16 @@ impl Metrics {
             batches_failed: self.batches_failed.get(),
             batches_rejected: self.batches_rejected.get(),
             messages_sent: self.messages_sent.get(),
+            messages_created: self.outcome("created"),
+            messages_duplicate: self.outcome("duplicate"),
+            messages_rejected: self.outcome("rejected"),
+            messages_waiting: self.spool_messages.get(),
             spool_depth: self.spool_depth.get(),
             last_success_at: (last > 0)
-                .then(|| DateTime::from_timestamp(last, 0).map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)))
+                .then(|| {
+                    DateTime::from_timestamp(last, 0)
+                        .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
+                })
                 .flatten(),
             connection_status: self.connection_status(),
             auth_failing: self.auth_failing.get() != 0,
@@ -317,8 +438,14 @@ mod tests {
         metrics.set_source_healthy(false);
         assert_eq!(metrics.connection_status(), ConnectionStatus::Closed);
         let text = metrics.prometheus_text();
-        assert!(text.contains("collector_connection_status{status=\"closed\"} 1"), "{text}");
-        assert!(text.contains("collector_connection_status{status=\"open\"} 0"), "{text}");
+        assert!(
+            text.contains("collector_connection_status{status=\"closed\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("collector_connection_status{status=\"open\"} 0"),
+            "{text}"
+        );
         assert!(text.contains("collector_messages_sent_total 3"), "{text}");
     }
 
@@ -326,23 +453,61 @@ mod tests {
     fn auth_failing_is_exported_with_help_and_cleared_by_a_success() {
         let metrics = Metrics::new();
         let text = metrics.prometheus_text();
-        assert!(text.contains("# HELP collector_auth_failing 1 while the gateway refuses"), "{text}");
-        assert!(text.contains("# TYPE collector_auth_failing gauge"), "{text}");
-        assert!(text.lines().any(|line| line == "collector_auth_failing 0"), "{text}");
-        metrics.set_auth_failure("gateway refused the credentials: invalid_signature (HTTP 403)".into());
-        assert!(metrics.prometheus_text().lines().any(|line| line == "collector_auth_failing 1"));
+        assert!(
+            text.contains("# HELP collector_auth_failing 1 while the gateway refuses"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE collector_auth_failing gauge"),
+            "{text}"
+        );
+        assert!(
+            text.lines().any(|line| line == "collector_auth_failing 0"),
+            "{text}"
+        );
+        metrics.set_auth_failure(
+            "gateway refused the credentials: invalid_signature (HTTP 403)".into(),
+        );
+        assert!(
+            metrics
+                .prometheus_text()
+                .lines()
+                .any(|line| line == "collector_auth_failing 1")
+        );
         assert!(metrics.snapshot().auth_failing);
-        assert_eq!(metrics.auth_failure().as_deref(), Some("gateway refused the credentials: invalid_signature (HTTP 403)"));
+        assert_eq!(
+            metrics.auth_failure().as_deref(),
+            Some("gateway refused the credentials: invalid_signature (HTTP 403)")
+        );
         metrics.record_success(1, Utc::now());
-        assert!(metrics.prometheus_text().lines().any(|line| line == "collector_auth_failing 0"));
-        assert_eq!((metrics.auth_failure(), metrics.snapshot().auth_failing), (None, false));
+        assert!(
+            metrics
+                .prometheus_text()
+                .lines()
+                .any(|line| line == "collector_auth_failing 0")
+        );
+        assert_eq!(
+            (metrics.auth_failure(), metrics.snapshot().auth_failing),
+            (None, false)
+        );
     }
 
     #[test]
     fn the_json_snapshot_has_the_seed_fields() {
         let metrics = Metrics::new();
         let json = serde_json::to_value(metrics.snapshot()).unwrap_or_default();
-        for field in ["batches_success", "batches_failed", "messages_sent", "spool_depth", "last_success_at", "connection_status"] {
+        for field in [
+            "batches_success",
+            "batches_failed",
+            "messages_sent",
+            "spool_depth",
+            "last_success_at",
+            "connection_status",
+            "messages_created",
+            "messages_duplicate",
+            "messages_rejected",
+            "messages_waiting",
+        ] {
             assert!(json.get(field).is_some(), "missing {field}: {json}");
         }
         assert_eq!(json["last_success_at"], serde_json::Value::Null);

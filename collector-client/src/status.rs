@@ -1,8 +1,12 @@
 //! The status server on `PORT`: `GET /healthz` for liveness and
 //! `GET /metrics` (Prometheus text, or JSON with `?format=json`).
 //!
-//! `/healthz` answers `{"status":"ok"}`, or `{"status":"degraded","reason":…}`
-//! while the gateway refuses our credentials. Both are HTTP 200: the
+//! `/healthz` answers `{"status":"ok","messages":{…}}`, or
+//! `{"status":"degraded","reason":…,"messages":{…}}` while the gateway
+//! refuses our credentials. `messages` counts what the long-running
+//! commands (`relay`, `watch`) did since start: `created`, `duplicate`,
+//! `rejected` (and `rejected_batches`, kept in `rejected/`), and what
+//! waits in the spool now (`waiting`, `waiting_batches`). Both are HTTP 200: the
 //! process is alive and keeps every batch in its spool, and a liveness
 //! probe that restarted it on 503 would fix nothing (the credentials stay
 //! wrong) while dropping the relay's webhooks during each restart. Alert on
@@ -29,7 +33,12 @@ pub struct RunningServer {
 impl RunningServer {
     pub(crate) fn spawn(addr: SocketAddr, server: actix_web::dev::Server) -> Self {
         let handle = server.handle();
-        Self { addr, handle, task: tokio::spawn(server), companions: Vec::new() }
+        Self {
+            addr,
+            handle,
+            task: tokio::spawn(server),
+            companions: Vec::new(),
+        }
     }
 
     pub(crate) fn with_companion(mut self, task: Option<AbortOnDropHandle<()>>) -> Self {
@@ -63,17 +72,33 @@ struct MetricsQuery {
 }
 
 async fn healthz(metrics: web::Data<Arc<Metrics>>) -> HttpResponse {
+    let snapshot = metrics.snapshot();
+    let counts = serde_json::json!({
+        "created": snapshot.messages_created,
+        "duplicate": snapshot.messages_duplicate,
+        "waiting": snapshot.messages_waiting.max(0),
+        "waiting_batches": snapshot.spool_depth.max(0),
+        "rejected": snapshot.messages_rejected,
+        "rejected_batches": snapshot.batches_rejected,
+    });
     match metrics.auth_failure() {
-        None => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
-        Some(reason) => HttpResponse::Ok().json(serde_json::json!({ "status": "degraded", "reason": reason })),
+        None => HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "messages": counts })),
+        Some(reason) => HttpResponse::Ok().json(
+            serde_json::json!({ "status": "degraded", "reason": reason, "messages": counts }),
+        ),
     }
 }
 
-async fn metrics(metrics: web::Data<Arc<Metrics>>, query: web::Query<MetricsQuery>) -> HttpResponse {
+async fn metrics(
+    metrics: web::Data<Arc<Metrics>>,
+    query: web::Query<MetricsQuery>,
+) -> HttpResponse {
     if query.format.as_deref() == Some("json") {
         return HttpResponse::Ok().json(metrics.snapshot());
     }
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(metrics.prometheus_text())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.prometheus_text())
 }
 
 /// Routes shared by the status server and the relay.
@@ -87,7 +112,10 @@ pub fn configure(metrics: Arc<Metrics>) -> impl Fn(&mut web::ServiceConfig) + Cl
 }
 
 /// Starts the status server on an already bound listener (port 0 in tests).
-pub fn start_status_server(listener: TcpListener, metrics: Arc<Metrics>) -> std::io::Result<RunningServer> {
+pub fn start_status_server(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let routes = configure(metrics);
     let server = HttpServer::new(move || App::new().configure(routes.clone()))
