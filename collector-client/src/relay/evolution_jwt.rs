@@ -57,12 +57,10 @@ pub fn verify(authorization: Option<&str>, jwt_key: &[u8]) -> Result<(), JwtRefu
     validation.set_required_spec_claims(&["exp"]);
     validation.validate_exp = true;
     let key = DecodingKey::from_secret(jwt_key).map_err(|_| JwtRefusal::Invalid)?;
-    let data = decode::<Claims>(token, &key, &validation).map_err(
-        |error| match error.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtRefusal::Expired,
-            _ => JwtRefusal::Invalid,
-        },
-    )?;
+    let data = decode::<Claims>(token, &key, &validation).map_err(|error| match error.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtRefusal::Expired,
+        _ => JwtRefusal::Invalid,
+    })?;
     let claims = data.claims;
     if claims.app.as_deref().is_some_and(|app| app != "evolution")
         || claims
@@ -94,7 +92,9 @@ pub fn sign_like_evolution(jwt_key: &[u8], now: i64) -> String {
         action: "webhook",
     };
     jsonwebtoken::EncodingKey::from_secret(jwt_key)
-        .and_then(|key| jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), &claims, &key))
+        .and_then(|key| {
+            jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), &claims, &key)
+        })
         .unwrap_or_else(|error| panic!("HS256 signs with any non-empty key: {error}"))
 }
 

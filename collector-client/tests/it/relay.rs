@@ -532,7 +532,7 @@ async fn webhooks_from_both_bridges_arrive_as_signed_batches() {
     // On the wire the photo is described as the gateway's schema takes it.
     let batches = relay.receiver.accepted_batches();
     let wire = serde_json::to_value(
-        &batches
+        batches
             .iter()
             .flat_map(|b| b.messages.clone())
             .nth(2)
