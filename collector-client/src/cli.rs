@@ -51,16 +51,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stdin => {
             let (sender, status) = start_sending(&cli.common, &metrics).await?;
             let reader = tokio::io::BufReader::new(tokio::io::stdin());
-            let report = run_stdin(reader, &sender.handle(), &metrics, |bad| {
-                eprintln!("stdin line {}: {}; skipped", bad.line, bad.reason)
-            })
-            .await?;
-            eprintln!(
-                "stdin: {} line(s), {} message(s) queued, {} bad line(s) skipped",
-                report.lines,
-                report.messages,
-                report.bad_lines.len()
-            );
+            let report = run_stdin(reader, &sender.handle(), &metrics, |bad| eprintln!("stdin line {}: {}; skipped", bad.line, bad.reason)).await?;
+            eprintln!("stdin: {} line(s), {} message(s) queued, {} bad line(s) skipped", report.lines, report.messages, report.bad_lines.len());
             finish(sender, status, !report.bad_lines.is_empty()).await
         }
         Command::Watch(args) => watch(&cli.common, args, &metrics).await,
@@ -68,36 +60,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn start_sending(
-    common: &CommonArgs,
-    metrics: &Arc<Metrics>,
-) -> anyhow::Result<(Sender, Option<RunningServer>)> {
+async fn start_sending(common: &CommonArgs, metrics: &Arc<Metrics>) -> anyhow::Result<(Sender, Option<RunningServer>)> {
     let config = common.sender_config()?;
     warn_if_unsigned(&config);
     let status = start_status(common, metrics)?;
     let sender = Sender::start(config, metrics.clone()).await?;
     if sender.pending() > 0 {
-        tracing::info!(
-            batches = sender.pending(),
-            "resending batches left in the spool"
-        );
+        tracing::info!(batches = sender.pending(), "resending batches left in the spool");
     }
     Ok((sender, status))
 }
 
-fn start_status(
-    common: &CommonArgs,
-    metrics: &Arc<Metrics>,
-) -> anyhow::Result<Option<RunningServer>> {
+fn start_status(common: &CommonArgs, metrics: &Arc<Metrics>) -> anyhow::Result<Option<RunningServer>> {
     let Some(port) = common.port else {
         return Ok(None);
     };
-    let listener = TcpListener::bind((common.status_host.as_str(), port)).with_context(|| {
-        format!(
-            "cannot bind the status server to {}:{port}",
-            common.status_host
-        )
-    })?;
+    let listener = TcpListener::bind((common.status_host.as_str(), port)).with_context(|| format!("cannot bind the status server to {}:{port}", common.status_host))?;
     let server = start_status_server(listener, metrics.clone())?;
     tracing::info!(addr = %server.local_addr(), "status server listening");
     Ok(Some(server))
@@ -105,26 +83,14 @@ fn start_status(
 
 fn warn_if_unsigned(config: &SenderConfig) {
     if config.webhook_key.is_some() {
-        tracing::info!(
-            "signing batches with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)"
-        );
+        tracing::info!("signing batches with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)");
     } else if config.hmac_secret.is_none() {
-        tracing::warn!(
-            "WHATSAPP_INGEST_HMAC_SECRET is not set: batches carry the token only, without X-Signature"
-        );
+        tracing::warn!("WHATSAPP_INGEST_HMAC_SECRET is not set: batches carry the token only, without X-Signature");
     }
 }
 
 fn export_options(args: &ExportArgs, title_from_file: String) -> ExportOptions {
-    ExportOptions {
-        chat_title: args
-            .chat
-            .clone()
-            .filter(|chat| !chat.trim().is_empty())
-            .unwrap_or(title_from_file),
-        utc_offset: args.settings.utc_offset,
-        date_order: args.settings.date_order,
-    }
+    ExportOptions { chat_title: args.chat.clone().filter(|chat| !chat.trim().is_empty()).unwrap_or(title_from_file), utc_offset: args.settings.utc_offset, date_order: args.settings.date_order }
 }
 
 fn dry_run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
@@ -142,11 +108,7 @@ fn dry_run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 for message in &parsed.messages {
                     writeln!(out, "{}", serde_json::to_string(message)?)?;
                 }
-                eprintln!(
-                    "{}: {}",
-                    path.display(),
-                    serde_json::to_string(&parsed.report)?
-                );
+                eprintln!("{}: {}", path.display(), serde_json::to_string(&parsed.report)?);
             }
             Err(error) => {
                 eprintln!("{}: {error}; skipped", path.display());
@@ -155,19 +117,11 @@ fn dry_run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if skipped {
-        ExitCode::from(EXIT_INPUT_SKIPPED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if skipped { ExitCode::from(EXIT_INPUT_SKIPPED) } else { ExitCode::SUCCESS })
 }
 
 /// Returns whether any file was skipped.
-async fn send_exports(
-    args: &ExportArgs,
-    sender: &Sender,
-    metrics: &Metrics,
-) -> anyhow::Result<bool> {
+async fn send_exports(args: &ExportArgs, sender: &Sender, metrics: &Metrics) -> anyhow::Result<bool> {
     let mut skipped = false;
     for path in &args.files {
         let owned = path.clone();
@@ -175,17 +129,8 @@ async fn send_exports(
         let settings = args.settings.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             read_export_file(&owned).and_then(|export| {
-                let title = chat
-                    .filter(|chat| !chat.trim().is_empty())
-                    .unwrap_or(export.chat_title);
-                parse_export(
-                    &export.text,
-                    &ExportOptions {
-                        chat_title: title,
-                        utc_offset: settings.utc_offset,
-                        date_order: settings.date_order,
-                    },
-                )
+                let title = chat.filter(|chat| !chat.trim().is_empty()).unwrap_or(export.chat_title);
+                parse_export(&export.text, &ExportOptions { chat_title: title, utc_offset: settings.utc_offset, date_order: settings.date_order })
             })
         })
         .await?;
@@ -211,11 +156,7 @@ async fn send_exports(
     Ok(skipped)
 }
 
-async fn finish(
-    sender: Sender,
-    status: Option<RunningServer>,
-    input_skipped: bool,
-) -> anyhow::Result<ExitCode> {
+async fn finish(sender: Sender, status: Option<RunningServer>, input_skipped: bool) -> anyhow::Result<ExitCode> {
     let spool_dir = sender.spool_dir().to_owned();
     let metrics = sender.metrics().clone();
     let drain = sender.finish().await?;
@@ -226,31 +167,17 @@ async fn finish(
     eprintln!("{}", summary_line(&snapshot, &spool_dir));
     match drain {
         Drain::AuthRefused { pending } => {
-            let reason = metrics
-                .auth_failure()
-                .unwrap_or_else(|| "gateway refused the credentials".to_owned());
-            eprintln!(
-                "{reason}; {pending} batch(es) stay in {} and are sent first on the next run, once the token, HMAC secret or clock is fixed",
-                spool_dir.display()
-            );
+            let reason = metrics.auth_failure().unwrap_or_else(|| "gateway refused the credentials".to_owned());
+            eprintln!("{reason}; {pending} batch(es) stay in {} and are sent first on the next run, once the token, HMAC secret or clock is fixed", spool_dir.display());
             Ok(ExitCode::from(EXIT_AUTH_REFUSED))
         }
         Drain::Undelivered { pending } => {
-            eprintln!(
-                "{pending} batch(es) could not be delivered now and stay in {}; they are sent first on the next run",
-                spool_dir.display()
-            );
+            eprintln!("{pending} batch(es) could not be delivered now and stay in {}; they are sent first on the next run", spool_dir.display());
             Ok(ExitCode::from(EXIT_UNDELIVERED))
         }
-        Drain::Empty
-            if input_skipped || snapshot.batches_rejected > 0 || snapshot.messages_rejected > 0 =>
-        {
+        Drain::Empty if input_skipped || snapshot.batches_rejected > 0 || snapshot.messages_rejected > 0 => {
             if snapshot.messages_rejected > 0 {
-                eprintln!(
-                    "{} message(s) were refused by the gateway and kept in {}/rejected with the reason beside each batch",
-                    snapshot.messages_rejected,
-                    spool_dir.display()
-                );
+                eprintln!("{} message(s) were refused by the gateway and kept in {}/rejected with the reason beside each batch", snapshot.messages_rejected, spool_dir.display());
             }
             Ok(ExitCode::from(EXIT_INPUT_SKIPPED))
         }
@@ -260,10 +187,7 @@ async fn finish(
 
 /// The one line every one-shot run ends with, e.g.
 /// `summary: 12 created, 3 duplicate, 50 waiting (1 batch(es) in ./spool), 2 rejected (in ./spool/rejected)`.
-pub fn summary_line(
-    snapshot: &crate::metrics::StatusSnapshot,
-    spool_dir: &std::path::Path,
-) -> String {
+pub fn summary_line(snapshot: &crate::metrics::StatusSnapshot, spool_dir: &std::path::Path) -> String {
     format!(
         "summary: {} created, {} duplicate, {} waiting ({} batch(es) in {}), {} rejected (in {}/rejected)",
         snapshot.messages_created,
@@ -276,24 +200,15 @@ pub fn summary_line(
     )
 }
 
-async fn watch(
-    common: &CommonArgs,
-    args: WatchArgs,
-    metrics: &Arc<Metrics>,
-) -> anyhow::Result<ExitCode> {
+async fn watch(common: &CommonArgs, args: WatchArgs, metrics: &Arc<Metrics>) -> anyhow::Result<ExitCode> {
     if !args.dir.is_dir() {
-        anyhow::bail!(
-            "watch directory {} does not exist or is not a directory",
-            args.dir.display()
-        );
+        anyhow::bail!("watch directory {} does not exist or is not a directory", args.dir.display());
     }
     let (sender, status) = start_sending(common, metrics).await?;
     let config = WatchConfig {
         dir: args.dir,
         poll_interval: Duration::from_millis(args.poll_interval_ms.max(50)),
-        state_file: args
-            .state_file
-            .unwrap_or_else(|| common.spool_dir.join("watch-state.json")),
+        state_file: args.state_file.unwrap_or_else(|| common.spool_dir.join("watch-state.json")),
         export: args.settings,
     };
     let watcher = Watcher::new(config, sender.handle(), metrics.clone())?;
@@ -310,30 +225,17 @@ async fn watch(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn relay(
-    common: &CommonArgs,
-    args: RelayArgs,
-    metrics: &Arc<Metrics>,
-) -> anyhow::Result<ExitCode> {
+async fn relay(common: &CommonArgs, args: RelayArgs, metrics: &Arc<Metrics>) -> anyhow::Result<ExitCode> {
     let chat_titles = match &args.chat_titles {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read chat titles file {}", path.display()))?;
-            let titles: HashMap<String, String> =
-                serde_json::from_str(&text).with_context(|| {
-                    format!("{} must be a JSON object of JID → title", path.display())
-                })?;
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read chat titles file {}", path.display()))?;
+            let titles: HashMap<String, String> = serde_json::from_str(&text).with_context(|| format!("{} must be a JSON object of JID → title", path.display()))?;
             ChatTitles::new(titles)
         }
         None => ChatTitles::default(),
     };
-    let relay_config = RelayConfig {
-        waha_hmac_key: args.waha_hmac_key,
-        evolution_apikey: args.evolution_apikey,
-        evolution_jwt_key: args.evolution_jwt_key,
-        chat_titles,
-        insecure_no_auth: args.insecure_no_auth,
-    };
+    let relay_config =
+        RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, evolution_jwt_key: args.evolution_jwt_key, chat_titles, insecure_no_auth: args.insecure_no_auth };
     // Refused before anything listens or touches the spool.
     RelayAuth::decide(&relay_config)?;
     let config = common.sender_config()?;

@@ -67,12 +67,7 @@ pub struct CommonArgs {
     #[arg(long, env = "BATCH_MAX_MESSAGES", default_value_t = 50, global = true)]
     pub batch_max_messages: usize,
     /// …or this long after its first message (10-600000 ms).
-    #[arg(
-        long,
-        env = "BATCH_FLUSH_INTERVAL_MS",
-        default_value_t = 1000,
-        global = true
-    )]
+    #[arg(long, env = "BATCH_FLUSH_INTERVAL_MS", default_value_t = 1000, global = true)]
     pub batch_flush_interval_ms: u64,
     /// Status server port (/healthz, /metrics); none when unset.
     #[arg(long, env = "PORT", global = true)]
@@ -162,25 +157,19 @@ pub struct RelayArgs {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error(
-        "WHATSAPP_INGEST_URL is not set: pass --ingest-url or set WHATSAPP_INGEST_URL (e.g. http://127.0.0.1:8000{INGEST_PATH})"
-    )]
+    #[error("WHATSAPP_INGEST_URL is not set: pass --ingest-url or set WHATSAPP_INGEST_URL (e.g. http://127.0.0.1:8000{INGEST_PATH})")]
     MissingUrl,
     #[error("WHATSAPP_INGEST_URL {url:?} is not usable: {reason}")]
     BadUrl { url: String, reason: String },
     #[error("WHATSAPP_INGEST_TOKEN is not set: pass --token or set WHATSAPP_INGEST_TOKEN")]
     MissingToken,
-    #[error(
-        "--signing standard-webhooks needs WHATSAPP_INGEST_WEBHOOK_SECRET (--webhook-secret): the whsec_… secret the gateway lists in WHATSAPP_INGEST_WEBHOOK_SECRETS"
-    )]
+    #[error("--signing standard-webhooks needs WHATSAPP_INGEST_WEBHOOK_SECRET (--webhook-secret): the whsec_… secret the gateway lists in WHATSAPP_INGEST_WEBHOOK_SECRETS")]
     MissingWebhookSecret,
     #[error("WHATSAPP_INGEST_WEBHOOK_SECRET: {0}")]
     BadWebhookSecret(String),
     #[error("CLIENT_ID {0:?} must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")]
     BadClientId(String),
-    #[error(
-        "BATCH_MAX_MESSAGES must be between 1 and 500 (the gateway's default batch limit), got {0}"
-    )]
+    #[error("BATCH_MAX_MESSAGES must be between 1 and 500 (the gateway's default batch limit), got {0}")]
     BadBatchSize(usize),
     #[error("BATCH_FLUSH_INTERVAL_MS must be between 10 and 600000, got {0}")]
     BadFlushInterval(u64),
@@ -191,29 +180,14 @@ pub enum ConfigError {
 impl CommonArgs {
     /// Everything a sender needs, validated; `Err` names the setting to fix.
     pub fn sender_config(&self) -> Result<SenderConfig, ConfigError> {
-        let raw_url = self
-            .ingest_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|url| !url.is_empty())
-            .ok_or(ConfigError::MissingUrl)?;
+        let raw_url = self.ingest_url.as_deref().map(str::trim).filter(|url| !url.is_empty()).ok_or(ConfigError::MissingUrl)?;
         let ingest_url = ingest_url(raw_url)?;
-        let token = self
-            .token
-            .clone()
-            .filter(|token| !token.expose_secret().trim().is_empty());
+        let token = self.token.clone().filter(|token| !token.expose_secret().trim().is_empty());
         let webhook_key = match self.signing {
             Signing::Seed => None,
             Signing::StandardWebhooks => {
-                let raw = self
-                    .webhook_secret
-                    .as_ref()
-                    .map(|s| s.expose_secret().trim())
-                    .filter(|s| !s.is_empty());
-                Some(
-                    WebhookKey::parse(raw.ok_or(ConfigError::MissingWebhookSecret)?)
-                        .map_err(ConfigError::BadWebhookSecret)?,
-                )
+                let raw = self.webhook_secret.as_ref().map(|s| s.expose_secret().trim()).filter(|s| !s.is_empty());
+                Some(WebhookKey::parse(raw.ok_or(ConfigError::MissingWebhookSecret)?).map_err(ConfigError::BadWebhookSecret)?)
             }
         };
         // A Standard Webhooks signature authenticates by itself; the seed's scheme needs the token.
@@ -222,11 +196,7 @@ impl CommonArgs {
             (None, Some(_)) => SecretString::from(String::new()),
             (None, None) => return Err(ConfigError::MissingToken),
         };
-        let client_id_ok = (1..=64).contains(&self.client_id.len())
-            && self
-                .client_id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
+        let client_id_ok = (1..=64).contains(&self.client_id.len()) && self.client_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
         if !client_id_ok {
             return Err(ConfigError::BadClientId(self.client_id.clone()));
         }
@@ -239,16 +209,8 @@ impl CommonArgs {
         if self.spool_dir.as_os_str().is_empty() {
             return Err(ConfigError::EmptySpoolDir);
         }
-        let mut config = SenderConfig::new(
-            ingest_url,
-            token,
-            self.client_id.clone(),
-            self.spool_dir.clone(),
-        );
-        config.hmac_secret = self
-            .hmac_secret
-            .clone()
-            .filter(|secret| !secret.expose_secret().is_empty());
+        let mut config = SenderConfig::new(ingest_url, token, self.client_id.clone(), self.spool_dir.clone());
+        config.hmac_secret = self.hmac_secret.clone().filter(|secret| !secret.expose_secret().is_empty());
         config.webhook_key = webhook_key;
         config.batch_max_messages = self.batch_max_messages;
         config.flush_interval = Duration::from_millis(self.batch_flush_interval_ms);
@@ -258,10 +220,7 @@ impl CommonArgs {
 
 /// Parses the ingest URL; a bare origin gets the ingest path appended.
 pub fn ingest_url(raw: &str) -> Result<Url, ConfigError> {
-    let bad = |reason: &str| ConfigError::BadUrl {
-        url: raw.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let bad = |reason: &str| ConfigError::BadUrl { url: raw.to_owned(), reason: reason.to_owned() };
     let mut url = Url::parse(raw).map_err(|error| bad(&error.to_string()))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(bad("the scheme must be http or https"));
@@ -270,9 +229,7 @@ pub fn ingest_url(raw: &str) -> Result<Url, ConfigError> {
         return Err(bad("it has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(
-            "credentials belong in WHATSAPP_INGEST_TOKEN, not in the URL",
-        ));
+        return Err(bad("credentials belong in WHATSAPP_INGEST_TOKEN, not in the URL"));
     }
     if url.path() == "/" || url.path().is_empty() {
         url.set_path(INGEST_PATH);
@@ -292,33 +249,16 @@ mod tests {
     }
 
     fn common(extra: &[&str]) -> CommonArgs {
-        args(extra)
-            .map(|cli| cli.common)
-            .unwrap_or_else(|e| panic!("{e}"))
+        args(extra).map(|cli| cli.common).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
     fn a_valid_configuration_becomes_a_sender_config() {
-        let config = common(&[
-            "--ingest-url",
-            "http://127.0.0.1:8000",
-            "--token",
-            "t",
-            "--hmac-secret",
-            "s",
-            "--client-id",
-            "shop-1",
-            "--batch-max-messages",
-            "10",
-            "--batch-flush-interval-ms",
-            "250",
-        ])
-        .sender_config()
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            config.ingest_url.as_str(),
-            "http://127.0.0.1:8000/integrations/whatsapp/ingest"
-        );
+        let config =
+            common(&["--ingest-url", "http://127.0.0.1:8000", "--token", "t", "--hmac-secret", "s", "--client-id", "shop-1", "--batch-max-messages", "10", "--batch-flush-interval-ms", "250"])
+                .sender_config()
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.ingest_url.as_str(), "http://127.0.0.1:8000/integrations/whatsapp/ingest");
         assert_eq!(config.batch_max_messages, 10);
         assert_eq!(config.flush_interval, Duration::from_millis(250));
         assert!(config.hmac_secret.is_some());
@@ -329,114 +269,51 @@ mod tests {
 
     #[test]
     fn invalid_settings_are_named_in_the_error() {
-        let base = [
-            "--ingest-url",
-            "http://gw:8000/integrations/whatsapp/ingest",
-            "--token",
-            "t",
-        ];
+        let base = ["--ingest-url", "http://gw:8000/integrations/whatsapp/ingest", "--token", "t"];
         let check = |extra: &[&str], expected: ConfigError| {
             let mut all = base.to_vec();
             all.extend_from_slice(extra);
             assert_eq!(common(&all).sender_config().err(), Some(expected));
         };
         check(&["--batch-max-messages", "0"], ConfigError::BadBatchSize(0));
-        check(
-            &["--batch-max-messages", "501"],
-            ConfigError::BadBatchSize(501),
-        );
-        check(
-            &["--batch-flush-interval-ms", "5"],
-            ConfigError::BadFlushInterval(5),
-        );
-        check(
-            &["--client-id", "has space"],
-            ConfigError::BadClientId("has space".into()),
-        );
-        assert_eq!(
-            common(&["--token", "t"]).sender_config().err(),
-            Some(ConfigError::MissingUrl)
-        );
-        assert_eq!(
-            common(&["--ingest-url", "http://gw"]).sender_config().err(),
-            Some(ConfigError::MissingToken)
-        );
-        let error = common(&["--ingest-url", "ftp://gw", "--token", "t"])
-            .sender_config()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        check(&["--batch-max-messages", "501"], ConfigError::BadBatchSize(501));
+        check(&["--batch-flush-interval-ms", "5"], ConfigError::BadFlushInterval(5));
+        check(&["--client-id", "has space"], ConfigError::BadClientId("has space".into()));
+        assert_eq!(common(&["--token", "t"]).sender_config().err(), Some(ConfigError::MissingUrl));
+        assert_eq!(common(&["--ingest-url", "http://gw"]).sender_config().err(), Some(ConfigError::MissingToken));
+        let error = common(&["--ingest-url", "ftp://gw", "--token", "t"]).sender_config().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("http or https"), "{error}");
-        assert!(
-            ConfigError::MissingUrl
-                .to_string()
-                .contains("WHATSAPP_INGEST_URL")
-        );
+        assert!(ConfigError::MissingUrl.to_string().contains("WHATSAPP_INGEST_URL"));
     }
 
     #[test]
     fn standard_webhooks_signing_needs_a_whsec_secret_and_no_token() {
-        let base = [
-            "--ingest-url",
-            "http://gw:8000",
-            "--signing",
-            "standard-webhooks",
-        ];
+        let base = ["--ingest-url", "http://gw:8000", "--signing", "standard-webhooks"];
         let with = |extra: &[&str]| {
             let mut all = base.to_vec();
             all.extend_from_slice(extra);
             common(&all).sender_config()
         };
-        let config = with(&["--webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let config = with(&["--webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]).unwrap_or_else(|e| panic!("{e}"));
         assert!(config.webhook_key.is_some());
-        assert!(
-            config.token.expose_secret().is_empty(),
-            "no token is needed"
-        );
+        assert!(config.token.expose_secret().is_empty(), "no token is needed");
         assert_eq!(with(&[]).err(), Some(ConfigError::MissingWebhookSecret));
-        let bad = with(&["--webhook-secret", "whsec_%%%"])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            bad.contains("WHATSAPP_INGEST_WEBHOOK_SECRET") && !bad.contains("%%%"),
-            "{bad}"
-        );
+        let bad = with(&["--webhook-secret", "whsec_%%%"]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(bad.contains("WHATSAPP_INGEST_WEBHOOK_SECRET") && !bad.contains("%%%"), "{bad}");
         // The default stays the seed's scheme, which needs the token.
-        let seed = common(&[
-            "--ingest-url",
-            "http://gw:8000",
-            "--webhook-secret",
-            "whsec_c2Vjb25k",
-        ]);
+        let seed = common(&["--ingest-url", "http://gw:8000", "--webhook-secret", "whsec_c2Vjb25k"]);
         assert_eq!(seed.signing, Signing::Seed);
         assert_eq!(seed.sender_config().err(), Some(ConfigError::MissingToken));
     }
 
     #[test]
     fn export_flags_parse_offsets_and_date_orders() {
-        let cli = Cli::try_parse_from([
-            "collector",
-            "export",
-            "--dry-run",
-            "--utc-offset",
-            "+01:00",
-            "--date-order",
-            "month-first",
-            "a.txt",
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
-        let Command::Export(export) = cli.command else {
-            panic!("export expected")
-        };
+        let cli = Cli::try_parse_from(["collector", "export", "--dry-run", "--utc-offset", "+01:00", "--date-order", "month-first", "a.txt"]).unwrap_or_else(|e| panic!("{e}"));
+        let Command::Export(export) = cli.command else { panic!("export expected") };
         assert!(export.dry_run);
         assert_eq!(export.settings.utc_offset.local_minus_utc(), 3600);
         assert_eq!(export.settings.date_order, Some(DateOrder::MonthFirst));
-        let bad = Cli::try_parse_from(["collector", "export", "--utc-offset", "3", "a.txt"])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let bad = Cli::try_parse_from(["collector", "export", "--utc-offset", "3", "a.txt"]).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(bad.contains("+HH:MM"), "{bad}");
     }
 }

@@ -53,11 +53,7 @@ impl IngestMedia {
         if mime.is_empty() {
             return None;
         }
-        let top = mime
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let top = mime.split('/').next().unwrap_or_default().to_ascii_lowercase();
         Some(match top.as_str() {
             "image" => "image",
             "video" => "video",
@@ -82,14 +78,7 @@ impl Serialize for IngestMedia {
             #[serde(skip_serializing_if = "Option::is_none")]
             caption: Option<&'a str>,
         }
-        Wire {
-            kind: self.kind(),
-            url: self.url.as_deref(),
-            mime_type: self.mime_type.as_deref(),
-            sha256: self.sha256.as_deref(),
-            caption: self.caption.as_deref(),
-        }
-        .serialize(serializer)
+        Wire { kind: self.kind(), url: self.url.as_deref(), mime_type: self.mime_type.as_deref(), sha256: self.sha256.as_deref(), caption: self.caption.as_deref() }.serialize(serializer)
     }
 }
 
@@ -106,40 +95,14 @@ mod tests {
 
     #[test]
     fn media_is_written_with_its_kind_from_the_mime_type() {
-        let photo = IngestMedia {
-            mime_type: Some("image/jpeg".into()),
-            caption: Some("Oppo Reno 11 - 45k".into()),
-            ..IngestMedia::default()
-        };
-        assert_eq!(
-            serde_json::to_value(&photo).expect("json"),
-            serde_json::json!({"kind": "image", "mime_type": "image/jpeg", "caption": "Oppo Reno 11 - 45k"})
-        );
+        let photo = IngestMedia { mime_type: Some("image/jpeg".into()), caption: Some("Oppo Reno 11 - 45k".into()), ..IngestMedia::default() };
+        assert_eq!(serde_json::to_value(&photo).expect("json"), serde_json::json!({"kind": "image", "mime_type": "image/jpeg", "caption": "Oppo Reno 11 - 45k"}));
         let kinds: Vec<Option<&str>> =
-            ["video/mp4", "audio/ogg; codecs=opus", "application/pdf", ""]
-                .iter()
-                .map(|mime| {
-                    IngestMedia {
-                        mime_type: Some((*mime).into()),
-                        ..IngestMedia::default()
-                    }
-                    .kind()
-                })
-                .collect();
-        assert_eq!(
-            kinds,
-            [Some("video"), Some("audio"), Some("document"), None]
-        );
-        let placeholder = IngestMedia {
-            caption: Some("x".into()),
-            ..IngestMedia::default()
-        };
-        assert_eq!(
-            serde_json::to_string(&placeholder).expect("json"),
-            r#"{"caption":"x"}"#
-        );
-        let back: IngestMedia = serde_json::from_value(serde_json::to_value(&photo).expect("json"))
-            .expect("reads back");
+            ["video/mp4", "audio/ogg; codecs=opus", "application/pdf", ""].iter().map(|mime| IngestMedia { mime_type: Some((*mime).into()), ..IngestMedia::default() }.kind()).collect();
+        assert_eq!(kinds, [Some("video"), Some("audio"), Some("document"), None]);
+        let placeholder = IngestMedia { caption: Some("x".into()), ..IngestMedia::default() };
+        assert_eq!(serde_json::to_string(&placeholder).expect("json"), r#"{"caption":"x"}"#);
+        let back: IngestMedia = serde_json::from_value(serde_json::to_value(&photo).expect("json")).expect("reads back");
         assert_eq!(back, photo);
     }
 }

@@ -19,9 +19,7 @@
 //! source kinds, `outcome` and `reason` small fixed sets.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use prometheus::{
-    Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 use serde::Serialize;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -35,11 +33,7 @@ pub enum ConnectionStatus {
 }
 
 impl ConnectionStatus {
-    pub const ALL: [ConnectionStatus; 3] = [
-        ConnectionStatus::Open,
-        ConnectionStatus::Connecting,
-        ConnectionStatus::Closed,
-    ];
+    pub const ALL: [ConnectionStatus; 3] = [ConnectionStatus::Open, ConnectionStatus::Connecting, ConnectionStatus::Closed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -140,9 +134,7 @@ pub struct Metrics {
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Metrics")
-            .field("snapshot", &self.snapshot())
-            .finish()
+        f.debug_struct("Metrics").field("snapshot", &self.snapshot()).finish()
     }
 }
 
@@ -168,29 +160,20 @@ pub struct StatusSnapshot {
 }
 
 fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
-    let metric = IntCounter::new(name, help)
-        .unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
-    registry
-        .register(Box::new(metric.clone()))
-        .unwrap_or_else(|error| unreachable!("register {name}: {error}"));
+    let metric = IntCounter::new(name, help).unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
+    registry.register(Box::new(metric.clone())).unwrap_or_else(|error| unreachable!("register {name}: {error}"));
     metric
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    let metric = IntCounterVec::new(Opts::new(name, help), labels)
-        .unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
-    registry
-        .register(Box::new(metric.clone()))
-        .unwrap_or_else(|error| unreachable!("register {name}: {error}"));
+    let metric = IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
+    registry.register(Box::new(metric.clone())).unwrap_or_else(|error| unreachable!("register {name}: {error}"));
     metric
 }
 
 fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
-    let metric = IntGauge::new(name, help)
-        .unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
-    registry
-        .register(Box::new(metric.clone()))
-        .unwrap_or_else(|error| unreachable!("register {name}: {error}"));
+    let metric = IntGauge::new(name, help).unwrap_or_else(|error| unreachable!("static metric {name}: {error}"));
+    registry.register(Box::new(metric.clone())).unwrap_or_else(|error| unreachable!("register {name}: {error}"));
     metric
 }
 
@@ -203,74 +186,26 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
-        let connection_status = IntGaugeVec::new(
-            Opts::new("collector_connection_status", "1 for the collector's current connection status (open, connecting, closed), 0 for the others"),
-            &["status"],
-        )
-        .unwrap_or_else(|error| unreachable!("static metric: {error}"));
-        registry
-            .register(Box::new(connection_status.clone()))
-            .unwrap_or_else(|error| unreachable!("register: {error}"));
+        let connection_status = IntGaugeVec::new(Opts::new("collector_connection_status", "1 for the collector's current connection status (open, connecting, closed), 0 for the others"), &["status"])
+            .unwrap_or_else(|error| unreachable!("static metric: {error}"));
+        registry.register(Box::new(connection_status.clone())).unwrap_or_else(|error| unreachable!("register: {error}"));
         let metrics = Self {
-            batches_success: counter(
-                &registry,
-                "collector_batches_success_total",
-                "Batches the gateway accepted with a 2xx",
-            ),
-            batches_failed: counter(
-                &registry,
-                "collector_batches_failed_total",
-                "Delivery rounds that ended without a 2xx (attempts exhausted, or refused)",
-            ),
-            batches_rejected: counter(
-                &registry,
-                "collector_batches_rejected_total",
-                "Batches the gateway refused as malformed (400, 413, 422), moved to the spool's rejected/ folder",
-            ),
-            delivery_attempts: counter_vec(
-                &registry,
-                "collector_delivery_attempts_total",
-                "HTTP delivery attempts by outcome",
-                &["outcome"],
-            ),
-            messages_sent: counter(
-                &registry,
-                "collector_messages_sent_total",
-                "Messages in batches the gateway accepted",
-            ),
+            batches_success: counter(&registry, "collector_batches_success_total", "Batches the gateway accepted with a 2xx"),
+            batches_failed: counter(&registry, "collector_batches_failed_total", "Delivery rounds that ended without a 2xx (attempts exhausted, or refused)"),
+            batches_rejected: counter(&registry, "collector_batches_rejected_total", "Batches the gateway refused as malformed (400, 413, 422), moved to the spool's rejected/ folder"),
+            delivery_attempts: counter_vec(&registry, "collector_delivery_attempts_total", "HTTP delivery attempts by outcome", &["outcome"]),
+            messages_sent: counter(&registry, "collector_messages_sent_total", "Messages in batches the gateway accepted"),
             messages_outcome: counter_vec(
                 &registry,
                 "collector_messages_total",
                 "Messages by what the gateway did with them: created, duplicate, or rejected (refused for good; kept in the spool's rejected/ folder)",
                 &["outcome"],
             ),
-            spool_messages: gauge(
-                &registry,
-                "collector_spool_messages",
-                "Messages waiting in the spool (not yet accepted or refused by the gateway)",
-            ),
-            messages_received: counter_vec(
-                &registry,
-                "collector_messages_received_total",
-                "Messages read from a source and queued for sending",
-                &["source"],
-            ),
-            messages_ignored: counter_vec(
-                &registry,
-                "collector_messages_ignored_total",
-                "Source items not forwarded, by reason",
-                &["source", "reason"],
-            ),
-            spool_depth: gauge(
-                &registry,
-                "collector_spool_depth",
-                "Batches waiting in the spool directory",
-            ),
-            last_success: gauge(
-                &registry,
-                "collector_last_success_timestamp_seconds",
-                "Unix time of the last 2xx from the gateway (0 = never)",
-            ),
+            spool_messages: gauge(&registry, "collector_spool_messages", "Messages waiting in the spool (not yet accepted or refused by the gateway)"),
+            messages_received: counter_vec(&registry, "collector_messages_received_total", "Messages read from a source and queued for sending", &["source"]),
+            messages_ignored: counter_vec(&registry, "collector_messages_ignored_total", "Source items not forwarded, by reason", &["source", "reason"]),
+            spool_depth: gauge(&registry, "collector_spool_depth", "Batches waiting in the spool directory"),
+            last_success: gauge(&registry, "collector_last_success_timestamp_seconds", "Unix time of the last 2xx from the gateway (0 = never)"),
             auth_failing: gauge(
                 &registry,
                 "collector_auth_failing",
@@ -290,41 +225,29 @@ impl Metrics {
     }
 
     pub fn record_attempt(&self, outcome: AttemptLabel) {
-        self.delivery_attempts
-            .with_label_values(&[outcome.as_str()])
-            .inc();
+        self.delivery_attempts.with_label_values(&[outcome.as_str()]).inc();
     }
 
     pub fn record_received(&self, source: Source, count: usize) {
-        self.messages_received
-            .with_label_values(&[source.as_str()])
-            .inc_by(count as u64);
+        self.messages_received.with_label_values(&[source.as_str()]).inc_by(count as u64);
     }
 
     /// `reason` must come from a fixed set (e.g. `non_text`, `not_a_message`).
     pub fn record_ignored(&self, source: Source, reason: &'static str, count: usize) {
-        self.messages_ignored
-            .with_label_values(&[source.as_str(), reason])
-            .inc_by(count as u64);
+        self.messages_ignored.with_label_values(&[source.as_str(), reason]).inc_by(count as u64);
     }
 
     pub fn ignored(&self, source: Source, reason: &'static str) -> u64 {
-        self.messages_ignored
-            .with_label_values(&[source.as_str(), reason])
-            .get()
+        self.messages_ignored.with_label_values(&[source.as_str(), reason]).get()
     }
 
     pub fn received(&self, source: Source) -> u64 {
-        self.messages_received
-            .with_label_values(&[source.as_str()])
-            .get()
+        self.messages_received.with_label_values(&[source.as_str()]).get()
     }
 
     /// `outcome` is `created`, `duplicate` or `rejected`.
     pub fn record_outcome(&self, outcome: &'static str, count: usize) {
-        self.messages_outcome
-            .with_label_values(&[outcome])
-            .inc_by(count as u64);
+        self.messages_outcome.with_label_values(&[outcome]).inc_by(count as u64);
     }
 
     pub fn outcome(&self, outcome: &'static str) -> u64 {
@@ -356,9 +279,7 @@ impl Metrics {
     }
 
     fn auth_reason(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.auth_failure
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.auth_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn set_delivery_status(&self, status: ConnectionStatus) {
@@ -377,19 +298,13 @@ impl Metrics {
     }
 
     pub fn connection_status(&self) -> ConnectionStatus {
-        if self.source_healthy.load(Ordering::Relaxed) {
-            self.delivery_status()
-        } else {
-            ConnectionStatus::Closed
-        }
+        if self.source_healthy.load(Ordering::Relaxed) { self.delivery_status() } else { ConnectionStatus::Closed }
     }
 
     fn publish_connection_status(&self) {
         let current = self.connection_status();
         for status in ConnectionStatus::ALL {
-            self.connection_status
-                .with_label_values(&[status.as_str()])
-                .set(i64::from(status == current));
+            self.connection_status.with_label_values(&[status.as_str()]).set(i64::from(status == current));
         }
     }
 
@@ -405,12 +320,7 @@ impl Metrics {
             messages_rejected: self.outcome("rejected"),
             messages_waiting: self.spool_messages.get(),
             spool_depth: self.spool_depth.get(),
-            last_success_at: (last > 0)
-                .then(|| {
-                    DateTime::from_timestamp(last, 0)
-                        .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
-                })
-                .flatten(),
+            last_success_at: (last > 0).then(|| DateTime::from_timestamp(last, 0).map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))).flatten(),
             connection_status: self.connection_status(),
             auth_failing: self.auth_failing.get() != 0,
         }
@@ -438,14 +348,8 @@ mod tests {
         metrics.set_source_healthy(false);
         assert_eq!(metrics.connection_status(), ConnectionStatus::Closed);
         let text = metrics.prometheus_text();
-        assert!(
-            text.contains("collector_connection_status{status=\"closed\"} 1"),
-            "{text}"
-        );
-        assert!(
-            text.contains("collector_connection_status{status=\"open\"} 0"),
-            "{text}"
-        );
+        assert!(text.contains("collector_connection_status{status=\"closed\"} 1"), "{text}");
+        assert!(text.contains("collector_connection_status{status=\"open\"} 0"), "{text}");
         assert!(text.contains("collector_messages_sent_total 3"), "{text}");
     }
 
@@ -453,43 +357,16 @@ mod tests {
     fn auth_failing_is_exported_with_help_and_cleared_by_a_success() {
         let metrics = Metrics::new();
         let text = metrics.prometheus_text();
-        assert!(
-            text.contains("# HELP collector_auth_failing 1 while the gateway refuses"),
-            "{text}"
-        );
-        assert!(
-            text.contains("# TYPE collector_auth_failing gauge"),
-            "{text}"
-        );
-        assert!(
-            text.lines().any(|line| line == "collector_auth_failing 0"),
-            "{text}"
-        );
-        metrics.set_auth_failure(
-            "gateway refused the credentials: invalid_signature (HTTP 403)".into(),
-        );
-        assert!(
-            metrics
-                .prometheus_text()
-                .lines()
-                .any(|line| line == "collector_auth_failing 1")
-        );
+        assert!(text.contains("# HELP collector_auth_failing 1 while the gateway refuses"), "{text}");
+        assert!(text.contains("# TYPE collector_auth_failing gauge"), "{text}");
+        assert!(text.lines().any(|line| line == "collector_auth_failing 0"), "{text}");
+        metrics.set_auth_failure("gateway refused the credentials: invalid_signature (HTTP 403)".into());
+        assert!(metrics.prometheus_text().lines().any(|line| line == "collector_auth_failing 1"));
         assert!(metrics.snapshot().auth_failing);
-        assert_eq!(
-            metrics.auth_failure().as_deref(),
-            Some("gateway refused the credentials: invalid_signature (HTTP 403)")
-        );
+        assert_eq!(metrics.auth_failure().as_deref(), Some("gateway refused the credentials: invalid_signature (HTTP 403)"));
         metrics.record_success(1, Utc::now());
-        assert!(
-            metrics
-                .prometheus_text()
-                .lines()
-                .any(|line| line == "collector_auth_failing 0")
-        );
-        assert_eq!(
-            (metrics.auth_failure(), metrics.snapshot().auth_failing),
-            (None, false)
-        );
+        assert!(metrics.prometheus_text().lines().any(|line| line == "collector_auth_failing 0"));
+        assert_eq!((metrics.auth_failure(), metrics.snapshot().auth_failing), (None, false));
     }
 
     #[test]

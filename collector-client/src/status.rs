@@ -33,12 +33,7 @@ pub struct RunningServer {
 impl RunningServer {
     pub(crate) fn spawn(addr: SocketAddr, server: actix_web::dev::Server) -> Self {
         let handle = server.handle();
-        Self {
-            addr,
-            handle,
-            task: tokio::spawn(server),
-            companions: Vec::new(),
-        }
+        Self { addr, handle, task: tokio::spawn(server), companions: Vec::new() }
     }
 
     pub(crate) fn with_companion(mut self, task: Option<AbortOnDropHandle<()>>) -> Self {
@@ -83,46 +78,28 @@ async fn healthz(metrics: web::Data<Arc<Metrics>>) -> HttpResponse {
     });
     match metrics.auth_failure() {
         None => HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "messages": counts })),
-        Some(reason) => HttpResponse::Ok().json(
-            serde_json::json!({ "status": "degraded", "reason": reason, "messages": counts }),
-        ),
+        Some(reason) => HttpResponse::Ok().json(serde_json::json!({ "status": "degraded", "reason": reason, "messages": counts })),
     }
 }
 
-async fn metrics(
-    metrics: web::Data<Arc<Metrics>>,
-    query: web::Query<MetricsQuery>,
-) -> HttpResponse {
+async fn metrics(metrics: web::Data<Arc<Metrics>>, query: web::Query<MetricsQuery>) -> HttpResponse {
     if query.format.as_deref() == Some("json") {
         return HttpResponse::Ok().json(metrics.snapshot());
     }
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.prometheus_text())
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(metrics.prometheus_text())
 }
 
 /// Routes shared by the status server and the relay.
 pub fn configure(metrics: Arc<Metrics>) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |config: &mut web::ServiceConfig| {
-        config
-            .app_data(web::Data::new(metrics.clone()))
-            .route("/healthz", web::get().to(healthz))
-            .route("/metrics", web::get().to(self::metrics));
+        config.app_data(web::Data::new(metrics.clone())).route("/healthz", web::get().to(healthz)).route("/metrics", web::get().to(self::metrics));
     }
 }
 
 /// Starts the status server on an already bound listener (port 0 in tests).
-pub fn start_status_server(
-    listener: TcpListener,
-    metrics: Arc<Metrics>,
-) -> std::io::Result<RunningServer> {
+pub fn start_status_server(listener: TcpListener, metrics: Arc<Metrics>) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let routes = configure(metrics);
-    let server = HttpServer::new(move || App::new().configure(routes.clone()))
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(5)
-        .listen(listener)?
-        .run();
+    let server = HttpServer::new(move || App::new().configure(routes.clone())).workers(1).disable_signals().shutdown_timeout(5).listen(listener)?.run();
     Ok(RunningServer::spawn(addr, server))
 }

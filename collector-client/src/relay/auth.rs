@@ -52,13 +52,7 @@ impl RelayAuth {
             (false, true) => EndpointAuth::Open,
             (false, false) => EndpointAuth::Off,
         };
-        let auth = Self {
-            waha: endpoint(is_set(config.waha_hmac_key.as_ref())),
-            evolution: endpoint(
-                is_set(config.evolution_apikey.as_ref())
-                    || is_set(config.evolution_jwt_key.as_ref()),
-            ),
-        };
+        let auth = Self { waha: endpoint(is_set(config.waha_hmac_key.as_ref())), evolution: endpoint(is_set(config.evolution_apikey.as_ref()) || is_set(config.evolution_jwt_key.as_ref())) };
         if auth.waha == EndpointAuth::Off && auth.evolution == EndpointAuth::Off {
             return Err(NoWebhookAuth);
         }
@@ -79,24 +73,11 @@ impl RelayAuth {
 
     /// One start-up line per endpoint.
     pub fn log_endpoints(&self) {
-        for (path, auth, secret) in [
-            ("/waha", self.waha, "WAHA_WEBHOOK_HMAC_KEY"),
-            (
-                "/evolution",
-                self.evolution,
-                "EVOLUTION_WEBHOOK_JWT_KEY / EVOLUTION_WEBHOOK_APIKEY",
-            ),
-        ] {
+        for (path, auth, secret) in [("/waha", self.waha, "WAHA_WEBHOOK_HMAC_KEY"), ("/evolution", self.evolution, "EVOLUTION_WEBHOOK_JWT_KEY / EVOLUTION_WEBHOOK_APIKEY")] {
             match auth {
-                EndpointAuth::Verified => tracing::info!(
-                    endpoint = path,
-                    "relay endpoint on, authenticated by {secret}"
-                ),
+                EndpointAuth::Verified => tracing::info!(endpoint = path, "relay endpoint on, authenticated by {secret}"),
                 EndpointAuth::Open => {}
-                EndpointAuth::Off => tracing::warn!(
-                    endpoint = path,
-                    "relay endpoint off: {secret} is not set; its webhooks get 404 relay_disabled"
-                ),
+                EndpointAuth::Off => tracing::warn!(endpoint = path, "relay endpoint off: {secret} is not set; its webhooks get 404 relay_disabled"),
             }
         }
     }
@@ -108,10 +89,7 @@ impl RelayAuth {
         if open.is_empty() {
             return None;
         }
-        Some(AbortOnDropHandle::new(tokio::spawn(warn_every(
-            open.join(", "),
-            every,
-        ))))
+        Some(AbortOnDropHandle::new(tokio::spawn(warn_every(open.join(", "), every))))
     }
 }
 
@@ -140,21 +118,13 @@ mod tests {
 
     fn config(waha: bool, evolution: bool, insecure: bool) -> RelayConfig {
         let secret = |on: bool| on.then(|| SecretString::from("s".to_owned()));
-        RelayConfig {
-            waha_hmac_key: secret(waha),
-            evolution_apikey: secret(evolution),
-            insecure_no_auth: insecure,
-            ..RelayConfig::default()
-        }
+        RelayConfig { waha_hmac_key: secret(waha), evolution_apikey: secret(evolution), insecure_no_auth: insecure, ..RelayConfig::default() }
     }
 
     #[test]
     fn each_endpoint_needs_its_secret_and_none_at_all_refuses_to_start() {
         use EndpointAuth::{Off, Open, Verified};
-        let decide = |waha, evolution, insecure| {
-            RelayAuth::decide(&config(waha, evolution, insecure))
-                .map(|auth| (auth.waha, auth.evolution))
-        };
+        let decide = |waha, evolution, insecure| RelayAuth::decide(&config(waha, evolution, insecure)).map(|auth| (auth.waha, auth.evolution));
         assert_eq!(decide(false, false, false), Err(NoWebhookAuth));
         assert_eq!(decide(true, false, false), Ok((Verified, Off)));
         assert_eq!(decide(false, true, false), Ok((Off, Verified)));
@@ -162,28 +132,13 @@ mod tests {
         assert_eq!(decide(false, false, true), Ok((Open, Open)));
         assert_eq!(decide(true, false, true), Ok((Verified, Open)));
         let message = NoWebhookAuth.to_string();
-        for name in [
-            "WAHA_WEBHOOK_HMAC_KEY",
-            "EVOLUTION_WEBHOOK_APIKEY",
-            "--insecure-no-auth",
-        ] {
+        for name in ["WAHA_WEBHOOK_HMAC_KEY", "EVOLUTION_WEBHOOK_APIKEY", "--insecure-no-auth"] {
             assert!(message.contains(name), "{message}");
         }
-        let empty = RelayConfig {
-            waha_hmac_key: Some(SecretString::from(String::new())),
-            ..RelayConfig::default()
-        };
-        assert_eq!(
-            RelayAuth::decide(&empty),
-            Err(NoWebhookAuth),
-            "an empty secret is no secret"
-        );
+        let empty = RelayConfig { waha_hmac_key: Some(SecretString::from(String::new())), ..RelayConfig::default() };
+        assert_eq!(RelayAuth::decide(&empty), Err(NoWebhookAuth), "an empty secret is no secret");
         let both = RelayAuth::decide(&config(true, true, true)).unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            both.spawn_insecure_warnings(INSECURE_WARNING_EVERY)
-                .is_none(),
-            "nothing is open, nothing to warn about"
-        );
+        assert!(both.spawn_insecure_warnings(INSECURE_WARNING_EVERY).is_none(), "nothing is open, nothing to warn about");
     }
 
     /// A log sink the test can read.
@@ -192,10 +147,7 @@ mod tests {
 
     impl std::io::Write for Captured {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .extend_from_slice(bytes);
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(bytes);
             Ok(bytes.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -205,20 +157,8 @@ mod tests {
 
     impl Captured {
         fn warnings(&self) -> usize {
-            let text = String::from_utf8_lossy(
-                &self
-                    .0
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            )
-            .into_owned();
-            text.lines()
-                .filter(|line| {
-                    line.contains("WARN")
-                        && line.contains("--insecure-no-auth")
-                        && line.contains("/evolution")
-                })
-                .count()
+            let text = String::from_utf8_lossy(&self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned();
+            text.lines().filter(|line| line.contains("WARN") && line.contains("--insecure-no-auth") && line.contains("/evolution")).count()
         }
     }
 
@@ -226,17 +166,12 @@ mod tests {
     async fn insecure_mode_warns_at_start_and_every_hour_until_stopped() {
         let sink = Captured::default();
         let writer = sink.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
         let _guard = tracing::subscriber::set_default(subscriber);
         let auth = RelayAuth::decide(&config(true, false, true)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(auth.open_endpoints(), ["/evolution"]);
 
-        let warnings = auth
-            .spawn_insecure_warnings(INSECURE_WARNING_EVERY)
-            .unwrap_or_else(|| panic!("an open endpoint is warned about"));
+        let warnings = auth.spawn_insecure_warnings(INSECURE_WARNING_EVERY).unwrap_or_else(|| panic!("an open endpoint is warned about"));
         tokio::task::yield_now().await;
         assert_eq!(sink.warnings(), 1, "at start");
         tokio::time::sleep(INSECURE_WARNING_EVERY - Duration::from_secs(1)).await;

@@ -22,10 +22,7 @@ pub fn is_upsert(event: &str) -> bool {
 
 pub fn parse_event(event: &Value, titles: &ChatTitles) -> Relayed {
     let mut relayed = Relayed::default();
-    let name = event
-        .get("event")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let name = event.get("event").and_then(Value::as_str).unwrap_or_default();
     if !is_upsert(name) {
         relayed.ignored.push(Ignored::NotAMessageEvent);
         return relayed;
@@ -52,17 +49,9 @@ pub fn parse_event(event: &Value, titles: &ChatTitles) -> Relayed {
     relayed
 }
 
-fn parse_message(
-    item: &Value,
-    owner: Option<&str>,
-    titles: &ChatTitles,
-) -> Result<IngestMessage, Ignored> {
+fn parse_message(item: &Value, owner: Option<&str>, titles: &ChatTitles) -> Result<IngestMessage, Ignored> {
     let key = item.get("key").ok_or(Ignored::Malformed)?;
-    let key_text = |name: &str| {
-        key.get(name)
-            .and_then(Value::as_str)
-            .filter(|value| !value.is_empty())
-    };
+    let key_text = |name: &str| key.get(name).and_then(Value::as_str).filter(|value| !value.is_empty());
     let chat = key_text("remoteJid").ok_or(Ignored::Malformed)?;
     let id = key_text("id").ok_or(Ignored::Malformed)?;
     if is_status_broadcast(chat) {
@@ -73,29 +62,20 @@ fn parse_message(
     // Newer WhatsApp addressing hides numbers behind `@lid`; the `…Alt`
     // fields then carry the phone JID.
     let sender = if chat.ends_with("@g.us") {
-        key_text("participant")
-            .and_then(phone_of)
-            .or_else(|| key_text("participantAlt").and_then(phone_of))
+        key_text("participant").and_then(phone_of).or_else(|| key_text("participantAlt").and_then(phone_of))
     } else if from_me {
         owner.and_then(phone_of)
     } else {
         phone_of(chat).or_else(|| key_text("remoteJidAlt").and_then(phone_of))
     };
-    let sender_name = item
-        .get("pushName")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|name| !name.is_empty());
+    let sender_name = item.get("pushName").and_then(Value::as_str).map(str::trim).filter(|name| !name.is_empty());
     Ok(IngestMessage {
         chat_id: Some(chat.to_owned()),
         chat_title: titles.title_for(chat),
         sender,
         sender_name: sender_name.map(str::to_owned),
         message_id: Some(id.to_owned()),
-        timestamp: item
-            .get("messageTimestamp")
-            .and_then(unix_to_rfc3339)
-            .map(Value::String),
+        timestamp: item.get("messageTimestamp").and_then(unix_to_rfc3339).map(Value::String),
         text: Some(text),
         media,
     })
@@ -111,34 +91,13 @@ const CAPTIONED: [&str; 3] = ["imageMessage", "videoMessage", "documentMessage"]
 /// wrappers), with the media described. Media without a caption is `non_text`.
 fn content_of(item: &Value) -> Result<(String, Vec<IngestMedia>), Ignored> {
     let message = unwrap(item.get("message").ok_or(Ignored::NonText)?);
-    let plain = message
-        .get("conversation")
-        .and_then(Value::as_str)
-        .or_else(|| {
-            message
-                .get("extendedTextMessage")
-                .and_then(|extended| extended.get("text"))
-                .and_then(Value::as_str)
-        });
+    let plain = message.get("conversation").and_then(Value::as_str).or_else(|| message.get("extendedTextMessage").and_then(|extended| extended.get("text")).and_then(Value::as_str));
     if let Some(text) = plain.map(str::trim) {
-        return if text.is_empty() {
-            Err(Ignored::EmptyText)
-        } else {
-            Ok((text.to_owned(), Vec::new()))
-        };
+        return if text.is_empty() { Err(Ignored::EmptyText) } else { Ok((text.to_owned(), Vec::new())) };
     }
     if let Some(media) = CAPTIONED.iter().find_map(|kind| message.get(*kind)) {
-        let caption = media
-            .get("caption")
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|caption| !caption.is_empty())
-            .ok_or(Ignored::NonText)?;
-        let described = describe(
-            media.get("mimetype").and_then(Value::as_str),
-            media.get("fileSha256"),
-            caption,
-        );
+        let caption = media.get("caption").and_then(Value::as_str).map(str::trim).filter(|caption| !caption.is_empty()).ok_or(Ignored::NonText)?;
+        let described = describe(media.get("mimetype").and_then(Value::as_str), media.get("fileSha256"), caption);
         return Ok((caption.to_owned(), vec![described]));
     }
     // Audio, stickers, contacts, locations, reactions…: nothing to read.
@@ -149,19 +108,9 @@ fn content_of(item: &Value) -> Result<(String, Vec<IngestMedia>), Ignored> {
 fn unwrap(message: &Value) -> &Value {
     let mut current = message;
     for _ in 0..4 {
-        let wrapped = [
-            "documentWithCaptionMessage",
-            "ephemeralMessage",
-            "viewOnceMessage",
-            "viewOnceMessageV2",
-            "viewOnceMessageV2Extension",
-        ]
-        .iter()
-        .find_map(|wrapper| {
-            current
-                .get(*wrapper)
-                .and_then(|wrapper| wrapper.get("message"))
-        });
+        let wrapped = ["documentWithCaptionMessage", "ephemeralMessage", "viewOnceMessage", "viewOnceMessageV2", "viewOnceMessageV2Extension"]
+            .iter()
+            .find_map(|wrapper| current.get(*wrapper).and_then(|wrapper| wrapper.get("message")));
         match wrapped {
             Some(inner) => current = inner,
             None => break,

@@ -62,12 +62,7 @@ pub fn verify(authorization: Option<&str>, jwt_key: &[u8]) -> Result<(), JwtRefu
         _ => JwtRefusal::Invalid,
     })?;
     let claims = data.claims;
-    if claims.app.as_deref().is_some_and(|app| app != "evolution")
-        || claims
-            .action
-            .as_deref()
-            .is_some_and(|action| action != "webhook")
-    {
+    if claims.app.as_deref().is_some_and(|app| app != "evolution") || claims.action.as_deref().is_some_and(|action| action != "webhook") {
         return Err(JwtRefusal::Invalid);
     }
     Ok(())
@@ -85,16 +80,9 @@ pub fn sign_like_evolution(jwt_key: &[u8], now: i64) -> String {
         app: &'a str,
         action: &'a str,
     }
-    let claims = Evolution {
-        iat: now,
-        exp: now + 600,
-        app: "evolution",
-        action: "webhook",
-    };
+    let claims = Evolution { iat: now, exp: now + 600, app: "evolution", action: "webhook" };
     jsonwebtoken::EncodingKey::from_secret(jwt_key)
-        .and_then(|key| {
-            jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), &claims, &key)
-        })
+        .and_then(|key| jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), &claims, &key))
         .unwrap_or_else(|error| panic!("HS256 signs with any non-empty key: {error}"))
 }
 
@@ -112,77 +100,30 @@ mod tests {
     fn evolutions_token_passes_and_everything_else_is_refused() {
         let token = sign_like_evolution(KEY, now());
         assert_eq!(verify(Some(&format!("Bearer {token}")), KEY), Ok(()));
-        assert_eq!(
-            verify(Some(&format!("bearer  {token} ")), KEY),
-            Ok(()),
-            "scheme is case-insensitive"
-        );
+        assert_eq!(verify(Some(&format!("bearer  {token} ")), KEY), Ok(()), "scheme is case-insensitive");
         assert_eq!(verify(None, KEY), Err(JwtRefusal::Missing));
-        assert_eq!(
-            verify(Some(&token), KEY),
-            Err(JwtRefusal::Missing),
-            "no scheme"
-        );
-        assert_eq!(
-            verify(Some("Basic dXNlcjpwYXNz"), KEY),
-            Err(JwtRefusal::Missing)
-        );
-        assert_eq!(
-            verify(Some(&format!("Bearer {token}")), b"another key"),
-            Err(JwtRefusal::Invalid)
-        );
-        assert_eq!(
-            verify(Some("Bearer not.a.jwt"), KEY),
-            Err(JwtRefusal::Invalid)
-        );
+        assert_eq!(verify(Some(&token), KEY), Err(JwtRefusal::Missing), "no scheme");
+        assert_eq!(verify(Some("Basic dXNlcjpwYXNz"), KEY), Err(JwtRefusal::Missing));
+        assert_eq!(verify(Some(&format!("Bearer {token}")), b"another key"), Err(JwtRefusal::Invalid));
+        assert_eq!(verify(Some("Bearer not.a.jwt"), KEY), Err(JwtRefusal::Invalid));
         // Signed 20 minutes ago: its exp passed 10 minutes ago, beyond the 60 s leeway.
         let stale = sign_like_evolution(KEY, now() - 1200);
-        assert_eq!(
-            verify(Some(&format!("Bearer {stale}")), KEY),
-            Err(JwtRefusal::Expired)
-        );
+        assert_eq!(verify(Some(&format!("Bearer {stale}")), KEY), Err(JwtRefusal::Expired));
     }
 
     #[test]
     fn other_algorithms_and_foreign_claims_are_refused() {
         let header = jsonwebtoken::Header::new(Algorithm::HS512);
         let claims = serde_json::json!({"iat": now(), "exp": now() + 600, "app": "evolution", "action": "webhook"});
-        let hs512 = jsonwebtoken::encode(
-            &header,
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(KEY).expect("key"),
-        )
-        .expect("sign");
-        assert_eq!(
-            verify(Some(&format!("Bearer {hs512}")), KEY),
-            Err(JwtRefusal::Invalid)
-        );
+        let hs512 = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(KEY).expect("key")).expect("sign");
+        assert_eq!(verify(Some(&format!("Bearer {hs512}")), KEY), Err(JwtRefusal::Invalid));
         let hs256 = jsonwebtoken::Header::new(Algorithm::HS256);
-        let no_exp = jsonwebtoken::encode(
-            &hs256,
-            &serde_json::json!({"iat": now()}),
-            &jsonwebtoken::EncodingKey::from_secret(KEY).expect("key"),
-        )
-        .expect("sign");
-        assert_eq!(
-            verify(Some(&format!("Bearer {no_exp}")), KEY),
-            Err(JwtRefusal::Invalid)
-        );
-        let other_app = jsonwebtoken::encode(
-            &hs256,
-            &serde_json::json!({"exp": now() + 600, "app": "other"}),
-            &jsonwebtoken::EncodingKey::from_secret(KEY).expect("key"),
-        )
-        .expect("sign");
-        assert_eq!(
-            verify(Some(&format!("Bearer {other_app}")), KEY),
-            Err(JwtRefusal::Invalid)
-        );
+        let no_exp = jsonwebtoken::encode(&hs256, &serde_json::json!({"iat": now()}), &jsonwebtoken::EncodingKey::from_secret(KEY).expect("key")).expect("sign");
+        assert_eq!(verify(Some(&format!("Bearer {no_exp}")), KEY), Err(JwtRefusal::Invalid));
+        let other_app = jsonwebtoken::encode(&hs256, &serde_json::json!({"exp": now() + 600, "app": "other"}), &jsonwebtoken::EncodingKey::from_secret(KEY).expect("key")).expect("sign");
+        assert_eq!(verify(Some(&format!("Bearer {other_app}")), KEY), Err(JwtRefusal::Invalid));
         // "none" algorithm: header {"alg":"none"} with an empty signature.
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJleHAiOjQxMDI0NDQ4MDB9.";
-        assert_eq!(
-            verify(Some(&format!("Bearer {none}")), KEY),
-            Err(JwtRefusal::Invalid)
-        );
+        assert_eq!(verify(Some(&format!("Bearer {none}")), KEY), Err(JwtRefusal::Invalid));
     }
 }

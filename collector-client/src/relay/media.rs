@@ -15,15 +15,7 @@ use serde_json::Value;
 
 /// The media item for a captioned message.
 pub fn describe(mime_type: Option<&str>, sha256: Option<&Value>, caption: &str) -> IngestMedia {
-    IngestMedia {
-        url: None,
-        mime_type: mime_type
-            .map(str::trim)
-            .filter(|mime| !mime.is_empty())
-            .map(str::to_owned),
-        sha256: sha256.and_then(sha256_hex),
-        caption: Some(caption.to_owned()),
-    }
+    IngestMedia { url: None, mime_type: mime_type.map(str::trim).filter(|mime| !mime.is_empty()).map(str::to_owned), sha256: sha256.and_then(sha256_hex), caption: Some(caption.to_owned()) }
 }
 
 /// A 32-byte digest in any of the forms bridges send, as lowercase hex.
@@ -46,18 +38,9 @@ pub fn sha256_hex(value: &Value) -> Option<String> {
         Value::Object(object) => match object.get("data").and_then(Value::as_array) {
             Some(items) => bytes_of(items.iter())?,
             None => {
-                let mut indexed: Vec<(usize, &Value)> = object
-                    .iter()
-                    .filter_map(|(key, value)| {
-                        key.parse::<usize>().ok().map(|index| (index, value))
-                    })
-                    .collect();
+                let mut indexed: Vec<(usize, &Value)> = object.iter().filter_map(|(key, value)| key.parse::<usize>().ok().map(|index| (index, value))).collect();
                 indexed.sort_by_key(|(index, _)| *index);
-                if indexed
-                    .iter()
-                    .enumerate()
-                    .any(|(position, (index, _))| position != *index)
-                {
+                if indexed.iter().enumerate().any(|(position, (index, _))| position != *index) {
                     return None;
                 }
                 bytes_of(indexed.into_iter().map(|(_, value)| value))?
@@ -69,9 +52,7 @@ pub fn sha256_hex(value: &Value) -> Option<String> {
 }
 
 fn bytes_of<'a>(items: impl Iterator<Item = &'a Value>) -> Option<Vec<u8>> {
-    items
-        .map(|item| item.as_u64().and_then(|byte| u8::try_from(byte).ok()))
-        .collect()
+    items.map(|item| item.as_u64().and_then(|byte| u8::try_from(byte).ok())).collect()
 }
 
 #[cfg(test)]
@@ -90,12 +71,7 @@ mod tests {
             json!(base64.trim_end_matches('=')),
             json!(HEX.to_uppercase()),
             json!({"type": "Buffer", "data": raw}),
-            Value::Object(
-                raw.iter()
-                    .enumerate()
-                    .map(|(i, b)| (i.to_string(), json!(b)))
-                    .collect(),
-            ),
+            Value::Object(raw.iter().enumerate().map(|(i, b)| (i.to_string(), json!(b))).collect()),
             json!(raw),
         ];
         for form in forms {
@@ -105,15 +81,7 @@ mod tests {
 
     #[test]
     fn anything_that_is_not_32_bytes_is_dropped() {
-        for form in [
-            json!("AB12"),
-            json!(""),
-            json!(null),
-            json!(7),
-            json!([1, 2, 300]),
-            json!({"1": 1}),
-            json!("not base64 at all!"),
-        ] {
+        for form in [json!("AB12"), json!(""), json!(null), json!(7), json!([1, 2, 300]), json!({"1": 1}), json!("not base64 at all!")] {
             assert_eq!(sha256_hex(&form), None, "{form}");
         }
     }
@@ -121,9 +89,6 @@ mod tests {
     #[test]
     fn a_captioned_photo_is_described_without_a_url() {
         let media = describe(Some("image/jpeg"), None, "Oppo Reno 11 - 45k");
-        assert_eq!(
-            serde_json::to_value(&media).expect("json"),
-            json!({"kind": "image", "mime_type": "image/jpeg", "caption": "Oppo Reno 11 - 45k"})
-        );
+        assert_eq!(serde_json::to_value(&media).expect("json"), json!({"kind": "image", "mime_type": "image/jpeg", "caption": "Oppo Reno 11 - 45k"}));
     }
 }

@@ -91,35 +91,16 @@ struct RelayState {
 
 /// Starts the relay on an already bound listener (port 0 in tests); refuses
 /// when no endpoint has its secret and `insecure_no_auth` is off.
-pub fn start_relay(
-    listener: TcpListener,
-    mut config: RelayConfig,
-    sender: SenderHandle,
-    metrics: Arc<Metrics>,
-) -> Result<RunningServer, RelayStartError> {
+pub fn start_relay(listener: TcpListener, mut config: RelayConfig, sender: SenderHandle, metrics: Arc<Metrics>) -> Result<RunningServer, RelayStartError> {
     let auth = RelayAuth::decide(&config)?;
     // From here on a secret that is present is one to check.
     config.waha_hmac_key = config.waha_hmac_key.filter(|key| auth::is_set(Some(key)));
-    config.evolution_apikey = config
-        .evolution_apikey
-        .filter(|key| auth::is_set(Some(key)));
-    config.evolution_jwt_key = config
-        .evolution_jwt_key
-        .filter(|key| auth::is_set(Some(key)));
-    let addr = listener
-        .local_addr()
-        .map_err(|source| RelayStartError::Bind {
-            addr: "the relay listener".to_owned(),
-            source,
-        })?;
+    config.evolution_apikey = config.evolution_apikey.filter(|key| auth::is_set(Some(key)));
+    config.evolution_jwt_key = config.evolution_jwt_key.filter(|key| auth::is_set(Some(key)));
+    let addr = listener.local_addr().map_err(|source| RelayStartError::Bind { addr: "the relay listener".to_owned(), source })?;
     auth.log_endpoints();
     let warnings = auth.spawn_insecure_warnings(auth::INSECURE_WARNING_EVERY);
-    let state = web::Data::new(RelayState {
-        config,
-        auth,
-        sender,
-        metrics: metrics.clone(),
-    });
+    let state = web::Data::new(RelayState { config, auth, sender, metrics: metrics.clone() });
     let routes = configure(metrics);
     let server = HttpServer::new(move || {
         App::new()
@@ -134,140 +115,69 @@ pub fn start_relay(
     .disable_signals()
     .shutdown_timeout(10)
     .listen(listener)
-    .map_err(|source| RelayStartError::Bind {
-        addr: addr.to_string(),
-        source,
-    })?
+    .map_err(|source| RelayStartError::Bind { addr: addr.to_string(), source })?
     .run();
     Ok(RunningServer::spawn(addr, server).with_companion(warnings))
 }
 
 fn error(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .json(serde_json::json!({ "error": { "code": code, "message": message } }))
+    HttpResponse::build(status).json(serde_json::json!({ "error": { "code": code, "message": message } }))
 }
 
 /// The answer of an endpoint whose secret is unset.
 fn disabled(bridge: &str, secret: &str) -> HttpResponse {
-    error(
-        actix_web::http::StatusCode::NOT_FOUND,
-        "relay_disabled",
-        &format!("the {bridge} relay is off: {secret} is not set on the collector"),
-    )
+    error(actix_web::http::StatusCode::NOT_FOUND, "relay_disabled", &format!("the {bridge} relay is off: {secret} is not set on the collector"))
 }
 
-async fn waha_webhook(
-    request: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<RelayState>,
-) -> HttpResponse {
+async fn waha_webhook(request: HttpRequest, body: web::Bytes, state: web::Data<RelayState>) -> HttpResponse {
     if state.auth.waha == EndpointAuth::Off {
         return disabled("WAHA", "WAHA_WEBHOOK_HMAC_KEY");
     }
     if let Some(key) = &state.config.waha_hmac_key {
-        let header = |name: &str| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-        };
-        let algorithm_ok = header(waha::HMAC_ALGORITHM_HEADER)
-            .is_none_or(|algorithm| algorithm.eq_ignore_ascii_case("sha512"));
-        let signed = header(waha::HMAC_HEADER).is_some_and(|signature| {
-            waha::verify_hmac(key.expose_secret().as_bytes(), &body, signature)
-        });
+        let header = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
+        let algorithm_ok = header(waha::HMAC_ALGORITHM_HEADER).is_none_or(|algorithm| algorithm.eq_ignore_ascii_case("sha512"));
+        let signed = header(waha::HMAC_HEADER).is_some_and(|signature| waha::verify_hmac(key.expose_secret().as_bytes(), &body, signature));
         if !(algorithm_ok && signed) {
             tracing::warn!("WAHA webhook refused: missing or invalid X-Webhook-Hmac");
-            state
-                .metrics
-                .record_ignored(Source::Waha, "unauthenticated", 1);
-            return error(
-                actix_web::http::StatusCode::UNAUTHORIZED,
-                "invalid_webhook_signature",
-                "invalid webhook signature",
-            );
+            state.metrics.record_ignored(Source::Waha, "unauthenticated", 1);
+            return error(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_webhook_signature", "invalid webhook signature");
         }
     }
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return error(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "body is not JSON",
-        );
+        return error(actix_web::http::StatusCode::BAD_REQUEST, "invalid_json", "body is not JSON");
     };
-    forward(
-        &state,
-        Source::Waha,
-        waha::parse_event(&event, &state.config.chat_titles),
-    )
-    .await
+    forward(&state, Source::Waha, waha::parse_event(&event, &state.config.chat_titles)).await
 }
 
-async fn evolution_webhook(
-    request: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<RelayState>,
-) -> HttpResponse {
+async fn evolution_webhook(request: HttpRequest, body: web::Bytes, state: web::Data<RelayState>) -> HttpResponse {
     if state.auth.evolution == EndpointAuth::Off {
-        return disabled(
-            "Evolution API",
-            "EVOLUTION_WEBHOOK_JWT_KEY or EVOLUTION_WEBHOOK_APIKEY",
-        );
+        return disabled("Evolution API", "EVOLUTION_WEBHOOK_JWT_KEY or EVOLUTION_WEBHOOK_APIKEY");
     }
     // Evolution does not retry a 401: every refusal is an error in the log
     // and a count in collector_messages_ignored_total{reason="unauthenticated"}.
     if let Some(key) = &state.config.evolution_jwt_key {
-        let authorization = request
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok());
+        let authorization = request.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|value| value.to_str().ok());
         if let Err(refusal) = evolution_jwt::verify(authorization, key.expose_secret().as_bytes()) {
             tracing::error!(
                 reason = refusal.as_str(),
                 "Evolution webhook refused (Evolution does not retry it): check that the instance's webhook headers.jwt_key equals EVOLUTION_WEBHOOK_JWT_KEY and that both clocks are right"
             );
-            state
-                .metrics
-                .record_ignored(Source::Evolution, "unauthenticated", 1);
-            return error(
-                actix_web::http::StatusCode::UNAUTHORIZED,
-                refusal.as_str(),
-                "invalid webhook token",
-            );
+            state.metrics.record_ignored(Source::Evolution, "unauthenticated", 1);
+            return error(actix_web::http::StatusCode::UNAUTHORIZED, refusal.as_str(), "invalid webhook token");
         }
     }
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return error(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "body is not JSON",
-        );
+        return error(actix_web::http::StatusCode::BAD_REQUEST, "invalid_json", "body is not JSON");
     };
     if let Some(expected) = &state.config.evolution_apikey {
-        let given = event
-            .get("apikey")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default();
+        let given = event.get("apikey").and_then(serde_json::Value::as_str).unwrap_or_default();
         if !constant_time_eq(given.as_bytes(), expected.expose_secret().as_bytes()) {
-            tracing::error!(
-                "Evolution webhook refused (Evolution does not retry it): missing or wrong apikey; Evolution puts it in the body only with AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES=true"
-            );
-            state
-                .metrics
-                .record_ignored(Source::Evolution, "unauthenticated", 1);
-            return error(
-                actix_web::http::StatusCode::UNAUTHORIZED,
-                "invalid_apikey",
-                "invalid apikey",
-            );
+            tracing::error!("Evolution webhook refused (Evolution does not retry it): missing or wrong apikey; Evolution puts it in the body only with AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES=true");
+            state.metrics.record_ignored(Source::Evolution, "unauthenticated", 1);
+            return error(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_apikey", "invalid apikey");
         }
     }
-    forward(
-        &state,
-        Source::Evolution,
-        evolution::parse_event(&event, &state.config.chat_titles),
-    )
-    .await
+    forward(&state, Source::Evolution, evolution::parse_event(&event, &state.config.chat_titles)).await
 }
 
 async fn forward(state: &RelayState, source: Source, relayed: Relayed) -> HttpResponse {
@@ -279,23 +189,15 @@ async fn forward(state: &RelayState, source: Source, relayed: Relayed) -> HttpRe
         state.metrics.record_received(source, accepted);
         if let Err(failure) = state.sender.submit_durable(relayed.messages).await {
             tracing::error!(error = %failure, source = source.as_str(), "webhook messages could not be spooled");
-            return error(
-                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                "not_spooled",
-                "messages could not be stored; retry later",
-            );
+            return error(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "not_spooled", "messages could not be stored; retry later");
         }
     }
-    HttpResponse::Ok()
-        .json(serde_json::json!({ "accepted": accepted, "ignored": relayed.ignored.len() }))
+    HttpResponse::Ok().json(serde_json::json!({ "accepted": accepted, "ignored": relayed.ignored.len() }))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    a.iter()
-        .zip(b)
-        .fold(0u8, |difference, (x, y)| difference | (x ^ y))
-        == 0
+    a.iter().zip(b).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
 }

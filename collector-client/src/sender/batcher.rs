@@ -39,12 +39,7 @@ struct OpenBatch {
 
 impl Batcher {
     pub async fn run(mut self) {
-        let mut open = OpenBatch {
-            messages: Vec::new(),
-            waiting: Vec::new(),
-            closes_at: None,
-            lost: 0,
-        };
+        let mut open = OpenBatch { messages: Vec::new(), waiting: Vec::new(), closes_at: None, lost: 0 };
         loop {
             let deadline = open.closes_at;
             tokio::select! {
@@ -67,9 +62,7 @@ impl Batcher {
         // clean stop loses nothing.
         while let Ok(command) = self.commands.try_recv() {
             match command {
-                Command::Submit { messages, spooled } => {
-                    self.submit(&mut open, messages, spooled).await
-                }
+                Command::Submit { messages, spooled } => self.submit(&mut open, messages, spooled).await,
                 Command::Flush { done } => {
                     self.close(&mut open).await;
                     let _ = done.send(Ok(()));
@@ -79,12 +72,7 @@ impl Batcher {
         self.close(&mut open).await;
     }
 
-    async fn submit(
-        &self,
-        open: &mut OpenBatch,
-        messages: Vec<IngestMessage>,
-        spooled: Option<Ack>,
-    ) {
+    async fn submit(&self, open: &mut OpenBatch, messages: Vec<IngestMessage>, spooled: Option<Ack>) {
         let lost_before = open.lost;
         for message in messages {
             if open.messages.is_empty() {
@@ -97,9 +85,7 @@ impl Batcher {
         }
         let Some(ack) = spooled else { return };
         if open.lost > lost_before {
-            let _ = ack.send(Err(SenderError::NotSpooled {
-                lost: open.lost - lost_before,
-            }));
+            let _ = ack.send(Err(SenderError::NotSpooled { lost: open.lost - lost_before }));
         } else if open.messages.is_empty() {
             let _ = ack.send(Ok(()));
         } else {
@@ -122,15 +108,10 @@ impl Batcher {
             Ok(name) => {
                 self.progress.known.fetch_add(1, Ordering::SeqCst);
                 self.metrics.spool_depth.inc();
-                self.metrics
-                    .spool_messages
-                    .add(i64::try_from(count).unwrap_or(i64::MAX));
+                self.metrics.spool_messages.add(i64::try_from(count).unwrap_or(i64::MAX));
                 self.progress.bump();
                 self.spooled.notify_one();
-                let _ = self.events.send(DeliveryEvent::Spooled {
-                    batch: name,
-                    messages: count,
-                });
+                let _ = self.events.send(DeliveryEvent::Spooled { batch: name, messages: count });
                 for ack in waiting {
                     let _ = ack.send(Ok(()));
                 }
@@ -146,14 +127,9 @@ impl Batcher {
     }
 
     async fn spool_batch(&self, messages: Vec<IngestMessage>) -> Result<String, SenderError> {
-        let body = serde_json::to_vec(&IngestBatch {
-            client_id: self.client_id.clone(),
-            messages,
-        })?;
+        let body = serde_json::to_vec(&IngestBatch { client_id: self.client_id.clone(), messages })?;
         let spool = self.spool.clone();
-        let batch = tokio::task::spawn_blocking(move || spool.write(&body))
-            .await
-            .map_err(|_| SenderError::Stopped)??;
+        let batch = tokio::task::spawn_blocking(move || spool.write(&body)).await.map_err(|_| SenderError::Stopped)??;
         Ok(batch.name)
     }
 }

@@ -32,11 +32,7 @@ pub enum AttemptOutcome {
     /// A 2xx, with what the gateway said of each message.
     Delivered { status: u16, answer: GatewayAnswer },
     /// Worth trying again soon: 408, 429, 5xx, 3xx, other 4xx, or no answer.
-    Retryable {
-        status: Option<u16>,
-        retry_after: Option<Duration>,
-        reason: String,
-    },
+    Retryable { status: Option<u16>, retry_after: Option<Duration>, reason: String },
     /// The gateway refused our credentials: the batch waits, delivery pauses.
     AuthRefused(AuthRefusal),
     /// The gateway found the batch malformed (400, 413, 422): refused for good.
@@ -47,16 +43,9 @@ impl AttemptOutcome {
     pub fn label(&self) -> AttemptLabel {
         match self {
             AttemptOutcome::Delivered { .. } => AttemptLabel::Success,
-            AttemptOutcome::Retryable {
-                status: Some(429), ..
-            } => AttemptLabel::RateLimited,
-            AttemptOutcome::Retryable {
-                status: Some(status),
-                ..
-            } if (400..500).contains(status) && *status != 408 => AttemptLabel::ClientError,
-            AttemptOutcome::Retryable {
-                status: Some(_), ..
-            } => AttemptLabel::ServerError,
+            AttemptOutcome::Retryable { status: Some(429), .. } => AttemptLabel::RateLimited,
+            AttemptOutcome::Retryable { status: Some(status), .. } if (400..500).contains(status) && *status != 408 => AttemptLabel::ClientError,
+            AttemptOutcome::Retryable { status: Some(_), .. } => AttemptLabel::ServerError,
             AttemptOutcome::Retryable { status: None, .. } => AttemptLabel::NetworkError,
             AttemptOutcome::AuthRefused(_) => AttemptLabel::AuthRefused,
             AttemptOutcome::Rejected { .. } => AttemptLabel::Rejected,
@@ -102,22 +91,11 @@ impl GatewayAnswer {
             .filter(|message| message.status == "refused")
             .map(|message| {
                 // A reason code only: anything else could echo message text.
-                let reason = message.reason.filter(|code| {
-                    (1..=64).contains(&code.len())
-                        && code
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-                });
-                (
-                    message.index,
-                    reason.unwrap_or_else(|| "refused".to_owned()),
-                )
+                let reason = message.reason.filter(|code| (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+                (message.index, reason.unwrap_or_else(|| "refused".to_owned()))
             })
             .collect();
-        Self {
-            duplicate: answer.deduped,
-            refused,
-        }
+        Self { duplicate: answer.deduped, refused }
     }
 
     /// (created, duplicate, refused) for a batch of `messages`.
@@ -140,35 +118,19 @@ pub struct AuthRefusal {
 impl AuthRefusal {
     /// E.g. `gateway refused the credentials: invalid_signature (HTTP 403)`.
     pub fn reason(&self) -> String {
-        format!(
-            "gateway refused the credentials: {} (HTTP {})",
-            self.code.as_deref().unwrap_or("no error code"),
-            self.status
-        )
+        format!("gateway refused the credentials: {} (HTTP {})", self.code.as_deref().unwrap_or("no error code"), self.status)
     }
 
     /// Which setting to check, by name (never by value).
     pub fn hint(&self) -> &'static str {
         match (self.status, self.code.as_deref()) {
             (401, _) => "check WHATSAPP_INGEST_TOKEN against the gateway's token list",
-            (_, Some("ip_not_allowed")) => {
-                "check the gateway's WHATSAPP_INGEST_ALLOWED_IPS (and WHATSAPP_TRUSTED_PROXIES) for this host"
-            }
-            (_, Some(code)) if code.starts_with("signature_timestamp") => {
-                "check this host's clock (run NTP) against the gateway's WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS"
-            }
-            (_, Some("invalid_signature")) => {
-                "check WHATSAPP_INGEST_HMAC_SECRET against the gateway's secret list"
-            }
-            (_, Some(code)) if code.starts_with("webhook_timestamp") => {
-                "check this host's clock (run NTP) against the gateway's WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS"
-            }
-            (_, Some("invalid_webhook_signature")) => {
-                "check WHATSAPP_INGEST_WEBHOOK_SECRET against the gateway's WHATSAPP_INGEST_WEBHOOK_SECRETS"
-            }
-            _ => {
-                "check the token, the HMAC secret, this host's clock and any proxy in front of the gateway"
-            }
+            (_, Some("ip_not_allowed")) => "check the gateway's WHATSAPP_INGEST_ALLOWED_IPS (and WHATSAPP_TRUSTED_PROXIES) for this host",
+            (_, Some(code)) if code.starts_with("signature_timestamp") => "check this host's clock (run NTP) against the gateway's WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS",
+            (_, Some("invalid_signature")) => "check WHATSAPP_INGEST_HMAC_SECRET against the gateway's secret list",
+            (_, Some(code)) if code.starts_with("webhook_timestamp") => "check this host's clock (run NTP) against the gateway's WHATSAPP_INGEST_SIGNATURE_TTL_SECONDS",
+            (_, Some("invalid_webhook_signature")) => "check WHATSAPP_INGEST_WEBHOOK_SECRET against the gateway's WHATSAPP_INGEST_WEBHOOK_SECRETS",
+            _ => "check the token, the HMAC secret, this host's clock and any proxy in front of the gateway",
         }
     }
 }
@@ -177,28 +139,11 @@ impl AuthRefusal {
 pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> AttemptOutcome {
     let code = status.as_u16();
     match code {
-        _ if status.is_success() => AttemptOutcome::Delivered {
-            status: code,
-            answer: GatewayAnswer::parse(body),
-        },
-        401 | 403 => AttemptOutcome::AuthRefused(AuthRefusal {
-            status: code,
-            code: error_code(body),
-        }),
-        400 | 413 | 422 => AttemptOutcome::Rejected {
-            status: code,
-            reason: reason_text(body),
-        },
-        429 => AttemptOutcome::Retryable {
-            status: Some(code),
-            retry_after,
-            reason: reason_text(body),
-        },
-        _ => AttemptOutcome::Retryable {
-            status: Some(code),
-            retry_after: None,
-            reason: reason_text(body),
-        },
+        _ if status.is_success() => AttemptOutcome::Delivered { status: code, answer: GatewayAnswer::parse(body) },
+        401 | 403 => AttemptOutcome::AuthRefused(AuthRefusal { status: code, code: error_code(body) }),
+        400 | 413 | 422 => AttemptOutcome::Rejected { status: code, reason: reason_text(body) },
+        429 => AttemptOutcome::Retryable { status: Some(code), retry_after, reason: reason_text(body) },
+        _ => AttemptOutcome::Retryable { status: Some(code), retry_after: None, reason: reason_text(body) },
     }
 }
 
@@ -231,10 +176,7 @@ fn error_code(body: &[u8]) -> Option<String> {
         code: String,
     }
     let code = serde_json::from_slice::<Envelope>(body).ok()?.error.code;
-    let plain = (1..=64).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let plain = (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     plain.then_some(code)
 }
 
@@ -257,28 +199,12 @@ mod tests {
             "messages":[{"index":0,"status":"created","id":1},{"index":1,"status":"refused","id":null,"reason":"empty_message"},
                         {"index":2,"status":"duplicate","id":7},{"index":3,"status":"created","id":9}]}"#;
         let answer = GatewayAnswer::parse(body);
-        assert_eq!(
-            answer,
-            GatewayAnswer {
-                duplicate: Some(1),
-                refused: vec![(1, "empty_message".to_owned())]
-            }
-        );
+        assert_eq!(answer, GatewayAnswer { duplicate: Some(1), refused: vec![(1, "empty_message".to_owned())] });
         assert_eq!(answer.split(4), (2, 1, 1));
-        assert_eq!(
-            GatewayAnswer::parse(br#"{"accepted":2}"#).split(2),
-            (2, 0, 0),
-            "no counts: all created"
-        );
+        assert_eq!(GatewayAnswer::parse(br#"{"accepted":2}"#).split(2), (2, 0, 0), "no counts: all created");
         assert_eq!(GatewayAnswer::parse(b"not json").split(5), (5, 0, 0));
-        let odd = GatewayAnswer::parse(
-            br#"{"messages":[{"index":0,"status":"refused","reason":"Pixel 8 Pro - $750"}]}"#,
-        );
-        assert_eq!(
-            odd.refused,
-            [(0, "refused".to_owned())],
-            "a reason that is not a code is not kept"
-        );
+        let odd = GatewayAnswer::parse(br#"{"messages":[{"index":0,"status":"refused","reason":"Pixel 8 Pro - $750"}]}"#);
+        assert_eq!(odd.refused, [(0, "refused".to_owned())], "a reason that is not a code is not kept");
     }
 
     fn kind(code: u16, body: &str) -> &'static str {
@@ -318,14 +244,7 @@ mod tests {
         for (code, expected) in table {
             assert_eq!(kind(code, ""), expected, "{code}");
         }
-        for code in [
-            "invalid_signature",
-            "signature_timestamp_stale",
-            "signature_timestamp_future",
-            "signature_timestamp_invalid",
-            "ip_not_allowed",
-            "cross_site_request",
-        ] {
+        for code in ["invalid_signature", "signature_timestamp_stale", "signature_timestamp_future", "signature_timestamp_invalid", "ip_not_allowed", "cross_site_request"] {
             assert_eq!(kind(403, &gateway_error(code)), "auth", "{code}");
         }
         assert_eq!(kind(401, &gateway_error("invalid_ingest_token")), "auth");
@@ -335,88 +254,36 @@ mod tests {
     fn only_429_keeps_its_retry_after() {
         let wait = Some(Duration::from_secs(9));
         let rate_limited = classify(StatusCode::TOO_MANY_REQUESTS, wait, b"");
-        assert!(matches!(
-            rate_limited,
-            AttemptOutcome::Retryable {
-                retry_after: Some(_),
-                ..
-            }
-        ));
+        assert!(matches!(rate_limited, AttemptOutcome::Retryable { retry_after: Some(_), .. }));
         assert_eq!(rate_limited.label(), AttemptLabel::RateLimited);
         let unavailable = classify(StatusCode::SERVICE_UNAVAILABLE, wait, b"");
-        assert!(matches!(
-            unavailable,
-            AttemptOutcome::Retryable {
-                retry_after: None,
-                ..
-            }
-        ));
+        assert!(matches!(unavailable, AttemptOutcome::Retryable { retry_after: None, .. }));
         assert_eq!(unavailable.label(), AttemptLabel::ServerError);
-        assert_eq!(
-            classify(StatusCode::NOT_FOUND, None, b"").label(),
-            AttemptLabel::ClientError
-        );
+        assert_eq!(classify(StatusCode::NOT_FOUND, None, b"").label(), AttemptLabel::ClientError);
     }
 
     #[test]
     fn an_auth_refusal_names_the_gateway_code_and_never_the_answer_text() {
-        let stale = classify(
-            StatusCode::FORBIDDEN,
-            None,
-            gateway_error("signature_timestamp_stale").as_bytes(),
-        );
-        let AttemptOutcome::AuthRefused(refusal) = stale else {
-            panic!("auth refusal expected: {stale:?}")
-        };
-        assert_eq!(
-            refusal.reason(),
-            "gateway refused the credentials: signature_timestamp_stale (HTTP 403)"
-        );
-        assert_eq!(
-            AttemptOutcome::AuthRefused(refusal.clone()).label(),
-            AttemptLabel::AuthRefused
-        );
+        let stale = classify(StatusCode::FORBIDDEN, None, gateway_error("signature_timestamp_stale").as_bytes());
+        let AttemptOutcome::AuthRefused(refusal) = stale else { panic!("auth refusal expected: {stale:?}") };
+        assert_eq!(refusal.reason(), "gateway refused the credentials: signature_timestamp_stale (HTTP 403)");
+        assert_eq!(AttemptOutcome::AuthRefused(refusal.clone()).label(), AttemptLabel::AuthRefused);
         assert!(refusal.hint().contains("clock"));
         // A code that is really text, or an HTML page from a proxy, is not echoed.
-        for body in [
-            gateway_error("Bearer abc.def secret"),
-            "<html>403 Forbidden by proxy</html>".to_owned(),
-            gateway_error(&"a".repeat(65)),
-        ] {
+        for body in [gateway_error("Bearer abc.def secret"), "<html>403 Forbidden by proxy</html>".to_owned(), gateway_error(&"a".repeat(65))] {
             let outcome = classify(StatusCode::FORBIDDEN, None, body.as_bytes());
-            assert_eq!(
-                outcome,
-                AttemptOutcome::AuthRefused(AuthRefusal {
-                    status: 403,
-                    code: None
-                }),
-                "{body}"
-            );
+            assert_eq!(outcome, AttemptOutcome::AuthRefused(AuthRefusal { status: 403, code: None }), "{body}");
         }
-        let no_code = AuthRefusal {
-            status: 401,
-            code: None,
-        };
-        assert_eq!(
-            no_code.reason(),
-            "gateway refused the credentials: no error code (HTTP 401)"
-        );
+        let no_code = AuthRefusal { status: 401, code: None };
+        assert_eq!(no_code.reason(), "gateway refused the credentials: no error code (HTTP 401)");
         assert!(no_code.hint().contains("WHATSAPP_INGEST_TOKEN"));
     }
 
     #[test]
     fn a_rejection_keeps_at_most_2_kib_of_the_answer_on_a_char_boundary() {
         let body = "é".repeat(5000);
-        let AttemptOutcome::Rejected { reason, .. } =
-            classify(StatusCode::UNPROCESSABLE_ENTITY, None, body.as_bytes())
-        else {
-            panic!("rejected expected")
-        };
-        assert!(
-            reason.len() <= REASON_LIMIT && reason.len() >= REASON_LIMIT - 4,
-            "{}",
-            reason.len()
-        );
+        let AttemptOutcome::Rejected { reason, .. } = classify(StatusCode::UNPROCESSABLE_ENTITY, None, body.as_bytes()) else { panic!("rejected expected") };
+        assert!(reason.len() <= REASON_LIMIT && reason.len() >= REASON_LIMIT - 4, "{}", reason.len());
         assert!(reason.chars().all(|c| c == 'é' || c == '\u{FFFD}'));
     }
 }

@@ -59,14 +59,8 @@ impl std::fmt::Debug for SenderConfig {
         f.debug_struct("SenderConfig")
             .field("ingest_url", &self.ingest_url.as_str())
             .field("token", &"[redacted]")
-            .field(
-                "hmac_secret",
-                &self.hmac_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field(
-                "webhook_key",
-                &self.webhook_key.as_ref().map(|_| "[redacted]"),
-            )
+            .field("hmac_secret", &self.hmac_secret.as_ref().map(|_| "[redacted]"))
+            .field("webhook_key", &self.webhook_key.as_ref().map(|_| "[redacted]"))
             .field("client_id", &self.client_id)
             .field("batch_max_messages", &self.batch_max_messages)
             .field("flush_interval", &self.flush_interval)
@@ -78,12 +72,7 @@ impl std::fmt::Debug for SenderConfig {
 
 impl SenderConfig {
     /// Defaults from issue #5: 50 messages, 1 s, 3 attempts in 1-5 s.
-    pub fn new(
-        ingest_url: Url,
-        token: SecretString,
-        client_id: impl Into<String>,
-        spool_dir: impl Into<PathBuf>,
-    ) -> Self {
+    pub fn new(ingest_url: Url, token: SecretString, client_id: impl Into<String>, spool_dir: impl Into<PathBuf>) -> Self {
         Self {
             ingest_url,
             token,
@@ -165,9 +154,7 @@ pub fn count_messages(body: &[u8]) -> usize {
     struct Count {
         messages: Vec<serde::de::IgnoredAny>,
     }
-    serde_json::from_slice::<Count>(body)
-        .map(|count| count.messages.len())
-        .unwrap_or(0)
+    serde_json::from_slice::<Count>(body).map(|count| count.messages.len()).unwrap_or(0)
 }
 
 /// How [`Sender::finish`] ended.
@@ -184,13 +171,8 @@ pub enum Drain {
 }
 
 pub(crate) enum Command {
-    Submit {
-        messages: Vec<IngestMessage>,
-        spooled: Option<oneshot::Sender<Result<(), SenderError>>>,
-    },
-    Flush {
-        done: oneshot::Sender<Result<(), SenderError>>,
-    },
+    Submit { messages: Vec<IngestMessage>, spooled: Option<oneshot::Sender<Result<(), SenderError>>> },
+    Flush { done: oneshot::Sender<Result<(), SenderError>> },
 }
 
 /// Counters shared by the batcher, the worker and [`Sender::finish`].
@@ -225,36 +207,21 @@ pub struct SenderHandle {
 impl SenderHandle {
     /// Queues messages; they are spooled when their batch closes.
     pub async fn submit(&self, messages: Vec<IngestMessage>) -> Result<(), SenderError> {
-        self.commands
-            .send(Command::Submit {
-                messages,
-                spooled: None,
-            })
-            .await
-            .map_err(|_| SenderError::Stopped)
+        self.commands.send(Command::Submit { messages, spooled: None }).await.map_err(|_| SenderError::Stopped)
     }
 
     /// Queues messages and returns once they are durably spooled (at most
     /// one flush interval later). Webhook handlers answer only after this.
     pub async fn submit_durable(&self, messages: Vec<IngestMessage>) -> Result<(), SenderError> {
         let (spooled, done) = oneshot::channel();
-        self.commands
-            .send(Command::Submit {
-                messages,
-                spooled: Some(spooled),
-            })
-            .await
-            .map_err(|_| SenderError::Stopped)?;
+        self.commands.send(Command::Submit { messages, spooled: Some(spooled) }).await.map_err(|_| SenderError::Stopped)?;
         done.await.map_err(|_| SenderError::Stopped)?
     }
 
     /// Closes the open batch now and returns once it is spooled.
     pub async fn flush(&self) -> Result<(), SenderError> {
         let (done, finished) = oneshot::channel();
-        self.commands
-            .send(Command::Flush { done })
-            .await
-            .map_err(|_| SenderError::Stopped)?;
+        self.commands.send(Command::Flush { done }).await.map_err(|_| SenderError::Stopped)?;
         finished.await.map_err(|_| SenderError::Stopped)?
     }
 }
@@ -276,39 +243,19 @@ impl Sender {
         let spool_dir = config.spool_dir.clone();
         let spool = {
             let dir = spool_dir.clone();
-            tokio::task::spawn_blocking(move || Spool::open(&dir))
-                .await
-                .map_err(|_| SenderError::Stopped)??
+            tokio::task::spawn_blocking(move || Spool::open(&dir)).await.map_err(|_| SenderError::Stopped)??
         };
         let spool = Arc::new(spool);
         let progress = Arc::new(Progress::default());
         let left = spool.pending()?;
         let already_spooled = left.len() as u64;
         progress.known.store(already_spooled, Ordering::SeqCst);
-        metrics
-            .spool_depth
-            .set(i64::try_from(already_spooled).unwrap_or(i64::MAX));
-        let waiting: usize = left
-            .iter()
-            .map(|batch| {
-                spool
-                    .read(batch)
-                    .map(|body| count_messages(&body))
-                    .unwrap_or(0)
-            })
-            .sum();
-        metrics
-            .spool_messages
-            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+        metrics.spool_depth.set(i64::try_from(already_spooled).unwrap_or(i64::MAX));
+        let waiting: usize = left.iter().map(|batch| spool.read(batch).map(|body| count_messages(&body)).unwrap_or(0)).sum();
+        metrics.spool_messages.set(i64::try_from(waiting).unwrap_or(i64::MAX));
 
-        let delivery = delivery::Delivery::new(
-            config.ingest_url.clone(),
-            config.token.clone(),
-            config.hmac_secret.clone(),
-            config.webhook_key.clone(),
-            config.request_timeout,
-            config.connect_timeout,
-        )?;
+        let delivery =
+            delivery::Delivery::new(config.ingest_url.clone(), config.token.clone(), config.hmac_secret.clone(), config.webhook_key.clone(), config.request_timeout, config.connect_timeout)?;
         let (events, _) = broadcast::channel(4096);
         let (commands, command_rx) = mpsc::channel(1024);
         let shutdown = CancellationToken::new();
@@ -337,15 +284,7 @@ impl Sender {
             shutdown: shutdown.clone(),
         };
         let tasks = vec![tokio::spawn(batcher.run()), tokio::spawn(worker.run())];
-        Ok(Self {
-            handle: SenderHandle { commands },
-            events,
-            progress,
-            metrics,
-            spool_dir,
-            shutdown,
-            tasks,
-        })
+        Ok(Self { handle: SenderHandle { commands }, events, progress, metrics, spool_dir, shutdown, tasks })
     }
 
     pub fn handle(&self) -> SenderHandle {
@@ -366,10 +305,7 @@ impl Sender {
 
     /// Batches spooled but not yet delivered or rejected.
     pub fn pending(&self) -> u64 {
-        self.progress
-            .known
-            .load(Ordering::SeqCst)
-            .saturating_sub(self.progress.settled.load(Ordering::SeqCst))
+        self.progress.known.load(Ordering::SeqCst).saturating_sub(self.progress.settled.load(Ordering::SeqCst))
     }
 
     /// For one-shot sources: closes the open batch, then waits until the

@@ -38,10 +38,7 @@ pub(super) struct Worker {
 enum RoundResult {
     Delivered,
     Rejected,
-    Failed {
-        retry_after: Option<Duration>,
-        rate_limited: bool,
-    },
+    Failed { retry_after: Option<Duration>, rate_limited: bool },
     AuthRefused(AuthRefusal),
     Stopped,
 }
@@ -91,25 +88,13 @@ impl Worker {
                         failed_rounds = 0;
                         self.settled();
                     }
-                    RoundResult::Failed {
-                        retry_after,
-                        rate_limited,
-                    } => {
+                    RoundResult::Failed { retry_after, rate_limited } => {
                         failed_rounds = failed_rounds.saturating_add(1);
                         let wait = self.policy.delay_after_round(failed_rounds, retry_after);
                         self.metrics.batches_failed.inc();
                         self.metrics.set_delivery_status(ConnectionStatus::Closed);
-                        tracing::warn!(
-                            batch = batch.id(),
-                            failed_rounds,
-                            next_round_in_ms = wait.as_millis() as u64,
-                            "batch not delivered; it stays spooled"
-                        );
-                        let _ = self.events.send(DeliveryEvent::RoundFailed {
-                            batch: batch.name.clone(),
-                            failed_rounds,
-                            next_round_in: wait,
-                        });
+                        tracing::warn!(batch = batch.id(), failed_rounds, next_round_in_ms = wait.as_millis() as u64, "batch not delivered; it stays spooled");
+                        let _ = self.events.send(DeliveryEvent::RoundFailed { batch: batch.name.clone(), failed_rounds, next_round_in: wait });
                         if self.back_off(wait, rate_limited, false).await {
                             return;
                         }
@@ -130,13 +115,8 @@ impl Worker {
                             paused_for_ms = wait.as_millis() as u64,
                             "the gateway refused the collector's credentials; batches stay spooled and delivery pauses"
                         );
-                        let _ = self.events.send(DeliveryEvent::AuthRefused {
-                            batch: batch.name.clone(),
-                            status: refusal.status,
-                            code: refusal.code.clone(),
-                            refusals: auth_refusals,
-                            paused_for: wait,
-                        });
+                        let _ =
+                            self.events.send(DeliveryEvent::AuthRefused { batch: batch.name.clone(), status: refusal.status, code: refusal.code.clone(), refusals: auth_refusals, paused_for: wait });
                         if self.back_off(wait, false, true).await {
                             return;
                         }
@@ -157,12 +137,8 @@ impl Worker {
     /// Pauses the whole queue, telling [`super::Sender::finish`] why; true
     /// when shut down meanwhile.
     async fn back_off(&self, wait: Duration, rate_limited: bool, auth_refused: bool) -> bool {
-        self.progress
-            .rate_limited
-            .store(rate_limited, Ordering::SeqCst);
-        self.progress
-            .auth_refused
-            .store(auth_refused, Ordering::SeqCst);
+        self.progress.rate_limited.store(rate_limited, Ordering::SeqCst);
+        self.progress.auth_refused.store(auth_refused, Ordering::SeqCst);
         self.progress.backing_off.store(true, Ordering::SeqCst);
         self.progress.bump();
         let stopped = self.pause(wait).await;
@@ -185,10 +161,7 @@ impl Worker {
             Ok(Ok(body)) => body,
             Ok(Err(error)) => {
                 tracing::error!(%error, batch = batch.id(), "cannot read a spooled batch");
-                return RoundResult::Failed {
-                    retry_after: None,
-                    rate_limited: false,
-                };
+                return RoundResult::Failed { retry_after: None, rate_limited: false };
             }
             Err(_) => return RoundResult::Stopped,
         };
@@ -204,61 +177,33 @@ impl Worker {
             self.metrics.record_attempt(outcome.label());
             match outcome {
                 AttemptOutcome::Delivered { status, answer } => {
-                    return self
-                        .delivered(batch, &body, messages, status, &answer)
-                        .await;
+                    return self.delivered(batch, &body, messages, status, &answer).await;
                 }
                 AttemptOutcome::Rejected { status, reason } => {
-                    return self
-                        .rejected(batch, messages, status, &reason, attempt)
-                        .await;
+                    return self.rejected(batch, messages, status, &reason, attempt).await;
                 }
                 AttemptOutcome::AuthRefused(refusal) => return RoundResult::AuthRefused(refusal),
-                AttemptOutcome::Retryable {
-                    status,
-                    retry_after,
-                    reason,
-                } => {
+                AttemptOutcome::Retryable { status, retry_after, reason } => {
                     last_retry_after = retry_after;
                     last_status = status;
                     let last = attempt >= self.policy.attempts;
-                    let retry_in = if last {
-                        Duration::ZERO
-                    } else {
-                        self.policy.delay_after_attempt(attempt, retry_after)
-                    };
+                    let retry_in = if last { Duration::ZERO } else { self.policy.delay_after_attempt(attempt, retry_after) };
                     tracing::warn!(batch = batch.id(), attempt, status, reason = %truncate(&reason, 200), retry_in_ms = retry_in.as_millis() as u64, "delivery attempt failed");
-                    let _ = self.events.send(DeliveryEvent::AttemptFailed {
-                        batch: batch.name.clone(),
-                        attempt,
-                        status,
-                        retry_in,
-                    });
+                    let _ = self.events.send(DeliveryEvent::AttemptFailed { batch: batch.name.clone(), attempt, status, retry_in });
                     if last {
                         break;
                     }
-                    self.metrics
-                        .set_delivery_status(ConnectionStatus::Connecting);
+                    self.metrics.set_delivery_status(ConnectionStatus::Connecting);
                     if self.pause(retry_in).await {
                         return RoundResult::Stopped;
                     }
                 }
             }
         }
-        RoundResult::Failed {
-            retry_after: last_retry_after,
-            rate_limited: last_status == Some(429),
-        }
+        RoundResult::Failed { retry_after: last_retry_after, rate_limited: last_status == Some(429) }
     }
 
-    async fn delivered(
-        &self,
-        batch: &SpooledBatch,
-        body: &[u8],
-        messages: usize,
-        status: u16,
-        answer: &GatewayAnswer,
-    ) -> RoundResult {
+    async fn delivered(&self, batch: &SpooledBatch, body: &[u8], messages: usize, status: u16, answer: &GatewayAnswer) -> RoundResult {
         let (created, duplicate, refused) = answer.split(messages);
         if refused > 0 {
             self.keep_refused(batch, body, status, answer).await;
@@ -273,68 +218,29 @@ impl Worker {
         self.metrics.record_outcome("created", created);
         self.metrics.record_outcome("duplicate", duplicate);
         self.metrics.record_outcome("rejected", refused);
-        self.metrics
-            .spool_messages
-            .sub(i64::try_from(messages).unwrap_or(i64::MAX));
-        tracing::info!(
-            batch = batch.id(),
-            messages,
-            created,
-            duplicate,
-            refused,
-            status,
-            "batch delivered"
-        );
-        let _ = self.events.send(DeliveryEvent::Delivered {
-            batch: batch.name.clone(),
-            messages,
-            status,
-            created,
-            duplicate,
-            refused,
-        });
+        self.metrics.spool_messages.sub(i64::try_from(messages).unwrap_or(i64::MAX));
+        tracing::info!(batch = batch.id(), messages, created, duplicate, refused, status, "batch delivered");
+        let _ = self.events.send(DeliveryEvent::Delivered { batch: batch.name.clone(), messages, status, created, duplicate, refused });
         RoundResult::Delivered
     }
 
     /// The messages a 2xx answer refused one by one go to `rejected/` as a
     /// batch of their own; the rest of the batch was taken.
-    async fn keep_refused(
-        &self,
-        batch: &SpooledBatch,
-        body: &[u8],
-        status: u16,
-        answer: &GatewayAnswer,
-    ) {
+    async fn keep_refused(&self, batch: &SpooledBatch, body: &[u8], status: u16, answer: &GatewayAnswer) {
         let Ok(mut parsed) = serde_json::from_slice::<serde_json::Value>(body) else {
             return;
         };
-        let Some(all) = parsed
-            .get_mut("messages")
-            .and_then(serde_json::Value::as_array_mut)
-        else {
+        let Some(all) = parsed.get_mut("messages").and_then(serde_json::Value::as_array_mut) else {
             return;
         };
-        let picked: Vec<serde_json::Value> = answer
-            .refused
-            .iter()
-            .filter_map(|(index, _)| all.get(*index).cloned())
-            .collect();
+        let picked: Vec<serde_json::Value> = answer.refused.iter().filter_map(|(index, _)| all.get(*index).cloned()).collect();
         *all = picked;
-        let reasons: Vec<String> = answer
-            .refused
-            .iter()
-            .map(|(index, code)| format!("messages[{index}]: {code}"))
-            .collect();
-        let reason = format!(
-            "refused one by one in the gateway's {status} answer ({})",
-            reasons.join(", ")
-        );
+        let reasons: Vec<String> = answer.refused.iter().map(|(index, code)| format!("messages[{index}]: {code}")).collect();
+        let reason = format!("refused one by one in the gateway's {status} answer ({})", reasons.join(", "));
         let part = serde_json::to_vec(&parsed).unwrap_or_default();
         let spool = self.spool.clone();
         let owned = batch.clone();
-        match tokio::task::spawn_blocking(move || spool.reject_part(&owned, &part, status, &reason))
-            .await
-        {
+        match tokio::task::spawn_blocking(move || spool.reject_part(&owned, &part, status, &reason)).await {
             Ok(Ok(path)) => {
                 tracing::error!(batch = batch.id(), refused = answer.refused.len(), kept_in = %path.display(), "the gateway refused some messages of a batch; they are kept in rejected/")
             }
@@ -345,46 +251,27 @@ impl Worker {
         }
     }
 
-    async fn rejected(
-        &self,
-        batch: &SpooledBatch,
-        messages: usize,
-        status: u16,
-        reason: &str,
-        attempts: u32,
-    ) -> RoundResult {
+    async fn rejected(&self, batch: &SpooledBatch, messages: usize, status: u16, reason: &str, attempts: u32) -> RoundResult {
         let spool = self.spool.clone();
         let owned = batch.clone();
         let reason_owned = reason.to_owned();
-        match tokio::task::spawn_blocking(move || {
-            spool.reject(&owned, status, &reason_owned, attempts)
-        })
-        .await
-        {
+        match tokio::task::spawn_blocking(move || spool.reject(&owned, status, &reason_owned, attempts)).await {
             Ok(Ok(path)) => {
                 tracing::error!(batch = batch.id(), status, reason = %truncate(reason, 200), moved_to = %path.display(), "gateway refused a batch; moved to rejected/")
             }
             Ok(Err(error)) => {
                 tracing::error!(%error, batch = batch.id(), "refused batch could not be moved to rejected/; will retry");
-                return RoundResult::Failed {
-                    retry_after: None,
-                    rate_limited: false,
-                };
+                return RoundResult::Failed { retry_after: None, rate_limited: false };
             }
             Err(_) => return RoundResult::Stopped,
         }
         self.metrics.batches_failed.inc();
         self.metrics.batches_rejected.inc();
         self.metrics.record_outcome("rejected", messages);
-        self.metrics
-            .spool_messages
-            .sub(i64::try_from(messages).unwrap_or(i64::MAX));
+        self.metrics.spool_messages.sub(i64::try_from(messages).unwrap_or(i64::MAX));
         // The gateway read the batch, so the path to it works.
         self.metrics.set_delivery_status(ConnectionStatus::Open);
-        let _ = self.events.send(DeliveryEvent::Rejected {
-            batch: batch.name.clone(),
-            status,
-        });
+        let _ = self.events.send(DeliveryEvent::Rejected { batch: batch.name.clone(), status });
         RoundResult::Rejected
     }
 }

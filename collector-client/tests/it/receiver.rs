@@ -10,9 +10,7 @@
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use collector_client::message::{IngestBatch, IngestMessage};
-use collector_client::signing::{
-    INGEST_PATH, SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER, sign,
-};
+use collector_client::signing::{INGEST_PATH, SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER, sign};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -52,12 +50,7 @@ struct State {
 }
 
 /// The gateway's 200 answer (`gateway/src/ingest/response.rs`).
-fn gateway_answer(
-    state: &mut State,
-    batch: &IngestBatch,
-    refuse: &[usize],
-    request_id: Option<String>,
-) -> HttpResponse {
+fn gateway_answer(state: &mut State, batch: &IngestBatch, refuse: &[usize], request_id: Option<String>) -> HttpResponse {
     let (mut created, mut deduped) = (0, 0);
     let mut statuses = Vec::new();
     for (index, message) in batch.messages.iter().enumerate() {
@@ -65,10 +58,7 @@ fn gateway_answer(
             statuses.push(serde_json::json!({"index": index, "status": "refused", "id": null, "reason": "empty_message"}));
             continue;
         }
-        let new = message
-            .message_id
-            .as_ref()
-            .is_none_or(|id| state.seen_ids.insert(id.clone()));
+        let new = message.message_id.as_ref().is_none_or(|id| state.seen_ids.insert(id.clone()));
         if new {
             created += 1;
         } else {
@@ -90,13 +80,8 @@ fn gateway_error(status: u16, code: &str, request_id: Option<String>) -> HttpRes
 /// 64 KiB chunks for ever; stops only when the client goes away.
 fn endless(status: u16) -> HttpResponse {
     let chunk = web::Bytes::from(vec![b'x'; 64 * 1024]);
-    let body =
-        futures_util::stream::repeat_with(move || Ok::<_, std::convert::Infallible>(chunk.clone()));
-    HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status)
-            .unwrap_or(actix_web::http::StatusCode::IM_A_TEAPOT),
-    )
-    .streaming(body)
+    let body = futures_util::stream::repeat_with(move || Ok::<_, std::convert::Infallible>(chunk.clone()));
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::IM_A_TEAPOT)).streaming(body)
 }
 
 pub struct Receiver {
@@ -106,23 +91,11 @@ pub struct Receiver {
 }
 
 fn locked(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-async fn ingest(
-    request: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<Arc<Mutex<State>>>,
-) -> HttpResponse {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+async fn ingest(request: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mutex<State>>>) -> HttpResponse {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut state = locked(&state);
     if header(TOKEN_HEADER).as_deref() != Some(state.token.as_str()) {
         state.refused_auth += 1;
@@ -131,9 +104,7 @@ async fn ingest(
     let signature_ok = match &state.secret {
         None => header(SIGNATURE_HEADER).is_none(),
         Some(secret) => match (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER)) {
-            (Some(timestamp), Some(signature)) => {
-                sign(secret.as_bytes(), &timestamp, &body) == signature
-            }
+            (Some(timestamp), Some(signature)) => sign(secret.as_bytes(), &timestamp, &body) == signature,
             _ => false,
         },
     };
@@ -144,10 +115,7 @@ async fn ingest(
     let Ok(batch) = serde_json::from_slice::<IngestBatch>(&body) else {
         return HttpResponse::BadRequest().finish();
     };
-    let reply = state
-        .script
-        .pop_front()
-        .unwrap_or_else(|| state.default.clone());
+    let reply = state.script.pop_front().unwrap_or_else(|| state.default.clone());
     let response = match reply {
         Reply::Ok => gateway_answer(&mut state, &batch, &[], header("x-request-id")),
         Reply::Refuse(indexes) => gateway_answer(&mut state, &batch, indexes, header("x-request-id")),
@@ -158,11 +126,7 @@ async fn ingest(
         Reply::Error(status, code) => gateway_error(status, code, header("x-request-id")),
         Reply::Endless(status) => endless(status),
     };
-    state.received.push(Received {
-        batch,
-        request_id: header("x-request-id"),
-        answered: response.status().as_u16(),
-    });
+    state.received.push(Received { batch, request_id: header("x-request-id"), answered: response.status().as_u16() });
     response
 }
 
@@ -182,32 +146,16 @@ impl Receiver {
         let (sender, handle) = std::sync::mpsc::channel();
         let shared = state.clone();
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("receiver runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("receiver runtime");
             runtime.block_on(async move {
                 let data = web::Data::new(shared);
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(data.clone())
-                        .route(INGEST_PATH, web::post().to(ingest))
-                })
-                .workers(1)
-                .disable_signals()
-                .listen(listener)
-                .expect("listen")
-                .run();
+                let server = HttpServer::new(move || App::new().app_data(data.clone()).route(INGEST_PATH, web::post().to(ingest))).workers(1).disable_signals().listen(listener).expect("listen").run();
                 sender.send(server.handle()).expect("send handle");
                 let _ = server.await;
             });
         });
         let handle = handle.recv().expect("receiver started");
-        Self {
-            ingest_url: format!("http://{addr}{INGEST_PATH}"),
-            state,
-            handle,
-        }
+        Self { ingest_url: format!("http://{addr}{INGEST_PATH}"), state, handle }
     }
 
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
@@ -231,18 +179,11 @@ impl Receiver {
 
     /// Batches answered with a 2xx, in arrival order.
     pub fn accepted_batches(&self) -> Vec<IngestBatch> {
-        self.received()
-            .into_iter()
-            .filter(|r| (200..300).contains(&r.answered))
-            .map(|r| r.batch)
-            .collect()
+        self.received().into_iter().filter(|r| (200..300).contains(&r.answered)).map(|r| r.batch).collect()
     }
 
     pub fn accepted_messages(&self) -> Vec<IngestMessage> {
-        self.accepted_batches()
-            .into_iter()
-            .flat_map(|batch| batch.messages)
-            .collect()
+        self.accepted_batches().into_iter().flat_map(|batch| batch.messages).collect()
     }
 
     pub fn refused_auth(&self) -> usize {
