@@ -8,11 +8,15 @@
 //! - 75 the gateway did not take everything (down, overloaded, a wrong
 //!   URL): the rest waits in SPOOL_DIR and goes first on the next run;
 //! - 65 some input was skipped (bad stdin lines, unreadable exports) or
-//!   refused as malformed (moved to SPOOL_DIR/rejected/); the rest was
-//!   delivered;
+//!   refused by the gateway for good (a malformed batch, or messages
+//!   refused one by one in a 2xx answer; both kept in SPOOL_DIR/rejected/);
+//!   the rest was delivered;
 //! - 1 configuration or fatal error (including a relay without webhook
 //!   authentication);
 //! - 0 everything read was delivered (or printed, for `--dry-run`).
+//!
+//! Every run ends with one `summary:` line on stderr that splits the
+//! messages into created, duplicate, waiting (in the spool) and rejected.
 
 use crate::config::{Cli, Command, CommonArgs, ExportArgs, RelayArgs, WatchArgs};
 use crate::export::{ExportOptions, parse_export, read_export_file};
@@ -68,7 +72,9 @@ async fn start_sending(common: &CommonArgs, metrics: &Arc<Metrics>) -> anyhow::R
 }
 
 fn start_status(common: &CommonArgs, metrics: &Arc<Metrics>) -> anyhow::Result<Option<RunningServer>> {
-    let Some(port) = common.port else { return Ok(None) };
+    let Some(port) = common.port else {
+        return Ok(None);
+    };
     let listener = TcpListener::bind((common.status_host.as_str(), port)).with_context(|| format!("cannot bind the status server to {}:{port}", common.status_host))?;
     let server = start_status_server(listener, metrics.clone())?;
     tracing::info!(addr = %server.local_addr(), "status server listening");
@@ -84,11 +90,7 @@ fn warn_if_unsigned(config: &SenderConfig) {
 }
 
 fn export_options(args: &ExportArgs, title_from_file: String) -> ExportOptions {
-    ExportOptions {
-        chat_title: args.chat.clone().filter(|chat| !chat.trim().is_empty()).unwrap_or(title_from_file),
-        utc_offset: args.settings.utc_offset,
-        date_order: args.settings.date_order,
-    }
+    ExportOptions { chat_title: args.chat.clone().filter(|chat| !chat.trim().is_empty()).unwrap_or(title_from_file), utc_offset: args.settings.utc_offset, date_order: args.settings.date_order }
 }
 
 fn dry_run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
@@ -134,7 +136,13 @@ async fn send_exports(args: &ExportArgs, sender: &Sender, metrics: &Metrics) -> 
         .await?;
         match parsed {
             Ok(parsed) => {
-                eprintln!("{}: {} message(s), {} system line(s) skipped, {} media placeholder(s)", path.display(), parsed.messages.len(), parsed.report.system_lines_skipped, parsed.report.media_placeholders);
+                eprintln!(
+                    "{}: {} message(s), {} system line(s) skipped, {} media placeholder(s)",
+                    path.display(),
+                    parsed.messages.len(),
+                    parsed.report.system_lines_skipped,
+                    parsed.report.media_placeholders
+                );
                 metrics.record_received(Source::Export, parsed.messages.len());
                 sender.handle().submit(parsed.messages).await?;
             }
@@ -156,13 +164,7 @@ async fn finish(sender: Sender, status: Option<RunningServer>, input_skipped: bo
         status.stop().await;
     }
     let snapshot = metrics.snapshot();
-    eprintln!(
-        "sent {} message(s) in {} batch(es); {} batch(es) rejected (see {}/rejected)",
-        snapshot.messages_sent,
-        snapshot.batches_success,
-        snapshot.batches_rejected,
-        spool_dir.display()
-    );
+    eprintln!("{}", summary_line(&snapshot, &spool_dir));
     match drain {
         Drain::AuthRefused { pending } => {
             let reason = metrics.auth_failure().unwrap_or_else(|| "gateway refused the credentials".to_owned());
@@ -173,9 +175,29 @@ async fn finish(sender: Sender, status: Option<RunningServer>, input_skipped: bo
             eprintln!("{pending} batch(es) could not be delivered now and stay in {}; they are sent first on the next run", spool_dir.display());
             Ok(ExitCode::from(EXIT_UNDELIVERED))
         }
-        Drain::Empty if input_skipped || snapshot.batches_rejected > 0 => Ok(ExitCode::from(EXIT_INPUT_SKIPPED)),
+        Drain::Empty if input_skipped || snapshot.batches_rejected > 0 || snapshot.messages_rejected > 0 => {
+            if snapshot.messages_rejected > 0 {
+                eprintln!("{} message(s) were refused by the gateway and kept in {}/rejected with the reason beside each batch", snapshot.messages_rejected, spool_dir.display());
+            }
+            Ok(ExitCode::from(EXIT_INPUT_SKIPPED))
+        }
         Drain::Empty => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The one line every one-shot run ends with, e.g.
+/// `summary: 12 created, 3 duplicate, 50 waiting (1 batch(es) in ./spool), 2 rejected (in ./spool/rejected)`.
+pub fn summary_line(snapshot: &crate::metrics::StatusSnapshot, spool_dir: &std::path::Path) -> String {
+    format!(
+        "summary: {} created, {} duplicate, {} waiting ({} batch(es) in {}), {} rejected (in {}/rejected)",
+        snapshot.messages_created,
+        snapshot.messages_duplicate,
+        snapshot.messages_waiting.max(0),
+        snapshot.spool_depth.max(0),
+        spool_dir.display(),
+        snapshot.messages_rejected,
+        spool_dir.display()
+    )
 }
 
 async fn watch(common: &CommonArgs, args: WatchArgs, metrics: &Arc<Metrics>) -> anyhow::Result<ExitCode> {
@@ -212,7 +234,8 @@ async fn relay(common: &CommonArgs, args: RelayArgs, metrics: &Arc<Metrics>) -> 
         }
         None => ChatTitles::default(),
     };
-    let relay_config = RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, chat_titles, insecure_no_auth: args.insecure_no_auth };
+    let relay_config =
+        RelayConfig { waha_hmac_key: args.waha_hmac_key, evolution_apikey: args.evolution_apikey, evolution_jwt_key: args.evolution_jwt_key, chat_titles, insecure_no_auth: args.insecure_no_auth };
     // Refused before anything listens or touches the spool.
     RelayAuth::decide(&relay_config)?;
     let config = common.sender_config()?;

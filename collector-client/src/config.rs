@@ -17,13 +17,26 @@ use std::time::Duration;
 use url::Url;
 
 #[derive(Debug, Parser)]
-#[command(name = "collector", version, about = "Sends WhatsApp messages (exports, stdin, bridge webhooks) to the Soko ingest gateway as signed batches")]
+#[command(name = "collector", version, about = "Sends WhatsApp messages (exports, stdin, bridge webhooks) to the Soko ingest gateway as signed batches", after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// `--help`'s account of the exit codes (kept beside `cli`'s constants).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes of `stdin` and `export` (the first that applies wins); each run ends with a
+`summary:` line on stderr: N created, N duplicate, N waiting (in SPOOL_DIR), N rejected (in SPOOL_DIR/rejected):
+  77  the gateway refused the credentials (401/403): every undelivered batch waits in SPOOL_DIR
+      and is sent first by the next run, once the token, secret or clock is fixed
+  75  the gateway did not take everything (down, overloaded, wrong URL): the rest waits in SPOOL_DIR
+  65  input was skipped, or the gateway refused a batch or some messages for good: kept in
+      SPOOL_DIR/rejected/ with a .reason.json beside each; the rest was delivered
+   1  configuration or fatal error
+   0  everything read was delivered
+`watch` and `relay` keep running and report through /healthz and /metrics (PORT).";
 
 fn secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value.to_owned()))
@@ -75,7 +88,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Send every new export dropped into a directory, once.
     Watch(WatchArgs),
-    /// Receive WAHA and Evolution API webhooks and forward their text messages.
+    /// Receive WAHA and Evolution API webhooks and forward their text and captioned media.
     Relay(RelayArgs),
 }
 
@@ -125,9 +138,14 @@ pub struct RelayArgs {
     /// WAHA webhook hmac.key: /waha requires X-Webhook-Hmac (SHA-512) and is off without it.
     #[arg(long, env = "WAHA_WEBHOOK_HMAC_KEY", hide_env_values = true, value_parser = secret)]
     pub waha_hmac_key: Option<SecretString>,
-    /// Evolution webhooks must carry this apikey; /evolution is off without it.
+    /// Evolution webhooks must carry this apikey in their body (Evolution sends it only with
+    /// AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES=true).
     #[arg(long, env = "EVOLUTION_WEBHOOK_APIKEY", hide_env_values = true, value_parser = secret)]
     pub evolution_apikey: Option<SecretString>,
+    /// Evolution's webhook `headers.jwt_key`: every Evolution webhook must carry
+    /// `Authorization: Bearer <JWT>` signed HS256 with it, unexpired.
+    #[arg(long, env = "EVOLUTION_WEBHOOK_JWT_KEY", hide_env_values = true, value_parser = secret)]
+    pub evolution_jwt_key: Option<SecretString>,
     /// Run the endpoints whose secret is unset anyway, open to anyone who can
     /// reach the relay (warned about at start and every hour).
     #[arg(long, env = "RELAY_INSECURE_NO_AUTH")]
@@ -178,8 +196,7 @@ impl CommonArgs {
             (None, Some(_)) => SecretString::from(String::new()),
             (None, None) => return Err(ConfigError::MissingToken),
         };
-        let client_id_ok = (1..=64).contains(&self.client_id.len())
-            && self.client_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
+        let client_id_ok = (1..=64).contains(&self.client_id.len()) && self.client_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
         if !client_id_ok {
             return Err(ConfigError::BadClientId(self.client_id.clone()));
         }
@@ -237,9 +254,10 @@ mod tests {
 
     #[test]
     fn a_valid_configuration_becomes_a_sender_config() {
-        let config = common(&["--ingest-url", "http://127.0.0.1:8000", "--token", "t", "--hmac-secret", "s", "--client-id", "shop-1", "--batch-max-messages", "10", "--batch-flush-interval-ms", "250"])
-            .sender_config()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let config =
+            common(&["--ingest-url", "http://127.0.0.1:8000", "--token", "t", "--hmac-secret", "s", "--client-id", "shop-1", "--batch-max-messages", "10", "--batch-flush-interval-ms", "250"])
+                .sender_config()
+                .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.ingest_url.as_str(), "http://127.0.0.1:8000/integrations/whatsapp/ingest");
         assert_eq!(config.batch_max_messages, 10);
         assert_eq!(config.flush_interval, Duration::from_millis(250));

@@ -116,6 +116,10 @@ pub struct Metrics {
     pub batches_rejected: IntCounter,
     delivery_attempts: IntCounterVec,
     pub messages_sent: IntCounter,
+    /// Messages by what became of them: `created`, `duplicate`, `rejected`.
+    messages_outcome: IntCounterVec,
+    /// Messages in the batches that wait in the spool.
+    pub spool_messages: IntGauge,
     messages_received: IntCounterVec,
     messages_ignored: IntCounterVec,
     pub spool_depth: IntGauge,
@@ -140,6 +144,15 @@ pub struct StatusSnapshot {
     pub batches_failed: u64,
     pub batches_rejected: u64,
     pub messages_sent: u64,
+    /// Messages the gateway stored as new.
+    pub messages_created: u64,
+    /// Messages the gateway already had.
+    pub messages_duplicate: u64,
+    /// Messages the gateway refused for good: in batches moved to
+    /// `rejected/`, or refused one by one in a 2xx answer.
+    pub messages_rejected: u64,
+    /// Messages waiting in the spool (in `spool_depth` batches).
+    pub messages_waiting: i64,
     pub spool_depth: i64,
     pub last_success_at: Option<String>,
     pub connection_status: ConnectionStatus,
@@ -173,11 +186,8 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
-        let connection_status = IntGaugeVec::new(
-            Opts::new("collector_connection_status", "1 for the collector's current connection status (open, connecting, closed), 0 for the others"),
-            &["status"],
-        )
-        .unwrap_or_else(|error| unreachable!("static metric: {error}"));
+        let connection_status = IntGaugeVec::new(Opts::new("collector_connection_status", "1 for the collector's current connection status (open, connecting, closed), 0 for the others"), &["status"])
+            .unwrap_or_else(|error| unreachable!("static metric: {error}"));
         registry.register(Box::new(connection_status.clone())).unwrap_or_else(|error| unreachable!("register: {error}"));
         let metrics = Self {
             batches_success: counter(&registry, "collector_batches_success_total", "Batches the gateway accepted with a 2xx"),
@@ -185,6 +195,13 @@ impl Metrics {
             batches_rejected: counter(&registry, "collector_batches_rejected_total", "Batches the gateway refused as malformed (400, 413, 422), moved to the spool's rejected/ folder"),
             delivery_attempts: counter_vec(&registry, "collector_delivery_attempts_total", "HTTP delivery attempts by outcome", &["outcome"]),
             messages_sent: counter(&registry, "collector_messages_sent_total", "Messages in batches the gateway accepted"),
+            messages_outcome: counter_vec(
+                &registry,
+                "collector_messages_total",
+                "Messages by what the gateway did with them: created, duplicate, or rejected (refused for good; kept in the spool's rejected/ folder)",
+                &["outcome"],
+            ),
+            spool_messages: gauge(&registry, "collector_spool_messages", "Messages waiting in the spool (not yet accepted or refused by the gateway)"),
             messages_received: counter_vec(&registry, "collector_messages_received_total", "Messages read from a source and queued for sending", &["source"]),
             messages_ignored: counter_vec(&registry, "collector_messages_ignored_total", "Source items not forwarded, by reason", &["source", "reason"]),
             spool_depth: gauge(&registry, "collector_spool_depth", "Batches waiting in the spool directory"),
@@ -201,6 +218,9 @@ impl Metrics {
             source_healthy: AtomicBool::new(true),
         };
         metrics.publish_connection_status();
+        for outcome in ["created", "duplicate", "rejected"] {
+            metrics.messages_outcome.with_label_values(&[outcome]);
+        }
         metrics
     }
 
@@ -223,6 +243,15 @@ impl Metrics {
 
     pub fn received(&self, source: Source) -> u64 {
         self.messages_received.with_label_values(&[source.as_str()]).get()
+    }
+
+    /// `outcome` is `created`, `duplicate` or `rejected`.
+    pub fn record_outcome(&self, outcome: &'static str, count: usize) {
+        self.messages_outcome.with_label_values(&[outcome]).inc_by(count as u64);
+    }
+
+    pub fn outcome(&self, outcome: &'static str) -> u64 {
+        self.messages_outcome.with_label_values(&[outcome]).get()
     }
 
     pub fn record_success(&self, messages: usize, at: DateTime<Utc>) {
@@ -286,10 +315,12 @@ impl Metrics {
             batches_failed: self.batches_failed.get(),
             batches_rejected: self.batches_rejected.get(),
             messages_sent: self.messages_sent.get(),
+            messages_created: self.outcome("created"),
+            messages_duplicate: self.outcome("duplicate"),
+            messages_rejected: self.outcome("rejected"),
+            messages_waiting: self.spool_messages.get(),
             spool_depth: self.spool_depth.get(),
-            last_success_at: (last > 0)
-                .then(|| DateTime::from_timestamp(last, 0).map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)))
-                .flatten(),
+            last_success_at: (last > 0).then(|| DateTime::from_timestamp(last, 0).map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))).flatten(),
             connection_status: self.connection_status(),
             auth_failing: self.auth_failing.get() != 0,
         }
@@ -342,7 +373,18 @@ mod tests {
     fn the_json_snapshot_has_the_seed_fields() {
         let metrics = Metrics::new();
         let json = serde_json::to_value(metrics.snapshot()).unwrap_or_default();
-        for field in ["batches_success", "batches_failed", "messages_sent", "spool_depth", "last_success_at", "connection_status"] {
+        for field in [
+            "batches_success",
+            "batches_failed",
+            "messages_sent",
+            "spool_depth",
+            "last_success_at",
+            "connection_status",
+            "messages_created",
+            "messages_duplicate",
+            "messages_rejected",
+            "messages_waiting",
+        ] {
             assert!(json.get(field).is_some(), "missing {field}: {json}");
         }
         assert_eq!(json["last_success_at"], serde_json::Value::Null);

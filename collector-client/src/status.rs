@@ -1,8 +1,12 @@
 //! The status server on `PORT`: `GET /healthz` for liveness and
 //! `GET /metrics` (Prometheus text, or JSON with `?format=json`).
 //!
-//! `/healthz` answers `{"status":"ok"}`, or `{"status":"degraded","reason":…}`
-//! while the gateway refuses our credentials. Both are HTTP 200: the
+//! `/healthz` answers `{"status":"ok","messages":{…}}`, or
+//! `{"status":"degraded","reason":…,"messages":{…}}` while the gateway
+//! refuses our credentials. `messages` counts what the long-running
+//! commands (`relay`, `watch`) did since start: `created`, `duplicate`,
+//! `rejected` (and `rejected_batches`, kept in `rejected/`), and what
+//! waits in the spool now (`waiting`, `waiting_batches`). Both are HTTP 200: the
 //! process is alive and keeps every batch in its spool, and a liveness
 //! probe that restarted it on 503 would fix nothing (the credentials stay
 //! wrong) while dropping the relay's webhooks during each restart. Alert on
@@ -63,9 +67,18 @@ struct MetricsQuery {
 }
 
 async fn healthz(metrics: web::Data<Arc<Metrics>>) -> HttpResponse {
+    let snapshot = metrics.snapshot();
+    let counts = serde_json::json!({
+        "created": snapshot.messages_created,
+        "duplicate": snapshot.messages_duplicate,
+        "waiting": snapshot.messages_waiting.max(0),
+        "waiting_batches": snapshot.spool_depth.max(0),
+        "rejected": snapshot.messages_rejected,
+        "rejected_batches": snapshot.batches_rejected,
+    });
     match metrics.auth_failure() {
-        None => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
-        Some(reason) => HttpResponse::Ok().json(serde_json::json!({ "status": "degraded", "reason": reason })),
+        None => HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "messages": counts })),
+        Some(reason) => HttpResponse::Ok().json(serde_json::json!({ "status": "degraded", "reason": reason, "messages": counts })),
     }
 }
 
@@ -79,10 +92,7 @@ async fn metrics(metrics: web::Data<Arc<Metrics>>, query: web::Query<MetricsQuer
 /// Routes shared by the status server and the relay.
 pub fn configure(metrics: Arc<Metrics>) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |config: &mut web::ServiceConfig| {
-        config
-            .app_data(web::Data::new(metrics.clone()))
-            .route("/healthz", web::get().to(healthz))
-            .route("/metrics", web::get().to(self::metrics));
+        config.app_data(web::Data::new(metrics.clone())).route("/healthz", web::get().to(healthz)).route("/metrics", web::get().to(self::metrics));
     }
 }
 
@@ -90,11 +100,6 @@ pub fn configure(metrics: Arc<Metrics>) -> impl Fn(&mut web::ServiceConfig) + Cl
 pub fn start_status_server(listener: TcpListener, metrics: Arc<Metrics>) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let routes = configure(metrics);
-    let server = HttpServer::new(move || App::new().configure(routes.clone()))
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(5)
-        .listen(listener)?
-        .run();
+    let server = HttpServer::new(move || App::new().configure(routes.clone())).workers(1).disable_signals().shutdown_timeout(5).listen(listener)?.run();
     Ok(RunningServer::spawn(addr, server))
 }

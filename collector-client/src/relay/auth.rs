@@ -1,6 +1,7 @@
 //! Who may post webhooks to the relay (issue #13). Each bridge endpoint runs
 //! only with its secret: `/waha` with `WAHA_WEBHOOK_HMAC_KEY`, `/evolution`
-//! with `EVOLUTION_WEBHOOK_APIKEY`. An endpoint without its secret is off
+//! with `EVOLUTION_WEBHOOK_JWT_KEY` (Evolution's own signed JWT, issue #19)
+//! and/or `EVOLUTION_WEBHOOK_APIKEY` (every one set is checked). An endpoint without its secret is off
 //! (404 `relay_disabled`), and a relay with no endpoint on refuses to start,
 //! naming both settings and `--insecure-no-auth`.
 //!
@@ -36,7 +37,7 @@ pub struct RelayAuth {
 }
 
 /// What the operator reads when the relay refuses to start.
-pub const NO_AUTH_MESSAGE: &str = "the relay refuses to start without webhook authentication: set WAHA_WEBHOOK_HMAC_KEY (--waha-hmac-key) for WAHA and/or EVOLUTION_WEBHOOK_APIKEY (--evolution-apikey) for Evolution API; an endpoint without its secret stays off. To accept unauthenticated webhooks anyway, pass --insecure-no-auth (RELAY_INSECURE_NO_AUTH=true)";
+pub const NO_AUTH_MESSAGE: &str = "the relay refuses to start without webhook authentication: set WAHA_WEBHOOK_HMAC_KEY (--waha-hmac-key) for WAHA and/or EVOLUTION_WEBHOOK_JWT_KEY (--evolution-jwt-key, Evolution's webhook headers.jwt_key) or EVOLUTION_WEBHOOK_APIKEY (--evolution-apikey) for Evolution API; an endpoint without its secret stays off. To accept unauthenticated webhooks anyway, pass --insecure-no-auth (RELAY_INSECURE_NO_AUTH=true)";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{NO_AUTH_MESSAGE}")]
@@ -51,7 +52,7 @@ impl RelayAuth {
             (false, true) => EndpointAuth::Open,
             (false, false) => EndpointAuth::Off,
         };
-        let auth = Self { waha: endpoint(is_set(config.waha_hmac_key.as_ref())), evolution: endpoint(is_set(config.evolution_apikey.as_ref())) };
+        let auth = Self { waha: endpoint(is_set(config.waha_hmac_key.as_ref())), evolution: endpoint(is_set(config.evolution_apikey.as_ref()) || is_set(config.evolution_jwt_key.as_ref())) };
         if auth.waha == EndpointAuth::Off && auth.evolution == EndpointAuth::Off {
             return Err(NoWebhookAuth);
         }
@@ -72,7 +73,7 @@ impl RelayAuth {
 
     /// One start-up line per endpoint.
     pub fn log_endpoints(&self) {
-        for (path, auth, secret) in [("/waha", self.waha, "WAHA_WEBHOOK_HMAC_KEY"), ("/evolution", self.evolution, "EVOLUTION_WEBHOOK_APIKEY")] {
+        for (path, auth, secret) in [("/waha", self.waha, "WAHA_WEBHOOK_HMAC_KEY"), ("/evolution", self.evolution, "EVOLUTION_WEBHOOK_JWT_KEY / EVOLUTION_WEBHOOK_APIKEY")] {
             match auth {
                 EndpointAuth::Verified => tracing::info!(endpoint = path, "relay endpoint on, authenticated by {secret}"),
                 EndpointAuth::Open => {}
@@ -105,7 +106,7 @@ async fn warn_every(endpoints: String, every: Duration) {
         ticks.tick().await;
         tracing::warn!(
             endpoints = %endpoints,
-            "--insecure-no-auth: these relay endpoints accept webhooks without authentication; anyone who can reach RELAY_LISTEN can inject messages. Set WAHA_WEBHOOK_HMAC_KEY / EVOLUTION_WEBHOOK_APIKEY instead"
+            "--insecure-no-auth: these relay endpoints accept webhooks without authentication; anyone who can reach RELAY_LISTEN can inject messages. Set WAHA_WEBHOOK_HMAC_KEY / EVOLUTION_WEBHOOK_JWT_KEY instead"
         );
     }
 }

@@ -4,14 +4,15 @@
 //! destination, date_time, sender, server_url, apikey}`. `data` is a Baileys
 //! message: `key {remoteJid, fromMe, id, participant?, remoteJidAlt?,
 //! participantAlt?}`, `pushName`, `message {conversation |
-//! extendedTextMessage.text | imageMessage …}`, `messageType`,
+//! extendedTextMessage.text | imageMessage {mimetype, caption, fileSha256} …}`, `messageType`,
 //! `messageTimestamp`. Some versions send `data` as an array, or as
 //! `{messages: […]}`; all three are read. With "webhook by events" the
 //! event arrives at `/evolution/messages-upsert`.
 
 use super::jid::{ChatTitles, is_status_broadcast, phone_of, unix_to_rfc3339};
+use super::media::describe;
 use super::{Ignored, Relayed};
-use crate::message::IngestMessage;
+use crate::message::{IngestMedia, IngestMessage};
 use serde_json::Value;
 
 /// `messages.upsert`, `MESSAGES_UPSERT` and `messages-upsert` are one event.
@@ -56,7 +57,7 @@ fn parse_message(item: &Value, owner: Option<&str>, titles: &ChatTitles) -> Resu
     if is_status_broadcast(chat) {
         return Err(Ignored::StatusBroadcast);
     }
-    let text = text_of(item)?;
+    let (text, media) = content_of(item)?;
     let from_me = key.get("fromMe").and_then(Value::as_bool).unwrap_or(false);
     // Newer WhatsApp addressing hides numbers behind `@lid`; the `…Alt`
     // fields then carry the phone JID.
@@ -76,21 +77,46 @@ fn parse_message(item: &Value, owner: Option<&str>, titles: &ChatTitles) -> Resu
         message_id: Some(id.to_owned()),
         timestamp: item.get("messageTimestamp").and_then(unix_to_rfc3339).map(Value::String),
         text: Some(text),
-        media: Vec::new(),
+        media,
     })
 }
 
-fn text_of(item: &Value) -> Result<String, Ignored> {
-    let message = item.get("message").ok_or(Ignored::NonText)?;
-    let text = message
-        .get("conversation")
-        .and_then(Value::as_str)
-        .or_else(|| message.get("extendedTextMessage").and_then(|extended| extended.get("text")).and_then(Value::as_str));
-    match text.map(str::trim) {
-        Some("") => Err(Ignored::EmptyText),
-        Some(text) => Ok(text.to_owned()),
-        None => Err(Ignored::NonText),
+/// Baileys media messages whose caption is relayed.
+const CAPTIONED: [&str; 3] = ["imageMessage", "videoMessage", "documentMessage"];
+
+/// The text, and the media it describes: `conversation` or
+/// `extendedTextMessage.text`; or the caption of an `imageMessage`,
+/// `videoMessage` or `documentMessage` (also inside the
+/// `documentWithCaptionMessage`, `ephemeralMessage` and `viewOnceMessage…`
+/// wrappers), with the media described. Media without a caption is `non_text`.
+fn content_of(item: &Value) -> Result<(String, Vec<IngestMedia>), Ignored> {
+    let message = unwrap(item.get("message").ok_or(Ignored::NonText)?);
+    let plain = message.get("conversation").and_then(Value::as_str).or_else(|| message.get("extendedTextMessage").and_then(|extended| extended.get("text")).and_then(Value::as_str));
+    if let Some(text) = plain.map(str::trim) {
+        return if text.is_empty() { Err(Ignored::EmptyText) } else { Ok((text.to_owned(), Vec::new())) };
     }
+    if let Some(media) = CAPTIONED.iter().find_map(|kind| message.get(*kind)) {
+        let caption = media.get("caption").and_then(Value::as_str).map(str::trim).filter(|caption| !caption.is_empty()).ok_or(Ignored::NonText)?;
+        let described = describe(media.get("mimetype").and_then(Value::as_str), media.get("fileSha256"), caption);
+        return Ok((caption.to_owned(), vec![described]));
+    }
+    // Audio, stickers, contacts, locations, reactions…: nothing to read.
+    Err(Ignored::NonText)
+}
+
+/// Baileys wraps some messages in `{…Message: {message: {…}}}`.
+fn unwrap(message: &Value) -> &Value {
+    let mut current = message;
+    for _ in 0..4 {
+        let wrapped = ["documentWithCaptionMessage", "ephemeralMessage", "viewOnceMessage", "viewOnceMessageV2", "viewOnceMessageV2Extension"]
+            .iter()
+            .find_map(|wrapper| current.get(*wrapper).and_then(|wrapper| wrapper.get("message")));
+        match wrapped {
+            Some(inner) => current = inner,
+            None => break,
+        }
+    }
+    current
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! `collector relay`: an HTTP endpoint for the WhatsApp bridges people run.
 //! WAHA posts to `/waha`, Evolution API to `/evolution` (or
-//! `/evolution/messages-upsert` with "webhook by events"). Text messages are
-//! forwarded as signed batches through the sender; everything else is
-//! answered 200 and counted as ignored, so bridges do not retry it.
+//! `/evolution/messages-upsert` with "webhook by events"). Text messages,
+//! and image, video and document messages with a caption (the caption as
+//! text, the media described: kind, MIME type, SHA-256), are forwarded as
+//! signed batches through the sender; everything else (media without any
+//! text, reactions, other events) is answered 200 and counted as ignored,
+//! so bridges do not retry it.
 //!
 //! A webhook is answered 200 only once its messages are durably spooled;
 //! if the spool cannot take them the answer is 503 and the bridge retries.
@@ -14,7 +17,9 @@
 mod app;
 pub mod auth;
 pub mod evolution;
+pub mod evolution_jwt;
 pub mod jid;
+pub mod media;
 pub mod waha;
 
 pub use app::{RelayStartError, RunningRelay};
@@ -66,6 +71,9 @@ pub struct RelayConfig {
     pub waha_hmac_key: Option<SecretString>,
     /// When set, Evolution webhooks must carry this `apikey` in their body.
     pub evolution_apikey: Option<SecretString>,
+    /// Evolution's webhook `headers.jwt_key`: when set, Evolution webhooks
+    /// must carry `Authorization: Bearer <JWT>` signed HS256 with it.
+    pub evolution_jwt_key: Option<SecretString>,
     pub chat_titles: ChatTitles,
     /// Run the endpoints whose secret is unset anyway, open to anyone.
     pub insecure_no_auth: bool,
@@ -88,6 +96,7 @@ pub fn start_relay(listener: TcpListener, mut config: RelayConfig, sender: Sende
     // From here on a secret that is present is one to check.
     config.waha_hmac_key = config.waha_hmac_key.filter(|key| auth::is_set(Some(key)));
     config.evolution_apikey = config.evolution_apikey.filter(|key| auth::is_set(Some(key)));
+    config.evolution_jwt_key = config.evolution_jwt_key.filter(|key| auth::is_set(Some(key)));
     let addr = listener.local_addr().map_err(|source| RelayStartError::Bind { addr: "the relay listener".to_owned(), source })?;
     auth.log_endpoints();
     let warnings = auth.spawn_insecure_warnings(auth::INSECURE_WARNING_EVERY);
@@ -130,6 +139,7 @@ async fn waha_webhook(request: HttpRequest, body: web::Bytes, state: web::Data<R
         let signed = header(waha::HMAC_HEADER).is_some_and(|signature| waha::verify_hmac(key.expose_secret().as_bytes(), &body, signature));
         if !(algorithm_ok && signed) {
             tracing::warn!("WAHA webhook refused: missing or invalid X-Webhook-Hmac");
+            state.metrics.record_ignored(Source::Waha, "unauthenticated", 1);
             return error(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_webhook_signature", "invalid webhook signature");
         }
     }
@@ -139,9 +149,22 @@ async fn waha_webhook(request: HttpRequest, body: web::Bytes, state: web::Data<R
     forward(&state, Source::Waha, waha::parse_event(&event, &state.config.chat_titles)).await
 }
 
-async fn evolution_webhook(body: web::Bytes, state: web::Data<RelayState>) -> HttpResponse {
+async fn evolution_webhook(request: HttpRequest, body: web::Bytes, state: web::Data<RelayState>) -> HttpResponse {
     if state.auth.evolution == EndpointAuth::Off {
-        return disabled("Evolution API", "EVOLUTION_WEBHOOK_APIKEY");
+        return disabled("Evolution API", "EVOLUTION_WEBHOOK_JWT_KEY or EVOLUTION_WEBHOOK_APIKEY");
+    }
+    // Evolution does not retry a 401: every refusal is an error in the log
+    // and a count in collector_messages_ignored_total{reason="unauthenticated"}.
+    if let Some(key) = &state.config.evolution_jwt_key {
+        let authorization = request.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+        if let Err(refusal) = evolution_jwt::verify(authorization, key.expose_secret().as_bytes()) {
+            tracing::error!(
+                reason = refusal.as_str(),
+                "Evolution webhook refused (Evolution does not retry it): check that the instance's webhook headers.jwt_key equals EVOLUTION_WEBHOOK_JWT_KEY and that both clocks are right"
+            );
+            state.metrics.record_ignored(Source::Evolution, "unauthenticated", 1);
+            return error(actix_web::http::StatusCode::UNAUTHORIZED, refusal.as_str(), "invalid webhook token");
+        }
     }
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return error(actix_web::http::StatusCode::BAD_REQUEST, "invalid_json", "body is not JSON");
@@ -149,7 +172,8 @@ async fn evolution_webhook(body: web::Bytes, state: web::Data<RelayState>) -> Ht
     if let Some(expected) = &state.config.evolution_apikey {
         let given = event.get("apikey").and_then(serde_json::Value::as_str).unwrap_or_default();
         if !constant_time_eq(given.as_bytes(), expected.expose_secret().as_bytes()) {
-            tracing::warn!("Evolution webhook refused: missing or wrong apikey");
+            tracing::error!("Evolution webhook refused (Evolution does not retry it): missing or wrong apikey; Evolution puts it in the body only with AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES=true");
+            state.metrics.record_ignored(Source::Evolution, "unauthenticated", 1);
             return error(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_apikey", "invalid apikey");
         }
     }

@@ -108,6 +108,7 @@ impl Batcher {
             Ok(name) => {
                 self.progress.known.fetch_add(1, Ordering::SeqCst);
                 self.metrics.spool_depth.inc();
+                self.metrics.spool_messages.add(i64::try_from(count).unwrap_or(i64::MAX));
                 self.progress.bump();
                 self.spooled.notify_one();
                 let _ = self.events.send(DeliveryEvent::Spooled { batch: name, messages: count });

@@ -29,7 +29,8 @@ const REASON_LIMIT: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptOutcome {
-    Delivered { status: u16 },
+    /// A 2xx, with what the gateway said of each message.
+    Delivered { status: u16, answer: GatewayAnswer },
     /// Worth trying again soon: 408, 429, 5xx, 3xx, other 4xx, or no answer.
     Retryable { status: Option<u16>, retry_after: Option<Duration>, reason: String },
     /// The gateway refused our credentials: the batch waits, delivery pauses.
@@ -49,6 +50,59 @@ impl AttemptOutcome {
             AttemptOutcome::AuthRefused(_) => AttemptLabel::AuthRefused,
             AttemptOutcome::Rejected { .. } => AttemptLabel::Rejected,
         }
+    }
+}
+
+/// The gateway's 2xx answer, as far as it concerns the collector:
+/// `{"created","deduped","refused","messages":[{"index","status","reason"}]}`.
+/// An answer without these (another server, or a body that broke off)
+/// leaves `duplicate` unknown: every message it did not refuse counts as
+/// created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayAnswer {
+    /// The gateway's `deduped` count.
+    pub duplicate: Option<usize>,
+    /// Messages refused one by one: (index in the batch, reason code).
+    pub refused: Vec<(usize, String)>,
+}
+
+impl GatewayAnswer {
+    pub fn parse(body: &[u8]) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            deduped: Option<usize>,
+            #[serde(default)]
+            messages: Vec<Status>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Status {
+            index: usize,
+            status: String,
+            #[serde(default)]
+            reason: Option<String>,
+        }
+        let Ok(answer) = serde_json::from_slice::<Answer>(body) else {
+            return Self::default();
+        };
+        let refused = answer
+            .messages
+            .into_iter()
+            .filter(|message| message.status == "refused")
+            .map(|message| {
+                // A reason code only: anything else could echo message text.
+                let reason = message.reason.filter(|code| (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+                (message.index, reason.unwrap_or_else(|| "refused".to_owned()))
+            })
+            .collect();
+        Self { duplicate: answer.deduped, refused }
+    }
+
+    /// (created, duplicate, refused) for a batch of `messages`.
+    pub fn split(&self, messages: usize) -> (usize, usize, usize) {
+        let refused = self.refused.len().min(messages);
+        let duplicate = self.duplicate.unwrap_or(0).min(messages - refused);
+        (messages - refused - duplicate, duplicate, refused)
     }
 }
 
@@ -85,7 +139,7 @@ impl AuthRefusal {
 pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> AttemptOutcome {
     let code = status.as_u16();
     match code {
-        _ if status.is_success() => AttemptOutcome::Delivered { status: code },
+        _ if status.is_success() => AttemptOutcome::Delivered { status: code, answer: GatewayAnswer::parse(body) },
         401 | 403 => AttemptOutcome::AuthRefused(AuthRefusal { status: code, code: error_code(body) }),
         400 | 413 | 422 => AttemptOutcome::Rejected { status: code, reason: reason_text(body) },
         429 => AttemptOutcome::Retryable { status: Some(code), retry_after, reason: reason_text(body) },
@@ -138,6 +192,20 @@ fn reason_text(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gateways_answer_splits_created_duplicate_and_refused() {
+        let body = br#"{"request_id":"r","accepted":3,"created":2,"deduped":1,"refused":1,
+            "messages":[{"index":0,"status":"created","id":1},{"index":1,"status":"refused","id":null,"reason":"empty_message"},
+                        {"index":2,"status":"duplicate","id":7},{"index":3,"status":"created","id":9}]}"#;
+        let answer = GatewayAnswer::parse(body);
+        assert_eq!(answer, GatewayAnswer { duplicate: Some(1), refused: vec![(1, "empty_message".to_owned())] });
+        assert_eq!(answer.split(4), (2, 1, 1));
+        assert_eq!(GatewayAnswer::parse(br#"{"accepted":2}"#).split(2), (2, 0, 0), "no counts: all created");
+        assert_eq!(GatewayAnswer::parse(b"not json").split(5), (5, 0, 0));
+        let odd = GatewayAnswer::parse(br#"{"messages":[{"index":0,"status":"refused","reason":"Pixel 8 Pro - $750"}]}"#);
+        assert_eq!(odd.refused, [(0, "refused".to_owned())], "a reason that is not a code is not kept");
+    }
 
     fn kind(code: u16, body: &str) -> &'static str {
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::IM_A_TEAPOT);

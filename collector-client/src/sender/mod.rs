@@ -20,7 +20,7 @@ pub mod retry;
 pub mod spool;
 mod worker;
 
-pub use classify::{AttemptOutcome, AuthRefusal};
+pub use classify::{AttemptOutcome, AuthRefusal, GatewayAnswer};
 pub use retry::RetryPolicy;
 pub use spool::{Spool, SpoolError, SpooledBatch};
 
@@ -106,16 +106,55 @@ pub enum SenderError {
 /// What the sender did, for tests and logs. Batch names are spool file names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryEvent {
-    Spooled { batch: String, messages: usize },
-    AttemptFailed { batch: String, attempt: u32, status: Option<u16>, retry_in: Duration },
-    Delivered { batch: String, messages: usize, status: u16 },
-    RoundFailed { batch: String, failed_rounds: u32, next_round_in: Duration },
-    Rejected { batch: String, status: u16 },
+    Spooled {
+        batch: String,
+        messages: usize,
+    },
+    AttemptFailed {
+        batch: String,
+        attempt: u32,
+        status: Option<u16>,
+        retry_in: Duration,
+    },
+    /// `created + duplicate + refused == messages`; `refused` messages went
+    /// to `rejected/` in a batch of their own.
+    Delivered {
+        batch: String,
+        messages: usize,
+        status: u16,
+        created: usize,
+        duplicate: usize,
+        refused: usize,
+    },
+    RoundFailed {
+        batch: String,
+        failed_rounds: u32,
+        next_round_in: Duration,
+    },
+    Rejected {
+        batch: String,
+        status: u16,
+    },
     /// The gateway refused our credentials: the batch stays spooled and the
     /// queue pauses `paused_for` (the `refusals`-th refusal in a row).
-    AuthRefused { batch: String, status: u16, code: Option<String>, refusals: u32, paused_for: Duration },
+    AuthRefused {
+        batch: String,
+        status: u16,
+        code: Option<String>,
+        refusals: u32,
+        paused_for: Duration,
+    },
     /// The spool is empty.
     Idle,
+}
+
+/// Messages in a batch body (0 when it cannot be read as one).
+pub fn count_messages(body: &[u8]) -> usize {
+    #[derive(serde::Deserialize)]
+    struct Count {
+        messages: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Count>(body).map(|count| count.messages.len()).unwrap_or(0)
 }
 
 /// How [`Sender::finish`] ended.
@@ -208,18 +247,15 @@ impl Sender {
         };
         let spool = Arc::new(spool);
         let progress = Arc::new(Progress::default());
-        let already_spooled = spool.pending()?.len() as u64;
+        let left = spool.pending()?;
+        let already_spooled = left.len() as u64;
         progress.known.store(already_spooled, Ordering::SeqCst);
         metrics.spool_depth.set(i64::try_from(already_spooled).unwrap_or(i64::MAX));
+        let waiting: usize = left.iter().map(|batch| spool.read(batch).map(|body| count_messages(&body)).unwrap_or(0)).sum();
+        metrics.spool_messages.set(i64::try_from(waiting).unwrap_or(i64::MAX));
 
-        let delivery = delivery::Delivery::new(
-            config.ingest_url.clone(),
-            config.token.clone(),
-            config.hmac_secret.clone(),
-            config.webhook_key.clone(),
-            config.request_timeout,
-            config.connect_timeout,
-        )?;
+        let delivery =
+            delivery::Delivery::new(config.ingest_url.clone(), config.token.clone(), config.hmac_secret.clone(), config.webhook_key.clone(), config.request_timeout, config.connect_timeout)?;
         let (events, _) = broadcast::channel(4096);
         let (commands, command_rx) = mpsc::channel(1024);
         let shutdown = CancellationToken::new();

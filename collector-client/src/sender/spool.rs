@@ -64,7 +64,9 @@ impl Spool {
         let lock = private_fs::open_for_write(&lock_path, false).map_err(io)?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(SpoolError::Locked { dir: dir.display().to_string() }),
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(SpoolError::Locked { dir: dir.display().to_string() });
+            }
             Err(fs::TryLockError::Error(source)) => return Err(io(source)),
         }
         for path in [dir, rejected_dir.as_path(), lock_path.as_path()] {
@@ -160,6 +162,36 @@ impl Spool {
         Ok(target)
     }
 
+    /// Writes the messages a gateway refused one by one (inside a 2xx) to
+    /// `rejected/` as a batch of their own, with its reason beside it, so
+    /// they can be looked at and, once fixed, moved back like any batch.
+    pub fn reject_part(&self, from: &SpooledBatch, body: &[u8], status: u16, reason: &str) -> Result<PathBuf, SpoolError> {
+        let io = |source| SpoolError::Io { dir: self.rejected_dir.display().to_string(), source };
+        let sequence = self.next_sequence.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{BATCH_PREFIX}{sequence:020}{BATCH_SUFFIX}");
+        let batch = SpooledBatch { path: self.rejected_dir.join(&name), name };
+        let record = serde_json::json!({
+            "batch": batch.name,
+            "part_of": from.name,
+            "status": status,
+            "reason": reason,
+            "attempts": 1,
+            "rejected_at": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+        let reason_path = self.rejected_dir.join(format!("{}.reason.json", batch.id()));
+        let mut file = private_fs::open_for_write(&reason_path, true).map_err(io)?;
+        file.write_all(record.to_string().as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        let temp = self.rejected_dir.join(format!("{TEMP_PREFIX}{}", batch.name));
+        let mut file = private_fs::create_new(&temp).map_err(io)?;
+        file.write_all(body).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        drop(file);
+        fs::rename(&temp, &batch.path).map_err(io)?;
+        sync_dir(&self.rejected_dir).map_err(io)?;
+        Ok(batch.path)
+    }
+
     pub fn rejected_dir(&self) -> &Path {
         &self.rejected_dir
     }
@@ -173,9 +205,13 @@ fn sequence_of(name: &str) -> Option<u64> {
 /// Owner-only access, or a warning: a spool we cannot tighten still works.
 fn tighten(path: &Path) {
     match private_fs::tighten(path) {
-        Ok(Some(old)) => tracing::info!(path = %path.display(), old_mode = format!("{old:o}"), "spool permissions tightened to owner-only"),
+        Ok(Some(old)) => {
+            tracing::info!(path = %path.display(), old_mode = format!("{old:o}"), "spool permissions tightened to owner-only")
+        }
         Ok(None) => {}
-        Err(error) => tracing::warn!(%error, path = %path.display(), "cannot make a spool path owner-only; other users may read it"),
+        Err(error) => {
+            tracing::warn!(%error, path = %path.display(), "cannot make a spool path owner-only; other users may read it")
+        }
     }
 }
 

@@ -13,9 +13,9 @@
 //! `/healthz` shows, and the queue pauses 1 s, 2 s, 4 s … up to 5 minutes
 //! before the same batch is tried again. The first 2xx clears it all.
 
-use super::classify::{AttemptOutcome, AuthRefusal};
+use super::classify::{AttemptOutcome, AuthRefusal, GatewayAnswer};
 use super::delivery::Delivery;
-use super::{DeliveryEvent, Progress, RetryPolicy, Spool, SpooledBatch};
+use super::{DeliveryEvent, Progress, RetryPolicy, Spool, SpooledBatch, count_messages};
 use crate::metrics::{ConnectionStatus, Metrics};
 use chrono::Utc;
 use std::sync::Arc;
@@ -115,13 +115,8 @@ impl Worker {
                             paused_for_ms = wait.as_millis() as u64,
                             "the gateway refused the collector's credentials; batches stay spooled and delivery pauses"
                         );
-                        let _ = self.events.send(DeliveryEvent::AuthRefused {
-                            batch: batch.name.clone(),
-                            status: refusal.status,
-                            code: refusal.code.clone(),
-                            refusals: auth_refusals,
-                            paused_for: wait,
-                        });
+                        let _ =
+                            self.events.send(DeliveryEvent::AuthRefused { batch: batch.name.clone(), status: refusal.status, code: refusal.code.clone(), refusals: auth_refusals, paused_for: wait });
                         if self.back_off(wait, false, true).await {
                             return;
                         }
@@ -181,11 +176,11 @@ impl Worker {
             };
             self.metrics.record_attempt(outcome.label());
             match outcome {
-                AttemptOutcome::Delivered { status } => {
-                    return self.delivered(batch, messages, status).await;
+                AttemptOutcome::Delivered { status, answer } => {
+                    return self.delivered(batch, &body, messages, status, &answer).await;
                 }
                 AttemptOutcome::Rejected { status, reason } => {
-                    return self.rejected(batch, status, &reason, attempt).await;
+                    return self.rejected(batch, messages, status, &reason, attempt).await;
                 }
                 AttemptOutcome::AuthRefused(refusal) => return RoundResult::AuthRefused(refusal),
                 AttemptOutcome::Retryable { status, retry_after, reason } => {
@@ -208,7 +203,11 @@ impl Worker {
         RoundResult::Failed { retry_after: last_retry_after, rate_limited: last_status == Some(429) }
     }
 
-    async fn delivered(&self, batch: &SpooledBatch, messages: usize, status: u16) -> RoundResult {
+    async fn delivered(&self, batch: &SpooledBatch, body: &[u8], messages: usize, status: u16, answer: &GatewayAnswer) -> RoundResult {
+        let (created, duplicate, refused) = answer.split(messages);
+        if refused > 0 {
+            self.keep_refused(batch, body, status, answer).await;
+        }
         let spool = self.spool.clone();
         let owned = batch.clone();
         if let Ok(Err(error)) = tokio::task::spawn_blocking(move || spool.remove(&owned)).await {
@@ -216,17 +215,50 @@ impl Worker {
             tracing::error!(%error, batch = batch.id(), "delivered batch could not be removed from the spool");
         }
         self.metrics.record_success(messages, Utc::now());
-        tracing::info!(batch = batch.id(), messages, status, "batch delivered");
-        let _ = self.events.send(DeliveryEvent::Delivered { batch: batch.name.clone(), messages, status });
+        self.metrics.record_outcome("created", created);
+        self.metrics.record_outcome("duplicate", duplicate);
+        self.metrics.record_outcome("rejected", refused);
+        self.metrics.spool_messages.sub(i64::try_from(messages).unwrap_or(i64::MAX));
+        tracing::info!(batch = batch.id(), messages, created, duplicate, refused, status, "batch delivered");
+        let _ = self.events.send(DeliveryEvent::Delivered { batch: batch.name.clone(), messages, status, created, duplicate, refused });
         RoundResult::Delivered
     }
 
-    async fn rejected(&self, batch: &SpooledBatch, status: u16, reason: &str, attempts: u32) -> RoundResult {
+    /// The messages a 2xx answer refused one by one go to `rejected/` as a
+    /// batch of their own; the rest of the batch was taken.
+    async fn keep_refused(&self, batch: &SpooledBatch, body: &[u8], status: u16, answer: &GatewayAnswer) {
+        let Ok(mut parsed) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return;
+        };
+        let Some(all) = parsed.get_mut("messages").and_then(serde_json::Value::as_array_mut) else {
+            return;
+        };
+        let picked: Vec<serde_json::Value> = answer.refused.iter().filter_map(|(index, _)| all.get(*index).cloned()).collect();
+        *all = picked;
+        let reasons: Vec<String> = answer.refused.iter().map(|(index, code)| format!("messages[{index}]: {code}")).collect();
+        let reason = format!("refused one by one in the gateway's {status} answer ({})", reasons.join(", "));
+        let part = serde_json::to_vec(&parsed).unwrap_or_default();
+        let spool = self.spool.clone();
+        let owned = batch.clone();
+        match tokio::task::spawn_blocking(move || spool.reject_part(&owned, &part, status, &reason)).await {
+            Ok(Ok(path)) => {
+                tracing::error!(batch = batch.id(), refused = answer.refused.len(), kept_in = %path.display(), "the gateway refused some messages of a batch; they are kept in rejected/")
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%error, batch = batch.id(), "refused messages could not be written to rejected/")
+            }
+            Err(_) => {}
+        }
+    }
+
+    async fn rejected(&self, batch: &SpooledBatch, messages: usize, status: u16, reason: &str, attempts: u32) -> RoundResult {
         let spool = self.spool.clone();
         let owned = batch.clone();
         let reason_owned = reason.to_owned();
         match tokio::task::spawn_blocking(move || spool.reject(&owned, status, &reason_owned, attempts)).await {
-            Ok(Ok(path)) => tracing::error!(batch = batch.id(), status, reason = %truncate(reason, 200), moved_to = %path.display(), "gateway refused a batch; moved to rejected/"),
+            Ok(Ok(path)) => {
+                tracing::error!(batch = batch.id(), status, reason = %truncate(reason, 200), moved_to = %path.display(), "gateway refused a batch; moved to rejected/")
+            }
             Ok(Err(error)) => {
                 tracing::error!(%error, batch = batch.id(), "refused batch could not be moved to rejected/; will retry");
                 return RoundResult::Failed { retry_after: None, rate_limited: false };
@@ -235,19 +267,13 @@ impl Worker {
         }
         self.metrics.batches_failed.inc();
         self.metrics.batches_rejected.inc();
+        self.metrics.record_outcome("rejected", messages);
+        self.metrics.spool_messages.sub(i64::try_from(messages).unwrap_or(i64::MAX));
         // The gateway read the batch, so the path to it works.
         self.metrics.set_delivery_status(ConnectionStatus::Open);
         let _ = self.events.send(DeliveryEvent::Rejected { batch: batch.name.clone(), status });
         RoundResult::Rejected
     }
-}
-
-fn count_messages(body: &[u8]) -> usize {
-    #[derive(serde::Deserialize)]
-    struct Count {
-        messages: Vec<serde::de::IgnoredAny>,
-    }
-    serde_json::from_slice::<Count>(body).map(|count| count.messages.len()).unwrap_or(0)
 }
 
 fn truncate(text: &str, limit: usize) -> &str {

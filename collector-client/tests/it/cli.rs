@@ -30,6 +30,7 @@ fn collector(spool: &Path, ingest_url: Option<&str>) -> Command {
         "EXPORT_UTC_OFFSET",
         "WAHA_WEBHOOK_HMAC_KEY",
         "EVOLUTION_WEBHOOK_APIKEY",
+        "EVOLUTION_WEBHOOK_JWT_KEY",
         "RELAY_INSECURE_NO_AUTH",
     ] {
         command.env_remove(name);
@@ -49,6 +50,11 @@ fn run_with_stdin(mut command: Command, input: &str) -> Output {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The `summary:` line every one-shot run ends with.
+fn summary(stderr: &str) -> String {
+    stderr.lines().find(|line| line.starts_with("summary: ")).unwrap_or_else(|| panic!("no summary line in:\n{stderr}")).to_owned()
 }
 
 fn assert_no_secrets(output: &Output) {
@@ -211,17 +217,10 @@ fn the_relay_binary_forwards_webhooks_serves_status_and_stops_on_sigterm() {
     runtime.block_on(async {
         let client = reqwest::Client::new();
         let health: serde_json::Value = client.get(format!("http://{status}/healthz")).send().await.expect("healthz").json().await.expect("json");
-        assert_eq!(health, serde_json::json!({"status": "ok"}));
+        assert_eq!(health["status"], "ok", "{health}");
         let body = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/relay/waha_message_group_webjs.json")).expect("fixture");
         let signature = collector_client::relay::waha::sign(b"waha-key", &body);
-        let response = client
-            .post(format!("http://{relay}/waha"))
-            .header("Content-Type", "application/json")
-            .header("X-Webhook-Hmac", signature)
-            .body(body)
-            .send()
-            .await
-            .expect("post");
+        let response = client.post(format!("http://{relay}/waha")).header("Content-Type", "application/json").header("X-Webhook-Hmac", signature).body(body).send().await.expect("post");
         assert_eq!(response.status().as_u16(), 200);
         // The receiver records the batch before the relay reads the answer and
         // counts it, so wait for the relay's own counter, not the receiver's.
@@ -288,6 +287,7 @@ fn refused_credentials_exit_77_and_keep_every_batch_for_the_next_run() {
     assert_eq!(output.status.code(), Some(77), "{err}");
     assert!(err.contains("gateway refused the credentials: invalid_ingest_token (HTTP 401)"), "{err}");
     assert!(err.contains("stay in"), "{err}");
+    assert_eq!(summary(&err), format!("summary: 0 created, 0 duplicate, 1 waiting (1 batch(es) in {0}), 0 rejected (in {0}/rejected)", spool.path().display()));
     assert_no_secrets(&output);
     assert!(!err.contains("the-gateways-new-token"));
     assert_eq!(crate::batch_files(spool.path()).len(), 1, "kept in the spool");
@@ -312,7 +312,7 @@ fn a_batch_refused_as_malformed_exits_65_and_waits_in_rejected() {
     let output = run_with_stdin(command, "{\"chat_title\":\"Smoke Chat\",\"text\":\"Pixel 8 Pro - $750\"}\n");
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(65), "{err}");
-    assert!(err.contains("1 batch(es) rejected"), "{err}");
+    assert_eq!(summary(&err), format!("summary: 0 created, 0 duplicate, 0 waiting (0 batch(es) in {0}), 1 rejected (in {0}/rejected)", spool.path().display()));
     assert_eq!(crate::batch_files(&spool.path().join("rejected")).len(), 1);
     assert!(crate::batch_files(spool.path()).is_empty());
 }
@@ -329,7 +329,7 @@ fn the_relay_refuses_to_start_without_webhook_auth_unless_insecure_no_auth() {
         let output = command.args(["relay", "--listen", "127.0.0.1:0"]).stdin(Stdio::null()).output().expect("run");
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(1), "{insecure_env:?}: {err}");
-        for name in ["WAHA_WEBHOOK_HMAC_KEY", "EVOLUTION_WEBHOOK_APIKEY", "--insecure-no-auth"] {
+        for name in ["WAHA_WEBHOOK_HMAC_KEY", "EVOLUTION_WEBHOOK_JWT_KEY", "EVOLUTION_WEBHOOK_APIKEY", "--insecure-no-auth"] {
             assert!(err.contains(name), "{name} not named: {err}");
         }
     }
@@ -353,4 +353,84 @@ fn the_relay_refuses_to_start_without_webhook_auth_unless_insecure_no_auth() {
     let killed = Command::new("sh").args(["-c", &format!("kill -TERM {}", child.id())]).status().expect("kill");
     assert!(killed.success());
     assert_eq!(child.wait_with_output().expect("wait").status.code(), Some(0));
+}
+
+/// A gateway that refuses the collector's HMAC secret (403 invalid_signature):
+/// never a success. `stdin` and `export` exit 77, say the batch waits in the
+/// spool, and the summary splits what happened; a fixed secret sends it.
+#[test]
+fn a_wrong_secret_is_never_a_success_for_stdin_or_export() {
+    let receiver = Receiver::start(TOKEN, Some("the-gateways-other-secret"));
+    let spool = temp_dir();
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "{\"chat_title\":\"Smoke Chat\",\"message_id\":\"sig-1\",\"text\":\"Pixel 8 Pro - $750\"}\n");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(77), "{err}");
+    assert!(err.contains("gateway refused the credentials: invalid_signature (HTTP 403)"), "{err}");
+    assert!(err.contains(&format!("stay in {}", spool.path().display())), "{err}");
+    assert_eq!(summary(&err), format!("summary: 0 created, 0 duplicate, 1 waiting (1 batch(es) in {0}), 0 rejected (in {0}/rejected)", spool.path().display()));
+    assert_no_secrets(&output);
+    assert!(!err.contains("the-gateways-other-secret"));
+
+    // An export run on the same spool: the waiting batch goes first and is refused again.
+    let output = collector(spool.path(), Some(&receiver.ingest_url)).arg("export").arg(export_fixture("WhatsApp Chat - Nakuru Mobile Hub.zip")).output().expect("run");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(77), "{err}");
+    assert_eq!(summary(&err), format!("summary: 0 created, 0 duplicate, 4 waiting (2 batch(es) in {0}), 0 rejected (in {0}/rejected)", spool.path().display()));
+    assert_eq!(crate::batch_files(spool.path()).len(), 2, "both batches wait in the spool");
+    assert!(receiver.accepted_batches().is_empty());
+
+    receiver.set_credentials(TOKEN, Some(SECRET));
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, "");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert_eq!(summary(&err), format!("summary: 4 created, 0 duplicate, 0 waiting (0 batch(es) in {0}), 0 rejected (in {0}/rejected)", spool.path().display()));
+}
+
+/// The summary tells created, duplicate and rejected apart: a message the
+/// gateway already had is a duplicate, and one it refuses inside its 200
+/// answer is kept in `rejected/` with its reason, and the run exits 65.
+#[test]
+fn the_summary_splits_created_duplicate_and_rejected() {
+    let receiver = Receiver::start(TOKEN, Some(SECRET));
+    let spool = temp_dir();
+    let line = |id: &str| format!("{{\"chat_title\":\"Smoke Chat\",\"message_id\":\"{id}\",\"text\":\"Samsung A05 - 11,999\"}}\n");
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    command.arg("stdin");
+    let output = run_with_stdin(command, &line("dup-1"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    receiver.script([crate::receiver::Reply::Refuse(&[2])]);
+    let mut command = collector(spool.path(), Some(&receiver.ingest_url));
+    // One batch whatever the machine's speed: it closes at the end of stdin.
+    command.env("BATCH_FLUSH_INTERVAL_MS", "60000").arg("stdin");
+    let output = run_with_stdin(command, &[line("dup-1"), line("new-1"), line("refused-1")].concat());
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(65), "{err}");
+    assert_eq!(summary(&err), format!("summary: 1 created, 1 duplicate, 0 waiting (0 batch(es) in {0}), 1 rejected (in {0}/rejected)", spool.path().display()));
+    let rejected_dir = spool.path().join("rejected");
+    let kept = crate::batch_files(&rejected_dir);
+    assert_eq!(kept.len(), 1, "the refused message is kept");
+    let batch: collector_client::message::IngestBatch = serde_json::from_slice(&std::fs::read(rejected_dir.join(&kept[0])).expect("read")).expect("batch");
+    assert_eq!(ids(&batch.messages), ["refused-1"]);
+    let reason = std::fs::read_to_string(rejected_dir.join(kept[0].replace(".json", ".reason.json"))).expect("reason");
+    assert!(reason.contains("messages[2]: empty_message"), "{reason}");
+    assert!(crate::batch_files(spool.path()).is_empty(), "nothing waits");
+}
+
+#[test]
+fn help_documents_the_exit_codes_and_the_summary() {
+    let output = Command::new(env!("CARGO_BIN_EXE_collector")).arg("--help").output().expect("run");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in ["77", "75", "65", "summary:", "SPOOL_DIR/rejected", "/healthz"] {
+        assert!(help.contains(expected), "{expected} missing from --help:\n{help}");
+    }
+    let relay = Command::new(env!("CARGO_BIN_EXE_collector")).args(["relay", "--help"]).output().expect("run");
+    let relay = String::from_utf8_lossy(&relay.stdout);
+    for expected in ["--evolution-jwt-key", "EVOLUTION_WEBHOOK_JWT_KEY", "AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES"] {
+        assert!(relay.contains(expected), "{expected} missing from relay --help:\n{relay}");
+    }
 }

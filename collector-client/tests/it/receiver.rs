@@ -3,8 +3,10 @@
 //! the token and HMAC signature like the gateway (401 `invalid_ingest_token`,
 //! 403 `invalid_signature`), records every batch, and answers from a script:
 //! 500, 429 + Retry-After, the gateway's JSON errors (401/403/400/413/422
-//! with their codes), a body that never ends, then 200. Token and secret
-//! can be changed while it runs, as a gateway's configuration is fixed.
+//! with their codes), a body that never ends, then 200. Its 200 is the
+//! gateway's answer (`created`/`duplicate` per message, by message id, and
+//! `refused` ones when scripted). Token and secret can be changed while it
+//! runs, as a gateway's configuration is fixed.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use collector_client::message::{IngestBatch, IngestMessage};
@@ -14,9 +16,16 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone)]
 pub enum Reply {
+    /// 200 with the gateway's answer: `created`, or `duplicate` for a
+    /// `message_id` it already took.
     Ok,
+    /// 200, with the messages at these indexes refused one by one, as the
+    /// gateway refuses an empty message (`empty_message`).
+    Refuse(&'static [usize]),
     Status(u16, &'static str),
-    RateLimited { retry_after: u64 },
+    RateLimited {
+        retry_after: u64,
+    },
     /// The gateway's error shape: `{"error":{"code","message","request_id"}}`.
     Error(u16, &'static str),
     /// This status with a body that never ends.
@@ -37,6 +46,30 @@ struct State {
     default: Reply,
     received: Vec<Received>,
     refused_auth: usize,
+    seen_ids: std::collections::HashSet<String>,
+}
+
+/// The gateway's 200 answer (`gateway/src/ingest/response.rs`).
+fn gateway_answer(state: &mut State, batch: &IngestBatch, refuse: &[usize], request_id: Option<String>) -> HttpResponse {
+    let (mut created, mut deduped) = (0, 0);
+    let mut statuses = Vec::new();
+    for (index, message) in batch.messages.iter().enumerate() {
+        if refuse.contains(&index) {
+            statuses.push(serde_json::json!({"index": index, "status": "refused", "id": null, "reason": "empty_message"}));
+            continue;
+        }
+        let new = message.message_id.as_ref().is_none_or(|id| state.seen_ids.insert(id.clone()));
+        if new {
+            created += 1;
+        } else {
+            deduped += 1;
+        }
+        statuses.push(serde_json::json!({"index": index, "status": if new { "created" } else { "duplicate" }, "id": index + 1}));
+    }
+    HttpResponse::Ok().json(serde_json::json!({
+        "request_id": request_id, "accepted": created + deduped, "created": created, "deduped": deduped,
+        "refused": batch.messages.len() - created - deduped, "messages": statuses,
+    }))
 }
 
 fn gateway_error(status: u16, code: &str, request_id: Option<String>) -> HttpResponse {
@@ -84,7 +117,8 @@ async fn ingest(request: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mut
     };
     let reply = state.script.pop_front().unwrap_or_else(|| state.default.clone());
     let response = match reply {
-        Reply::Ok => HttpResponse::Ok().json(serde_json::json!({"request_id": header("x-request-id"), "accepted": batch.messages.len()})),
+        Reply::Ok => gateway_answer(&mut state, &batch, &[], header("x-request-id")),
+        Reply::Refuse(indexes) => gateway_answer(&mut state, &batch, indexes, header("x-request-id")),
         Reply::Status(code, body) => HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap_or(actix_web::http::StatusCode::IM_A_TEAPOT)).body(body),
         Reply::RateLimited { retry_after } => HttpResponse::TooManyRequests()
             .insert_header(("Retry-After", retry_after.to_string()))
@@ -105,6 +139,7 @@ impl Receiver {
             default: Reply::Ok,
             received: Vec::new(),
             refused_auth: 0,
+            seen_ids: std::collections::HashSet::new(),
         }));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind receiver");
         let addr = listener.local_addr().expect("receiver addr");
@@ -114,12 +149,7 @@ impl Receiver {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("receiver runtime");
             runtime.block_on(async move {
                 let data = web::Data::new(shared);
-                let server = HttpServer::new(move || App::new().app_data(data.clone()).route(INGEST_PATH, web::post().to(ingest)))
-                    .workers(1)
-                    .disable_signals()
-                    .listen(listener)
-                    .expect("listen")
-                    .run();
+                let server = HttpServer::new(move || App::new().app_data(data.clone()).route(INGEST_PATH, web::post().to(ingest))).workers(1).disable_signals().listen(listener).expect("listen").run();
                 sender.send(server.handle()).expect("send handle");
                 let _ = server.await;
             });

@@ -26,7 +26,8 @@ async fn health_and_metrics_report_what_the_sender_did() {
 
     let health = client.get(format!("{}/healthz", status.url())).send().await.expect("healthz");
     assert_eq!(health.status().as_u16(), 200);
-    assert_eq!(health.json::<Value>().await.expect("json"), serde_json::json!({"status": "ok"}));
+    let counts = serde_json::json!({"created": 3, "duplicate": 0, "waiting": 0, "waiting_batches": 0, "rejected": 0, "rejected_batches": 0});
+    assert_eq!(health.json::<Value>().await.expect("json"), serde_json::json!({"status": "ok", "messages": counts}));
 
     let text_response = client.get(format!("{}/metrics", status.url())).send().await.expect("metrics");
     let content_type = text_response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -40,6 +41,10 @@ async fn health_and_metrics_report_what_the_sender_did() {
         "collector_connection_status{status=\"open\"} 1",
         "collector_connection_status{status=\"closed\"} 0",
         "collector_delivery_attempts_total{outcome=\"success\"} 1",
+        "collector_messages_total{outcome=\"created\"} 3",
+        "collector_messages_total{outcome=\"duplicate\"} 0",
+        "collector_messages_total{outcome=\"rejected\"} 0",
+        "collector_spool_messages 0",
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
     }
@@ -73,7 +78,8 @@ async fn healthz_says_degraded_with_the_reason_while_the_gateway_refuses_the_cre
     let body = health.text().await.expect("body");
     assert!(!body.contains(TOKEN) && !body.contains(SECRET) && !body.contains("the-gateways-token"), "{body}");
     let body: Value = serde_json::from_str(&body).expect("json");
-    assert_eq!(body, serde_json::json!({"status": "degraded", "reason": "gateway refused the credentials: invalid_ingest_token (HTTP 401)"}));
+    let waiting = serde_json::json!({"created": 0, "duplicate": 0, "waiting": 2, "waiting_batches": 1, "rejected": 0, "rejected_batches": 0});
+    assert_eq!(body, serde_json::json!({"status": "degraded", "reason": "gateway refused the credentials: invalid_ingest_token (HTTP 401)", "messages": waiting}));
     let text = client.get(format!("{}/metrics", status.url())).send().await.expect("metrics").text().await.expect("text");
     assert!(text.contains("# HELP collector_auth_failing "), "{text}");
     assert!(text.lines().any(|line| line == "collector_auth_failing 1"), "{text}");
@@ -86,7 +92,8 @@ async fn healthz_says_degraded_with_the_reason_while_the_gateway_refuses_the_cre
     let delivered = |event: &DeliveryEvent| matches!(event, DeliveryEvent::Delivered { .. });
     tokio::time::timeout(std::time::Duration::from_secs(60), events_until(&mut events, delivered)).await.expect("delivered in time");
     let health: Value = client.get(format!("{}/healthz", status.url())).send().await.expect("healthz").json().await.expect("json");
-    assert_eq!(health, serde_json::json!({"status": "ok"}));
+    let delivered = serde_json::json!({"created": 2, "duplicate": 0, "waiting": 0, "waiting_batches": 0, "rejected": 0, "rejected_batches": 0});
+    assert_eq!(health, serde_json::json!({"status": "ok", "messages": delivered}));
     let text = client.get(format!("{}/metrics", status.url())).send().await.expect("metrics").text().await.expect("text");
     assert!(text.lines().any(|line| line == "collector_auth_failing 0"), "{text}");
     sender.shutdown().await;
