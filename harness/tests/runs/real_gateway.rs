@@ -305,7 +305,17 @@ async fn seed_load_exit_codes_against_the_gateway() {
     assert_eq!(alerts.len(), 1, "{}", run.stderr);
     assert!(alerts[0].contains("error_ratio: 5 of 5 requests failed"), "{}", alerts[0]);
     assert!(alerts[0].contains("HTTP 401 ×5 (invalid_ingest_token: invalid ingest token)"), "{}", alerts[0]);
-    assert!(run.stdout.contains("5 of 5 requests failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("5 of 5 requests failed (HTTP 401 ×5)"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("load: 0 accepted msgs/s"), "{}", run.stdout);
+    assert_eq!(run.report["messages"]["acknowledged"], 0, "{}", run.report_text);
+    assert_eq!(run.report["throughput"]["messages_per_second"], 0.0, "{}", run.report_text);
+    // Without a terminal, the last progress line names the refusals too,
+    // and no refused message counts toward the rate.
+    let last = run.stderr.lines().rfind(|l| l.starts_with("progress: ")).unwrap_or_default();
+    assert!(last.contains("50/50 msgs sent, 0 accepted msgs/s, 5 failed requests (HTTP 401 ×5), done"), "{}", run.stderr);
+    let series = run.report["series"].as_array().cloned().unwrap_or_default();
+    assert_eq!(series.iter().map(|p| p["failed"]["401"].as_u64().unwrap_or(0)).sum::<u64>(), 5, "{}", run.report_text);
+    assert!(series.iter().all(|p| p["accepted_messages"] == 0), "{}", run.report_text);
     // assert_no_secrets covers the admin token passed on the command line too.
     run.assert_no_secrets();
 
@@ -317,4 +327,124 @@ async fn seed_load_exit_codes_against_the_gateway() {
     let error = run.report["diagnostics"]["error"].as_str().unwrap_or_default();
     assert!(error.contains("HTTP 401 to --diagnostics-token as Authorization: Bearer"), "{error}");
     run.assert_no_secrets();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_renders_a_real_run_as_text_and_as_an_svg_plot() {
+    let gateway = Gateway::start().await;
+    let mut args = seed_load(&gateway, TOKEN, &["--client-id", "report-test"]);
+    if let Some(count) = args.iter().position(|a| a == "--count") {
+        args[count + 1] = "200".into();
+    }
+    let run = harness(&args, &[]).await;
+    assert_eq!(
+        run.code,
+        0,
+        "{}\n{}\ngateway log:\n{}",
+        run.stderr,
+        run.report_text,
+        gateway.log_text()
+    );
+    // The traffic is marked as the harness's: the gateway purges it by this prefix.
+    assert_eq!(
+        run.report["settings"]["client_id"], "soko-load-report-test",
+        "{}",
+        run.report_text
+    );
+    let histogram = &run.report["latency_histogram"];
+    let counted: u64 = histogram["buckets"]
+        .as_array()
+        .map_or(0, |b| b.iter().filter_map(|b| b["count"].as_u64()).sum());
+    assert_eq!(counted, 20, "{}", run.report_text);
+    let accepted: u64 = run.report["series"].as_array().map_or(0, |s| {
+        s.iter()
+            .filter_map(|p| p["accepted_messages"].as_u64())
+            .sum()
+    });
+    assert_eq!(accepted, 200, "{}", run.report_text);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report_file = dir.path().join("load.json");
+    std::fs::write(&report_file, &run.report_text).expect("report copied");
+    let plot = dir.path().join("plots/load.svg");
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("report")
+        .arg(&report_file)
+        .arg("--plot")
+        .arg(&plot)
+        .output()
+        .expect("harness report runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("requests: 20 sent, 20 2xx, 0 failed (none)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("latency histogram (ingest latency of 2xx answers"),
+        "{text}"
+    );
+    let histogram_rows: u64 = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("≤ "))
+        .filter_map(|l| {
+            l.split('|')
+                .nth(2)?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    assert_eq!(histogram_rows, 20, "{text}");
+    assert!(
+        text.contains(&format!("plot: {}", plot.display())),
+        "{text}"
+    );
+
+    // The plot is well-formed SVG: three panels with axes, lines and bars, text as <text>.
+    let svg = std::fs::read_to_string(&plot).expect("plot written");
+    let document = roxmltree::Document::parse(&svg).expect("the plot is well-formed XML");
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(
+        (root.attribute("width"), root.attribute("height")),
+        (Some("1000"), Some("1000"))
+    );
+    let texts: Vec<String> = root
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(str::to_owned))
+        .collect();
+    for caption in [
+        "accepted messages (2xx) and failed requests",
+        "latency of each second's 2xx answers",
+        "latency histogram",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(caption)),
+            "{caption} missing from {texts:?}"
+        );
+    }
+    assert!(
+        texts.iter().any(|t| t.contains("accepted msgs/s")),
+        "{texts:?}"
+    );
+    let lines = root
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .count();
+    assert!(
+        lines >= 5,
+        "accepted and failed rates, p50, p95, p99: {lines} polylines"
+    );
+    let bars = root
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#0000FF"))
+        .count();
+    assert!(bars >= 1, "no histogram bar in the plot");
 }
