@@ -81,17 +81,24 @@ impl Series {
     /// second's `span_seconds` says how much of it the run covered.
     pub fn points(&self, elapsed: Duration) -> Vec<SecondPoint> {
         let seconds = self.seconds.lock();
+        // Every second of the send phase gets a point, including those in
+        // which no request finished (a stalled gateway shows as zeros).
+        let by_time = (elapsed.as_secs_f64().ceil() as u64).checked_sub(1);
+        let Some(last) = by_time.max(seconds.keys().next_back().copied()) else {
+            return Vec::new();
+        };
+        let empty = SecondStats::new();
         let elapsed = elapsed.as_secs_f64();
-        seconds
-            .iter()
-            .map(|(second, stats)| {
-                let span = (elapsed - *second as f64).clamp(0.001, 1.0);
+        (0..=last)
+            .map(|second| {
+                let stats = seconds.get(&second).unwrap_or(&empty);
+                let span = (elapsed - second as f64).clamp(0.001, 1.0);
                 let quantile = |q: f64| {
                     (!stats.latency.is_empty())
                         .then(|| stats.latency.value_at_quantile(q) as f64 / 1000.0)
                 };
                 SecondPoint {
-                    second: *second,
+                    second,
                     span_seconds: crate::stats::round3(span),
                     requests: stats.requests,
                     ok_requests: stats.ok_requests,
@@ -187,6 +194,12 @@ mod tests {
     }
 
     #[test]
+    fn a_run_without_time_or_answers_has_no_points() {
+        assert!(Series::default().points(Duration::ZERO).is_empty());
+        assert_eq!(Series::default().points(ms(1_500)).len(), 2);
+    }
+
+    #[test]
     fn two_workers_fill_the_same_seconds() {
         let series = Series::default();
         let (mut a, mut b) = (series.recorder(), series.recorder());
@@ -198,10 +211,10 @@ mod tests {
         drop(a);
         drop(b);
         let points = series.points(ms(3_500));
-        assert_eq!(
-            points.iter().map(|p| p.second).collect::<Vec<_>>(),
-            [0, 1, 3]
-        );
+        // Second 2 had no finished request: it is there, with zeros.
+        assert_eq!(points.iter().map(|p| p.second).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert_eq!((points[2].requests, points[2].accepted_messages_per_second, points[2].p50_ms), (0, 0.0, None));
+        let points: Vec<SecondPoint> = points.into_iter().filter(|p| p.second != 2).collect();
         assert_eq!(
             (
                 points[0].requests,
