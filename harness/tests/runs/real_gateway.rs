@@ -3,7 +3,8 @@
 //! and the exit codes 0, 2 and 3 from what the gateway really answers.
 //!
 //! Each test starts its own gateway process on a free loopback port with a
-//! SQLite file in a temp dir. The gateway binary is `GATEWAY_BIN` when set;
+//! SQLite file in a temp dir, or, with `TEST_DATABASE=postgres`, a fresh
+//! PostgreSQL database on the server at `TEST_POSTGRES_URL` (dropped after). The gateway binary is `GATEWAY_BIN` when set;
 //! otherwise the one beside this test binary (`target/<profile>/gateway`),
 //! which the workspace run (`scripts/test.sh`, `cargo test --workspace`)
 //! builds for the gateway's own process tests; when that is missing too,
@@ -62,11 +63,52 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
-/// One real gateway process; killed when dropped.
+/// The gateway's database: a SQLite file in the test's temp dir, or, with
+/// `TEST_DATABASE=postgres`, a fresh database on `TEST_POSTGRES_URL`.
+struct Database {
+    url: String,
+    /// (admin URL, database name) to drop afterwards.
+    postgres: Option<(String, String)>,
+}
+
+impl Database {
+    async fn create(dir: &Path) -> Self {
+        use sqlx::{Connection, Executor};
+        if std::env::var("TEST_DATABASE").is_ok_and(|backend| backend == "postgres") {
+            let admin = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("soko_harness_{}", uuid::Uuid::new_v4().simple());
+            let mut connection = sqlx::PgConnection::connect(&admin).await.expect("TEST_POSTGRES_URL reachable");
+            connection.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("create test database");
+            let base = admin.rsplit_once('/').map_or_else(|| admin.clone(), |(base, _)| base.to_owned());
+            return Self { url: format!("{base}/{name}"), postgres: Some((admin, name)) };
+        }
+        Self { url: format!("sqlite://{}", dir.join("soko.db").display()), postgres: None }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        use sqlx::{Connection, Executor};
+        let Some((admin, name)) = self.postgres.take() else { return };
+        // Drop runs outside async code: a small runtime of its own, on its own thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async {
+                if let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = connection.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// One real gateway process; killed when dropped (before its database).
 struct Gateway {
     base: String,
     child: Child,
     log: PathBuf,
+    _database: Database,
     _dir: tempfile::TempDir,
 }
 
@@ -76,6 +118,7 @@ impl Gateway {
         let log = dir.path().join("gateway.log");
         let log_file = std::fs::File::create(&log).expect("log file");
         let port = free_port();
+        let database = Database::create(dir.path()).await;
         let child = Command::new(gateway_binary())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -86,7 +129,7 @@ impl Gateway {
             .env("WHATSAPP_INGEST_RATE_LIMIT_BURST", "100000")
             .env("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "0.2")
             .env("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", "1")
-            .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("soko.db").display()))
+            .env("DATABASE_URL", &database.url)
             .env("HTTP_WORKERS", "2")
             .env("PORT", port.to_string())
             .env("RUST_LOG", "warn")
@@ -94,7 +137,7 @@ impl Gateway {
             .stderr(log_file)
             .spawn()
             .expect("gateway binary starts");
-        let mut gateway = Self { base: format!("http://127.0.0.1:{port}"), child, log, _dir: dir };
+        let mut gateway = Self { base: format!("http://127.0.0.1:{port}"), child, log, _database: database, _dir: dir };
         gateway.wait_ready(Duration::from_secs(60)).await;
         gateway
     }
@@ -106,6 +149,10 @@ impl Gateway {
             if let Ok(response) = client.get(format!("{}/readyz", self.base)).send().await
                 && response.status().is_success()
             {
+                // The gateway runs on the backend the suite asked for.
+                let ready: serde_json::Value = response.json().await.unwrap_or_default();
+                let backend = if self._database.postgres.is_some() { "postgres" } else { "sqlite" };
+                assert_eq!(ready["database"], backend, "{ready}");
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
