@@ -23,6 +23,17 @@ pub enum Command {
     Load(LoadArgs),
     /// Run a small in-memory ingest server (for tests and for measuring the generator).
     MockGateway(crate::mock::MockArgs),
+    /// Render a load report: a text summary, and an SVG plot with --plot.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A JSON report written by `harness load --report-file`.
+    pub file: PathBuf,
+    /// Also draw the latency histogram and the per-second series as SVG here.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }
 
 /// A token or secret: parsed from flags or env, never printed.
@@ -123,8 +134,10 @@ pub struct SmokeArgs {
     pub timeout_seconds: f64,
     #[arg(long, default_value_t = 250)]
     pub poll_interval_ms: u64,
-    #[arg(long, default_value = "smoke")]
-    pub client_id: String,
+    /// The batch's `client_id`, always sent with the `soko-load-` prefix
+    /// that marks harness traffic (default `soko-load-smoke-<run tag>`).
+    #[arg(long)]
+    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Args, Serialize)]
@@ -160,8 +173,11 @@ pub struct LoadArgs {
     /// schedule); without it every connection sends as fast as it is answered.
     #[arg(long)]
     pub rate: Option<f64>,
-    #[arg(long, default_value = "harness-load")]
-    pub client_id: String,
+    /// The batches' `client_id`, always sent with the `soko-load-` prefix
+    /// that marks harness traffic (`--client-id nightly` sends
+    /// `soko-load-nightly`); default `soko-load-<run tag>`.
+    #[arg(long)]
+    pub client_id: Option<String>,
     /// Seed for duplicate choice and sender assignment.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -187,6 +203,10 @@ pub struct LoadArgs {
     pub timeout_seconds: f64,
     #[arg(long, default_value_t = 250)]
     pub diagnostics_interval_ms: u64,
+    /// Without a terminal on stderr, print a `progress:` line there this
+    /// often (0: none). With a terminal, a live bar is drawn instead.
+    #[arg(long, default_value_t = 5.0)]
+    pub progress_interval_seconds: f64,
     /// Runtime threads of the generator (binary only; the library uses the caller's runtime).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
@@ -226,6 +246,7 @@ impl SmokeArgs {
         check(positive_seconds(self.timeout_seconds), "--timeout-seconds must be positive")?;
         check(self.expect_created <= 500, "--expect-created is at most 500 (one batch)")?;
         check(self.poll_interval_ms > 0, "--poll-interval-ms must be positive")?;
+        check(crate::marking::client_id_fits(self.client_id.as_deref()), "--client-id is too long (128 characters with the soko-load- prefix)")?;
         check(
             self.expect_extracted == 0 || self.target.diagnostics_url.is_some(),
             "--expect-extracted needs --diagnostics-url",
@@ -250,6 +271,11 @@ impl LoadArgs {
         check(unit_ratio(self.slo_min_extracted_ratio), "--slo-min-extracted-ratio must be in [0, 1]")?;
         check(unit_ratio(Some(self.max_error_ratio)), "--max-error-ratio must be in [0, 1]")?;
         check(self.diagnostics_interval_ms > 0, "--diagnostics-interval-ms must be positive")?;
+        check(
+            self.progress_interval_seconds == 0.0 || positive_seconds(self.progress_interval_seconds),
+            "--progress-interval-seconds must be 0 (off) or positive",
+        )?;
+        check(crate::marking::client_id_fits(self.client_id.as_deref()), "--client-id is too long (128 characters with the soko-load- prefix)")?;
         check((1..=64).contains(&self.threads), "--threads must be between 1 and 64")?;
         check(
             (self.slo_min_extracted_ratio.is_none() && !self.wait_for_extraction) || self.target.diagnostics_url.is_some(),
@@ -296,6 +322,8 @@ mod tests {
             (&["--max-error-ratio", "NaN"], "--max-error-ratio"),
             (&["--wait-for-extraction"], "--diagnostics-url"),
             (&["--threads", "0"], "--threads"),
+            (&["--progress-interval-seconds=-1"], "--progress-interval-seconds"),
+            (&["--client-id", &"x".repeat(200)], "--client-id"),
             (&["--diagnostics-url", "localhost/diag"], "--diagnostics-url"),
         ];
         for (flags, named) in table {

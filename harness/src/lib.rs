@@ -8,17 +8,25 @@
 //! [`cli::LoadArgs`] (e.g. with [`parse_smoke`] / [`parse_load`]), call
 //! [`run_smoke`] or [`run_load`] for the typed report and exit status, or
 //! [`execute`] for exactly what the binary does (report file, summary,
-//! `ALERT:` line, exit code).
+//! `ALERT:` line, exit code). `harness report <file> [--plot out.svg]`
+//! renders a load report ([`render`], [`plot`]). All harness traffic is
+//! marked with the `soko-load-` client id prefix ([`marking`]).
 
 pub mod cli;
 pub mod cpu;
 pub mod diagnostics;
+pub mod live;
 pub mod load;
+pub mod marking;
 pub mod mock;
 pub mod offer_latency;
 pub mod outcome;
+pub mod plot;
+pub mod progress;
+pub mod render;
 pub mod report;
 pub mod sender;
+pub mod series;
 pub mod smoke;
 pub mod stats;
 pub mod transport;
@@ -50,6 +58,8 @@ pub enum HarnessError {
     Task(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Report(#[from] report::ReportError),
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
     #[error("mock gateway: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -111,7 +121,7 @@ pub async fn execute(command: Command) -> i32 {
             finish("load", report_file.as_deref(), run_load(&args).await, |r: &LoadReport| {
                 let ingest = r.latency_ms.ingest.as_ref();
                 format!(
-                    "load: {} msgs/s ({} req/s) over {} s; p50/p95/p99 {}/{}/{} ms; {} created, {} deduped, {} skipped; {} of {} requests failed; generator CPU {} cores",
+                    "load: {} accepted msgs/s ({} req/s) over {} s; p50/p95/p99 {}/{}/{} ms; {} created, {} deduped, {} skipped; {} of {} requests failed ({}); generator CPU {} cores",
                     shown(r.throughput.messages_per_second),
                     shown(r.throughput.requests_per_second),
                     r.throughput.elapsed_seconds,
@@ -123,6 +133,7 @@ pub async fn execute(command: Command) -> i32 {
                     r.messages.skipped,
                     r.requests.sent - r.requests.ok,
                     r.requests.sent,
+                    render::failed_breakdown(&r.requests),
                     shown(r.generator.cpu.as_ref().map(|c| c.cores_busy)),
                 )
             })
@@ -134,6 +145,13 @@ pub async fn execute(command: Command) -> i32 {
                 0
             }
             Err(error) => alert("mock-gateway", &HarnessError::Io(error)),
+        },
+        Command::Report(args) => match render::run_report(&args) {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(error) => alert("report", &HarnessError::Render(error)),
         },
     }
 }

@@ -14,10 +14,11 @@ use crate::transport::{IngestConnection, IngestTarget};
 use crate::workload::WorkloadSpec;
 use crate::{HarnessError, RunOutcome};
 use chrono::{SecondsFormat, Utc};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use crate::live::LiveCounts;
+use crate::progress::{self, ProgressPlan};
+use crate::series::Series;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -55,9 +56,11 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         None => None,
     };
 
+    let run_tag = run_id[..8].to_owned();
+    let client_id = crate::marking::client_id(args.client_id.as_deref(), &run_tag);
     let spec = WorkloadSpec {
-        run_tag: run_id[..8].to_owned(),
-        client_id: args.client_id.clone(),
+        run_tag,
+        client_id: client_id.clone(),
         count: args.count,
         batch_size: args.batch_size,
         duplicate_ratio: args.duplicate_ratio,
@@ -94,9 +97,8 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         deadline: args.duration_seconds.map(|s| origin + Duration::from_secs_f64(s)),
         origin,
         batch_interval: args.rate.map(|rate| Duration::from_secs_f64(args.batch_size as f64 / rate)),
-        progress: AtomicU64::new(0),
-        accepted: AtomicU64::new(0),
-        failed_requests: AtomicU64::new(0),
+        live: Arc::new(LiveCounts::default()),
+        series: Series::default(),
     });
     let (goal_tx, goal_rx) = watch::channel(None);
     let sampler = match (&diagnostics, before) {
@@ -107,7 +109,15 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         }
         _ => None,
     };
-    let progress = show_progress(Arc::clone(&plan), args.count);
+    let progress = progress::start(
+        Arc::clone(&plan.live),
+        ProgressPlan {
+            total: args.count,
+            origin,
+            deadline: plan.deadline,
+            line_interval: (args.progress_interval_seconds > 0.0).then(|| Duration::from_secs_f64(args.progress_interval_seconds)),
+        },
+    );
 
     let cpu_before = process_cpu_time();
     let mut workers = tokio::task::JoinSet::new();
@@ -120,9 +130,8 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
     }
     let send_elapsed = tally.last_finish.map_or_else(|| origin.elapsed(), |last| last - origin);
     let cpu = cpu_use(cpu_before, process_cpu_time(), send_elapsed, tally.requests);
-    if let Some((bar, ticker)) = progress {
-        ticker.abort();
-        bar.finish_and_clear();
+    if let Some(progress) = progress {
+        progress.finish();
     }
 
     let wait_extraction = args.wait_for_extraction || args.slo_min_extracted_ratio.is_some();
@@ -187,6 +196,7 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
 
     let mut settings = serde_json::to_value(args)?;
     settings["signed"] = serde_json::Value::Bool(target.is_signed());
+    settings["client_id"] = serde_json::Value::String(client_id);
     let report = LoadReport {
         mode: "load".into(),
         harness_version: env!("CARGO_PKG_VERSION").into(),
@@ -209,6 +219,8 @@ pub async fn run_load(args: &LoadArgs) -> Result<RunOutcome<LoadReport>, Harness
         },
         ratios,
         latency_ms: latency,
+        latency_histogram: tally.ingest_latency.histogram(),
+        series: plan.series.points(send_elapsed),
         ingest_to_offer_ms: ingest_to_offer,
         throughput: Throughput {
             elapsed_seconds: round3(send_elapsed.as_secs_f64()),
@@ -345,38 +357,6 @@ fn request_counts(tally: &Tally) -> RequestCounts {
     }
 }
 
-/// A progress bar on stderr, only when stderr is a terminal. The bar moves
-/// with every message sent; the rate counts only messages the gateway
-/// accepted (2xx), and failed requests are shown beside it.
-fn show_progress(plan: Arc<SendPlan>, total: u64) -> Option<(ProgressBar, tokio::task::JoinHandle<()>)> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} msgs ({msg}, eta {eta})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    let ticking = bar.clone();
-    let ticker = tokio::spawn(async move {
-        loop {
-            ticking.set_position(plan.progress.load(Ordering::Relaxed));
-            ticking.set_message(progress_message(
-                plan.accepted.load(Ordering::Relaxed),
-                plan.failed_requests.load(Ordering::Relaxed),
-                plan.origin.elapsed(),
-            ));
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
-    Some((bar, ticker))
-}
-
-/// `1234 accepted msgs/s, 0 failed requests`.
-fn progress_message(accepted: u64, failed_requests: u64, elapsed: Duration) -> String {
-    let rate = per_second(accepted, elapsed).unwrap_or(0.0);
-    format!("{rate:.0} accepted msgs/s, {failed_requests} failed requests")
-}
-
 pub(crate) fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -430,13 +410,6 @@ mod tests {
         );
         let other = Failure::slo("p95_ms", "x");
         assert_eq!(explain_errors(other.clone(), &t), other);
-    }
-
-    #[test]
-    fn the_progress_rate_counts_accepted_messages_only() {
-        assert_eq!(progress_message(0, 180, Duration::from_secs(3)), "0 accepted msgs/s, 180 failed requests");
-        assert_eq!(progress_message(3000, 0, Duration::from_secs(2)), "1500 accepted msgs/s, 0 failed requests");
-        assert_eq!(progress_message(10, 0, Duration::ZERO), "0 accepted msgs/s, 0 failed requests");
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn main() {
     let threads = match &cli.command {
         Command::Load(args) => args.threads,
         Command::MockGateway(args) => args.threads,
-        Command::Smoke(_) => 1,
+        Command::Smoke(_) | Command::Report(_) => 1,
     };
     let runtime = if threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()

@@ -15,7 +15,8 @@ use crate::cpu::CpuUse;
 use crate::diagnostics::Counters;
 use crate::offer_latency::OfferLatency;
 use crate::outcome::{ExitStatus, Failure, SloLimits, SloObservation};
-use crate::stats::LatencySummary;
+use crate::series::SecondPoint;
+use crate::stats::{LatencyHistogram, LatencySummary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,7 +28,9 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("dedupe_ratio", "deduped / (created + deduped), summed over 2xx answers"),
     ("extraction_success_ratio", "diagnostics extracted delta / diagnostics created delta over the run"),
     ("ingest_latency", "time from writing the request to reading the whole answer, 2xx answers only"),
-    ("messages_per_second", "messages acknowledged with 2xx / send phase wall time"),
+    ("messages_per_second", "messages acknowledged with 2xx / send phase wall time; rejected requests never count"),
+    ("latency_histogram", "ingest latency of 2xx answers from the HDR recorder, in log buckets each sqrt(2) wider than the last; a bucket holds values above the previous le_ms up to its own"),
+    ("series", "per second of the send phase, by when each request finished: requests, accepted messages (2xx) and their rate over span_seconds, failed requests by status or transport error kind, 2xx latency percentiles"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,6 +133,13 @@ pub struct LoadReport {
     pub messages: MessageCounts,
     pub ratios: Ratios,
     pub latency_ms: Latencies,
+    /// The ingest latency histogram (HDR, log buckets); absent in reports
+    /// of older harness versions.
+    #[serde(default)]
+    pub latency_histogram: Option<LatencyHistogram>,
+    /// One point per second of the send phase.
+    #[serde(default)]
+    pub series: Vec<SecondPoint>,
     pub ingest_to_offer_ms: OfferLatency,
     pub throughput: Throughput,
     pub diagnostics: Option<DiagnosticsReport>,

@@ -3,7 +3,9 @@
 //! own tallies (merged once at the end, so workers share nothing but an
 //! index and a progress counter).
 
+use crate::live::LiveCounts;
 use crate::offer_latency::Ack;
+use crate::series::{Answer, Series};
 use crate::report::error_text;
 use crate::stats::LatencyRecorder;
 use crate::transport::IngestConnection;
@@ -11,7 +13,7 @@ use crate::workload::PreparedBatch;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// What every worker reads: the batches, the next index, and when to stop.
@@ -22,12 +24,10 @@ pub struct SendPlan {
     pub origin: Instant,
     /// With `--rate`: batch `i` starts no earlier than `origin + i × batch_interval`.
     pub batch_interval: Option<std::time::Duration>,
-    /// Messages whose request finished, for the progress bar.
-    pub progress: AtomicU64,
-    /// Messages acknowledged with a 2xx, for the progress bar's rate.
-    pub accepted: AtomicU64,
-    /// Requests that got no 2xx (any other status or a transport error).
-    pub failed_requests: AtomicU64,
+    /// What the live view shows while the run goes.
+    pub live: Arc<LiveCounts>,
+    /// The per-second series of the report.
+    pub series: Series,
 }
 
 /// The readable part of a 2xx answer; other fields are ignored.
@@ -91,6 +91,7 @@ impl Tally {
 /// Sends batches until none are left or the deadline passes.
 pub async fn run_worker(plan: Arc<SendPlan>, mut connection: IngestConnection) -> Tally {
     let mut tally = Tally::default();
+    let mut series = plan.series.recorder();
     loop {
         if plan.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             break;
@@ -113,13 +114,14 @@ pub async fn run_worker(plan: Arc<SendPlan>, mut connection: IngestConnection) -
         tally.duplicates_sent += u64::from(batch.duplicates);
         tally.body_bytes += batch.body.len() as u64;
         tally.last_finish = Some(finished);
-        plan.progress.fetch_add(messages, Ordering::Relaxed);
+        let at = finished - plan.origin;
         match result {
             Ok(response) => {
                 *tally.statuses.entry(response.status).or_default() += 1;
                 tally.answer_latency.record(latency);
                 if (200..300).contains(&response.status) {
-                    plan.accepted.fetch_add(messages, Ordering::Relaxed);
+                    plan.live.record_accepted(messages);
+                    series.record(at, latency, Answer::Accepted { messages });
                     tally.ok_requests += 1;
                     tally.acknowledged += messages;
                     tally.ingest_latency.record(latency);
@@ -128,18 +130,20 @@ pub async fn run_worker(plan: Arc<SendPlan>, mut connection: IngestConnection) -
                             tally.created += ack.created;
                             tally.deduped += ack.deduped;
                             let created = u32::try_from(ack.created).unwrap_or(u32::MAX);
-                            tally.acks.push(Ack { at: finished - plan.origin, created });
+                            tally.acks.push(Ack { at, created });
                         }
                         Err(_) => tally.unreadable_acks += messages,
                     }
                 } else {
-                    plan.failed_requests.fetch_add(1, Ordering::Relaxed);
+                    plan.live.record_status(response.status, messages);
+                    series.record(at, latency, Answer::Status(response.status));
                     tally.skipped += messages;
                     tally.error_samples.entry(response.status.to_string()).or_insert_with(|| error_text(&response.body));
                 }
             }
             Err(error) => {
-                plan.failed_requests.fetch_add(1, Ordering::Relaxed);
+                plan.live.record_transport_error(error.kind(), messages);
+                series.record(at, latency, Answer::TransportError(error.kind()));
                 tally.skipped += messages;
                 *tally.transport_errors.entry(error.kind()).or_default() += 1;
                 tally.error_samples.entry(error.kind().to_owned()).or_insert_with(|| error.to_string());

@@ -31,6 +31,7 @@ struct SmokeAck {
 pub fn smoke_batch(run_tag: &str, client_id: &str, messages: u64) -> IngestBatch {
     let messages = (0..messages.max(1))
         .map(|i| IngestMessage {
+            chat_id: Some(crate::marking::smoke_chat_id(run_tag)),
             chat_title: format!("Smoke Chat {run_tag}"),
             message_id: Some(format!("smoke-{run_tag}-{i}")),
             text: Some(if i == 0 { "Pixel 8 Pro - $750".to_owned() } else { product_line(i) }),
@@ -55,7 +56,9 @@ pub async fn run_smoke(args: &SmokeArgs) -> Result<RunOutcome<SmokeReport>, Harn
         )?),
         None => None,
     };
-    let batch = smoke_batch(&run_id[..12], &args.client_id, args.expect_created);
+    let run_tag = &run_id[..12];
+    let client_id = crate::marking::client_id(args.client_id.as_deref(), &format!("smoke-{run_tag}"));
+    let batch = smoke_batch(run_tag, &client_id, args.expect_created);
     let body = Bytes::from(serde_json::to_vec(&batch)?);
     let mut failures = Vec::new();
 
@@ -166,6 +169,7 @@ pub async fn run_smoke(args: &SmokeArgs) -> Result<RunOutcome<SmokeReport>, Harn
     let status = exit_status(&failures);
     let mut settings = serde_json::to_value(args)?;
     settings["signed"] = serde_json::Value::Bool(args.target.secret_str().is_some());
+    settings["client_id"] = serde_json::Value::String(batch.client_id.clone());
     let report = SmokeReport {
         mode: "smoke".into(),
         harness_version: env!("CARGO_PKG_VERSION").into(),
@@ -210,7 +214,8 @@ mod tests {
 
     #[test]
     fn the_smoke_batch_keeps_the_seed_line_and_is_unique_per_run() {
-        let a = smoke_batch("aaaa", "smoke", 1);
+        let a = smoke_batch("aaaa", "soko-load-smoke-aaaa", 1);
+        assert_eq!(a.messages[0].chat_id.as_deref(), Some("soko-load-aaaa-smoke"));
         let b = smoke_batch("bbbb", "smoke", 1);
         assert_eq!(a.messages.len(), 1);
         assert_eq!(a.messages[0].text.as_deref(), Some("Pixel 8 Pro - $750"));

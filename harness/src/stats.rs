@@ -66,6 +66,53 @@ impl LatencyRecorder {
     }
 }
 
+impl LatencyRecorder {
+    /// The histogram in log buckets (each √2 wider than the one before,
+    /// from [`FIRST_BUCKET_MICROS`]), from the first to the last non-empty
+    /// one; `None` when nothing was recorded.
+    pub fn histogram(&self) -> Option<LatencyHistogram> {
+        if self.histogram.is_empty() {
+            return None;
+        }
+        let mut buckets: Vec<HistogramBucket> = self
+            .histogram
+            .iter_log(FIRST_BUCKET_MICROS, std::f64::consts::SQRT_2)
+            .map(|step| HistogramBucket { le_ms: round3(step.value_iterated_to() as f64 / 1000.0), count: step.count_since_last_iteration() })
+            .collect();
+        let first = buckets.iter().position(|b| b.count > 0).unwrap_or(0);
+        buckets.drain(..first);
+        while buckets.last().is_some_and(|b| b.count == 0) {
+            buckets.pop();
+        }
+        Some(LatencyHistogram {
+            of: "ingest latency of 2xx answers".into(),
+            significant_digits: 3,
+            count: self.histogram.len(),
+            buckets,
+        })
+    }
+}
+
+/// Width of the histogram's first bucket: 8 µs.
+pub const FIRST_BUCKET_MICROS: u64 = 8;
+
+/// A latency histogram from the HDR recorder, in log buckets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencyHistogram {
+    pub of: String,
+    /// Precision of the recorder the buckets were read from.
+    pub significant_digits: u8,
+    pub count: u64,
+    /// Ascending; each holds the values above the previous `le_ms` up to its own.
+    pub buckets: Vec<HistogramBucket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistogramBucket {
+    pub le_ms: f64,
+    pub count: u64,
+}
+
 /// Percentiles in milliseconds, as they appear in the JSON report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
@@ -156,6 +203,24 @@ mod tests {
         let summary = recorder.summary().expect("two values");
         assert_eq!(summary.count, 2);
         assert!(summary.max_ms <= MAX_TRACKED_MICROS as f64 / 1000.0 * 1.001);
+    }
+
+    #[test]
+    fn histogram_buckets_hold_every_value_once_in_ascending_order() {
+        assert!(LatencyRecorder::new().histogram().is_none());
+        let mut recorder = LatencyRecorder::new();
+        for micros in [900u64, 1_000, 1_100, 5_000, 250_000] {
+            recorder.record_micros(micros);
+        }
+        let histogram = recorder.histogram().expect("non-empty");
+        assert_eq!(histogram.count, 5);
+        assert_eq!(histogram.buckets.iter().map(|b| b.count).sum::<u64>(), 5);
+        assert!(histogram.buckets.windows(2).all(|w| w[0].le_ms < w[1].le_ms));
+        assert!(histogram.buckets.first().is_some_and(|b| b.count > 0 && b.le_ms >= 0.9 && b.le_ms < 1.3), "{histogram:?}");
+        assert!(histogram.buckets.last().is_some_and(|b| b.count == 1 && b.le_ms >= 250.0 && b.le_ms < 360.0), "{histogram:?}");
+        // Each bucket is √2 wider than the one before.
+        let widths: Vec<f64> = histogram.buckets.windows(2).map(|w| w[1].le_ms / w[0].le_ms).collect();
+        assert!(widths.iter().all(|r| (1.3..1.55).contains(r)), "{widths:?}");
     }
 
     #[test]

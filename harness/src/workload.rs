@@ -6,7 +6,8 @@
 //! and are a pure function of `u`: a unique `message_id`, a unique product
 //! line, a chat and a sender drawn from fixed pools. Chat titles carry the
 //! run id, so no message of this run can collide with an earlier run inside
-//! the gateway's content-hash window. Duplicates are spread evenly
+//! the gateway's content-hash window. Chats also get a `chat_id` with the
+//! `soko-load-` prefix of [`crate::marking`], so test traffic is recognisable. Duplicates are spread evenly
 //! (`floor((i+1)·r) > floor(i·r)`), never in the first batch, and always copy
 //! a message from an earlier batch, so a correct gateway reports exactly
 //! `unique` created and `duplicates` deduped when every request succeeds.
@@ -109,6 +110,7 @@ impl WorkloadSpec {
         };
         Ok(BodyWriter {
             head: [b"{\"client_id\":".as_slice(), &serde_json::to_vec(&self.client_id)?, b",\"messages\":["].concat(),
+            chat_id_prefix: open(crate::marking::load_chat_id_prefix(&self.run_tag))?,
             chat_prefix: open(format!("Soko Load {} Chat ", self.run_tag))?,
             id_prefix: open(format!("load-{}-", self.run_tag))?,
             timestamp: serde_json::to_vec(&self.timestamp)?,
@@ -125,6 +127,7 @@ impl WorkloadSpec {
         let chat = self.chat_of(number);
         let sender = mix(self.seed ^ number) % self.senders.max(1);
         IngestMessage {
+            chat_id: Some(format!("{}{chat}", crate::marking::load_chat_id_prefix(&self.run_tag))),
             chat_title: format!("Soko Load {} Chat {chat}", self.run_tag),
             sender: Some(format!("+2547{:08}", sender)),
             sender_name: Some(format!("Vendor {sender}")),
@@ -165,6 +168,7 @@ impl WorkloadSpec {
 /// structs: preparing a million messages takes seconds instead of tens.
 struct BodyWriter {
     head: Vec<u8>,
+    chat_id_prefix: Vec<u8>,
     chat_prefix: Vec<u8>,
     id_prefix: Vec<u8>,
     timestamp: Vec<u8>,
@@ -182,9 +186,11 @@ impl BodyWriter {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(b"{\"chat_title\":");
-            out.extend_from_slice(&self.chat_prefix);
+            out.extend_from_slice(b"{\"chat_id\":");
+            out.extend_from_slice(&self.chat_id_prefix);
             // Writing into a Vec cannot fail; the results are io::Result only by signature.
+            let _ = write!(out, "{chat}\",\"chat_title\":");
+            out.extend_from_slice(&self.chat_prefix);
             let _ = write!(out, "{chat}\",\"sender\":\"+2547{sender:08}\",\"sender_name\":\"Vendor {sender}\",\"message_id\":");
             out.extend_from_slice(&self.id_prefix);
             let _ = write!(out, "{number}\",\"timestamp\":");
@@ -332,6 +338,9 @@ mod tests {
         let messages = decode(&batches);
         let chats: HashSet<_> = messages.iter().map(|m| m.chat_title.clone()).collect();
         assert_eq!(chats.len(), 7);
+        let chat_ids: HashSet<_> = messages.iter().filter_map(|m| m.chat_id.clone()).collect();
+        assert_eq!(chat_ids.len(), 7);
+        assert!(chat_ids.iter().all(|id| id.starts_with("soko-load-t3st-chat-")), "{chat_ids:?}");
         assert!(messages.iter().all(|m| m.sender.as_deref().is_some_and(|s| s.len() == 13 && s.starts_with("+2547"))));
     }
 

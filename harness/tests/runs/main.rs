@@ -302,3 +302,200 @@ async fn binary_exit_codes_alert_lines_and_report_files() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(alert_lines(&stderr).len(), 1, "{stderr}");
 }
+
+/// The `progress:` lines on stderr, without the final one.
+fn periodic_progress_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("progress: ") && !l.ends_with(", done"))
+        .collect()
+}
+
+/// `eta N s` at the end of a progress line, in seconds.
+fn eta_seconds(line: &str) -> Option<u64> {
+    line.rsplit_once("eta ")?.1.strip_suffix(" s")?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_progress_lines_show_failures_and_an_eta_bounded_by_the_duration() {
+    // Every answer takes at least 40 ms, so two connections send at most 50
+    // requests a second: the 1,000,000 messages can never be reached, and
+    // --duration-seconds ends the run after 1.5 s, with 0.25 s between lines.
+    let mock = spawn_mock(MockArgs {
+        delay_ms: 40,
+        reject_every: Some(3),
+        ..mock_args()
+    })
+    .await
+    .expect("mock");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report_file = dir.path().join("load.json").display().to_string();
+    let mut args = vec!["load".to_owned()];
+    args.extend(load_flags(
+        &mock,
+        &[
+            "--count",
+            "1000000",
+            "--concurrency",
+            "2",
+            "--duration-seconds",
+            "1.5",
+            "--progress-interval-seconds",
+            "0.25",
+            "--max-error-ratio",
+            "1",
+            "--report-file",
+            &report_file,
+        ],
+    ));
+    let (code, stdout, stderr) = run_binary(args).await;
+    assert_eq!(code, 0, "{stderr}");
+    let periodic = periodic_progress_lines(&stderr);
+    assert!(!periodic.is_empty(), "no periodic progress line:\n{stderr}");
+    for line in &periodic {
+        assert!(line.contains("/1000000 msgs sent, "), "{line}");
+        // The ETA ends with the duration limit, not with the million messages.
+        assert!(eta_seconds(line).is_some_and(|eta| eta <= 2), "{line}");
+    }
+    // The last line: every third request got a 429, named by status.
+    let last = stderr
+        .lines()
+        .rfind(|l| l.starts_with("progress: "))
+        .expect("a last line");
+    assert!(
+        last.ends_with(", done") && last.contains("failed requests (HTTP 429 ×"),
+        "{last}"
+    );
+    assert!(stdout.contains("requests failed (HTTP 429 ×"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_file).expect("report"))
+            .expect("json");
+    let series = report["series"].as_array().expect("series");
+    assert!(!series.is_empty(), "{report}");
+    let failed: u64 = series
+        .iter()
+        .map(|p| p["failed"]["429"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        Some(failed),
+        report["requests"]["status_counts"]["429"].as_u64()
+    );
+    let accepted: u64 = series
+        .iter()
+        .map(|p| p["accepted_messages"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(Some(accepted), report["messages"]["acknowledged"].as_u64());
+    let buckets = report["latency_histogram"]["buckets"]
+        .as_array()
+        .expect("histogram");
+    let in_buckets: u64 = buckets
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(Some(in_buckets), report["requests"]["ok"].as_u64());
+    assert!(
+        report["settings"]["client_id"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("soko-load-")),
+        "{}",
+        report["settings"]
+    );
+
+    // --progress-interval-seconds 0: no line at all.
+    let mut args = vec!["load".to_owned()];
+    args.extend(load_flags(
+        &mock,
+        &[
+            "--count",
+            "20",
+            "--progress-interval-seconds",
+            "0",
+            "--max-error-ratio",
+            "1",
+        ],
+    ));
+    let (code, _, stderr) = run_binary(args).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("progress: "), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_renders_text_and_refuses_what_it_cannot_draw() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("load.json").display().to_string();
+    let mock = spawn_mock(MockArgs {
+        reject_every: Some(5),
+        ..mock_args()
+    })
+    .await
+    .expect("mock");
+    let mut args = vec!["load".to_owned()];
+    args.extend(load_flags(
+        &mock,
+        &[
+            "--count",
+            "500",
+            "--concurrency",
+            "2",
+            "--max-error-ratio",
+            "1",
+            "--report-file",
+            &report,
+        ],
+    ));
+    let (code, _, stderr) = run_binary(args).await;
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, text, stderr) = run_binary(vec!["report".into(), report.clone()]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        text.contains("requests: 50 sent, 40 2xx, 10 failed (HTTP 429 ×10)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("latency histogram (ingest latency of 2xx answers"),
+        "{text}"
+    );
+    let bars = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("≤ "))
+        .count();
+    assert!(bars >= 1, "{text}");
+    assert!(
+        text.contains("per second (by when each request finished"),
+        "{text}"
+    );
+
+    // Only SVG can be drawn; a missing or foreign file is exit 1 with an ALERT.
+    let (code, _, stderr) = run_binary(vec![
+        "report".into(),
+        report.clone(),
+        "--plot".into(),
+        dir.path().join("x.png").display().to_string(),
+    ])
+    .await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        alert_lines(&stderr)
+            .first()
+            .is_some_and(|l| l.contains("only .svg")),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_binary(vec![
+        "report".into(),
+        dir.path().join("absent.json").display().to_string(),
+    ])
+    .await;
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(alert_lines(&stderr).len(), 1, "{stderr}");
+    let smoke = dir.path().join("smoke.json");
+    std::fs::write(&smoke, r#"{"mode":"smoke"}"#).expect("write");
+    let (code, _, stderr) = run_binary(vec!["report".into(), smoke.display().to_string()]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        alert_lines(&stderr)
+            .first()
+            .is_some_and(|l| l.contains("is not a load report")),
+        "{stderr}"
+    );
+}

@@ -3,7 +3,8 @@
 //! and the exit codes 0, 2 and 3 from what the gateway really answers.
 //!
 //! Each test starts its own gateway process on a free loopback port with a
-//! SQLite file in a temp dir. The gateway binary is `GATEWAY_BIN` when set;
+//! SQLite file in a temp dir, or, with `TEST_DATABASE=postgres`, a fresh
+//! PostgreSQL database on the server at `TEST_POSTGRES_URL` (dropped after). The gateway binary is `GATEWAY_BIN` when set;
 //! otherwise the one beside this test binary (`target/<profile>/gateway`),
 //! which the workspace run (`scripts/test.sh`, `cargo test --workspace`)
 //! builds for the gateway's own process tests; when that is missing too,
@@ -62,11 +63,52 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
-/// One real gateway process; killed when dropped.
+/// The gateway's database: a SQLite file in the test's temp dir, or, with
+/// `TEST_DATABASE=postgres`, a fresh database on `TEST_POSTGRES_URL`.
+struct Database {
+    url: String,
+    /// (admin URL, database name) to drop afterwards.
+    postgres: Option<(String, String)>,
+}
+
+impl Database {
+    async fn create(dir: &Path) -> Self {
+        use sqlx::{Connection, Executor};
+        if std::env::var("TEST_DATABASE").is_ok_and(|backend| backend == "postgres") {
+            let admin = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("soko_harness_{}", uuid::Uuid::new_v4().simple());
+            let mut connection = sqlx::PgConnection::connect(&admin).await.expect("TEST_POSTGRES_URL reachable");
+            connection.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("create test database");
+            let base = admin.rsplit_once('/').map_or_else(|| admin.clone(), |(base, _)| base.to_owned());
+            return Self { url: format!("{base}/{name}"), postgres: Some((admin, name)) };
+        }
+        Self { url: format!("sqlite://{}", dir.join("soko.db").display()), postgres: None }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        use sqlx::{Connection, Executor};
+        let Some((admin, name)) = self.postgres.take() else { return };
+        // Drop runs outside async code: a small runtime of its own, on its own thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async {
+                if let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = connection.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// One real gateway process; killed when dropped (before its database).
 struct Gateway {
     base: String,
     child: Child,
     log: PathBuf,
+    _database: Database,
     _dir: tempfile::TempDir,
 }
 
@@ -76,6 +118,7 @@ impl Gateway {
         let log = dir.path().join("gateway.log");
         let log_file = std::fs::File::create(&log).expect("log file");
         let port = free_port();
+        let database = Database::create(dir.path()).await;
         let child = Command::new(gateway_binary())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -86,7 +129,7 @@ impl Gateway {
             .env("WHATSAPP_INGEST_RATE_LIMIT_BURST", "100000")
             .env("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "0.2")
             .env("WHATSAPP_EXTRACT_MAX_WAIT_SECONDS", "1")
-            .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("soko.db").display()))
+            .env("DATABASE_URL", &database.url)
             .env("HTTP_WORKERS", "2")
             .env("PORT", port.to_string())
             .env("RUST_LOG", "warn")
@@ -94,7 +137,7 @@ impl Gateway {
             .stderr(log_file)
             .spawn()
             .expect("gateway binary starts");
-        let mut gateway = Self { base: format!("http://127.0.0.1:{port}"), child, log, _dir: dir };
+        let mut gateway = Self { base: format!("http://127.0.0.1:{port}"), child, log, _database: database, _dir: dir };
         gateway.wait_ready(Duration::from_secs(60)).await;
         gateway
     }
@@ -106,6 +149,10 @@ impl Gateway {
             if let Ok(response) = client.get(format!("{}/readyz", self.base)).send().await
                 && response.status().is_success()
             {
+                // The gateway runs on the backend the suite asked for.
+                let ready: serde_json::Value = response.json().await.unwrap_or_default();
+                let backend = if self._database.postgres.is_some() { "postgres" } else { "sqlite" };
+                assert_eq!(ready["database"], backend, "{ready}");
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -305,7 +352,17 @@ async fn seed_load_exit_codes_against_the_gateway() {
     assert_eq!(alerts.len(), 1, "{}", run.stderr);
     assert!(alerts[0].contains("error_ratio: 5 of 5 requests failed"), "{}", alerts[0]);
     assert!(alerts[0].contains("HTTP 401 ×5 (invalid_ingest_token: invalid ingest token)"), "{}", alerts[0]);
-    assert!(run.stdout.contains("5 of 5 requests failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("5 of 5 requests failed (HTTP 401 ×5)"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("load: 0 accepted msgs/s"), "{}", run.stdout);
+    assert_eq!(run.report["messages"]["acknowledged"], 0, "{}", run.report_text);
+    assert_eq!(run.report["throughput"]["messages_per_second"], 0.0, "{}", run.report_text);
+    // Without a terminal, the last progress line names the refusals too,
+    // and no refused message counts toward the rate.
+    let last = run.stderr.lines().rfind(|l| l.starts_with("progress: ")).unwrap_or_default();
+    assert!(last.contains("50/50 msgs sent, 0 accepted msgs/s, 5 failed requests (HTTP 401 ×5), done"), "{}", run.stderr);
+    let series = run.report["series"].as_array().cloned().unwrap_or_default();
+    assert_eq!(series.iter().map(|p| p["failed"]["401"].as_u64().unwrap_or(0)).sum::<u64>(), 5, "{}", run.report_text);
+    assert!(series.iter().all(|p| p["accepted_messages"] == 0), "{}", run.report_text);
     // assert_no_secrets covers the admin token passed on the command line too.
     run.assert_no_secrets();
 
@@ -317,4 +374,124 @@ async fn seed_load_exit_codes_against_the_gateway() {
     let error = run.report["diagnostics"]["error"].as_str().unwrap_or_default();
     assert!(error.contains("HTTP 401 to --diagnostics-token as Authorization: Bearer"), "{error}");
     run.assert_no_secrets();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_renders_a_real_run_as_text_and_as_an_svg_plot() {
+    let gateway = Gateway::start().await;
+    let mut args = seed_load(&gateway, TOKEN, &["--client-id", "report-test"]);
+    if let Some(count) = args.iter().position(|a| a == "--count") {
+        args[count + 1] = "200".into();
+    }
+    let run = harness(&args, &[]).await;
+    assert_eq!(
+        run.code,
+        0,
+        "{}\n{}\ngateway log:\n{}",
+        run.stderr,
+        run.report_text,
+        gateway.log_text()
+    );
+    // The traffic is marked as the harness's: the gateway purges it by this prefix.
+    assert_eq!(
+        run.report["settings"]["client_id"], "soko-load-report-test",
+        "{}",
+        run.report_text
+    );
+    let histogram = &run.report["latency_histogram"];
+    let counted: u64 = histogram["buckets"]
+        .as_array()
+        .map_or(0, |b| b.iter().filter_map(|b| b["count"].as_u64()).sum());
+    assert_eq!(counted, 20, "{}", run.report_text);
+    let accepted: u64 = run.report["series"].as_array().map_or(0, |s| {
+        s.iter()
+            .filter_map(|p| p["accepted_messages"].as_u64())
+            .sum()
+    });
+    assert_eq!(accepted, 200, "{}", run.report_text);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report_file = dir.path().join("load.json");
+    std::fs::write(&report_file, &run.report_text).expect("report copied");
+    let plot = dir.path().join("plots/load.svg");
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("report")
+        .arg(&report_file)
+        .arg("--plot")
+        .arg(&plot)
+        .output()
+        .expect("harness report runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("requests: 20 sent, 20 2xx, 0 failed (none)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("latency histogram (ingest latency of 2xx answers"),
+        "{text}"
+    );
+    let histogram_rows: u64 = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("≤ "))
+        .filter_map(|l| {
+            l.split('|')
+                .nth(2)?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    assert_eq!(histogram_rows, 20, "{text}");
+    assert!(
+        text.contains(&format!("plot: {}", plot.display())),
+        "{text}"
+    );
+
+    // The plot is well-formed SVG: three panels with axes, lines and bars, text as <text>.
+    let svg = std::fs::read_to_string(&plot).expect("plot written");
+    let document = roxmltree::Document::parse(&svg).expect("the plot is well-formed XML");
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(
+        (root.attribute("width"), root.attribute("height")),
+        (Some("1000"), Some("1000"))
+    );
+    let texts: Vec<String> = root
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(str::to_owned))
+        .collect();
+    for caption in [
+        "accepted messages (2xx) and failed requests",
+        "latency of each second's 2xx answers",
+        "latency histogram",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(caption)),
+            "{caption} missing from {texts:?}"
+        );
+    }
+    assert!(
+        texts.iter().any(|t| t.contains("accepted msgs/s")),
+        "{texts:?}"
+    );
+    let lines = root
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .count();
+    assert!(
+        lines >= 5,
+        "accepted and failed rates, p50, p95, p99: {lines} polylines"
+    );
+    let bars = root
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#0000FF"))
+        .count();
+    assert!(bars >= 1, "no histogram bar in the plot");
 }
