@@ -13,22 +13,40 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     println!("cargo:rerun-if-env-changed=SOKO_BUILD_COMMIT");
     println!("cargo:rerun-if-changed=build.rs");
-    let commit = std::env::var("SOKO_BUILD_COMMIT").ok().filter(|c| !c.trim().is_empty()).or_else(|| {
-        let commit = git(&["rev-parse", "--short=12", "HEAD"])?;
-        // Rebuild the stamp when HEAD moves: HEAD itself, and the branch it names.
-        // (Only files that exist: a missing one would rerun this every build.)
-        let watch = |path: Option<String>| {
-            if let Some(path) = path.filter(|p| std::path::Path::new(p).is_file()) {
-                println!("cargo:rerun-if-changed={path}");
+    let commit = std::env::var("SOKO_BUILD_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+        .or_else(|| {
+            let commit = git(&["rev-parse", "--short=12", "HEAD"])?;
+            // Rebuild the stamp when HEAD moves: HEAD itself, and the branch it names.
+            // (Only files that exist: a missing one would rerun this every build.)
+            let watch = |path: Option<String>| {
+                if let Some(path) = path.filter(|p| std::path::Path::new(p).is_file()) {
+                    println!("cargo:rerun-if-changed={path}");
+                }
+            };
+            watch(git(&[
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-path",
+                "HEAD",
+            ]));
+            if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+                watch(git(&[
+                    "rev-parse",
+                    "--path-format=absolute",
+                    "--git-path",
+                    &branch,
+                ]));
             }
-        };
-        watch(git(&["rev-parse", "--path-format=absolute", "--git-path", "HEAD"]));
-        if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            watch(git(&["rev-parse", "--path-format=absolute", "--git-path", &branch]));
-        }
-        watch(git(&["rev-parse", "--path-format=absolute", "--git-path", "packed-refs"]));
-        Some(commit)
-    });
+            watch(git(&[
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-path",
+                "packed-refs",
+            ]));
+            Some(commit)
+        });
     let commit: String = commit
         .unwrap_or_else(|| "unknown".to_owned())
         .chars()

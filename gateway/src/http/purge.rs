@@ -34,7 +34,10 @@ fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Er
     }
     Ok(match Flag::deserialize(deserializer)? {
         Flag::Bool(value) => value,
-        Flag::Text(text) => matches!(text.trim().to_ascii_lowercase().as_str(), "true" | "on" | "1" | "yes"),
+        Flag::Text(text) => matches!(
+            text.trim().to_ascii_lowercase().as_str(),
+            "true" | "on" | "1" | "yes"
+        ),
     })
 }
 
@@ -56,9 +59,17 @@ pub struct PurgeAnswer {
         AdminErrors,
     ),
 )]
-pub async fn purge(request: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn purge(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     auth::require_same_origin(&request, &state)?;
-    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let form = content_type.starts_with("application/x-www-form-urlencoded");
     let asked: PurgeRequest = if content_type.starts_with("application/json") {
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?
@@ -68,7 +79,10 @@ pub async fn purge(request: HttpRequest, body: web::Bytes, state: web::Data<AppS
         return Err(ApiError::UnsupportedMediaType);
     };
     let prefix = ClientPrefix::parse(&asked.client_prefix)?;
-    let removed = state.store.purge_clients(prefix.clone(), asked.dry_run).await?;
+    let removed = state
+        .store
+        .purge_clients(prefix.clone(), asked.dry_run)
+        .await?;
     tracing::info!(
         client_prefix = prefix.as_str(),
         dry_run = asked.dry_run,
@@ -78,7 +92,13 @@ pub async fn purge(request: HttpRequest, body: web::Bytes, state: web::Data<AppS
         "test traffic purged by an operator"
     );
     if form && !wants_json(&request) {
-        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin/whatsapp")).finish());
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/admin/whatsapp"))
+            .finish());
     }
-    Ok(HttpResponse::Ok().json(PurgeAnswer { client_prefix: prefix.as_str().to_owned(), dry_run: asked.dry_run, removed }))
+    Ok(HttpResponse::Ok().json(PurgeAnswer {
+        client_prefix: prefix.as_str().to_owned(),
+        dry_run: asked.dry_run,
+        removed,
+    }))
 }

@@ -70,7 +70,9 @@ pub struct ClientPrefix(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrefixError {
-    #[error("the client prefix is empty; it would purge every client's data (the harness uses `soko-load-`)")]
+    #[error(
+        "the client prefix is empty; it would purge every client's data (the harness uses `soko-load-`)"
+    )]
     Empty,
     #[error("the client prefix is longer than 200 characters")]
     TooLong,
@@ -214,7 +216,11 @@ pub(super) fn statements(dialect: Dialect) -> Vec<(Tally, String)> {
     ];
     match dialect {
         Dialect::Sqlite => {
-            list.push((Tally::Dedupe, "DELETE FROM chat_messages WHERE message_pk IN (SELECT id FROM purge_messages)".into()));
+            list.push((
+                Tally::Dedupe,
+                "DELETE FROM chat_messages WHERE message_pk IN (SELECT id FROM purge_messages)"
+                    .into(),
+            ));
             list.push((
                 Tally::Deliveries,
                 "DELETE FROM webhook_deliveries WHERE EXISTS (SELECT 1 FROM json_each(webhook_deliveries.message_pks) j
@@ -223,7 +229,11 @@ pub(super) fn statements(dialect: Dialect) -> Vec<(Tally, String)> {
             ));
         }
         Dialect::Postgres => {
-            list.push((Tally::Dedupe, "DELETE FROM content_hashes WHERE message_pk IN (SELECT id FROM purge_messages)".into()));
+            list.push((
+                Tally::Dedupe,
+                "DELETE FROM content_hashes WHERE message_pk IN (SELECT id FROM purge_messages)"
+                    .into(),
+            ));
             list.push((
                 Tally::Deliveries,
                 "DELETE FROM webhook_deliveries w WHERE EXISTS (
@@ -272,7 +282,11 @@ fn totals_update(counter: &str, column: &str) -> String {
 
 /// Runs the purge on PostgreSQL (the SQLite default goes through its writer
 /// thread: `SqliteWriter::purge`).
-pub(super) async fn purge_postgres(db: &Database, prefix: &ClientPrefix, dry_run: bool) -> Result<PurgeCounts, StoreError> {
+pub(super) async fn purge_postgres(
+    db: &Database,
+    prefix: &ClientPrefix,
+    dry_run: bool,
+) -> Result<PurgeCounts, StoreError> {
     let Database::Postgres(pool) = db else {
         return Err(StoreError::Failed("purge_postgres called on SQLite".into()));
     };
@@ -280,7 +294,11 @@ pub(super) async fn purge_postgres(db: &Database, prefix: &ClientPrefix, dry_run
     let mut counts = PurgeCounts::default();
     for (tally, sql) in statements(Dialect::Postgres) {
         let query = sqlx::query(&sql);
-        let query = if sql.contains("$1") { query.bind(prefix.as_str()) } else { query };
+        let query = if sql.contains("$1") {
+            query.bind(prefix.as_str())
+        } else {
+            query
+        };
         let done = query.execute(&mut *transaction).await?;
         counts.add(tally, done.rows_affected());
     }
@@ -300,22 +318,44 @@ mod tests {
     fn an_empty_prefix_is_refused() {
         assert_eq!(ClientPrefix::parse(""), Err(PrefixError::Empty));
         assert_eq!(ClientPrefix::parse("   "), Err(PrefixError::Empty));
-        assert_eq!(ClientPrefix::parse(" soko-load- ").map(|p| p.as_str().to_owned()), Ok("soko-load-".to_owned()));
-        assert_eq!(ClientPrefix::parse(&"x".repeat(201)), Err(PrefixError::TooLong));
+        assert_eq!(
+            ClientPrefix::parse(" soko-load- ").map(|p| p.as_str().to_owned()),
+            Ok("soko-load-".to_owned())
+        );
+        assert_eq!(
+            ClientPrefix::parse(&"x".repeat(201)),
+            Err(PrefixError::TooLong)
+        );
     }
 
     #[test]
     fn every_temporary_table_is_dropped_and_messages_go_after_what_names_them() {
         for dialect in [Dialect::Sqlite, Dialect::Postgres] {
             let sql: Vec<String> = statements(dialect).into_iter().map(|(_, s)| s).collect();
-            for table in ["purge_messages", "purge_chats", "purge_catalogs", "purge_products"] {
-                assert!(sql.iter().any(|s| s == &format!("DROP TABLE {table}")), "{table} is dropped");
+            for table in [
+                "purge_messages",
+                "purge_chats",
+                "purge_catalogs",
+                "purge_products",
+            ] {
+                assert!(
+                    sql.iter().any(|s| s == &format!("DROP TABLE {table}")),
+                    "{table} is dropped"
+                );
             }
-            let position = |needle: &str| sql.iter().position(|s| s.starts_with(needle)).expect(needle);
+            let position = |needle: &str| {
+                sql.iter()
+                    .position(|s| s.starts_with(needle))
+                    .expect(needle)
+            };
             assert!(position("DELETE FROM offers") < position("DELETE FROM messages"));
             assert!(position("DELETE FROM messages") < position("DELETE FROM chats"));
             assert!(position("DELETE FROM product_embeddings") < position("DELETE FROM products"));
-            assert!(sql[..SETUP_STATEMENTS].iter().any(|s| s.starts_with("INSERT INTO purge_messages")));
+            assert!(
+                sql[..SETUP_STATEMENTS]
+                    .iter()
+                    .any(|s| s.starts_with("INSERT INTO purge_messages"))
+            );
         }
     }
 }
