@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use gateway::{
     config::{Config, Role},
     startup::Application,
@@ -16,6 +16,24 @@ struct Cli {
     /// work plus /healthz, /readyz, /metrics). Overrides GATEWAY_ROLE.
     #[arg(long, value_parser = parse_role)]
     role: Option<Role>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Remove test traffic: the chats, messages, offers, products, jobs and
+    /// dedupe entries derived from batches whose client_id starts with the
+    /// prefix, in one transaction. Prints what it removed. On SQLite, stop the
+    /// gateway first (or use POST /admin/purge on the running one).
+    Purge {
+        /// The client_id prefix (never empty); the harness marks its traffic soko-load-.
+        #[arg(long)]
+        client_prefix: String,
+        /// Print the counts only; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -32,6 +50,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Purge { client_prefix, dry_run }) = cli.command {
+        return purge(&config, &client_prefix, dry_run).await;
+    }
     if let Some(role) = cli.role {
         config.role = role;
     }
@@ -52,6 +73,27 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "gateway stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn purge(config: &Config, client_prefix: &str, dry_run: bool) -> ExitCode {
+    if client_prefix.trim().is_empty() {
+        eprintln!("gateway purge: --client-prefix is empty; it would purge every client's data (the harness uses soko-load-)");
+        return ExitCode::from(2);
+    }
+    match gateway::startup::purge_clients(config, client_prefix, dry_run).await {
+        Ok(counts) => {
+            let verb = if dry_run { "would remove" } else { "removed" };
+            println!("purge client_prefix={} dry_run={dry_run}: {verb}", client_prefix.trim());
+            for (name, count) in counts.pairs() {
+                println!("{name}={count}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("gateway purge: {error:#}");
             ExitCode::FAILURE
         }
     }

@@ -12,6 +12,8 @@ use crate::domain::{LinkDropReason, LinkDrops};
 
 pub struct Metrics {
     registry: Registry,
+    /// `soko_build_info{version,commit}`: always 1.
+    pub build_info: IntGaugeVec,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub ingest_requests: IntCounterVec,
@@ -39,6 +41,10 @@ pub struct Metrics {
     pub media: IntCounterVec,
     pub fetch_blocked: IntCounterVec,
 }
+
+/// The crate version and the git commit `build.rs` stamped.
+pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const BUILD_COMMIT: &str = env!("SOKO_BUILD_COMMIT");
 
 /// The product chain's stages, in order; every stage's series exist from start-up,
 /// so dashboards and alerts see zeros rather than gaps on an idle gateway.
@@ -146,9 +152,18 @@ impl Metrics {
                 Opts::new("soko_fetch_blocked_total", "Product-chain fetches the fence refused, by job stage"),
                 &["stage"],
             )?,
+            build_info: IntGaugeVec::new(
+                Opts::new("soko_build_info", "The running build: its version and git commit (\"unknown\" outside a checkout); always 1"),
+                &["version", "commit"],
+            )?,
             registry,
         };
         metrics.register_all()?;
+        metrics.build_info.with_label_values(&[BUILD_VERSION, BUILD_COMMIT]).set(1);
+        // process_cpu_seconds_total, process_resident_memory_bytes,
+        // process_open_fds, process_start_time_seconds, … (Linux /proc).
+        #[cfg(target_os = "linux")]
+        metrics.registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         metrics.touch_product_chain_series();
         metrics.touch_ingest_series();
         Ok(metrics)
@@ -181,6 +196,7 @@ impl Metrics {
             Box::new(self.jobs_dead.clone()),
             Box::new(self.media.clone()),
             Box::new(self.fetch_blocked.clone()),
+            Box::new(self.build_info.clone()),
         ];
         for collector in collectors {
             self.registry.register(collector)?;
@@ -260,6 +276,10 @@ mod tests {
             r#"soko_links_dropped_total{reason="per_message_cap"} 0"#,
             r#"soko_links_dropped_total{reason="per_chat_hourly_cap"} 0"#,
             r#"soko_links_dropped_total{reason="invalid_product_id"} 0"#,
+            "process_resident_memory_bytes ",
+            "process_cpu_seconds_total ",
+            "process_open_fds ",
+            "process_start_time_seconds ",
         ] {
             assert!(text.contains(series), "missing `{series}` in:\n{text}");
         }

@@ -273,3 +273,16 @@ pub async fn wait_for_signal() {
     #[cfg(not(unix))]
     let _ = interrupt.await;
 }
+
+/// `gateway purge --client-prefix …`: opens the configured store (on the
+/// SQLite default this takes the database's process lock, so it refuses to
+/// run beside a gateway on the same file: use `POST /admin/purge` there),
+/// removes or counts the prefix's data in one transaction, and closes it.
+pub async fn purge_clients(config: &Config, prefix: &str, dry_run: bool) -> anyhow::Result<crate::store::purge::PurgeCounts> {
+    let prefix = crate::store::purge::ClientPrefix::parse(prefix)?;
+    let metrics = Arc::new(Metrics::new().context("registering metrics")?);
+    let store = Store::open(&config.store, metrics).await.context("opening the database")?;
+    let counts = store.purge_clients(prefix, dry_run).await;
+    store.close().await;
+    counts.context("purging")
+}

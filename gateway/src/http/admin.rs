@@ -58,16 +58,29 @@ fn html(markup: maud::Markup) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(markup.into_string())
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Hide the chats whose messages all come from clients whose `client_id`
+    /// starts with this (test traffic; the harness uses `soko-load-`): the
+    /// chats `POST /admin/purge` would remove. Empty: show all.
+    hide_client_prefix: Option<String>,
+}
+
 #[utoipa::path(
     get, path = "/admin/whatsapp", tag = "admin", summary = "Chats and their vendors (HTML, or JSON with `Accept: application/json`)",
+    params(ListQuery),
     security(("admin_token" = []), ("admin_basic" = [])),
     responses(
         (status = 200, description = "The chat list", content((ChatList = "application/json"), (String = "text/html"))),
         AdminErrors,
     ),
 )]
-pub async fn list(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let chats = market::chat_summaries(&state.store.db, 1_000).await?;
+pub async fn list(request: HttpRequest, query: web::Query<ListQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let chats = match query.hide_client_prefix.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(prefix) => market::chat_summaries_hiding(&state.store.db, 1_000, prefix).await?,
+        None => market::chat_summaries(&state.store.db, 1_000).await?,
+    };
     if wants_json(&request) {
         return Ok(HttpResponse::Ok().json(ChatList { chats }));
     }

@@ -15,7 +15,7 @@ use super::{
     ops,
 };
 use crate::domain::fan_out::LINKS_DROPPED_CODE;
-use crate::parse::privacy::mask_phones;
+use crate::parse::privacy::{mask_chat_id, mask_phones};
 use crate::{
     app::AppState,
     store::{events, market, queries},
@@ -100,6 +100,8 @@ async fn summary(state: &AppState) -> Result<HttpResponse, ApiError> {
     }))
 }
 
+/// A CSV cell: phones masked (ids come through [`mask_chat_id`] first, and
+/// `mask_phones` leaves hex ids alone), formula-safe, quoted when needed.
 fn csv_cell(value: &str) -> String {
     let masked = mask_phones(value);
     // A leading = + - @ (or a tab or carriage return before one) would be run
@@ -113,7 +115,7 @@ async fn chats_csv(state: &AppState) -> Result<HttpResponse, ApiError> {
     let mut body = String::from("chat_id,title,vendor_id,accepted,created,deduped,extracted,last_message_at,extract_due_at\n");
     for chat in chats {
         let row = [
-            csv_cell(&chat.chat_id),
+            csv_cell(&mask_chat_id(&chat.chat_id)),
             csv_cell(&chat.title),
             chat.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
             chat.accepted.to_string(),
@@ -161,7 +163,7 @@ pub async fn logs(query: web::Query<LogsQuery>, state: web::Data<AppState>) -> R
             let line = json!({
                 "at": ops::rfc3339(event.at_ms),
                 "kind": event.kind,
-                "chat_id": event.chat_id.as_deref().map(mask_phones),
+                "chat_id": event.chat_id.as_deref().map(mask_chat_id),
                 "request_id": event.request_id,
                 "detail": mask_detail(detail),
             });
@@ -196,14 +198,34 @@ fn mask_detail(value: Value) -> Value {
     match value {
         Value::String(text) => Value::String(mask_phones(&text)),
         Value::Array(items) => Value::Array(items.into_iter().map(mask_detail).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, mask_detail(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| match value {
+                    Value::String(id) if key.ends_with("chat_id") => (key, Value::String(mask_chat_id(&id))),
+                    other => (key, mask_detail(other)),
+                })
+                .collect(),
+        ),
         other => other,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::csv_cell;
+    use super::{csv_cell, mask_detail};
+    use crate::parse::privacy::mask_chat_id;
+
+    #[test]
+    fn ids_pass_phones_do_not() {
+        let hex = "chat-3f2a1b4c12345678";
+        assert_eq!(csv_cell(&mask_chat_id(hex)), hex);
+        assert_eq!(csv_cell(&mask_chat_id("3EB0C767D26A1234567")), "3EB0C767D26A1234567");
+        let detail = serde_json::json!({"chat_id": "120363000000000001@g.us", "note": "from 0712345678", "id": "3EB0C767D26A1234567"});
+        assert_eq!(
+            mask_detail(detail),
+            serde_json::json!({"chat_id": "120363000000000001@g.us", "note": "from •••••••678", "id": "3EB0C767D26A1234567"})
+        );
+    }
 
     #[test]
     fn csv_cells_are_quoted_masked_and_formula_safe() {

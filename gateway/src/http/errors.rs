@@ -226,6 +226,12 @@ impl From<MetaError> for ApiError {
     }
 }
 
+impl From<crate::store::purge::PrefixError> for ApiError {
+    fn from(error: crate::store::purge::PrefixError) -> Self {
+        Self::BadRequest(error.to_string())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         if error.is_transient() {

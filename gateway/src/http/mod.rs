@@ -20,6 +20,7 @@ pub mod meta;
 pub mod openapi;
 pub mod ops;
 pub mod products;
+pub mod purge;
 pub mod request_context;
 pub mod route_table;
 
@@ -68,6 +69,7 @@ pub fn register_api(config: &mut web::ServiceConfig) -> Vec<Operation> {
         .add(Resource::new(Operators, "/chat/tools/diagnostics/logs").get(diagnostics::logs))
         .add(Resource::new(Admins, "/admin/whatsapp").get(admin::list))
         .add(Resource::new(Admins, "/admin/whatsapp/{chat_id}").get(admin::detail).post(admin::map))
+        .add(Resource::new(Admins, "/admin/purge").post(purge::purge))
         .add(Resource::new(Admins, "/admin/jobs").get(jobs_admin::overview))
         .add(Resource::new(Admins, "/admin/jobs/retry-dead").post(jobs_admin::retry_dead))
         .add(Resource::new(Admins, "/admin/jobs/{id}/retry").post(jobs_admin::retry_one));

@@ -15,7 +15,7 @@ use utoipa::{
     },
 };
 
-use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jobs_admin, market, meta, ops, products};
+use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jobs_admin, market, meta, ops, products, purge};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,7 @@ use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jo
         market::offers, market::vendors, market::price_history, products::list, products::detail,
         diagnostics::diagnostics, diagnostics::logs, admin::list, admin::detail, admin::map,
         jobs_admin::overview, jobs_admin::retry_dead, jobs_admin::retry_one, meta::verify, meta::receive,
+        purge::purge,
     ),
     components(schemas(errors::ErrorBody)),
     modifiers(&Credentials),

@@ -106,6 +106,11 @@ impl ChatIndexTail {
         }
     }
 
+    /// Purged messages (`store::purge`) are never written to `chat_messages`.
+    pub fn forget(&mut self, message_pks: &std::collections::HashSet<i64>) {
+        self.committed.retain(|(_, pk)| !message_pks.contains(pk));
+    }
+
     /// The group's transaction rolled back: nothing of it happened.
     pub fn rollback(&mut self) {
         self.group.clear();

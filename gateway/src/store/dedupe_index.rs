@@ -124,6 +124,16 @@ impl DedupeIndex {
         expire(&mut self.by_content, &mut self.content_expiry, horizon);
     }
 
+    /// Forgets the entries that name these (purged) messages. Their expiry
+    /// queue entries stay and are skipped when they come up.
+    pub fn forget(&mut self, message_pks: &std::collections::HashSet<i64>) {
+        if message_pks.is_empty() {
+            return;
+        }
+        self.by_message_key.retain(|_, (pk, _)| !message_pks.contains(pk));
+        self.by_content.retain(|_, (pk, _)| !message_pks.contains(pk));
+    }
+
     pub fn message_key_entries(&self) -> usize {
         self.by_message_key.len()
     }
@@ -209,6 +219,21 @@ mod tests {
         index.commit();
         index.prune(35 * HOUR);
         assert_eq!(index.find(Some(&key(1)), None, 35 * HOUR), Some(Duplicate::MessageId(12)), "stored again, kept again");
+    }
+
+    #[test]
+    fn forgotten_messages_are_no_longer_duplicates() {
+        let mut index = DedupeIndex::new(24 * HOUR);
+        index.insert(Some(key(1)), Some(key(2)), 10, 0);
+        index.insert(Some(key(3)), Some(key(4)), 11, 0);
+        index.commit();
+        index.forget(&[10].into_iter().collect());
+        assert_eq!(index.find(Some(&key(1)), Some(&key(2)), HOUR), None);
+        assert_eq!(index.find(Some(&key(3)), None, HOUR), Some(Duplicate::MessageId(11)));
+        index.insert(Some(key(1)), None, 12, HOUR);
+        index.commit();
+        index.prune(25 * HOUR);
+        assert_eq!(index.find(Some(&key(1)), None, 25 * HOUR), Some(Duplicate::MessageId(12)), "stored again, kept");
     }
 
     #[test]

@@ -141,6 +141,18 @@ pub async fn chat_summaries(db: &Database, limit: i64) -> Result<Vec<ChatSummary
     Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
 }
 
+/// As [`chat_summaries`], without the chats all of whose messages come from
+/// clients whose id starts with `prefix` (test traffic: the chats a purge
+/// with that prefix removes). One scan of `messages`.
+pub async fn chat_summaries_hiding(db: &Database, limit: i64, prefix: &str) -> Result<Vec<ChatSummary>, StoreError> {
+    let sql = format!(
+        "{CHAT_SUMMARY} WHERE c.id NOT IN (SELECT chat_id FROM messages GROUP BY chat_id
+             HAVING SUM(CASE WHEN substr(client_id, 1, length($2)) = $2 THEN 0 ELSE 1 END) = 0)
+         ORDER BY CASE WHEN c.vendor_id IS NULL THEN 0 ELSE 1 END, c.last_message_at_ms DESC, c.id LIMIT $1"
+    );
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(limit).bind(prefix).fetch_all(pool).await?))
+}
+
 pub async fn chat_summary(db: &Database, chat_id: &str) -> Result<Option<ChatSummary>, StoreError> {
     let sql = format!("{CHAT_SUMMARY} WHERE c.id = $1");
     Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(chat_id).fetch_optional(pool).await?))

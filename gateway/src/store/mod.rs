@@ -16,6 +16,7 @@ pub mod link_budget;
 pub mod market;
 pub mod postgres_writer;
 pub mod products;
+pub mod purge;
 pub mod queries;
 mod rows;
 pub mod settings;
@@ -190,6 +191,15 @@ impl Store {
         match &self.writer {
             IngestWriter::Sqlite(writer) => writer.record_failures(flush).await,
             IngestWriter::Postgres(_) => queries::record_failures_pg(&self.db, &flush).await,
+        }
+    }
+
+    /// Removes (or, with `dry_run`, counts) everything derived from the
+    /// batches of clients whose id starts with `prefix`, in one transaction.
+    pub async fn purge_clients(&self, prefix: purge::ClientPrefix, dry_run: bool) -> Result<purge::PurgeCounts, StoreError> {
+        match &self.writer {
+            IngestWriter::Sqlite(writer) => writer.purge(prefix, dry_run).await,
+            IngestWriter::Postgres(_) => purge::purge_postgres(&self.db, &prefix, dry_run).await,
         }
     }
 

@@ -24,6 +24,7 @@ use super::{
     deliveries,
     dedupe_index::{DedupeIndex, Duplicate, content_key},
     group::{GroupSummary, MessageOutcome, summarize},
+    purge::{self, ClientPrefix, Dialect, PurgeCounts},
 };
 use crate::{
     domain::{FailureFlush, PreparedBatch},
@@ -41,6 +42,9 @@ pub type StoreReply = oneshot::Sender<Result<Vec<MessageOutcome>, StoreError>>;
 pub enum WriterCommand {
     Store { batch: PreparedBatch, reply: StoreReply },
     RecordFailures { flush: FailureFlush, reply: oneshot::Sender<Result<(), StoreError>> },
+    /// Runs on the writer's own connection, so the dedupe index forgets the
+    /// purged messages with the commit that removes them.
+    Purge { prefix: ClientPrefix, dry_run: bool, reply: oneshot::Sender<Result<PurgeCounts, StoreError>> },
 }
 
 pub struct WriterSettings {
@@ -107,6 +111,13 @@ impl SqliteWriter {
     pub async fn record_failures(&self, flush: FailureFlush) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         let command = WriterCommand::RecordFailures { flush, reply };
+        self.sender()?.send(command).await.map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    pub async fn purge(&self, prefix: ClientPrefix, dry_run: bool) -> Result<PurgeCounts, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let command = WriterCommand::Purge { prefix, dry_run, reply };
         self.sender()?.send(command).await.map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
@@ -212,6 +223,7 @@ impl WriterLoop {
         while let Some(first) = receiver.blocking_recv() {
             let mut stores = Vec::new();
             let mut flushes = Vec::new();
+            let mut purges = Vec::new();
             let mut messages = 0;
             let mut next = Some(first);
             while let Some(command) = next.take() {
@@ -221,6 +233,7 @@ impl WriterLoop {
                         stores.push((batch, reply));
                     }
                     WriterCommand::RecordFailures { flush, reply } => flushes.push((flush, reply)),
+                    WriterCommand::Purge { prefix, dry_run, reply } => purges.push((prefix, dry_run, reply)),
                 }
                 if messages < MAX_GROUP_MESSAGES {
                     next = receiver.try_recv().ok();
@@ -231,6 +244,9 @@ impl WriterLoop {
             }
             for (flush, reply) in flushes {
                 let _ = reply.send(self.record_failures(&flush).map_err(StoreError::from));
+            }
+            for (prefix, dry_run, reply) in purges {
+                let _ = reply.send(self.purge(&prefix, dry_run).map_err(StoreError::from));
             }
         }
         tracing::info!("sqlite writer stopped after draining its queue");
@@ -362,6 +378,34 @@ impl WriterLoop {
             )?;
         }
         transaction.commit()
+    }
+}
+
+impl WriterLoop {
+    /// The purge's statements (`store::purge`) in one transaction; on commit
+    /// the dedupe index and the chat-index tail forget the removed messages.
+    fn purge(&mut self, prefix: &ClientPrefix, dry_run: bool) -> rusqlite::Result<PurgeCounts> {
+        let _turn = self.gate.blocking_lock();
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut counts = PurgeCounts::default();
+        let mut doomed = std::collections::HashSet::new();
+        for (position, (tally, sql)) in purge::statements(Dialect::Sqlite).iter().enumerate() {
+            if position == purge::SETUP_STATEMENTS {
+                let mut ids = transaction.prepare(purge::DOOMED_MESSAGE_IDS)?;
+                doomed = ids.query_map([], |row| row.get::<_, i64>(0))?.collect::<Result<_, _>>()?;
+            }
+            let rows = if sql.contains("$1") { transaction.execute(sql, [prefix.as_str()])? } else { transaction.execute(sql, [])? };
+            counts.add(*tally, rows as u64);
+        }
+        if dry_run {
+            transaction.rollback()?;
+            return Ok(counts);
+        }
+        transaction.commit()?;
+        self.index.forget(&doomed);
+        self.chat_tail.forget(&doomed);
+        report_index_size(&self.metrics, &self.index);
+        Ok(counts)
     }
 }
 
