@@ -18,6 +18,8 @@ pub struct OfferFilter {
     pub product: Option<String>,
     pub chat_id: Option<String>,
     pub since_ms: Option<i64>,
+    /// A case-insensitive `LIKE` pattern over the title (`admin_lists::like_pattern`).
+    pub title_pattern: Option<String>,
     /// Offers with a smaller id than this (the previous page's last id).
     pub before_id: Option<i64>,
     pub limit: i64,
@@ -49,6 +51,12 @@ pub async fn offers(db: &Database, filter: &OfferFilter) -> Result<Vec<Offer>, S
     }
     if let Some(since) = filter.since_ms {
         push("message_received_at_ms >= ?", Bind::Int(since));
+    }
+    if let Some(pattern) = &filter.title_pattern {
+        push(
+            "LOWER(title) LIKE ? ESCAPE '\\'",
+            Bind::Text(pattern.clone()),
+        );
     }
     if let Some(before) = filter.before_id {
         push("id < ?", Bind::Int(before));
