@@ -187,7 +187,7 @@ pub async fn list(
         qc,
         paged,
     };
-    Ok(layout::ok(pages::products_page(&pages::ProductsView {
+    Ok(layout::ok_with_images(pages::products_page(&pages::ProductsView {
         products: &products,
         hydrated_ms: &hydrated_ms,
         filters: &filters,

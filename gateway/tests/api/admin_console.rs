@@ -307,7 +307,7 @@ async fn form_errors_and_confirmations_are_pages_with_the_form_kept() {
         (400, "bad_request")
     );
 
-    // Retrying a dead job: a confirmation; again: the jobs page with the reason, 409.
+    // Retrying a dead job: a confirmation page after the redirect.
     let id = app
         .db
         .query_i64("SELECT id FROM jobs WHERE state = 'dead'")
@@ -324,11 +324,23 @@ async fn form_errors_and_confirmations_are_pages_with_the_form_kept() {
     );
     let (_, confirmed) = html(&app, "/admin/jobs?retried=1").await;
     assert!(confirmed.contains("1 job went back in the queue."));
+    // A job that is no longer dead (here: done) is not retried: the page again, with the reason.
+    app.db
+        .execute(
+            "INSERT INTO jobs (stage, dedupe_key, payload, state, attempts, run_at_ms, created_at_ms, updated_at_ms)
+             VALUES ('hydrate', '9990000000000002', '{}', 'done', 1, 0, 0, 0)",
+        )
+        .await;
+    let done = app
+        .db
+        .query_i64("SELECT id FROM jobs WHERE dedupe_key = '9990000000000002'")
+        .await[0];
+    let path = format!("/admin/jobs/{done}/retry");
     let again = post_form(&app, &path, &browser, "").await;
     assert_eq!(again.status().as_u16(), 409);
     let page = again.text().await.expect("text");
     assert!(
-        page.contains("not dead") && page.contains("Product-chain jobs"),
+        page.contains("is done, not dead") && page.contains("Product-chain jobs"),
         "{page}"
     );
     let scripted = app.post_with(&path, &form, "").await;

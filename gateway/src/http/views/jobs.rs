@@ -70,7 +70,7 @@ pub fn jobs_page(view: &JobsView<'_>) -> Markup {
             @if let Some(notice) = &view.notice { p.note role="status" { (notice) } }
             @if let Some(error) = &view.error { p.error role="alert" { (error) } }
             div.table-wrap {
-                table.cards {
+                table {
                     thead { tr { th { "Stage" } th { "Ready" } th { "Running" } th { "Done" } th { "Dead" } th { "Oldest ready" } th { "" } } }
                     tbody {
                         @for s in view.stages {

@@ -21,8 +21,9 @@ pub const NAV: &[(&str, &str)] = &[
     ("Diagnostics", "/chat/tools/diagnostics"),
 ];
 
-/// Admin pages may show product thumbnails from the Meta CDN; everything else stays same-origin.
-pub const CSP: &str =
+/// The products page shows thumbnails from the Meta CDN; every other page keeps the
+/// gateway's default policy (`default-src 'self'`, set by the request context).
+pub const IMAGES_CSP: &str =
     "default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; form-action 'self'";
 
 /// Whether the client asked for a page: its `Accept` names `text/html`.
@@ -60,13 +61,19 @@ pub fn page(title: &str, active: &str, body: Markup) -> Markup {
     }
 }
 
-/// An HTML answer with the console's CSP.
+/// An HTML answer (never cached: pages hold personal data).
 pub fn respond(status: StatusCode, markup: Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(markup.into_string())
+}
+
+/// A page that shows remote product images.
+pub fn ok_with_images(markup: Markup) -> HttpResponse {
+    let mut response = respond(StatusCode::OK, markup);
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(IMAGES_CSP));
+    response
 }
 
 pub fn ok(markup: Markup) -> HttpResponse {
