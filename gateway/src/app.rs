@@ -29,6 +29,23 @@ pub struct AppState {
     pub redis: Option<Arc<RedisLink>>,
     /// What `GET /images/{key}` serves.
     pub images: ServedImages,
+    /// How the admin console shows times.
+    pub console: ConsoleSettings,
+}
+
+/// The admin console's settings (`ADMIN_TIME_ZONE`): the operator's time zone,
+/// in which every page shows WhatsApp times.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsoleSettings {
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            time_zone: chrono_tz::Africa::Nairobi,
+        }
+    }
 }
 
 /// The read side's credentials (`ADMIN_TOKEN`, `API_READ_TOKEN`,

@@ -97,6 +97,7 @@ impl Application {
             access,
             redis: redis.clone(),
             images: ServedImages::from_settings(&config.media.image_store),
+            console: config.console,
         });
         let config = Arc::new(config);
         let server = {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
-    app::AccessSettings,
+    app::{AccessSettings, ConsoleSettings},
     extraction::ExtractionSettings,
     ingest::{IngestSettings, meta::MetaSettings, settings::WebhookSecret},
     pipeline::{ChainSettings, FenceSettings, MediaSettings, hydrate::UserAgentPool},
@@ -49,6 +49,8 @@ pub struct Config {
     pub chain: ChainSettings,
     /// Embed, quality control and persist.
     pub media: MediaSettings,
+    /// The admin console (`ADMIN_TIME_ZONE`).
+    pub console: ConsoleSettings,
 }
 
 /// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
@@ -140,6 +142,7 @@ impl Config {
             redis: redis(&mut env),
             chain: chain_settings(&mut env),
             media,
+            console: console_settings(&mut env),
         };
         if let Some(list) = &config.chain.user_agents
             && let Err(error) = UserAgentPool::parse_list(list)
@@ -170,7 +173,25 @@ impl Config {
     }
 }
 
-fn ingest_settings(env: &mut Env<'_>, content_hash_window: Duration, region: phonenumber::country::Id) -> IngestSettings {
+/// `ADMIN_TIME_ZONE`: an IANA zone name such as `Africa/Nairobi` (the default) or `UTC`.
+fn console_settings(env: &mut Env<'_>) -> ConsoleSettings {
+    let Some(raw) = env.get("ADMIN_TIME_ZONE").filter(|z| !z.trim().is_empty()) else {
+        return ConsoleSettings::default();
+    };
+    match raw.trim().parse::<chrono_tz::Tz>() {
+        Ok(time_zone) => ConsoleSettings { time_zone },
+        Err(_) => {
+            env.problem(format!("ADMIN_TIME_ZONE must be an IANA time zone such as Africa/Nairobi or UTC (got {raw:?})"));
+            ConsoleSettings::default()
+        }
+    }
+}
+
+fn ingest_settings(
+    env: &mut Env<'_>,
+    content_hash_window: Duration,
+    region: phonenumber::country::Id,
+) -> IngestSettings {
     let tokens = env.secret_list("WHATSAPP_INGEST_TOKEN");
     if tokens.is_empty() {
         env.problem(
@@ -315,6 +336,29 @@ mod tests {
         assert_eq!(config.store.content_hash_window, config.ingest.content_hash_window);
         assert!(config.ingest.hmac_secrets.is_empty());
         assert_eq!(config.ingest.rate_limit_per_token_per_minute, 20 * 120);
+    }
+
+    #[test]
+    fn the_admin_time_zone_defaults_to_nairobi_and_is_validated() {
+        let default = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
+        assert_eq!(default.console.time_zone, chrono_tz::Africa::Nairobi);
+        let lagos = config(&[
+            ("WHATSAPP_INGEST_TOKEN", "t"),
+            ("ADMIN_TIME_ZONE", "Africa/Lagos"),
+        ])
+        .expect("valid");
+        assert_eq!(lagos.console.time_zone, chrono_tz::Africa::Lagos);
+        let error = config(&[
+            ("WHATSAPP_INGEST_TOKEN", "t"),
+            ("ADMIN_TIME_ZONE", "Nairobi"),
+        ])
+        .expect_err("an unknown zone");
+        assert!(
+            error
+                .to_string()
+                .contains("ADMIN_TIME_ZONE must be an IANA time zone"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -11,7 +11,12 @@ use actix_web::{
     web,
 };
 
-use super::{auth, errors::ApiError};
+use actix_web::http::{StatusCode, header, header::HeaderValue};
+
+use super::{auth, errors::ApiError, views::layout};
+
+/// The challenge HTML clients get with a 401.
+pub const BASIC_CHALLENGE: &str = r#"Basic realm="soko", charset="UTF-8""#;
 use crate::app::AppState;
 
 /// Runs `check`; a refusal is answered here (inside the request's context, so it carries the
@@ -28,7 +33,18 @@ async fn guarded<B: MessageBody + 'static>(
     match verdict {
         Ok(()) => Ok(next.call(request).await?.map_into_left_body()),
         Err(refusal) => {
-            let response = refusal.error_response();
+            let mut response = refusal.error_response();
+            if response.status() == StatusCode::UNAUTHORIZED
+                && layout::wants_html(request.request())
+            {
+                // A browser gets a page and one Basic challenge, so it shows its login prompt
+                // (the token as the password); bearer clients keep the JSON answer.
+                response = layout::respond(StatusCode::UNAUTHORIZED, layout::sign_in_page());
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(BASIC_CHALLENGE),
+                );
+            }
             Ok(request.into_response(response).map_into_right_body())
         }
     }

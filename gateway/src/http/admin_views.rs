@@ -1,18 +1,18 @@
-//! Server-rendered admin pages (no JavaScript needed). maud escapes every
-//! interpolated value, so chat titles and message text cannot inject markup.
+//! Server-rendered admin pages of one chat (no JavaScript needed), inside the
+//! console's shared layout (`views::layout`). maud escapes every interpolated
+//! value, so chat titles and message text cannot inject markup.
 
-use maud::{DOCTYPE, Markup, html};
+use std::collections::HashMap;
 
-use super::ops::rfc3339;
+use chrono_tz::Tz;
+use maud::{Markup, html};
+
+use super::views::{
+    format::{price, when},
+    layout,
+};
 use crate::domain::Offer;
 use crate::store::market::{ChatSummary, MessageView, Vendor};
-
-const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d232a}
-table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #dde2e7;vertical-align:top}
-th{background:#f3f5f7}.unmapped{color:#a5370f;font-weight:600}.muted{color:#6a737d}.note{background:#e8f5e9;padding:.6rem 1rem;border-radius:6px}
-form fieldset{border:1px solid #dde2e7;border-radius:6px;margin:.8rem 0;padding:.8rem}label{display:block;margin:.3rem 0}
-input,select,button{font:inherit;padding:.3rem .5rem}button{background:#1f6feb;color:#fff;border:0;border-radius:6px;padding:.45rem 1rem}
-td.text{white-space:pre-wrap;max-width:36rem}";
 
 /// `GET /admin/assets/admin.css`: the admin pages' stylesheet (public, cacheable).
 #[utoipa::path(
@@ -22,139 +22,128 @@ td.text{white-space:pre-wrap;max-width:36rem}";
 pub async fn stylesheet() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(STYLE)
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=3600",
+        ))
+        .body(layout::STYLE)
 }
 
+/// A page in the console's layout, with no section highlighted.
 pub fn page(title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Soko admin" }
-                // A same-origin stylesheet: the pages' CSP (default-src 'self') allows no inline style.
-                link rel="stylesheet" href="/admin/assets/admin.css";
-            }
-            body { (body) }
-        }
-    }
+    layout::page(title, "", body)
 }
 
-fn time(ms: Option<i64>) -> String {
-    ms.map(rfc3339).unwrap_or_else(|| "—".into())
-}
-
-pub fn chat_list(chats: &[ChatSummary]) -> Markup {
-    page("WhatsApp chats", html! {
-        h1 { "WhatsApp chats" }
-        p.muted { "Unmapped chats come first. Map a chat to a vendor so its offers are attributed." }
-        table {
-            thead { tr { th { "Chat" } th { "Vendor" } th { "Messages" } th { "Offers" } th { "Last message" } th { "Extraction" } } }
-            tbody {
-                @for chat in chats {
-                    tr {
-                        td { a href={ "/admin/whatsapp/" (urlencode(&chat.chat_id)) } { (chat.title) } br; span.muted { (chat.chat_id) } }
-                        td {
-                            @match &chat.vendor_name {
-                                Some(name) => { (name) },
-                                None => { span.unmapped { "unmapped" } },
-                            }
-                        }
-                        td { (chat.message_count) }
-                        td { (chat.offer_count) }
-                        td { (time(Some(chat.last_message_at_ms))) }
-                        td { @if chat.extract_due_at_ms.is_some() { "pending" } @else { "up to date" } }
-                    }
-                }
-            }
-        }
-        @if chats.is_empty() { p { "No chat has posted yet." } }
-    })
+/// The mapping form as the operator filled it in (kept when it comes back with an error).
+#[derive(Debug, Default, Clone)]
+pub struct FormValues {
+    pub vendor_id: Option<String>,
+    pub new_vendor_name: Option<String>,
+    pub new_vendor_currency: Option<String>,
 }
 
 pub struct ChatDetail<'a> {
     pub chat: &'a ChatSummary,
     pub messages: &'a [MessageView],
     pub offers: &'a [Offer],
+    /// WhatsApp times of the offers' messages, by message id.
+    pub offer_sent_at: &'a HashMap<i64, i64>,
     pub vendors: &'a [Vendor],
     pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub form: &'a FormValues,
+    pub zone: Tz,
+    pub now_ms: i64,
 }
 
 pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
     let chat = view.chat;
-    page(&chat.title, html! {
-        p { a href="/admin/whatsapp" { "← all chats" } }
-        h1 { (chat.title) }
-        p.muted { (chat.chat_id) " · " (chat.message_count) " messages · " (chat.offer_count) " offers" }
-        @if let Some(notice) = view.notice { p.note { (notice) } }
-        h2 { "Vendor" }
-        p {
-            @match &chat.vendor_name {
-                Some(name) => { "Mapped to " strong { (name) } "." },
-                None => { span.unmapped { "Not mapped to a vendor yet." } },
+    let chosen = view
+        .form
+        .vendor_id
+        .as_deref()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(chat.vendor_id);
+    layout::page(
+        &chat.title,
+        "/admin/whatsapp",
+        html! {
+            p { a href="/admin/whatsapp" { "← all chats" } }
+            h1.wrap { (chat.title) }
+            p.muted.wrap { (chat.chat_id) " · " (chat.message_count) " messages · " (chat.offer_count) " offers" }
+            @if let Some(notice) = view.notice { p.note role="status" { (notice) } }
+            h2 { "Vendor" }
+            p {
+                @match &chat.vendor_name {
+                    Some(name) => { "Mapped to " strong { (name) } "." },
+                    None => { span.unmapped { "Not mapped to a vendor yet." } },
+                }
             }
-        }
-        form method="post" action={ "/admin/whatsapp/" (urlencode(&chat.chat_id)) } {
-            fieldset {
-                legend { "Map to an existing vendor" }
-                label {
-                    "Vendor "
-                    select name="vendor_id" {
-                        option value="" { "— choose —" }
-                        @for vendor in view.vendors {
-                            option value=(vendor.id) selected[chat.vendor_id == Some(vendor.id)] { (vendor.name) }
+            @if let Some(error) = view.error { p.error role="alert" id="mapping-error" { (error) } }
+            form method="post" action={ "/admin/whatsapp/" (layout::urlencode(&chat.chat_id)) } {
+                fieldset {
+                    legend { "Map to an existing vendor" }
+                    label {
+                        "Vendor "
+                        select name="vendor_id" {
+                            option value="" { "— choose —" }
+                            @for vendor in view.vendors {
+                                option value=(vendor.id) selected[chosen == Some(vendor.id)] { (vendor.name) }
+                            }
+                        }
+                    }
+                }
+                fieldset {
+                    legend { "…or create a vendor" }
+                    label { "Name " input type="text" name="new_vendor_name" maxlength="200" value=[view.form.new_vendor_name.as_deref()]; }
+                    label { "Default currency " input type="text" name="new_vendor_currency" maxlength="3" placeholder="KES" size="4" value=[view.form.new_vendor_currency.as_deref()]; }
+                }
+                button type="submit" { "Save mapping and re-extract" }
+            }
+            h2 { "Latest offers" }
+            div.table-wrap {
+                table.cards {
+                    thead { tr { th { "Title" } th { "Price" } th { "Qty" } th { "Condition" } th { "Sent" } th { "Message" } } }
+                    tbody {
+                        @for offer in view.offers {
+                            tr {
+                                td.wrap data-label="Title" { (offer.title) }
+                                td.num data-label="Price" { (price(&offer.currency, offer.price.as_deref())) }
+                                td.num data-label="Qty" { (offer.quantity.map(|q| q.to_string()).unwrap_or_default()) }
+                                td data-label="Condition" { (offer.condition.clone().unwrap_or_default()) }
+                                td data-label="Sent" {
+                                    (when(view.zone, view.now_ms, Some(view.offer_sent_at.get(&offer.source_message_pk).copied().unwrap_or(offer.message_received_at_ms))))
+                                }
+                                td data-label="Message" { a href={ "#m" (offer.source_message_pk) } { "#" (offer.source_message_pk) } }
+                            }
                         }
                     }
                 }
             }
-            fieldset {
-                legend { "…or create a vendor" }
-                label { "Name " input type="text" name="new_vendor_name" maxlength="200"; }
-                label { "Default currency " input type="text" name="new_vendor_currency" maxlength="3" placeholder="KES" size="4"; }
-            }
-            button type="submit" { "Save mapping and re-extract" }
-        }
-        h2 { "Latest offers" }
-        table {
-            thead { tr { th { "Title" } th { "Price" } th { "Qty" } th { "Condition" } th { "Message" } } }
-            tbody {
-                @for offer in view.offers {
-                    tr {
-                        td { (offer.title) }
-                        td { @if let Some(price) = &offer.price { (offer.currency) " " (price) } @else { span.muted { "no price" } } }
-                        td { (offer.quantity.map(|q| q.to_string()).unwrap_or_default()) }
-                        td { (offer.condition.clone().unwrap_or_default()) }
-                        td { "#" (offer.source_message_pk) }
+            h2 { "Latest messages" }
+            div.table-wrap {
+                table.cards {
+                    thead { tr { th { "#" } th { "Sender" } th { "Text" } th { "Sent (WhatsApp)" } } }
+                    tbody {
+                        @for message in view.messages {
+                            tr id={ "m" (message.id) } {
+                                td data-label="#" { (message.id) }
+                                td.wrap data-label="Sender" { (message.sender_name.clone().or_else(|| message.sender.clone()).unwrap_or_default()) }
+                                td.text data-label="Text" { (message.text.clone().unwrap_or_default()) }
+                                td data-label="Sent (WhatsApp)" {
+                                    (when(view.zone, view.now_ms, Some(message.upstream_ts_ms.unwrap_or(message.received_at_ms))))
+                                    @if message.upstream_ts_ms.is_none() { " " span.muted { "(received)" } }
+                                }
+                            }
+                        }
                     }
                 }
             }
-        }
-        h2 { "Latest messages" }
-        table {
-            thead { tr { th { "#" } th { "Sender" } th { "Text" } th { "Received" } } }
-            tbody {
-                @for message in view.messages {
-                    tr {
-                        td { (message.id) }
-                        td { (message.sender_name.clone().or_else(|| message.sender.clone()).unwrap_or_default()) }
-                        td.text { (message.text.clone().unwrap_or_default()) }
-                        td { (time(Some(message.received_at_ms))) }
-                    }
-                }
-            }
-        }
-    })
+        },
+    )
 }
 
 /// Percent-encodes a path segment (chat ids hold `@` and `.`).
 pub fn urlencode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+    layout::urlencode(segment)
 }

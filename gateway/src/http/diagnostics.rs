@@ -5,20 +5,22 @@
 //! (the guard is in the route table).
 //! Downloads are bounded, hold no secrets, and mask phone numbers.
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
     errors::{ApiError, ErrorBody},
+    list_cursor,
     openapi::StorageErrors,
     ops,
+    views::{diagnostics as pages, layout},
 };
 use crate::domain::fan_out::LINKS_DROPPED_CODE;
 use crate::parse::privacy::{mask_chat_id, mask_phones};
 use crate::{
     app::AppState,
-    store::{events, market, queries},
+    store::{admin_lists, events, market, queries},
     time::now_ms,
 };
 
@@ -28,7 +30,15 @@ pub struct DiagnosticsQuery {
     /// `json` (the default) or `csv` (per-chat counters).
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
+    /// The page only (`Accept: text/html`): events of this kind.
+    kind: Option<String>,
+    /// The page only: text in an event's chat id or detail.
+    q: Option<String>,
+    /// The page only: `next_cursor` of the previous page of events.
+    cursor: Option<String>,
 }
+
+const EVENTS_SHOWN: i64 = 50;
 
 /// The ingest and extraction summary.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -57,8 +67,8 @@ const MAX_LOG_LINES: i64 = 5_000;
     params(DiagnosticsQuery),
     security(("ingest_token" = []), ("read_token" = []), ("admin_basic" = [])),
     responses(
-        (status = 200, description = "The summary (JSON) or the per-chat counters (CSV, phone numbers masked)", content(
-            (DiagnosticsSummary = "application/json"), (String = "text/csv"),
+        (status = 200, description = "The summary (JSON, or a page with `Accept: text/html`) or the per-chat counters (CSV, phone numbers masked)", content(
+            (DiagnosticsSummary = "application/json"), (String = "text/csv"), (String = "text/html"),
         )),
         (status = 400, description = "An unknown format", body = ErrorBody),
         (status = 401, description = "No ingest, read or admin token", body = ErrorBody),
@@ -67,17 +77,64 @@ const MAX_LOG_LINES: i64 = 5_000;
     ),
 )]
 pub async fn diagnostics(
+    request: HttpRequest,
     query: web::Query<DiagnosticsQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     match query.format.as_deref() {
-        None | Some("json") => summary(&state).await,
+        None if layout::wants_html(&request) => page(&state, &query).await,
+        None | Some("json") => Ok(HttpResponse::Ok().json(summary(&state).await?.0)),
         Some("csv") => chats_csv(&state).await,
         Some(other) => Err(ApiError::BadRequest(format!("format {other:?} is not json or csv"))),
     }
 }
 
-async fn summary(state: &AppState) -> Result<HttpResponse, ApiError> {
+/// The page: the summary, then a page of events.
+async fn page(state: &AppState, query: &DiagnosticsQuery) -> Result<HttpResponse, ApiError> {
+    let (summary, last_extraction_ms) = summary(state).await?;
+    let clean = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let cursor = clean(&query.cursor);
+    let filter = admin_lists::EventQuery {
+        kind: clean(&query.kind),
+        pattern: query.q.as_deref().and_then(admin_lists::like_pattern),
+        before_id: cursor
+            .as_deref()
+            .map(list_cursor::parse_event)
+            .transpose()?,
+        limit: EVENTS_SHOWN,
+    };
+    let db = &state.store.db;
+    let events = admin_lists::events(db, &filter).await?;
+    let next_cursor = (events.len() as i64 == EVENTS_SHOWN)
+        .then(|| events.last().map(|e| list_cursor::event(e.id)))
+        .flatten();
+    let kinds = admin_lists::event_kinds(db).await?;
+    let filters = pages::EventFilters {
+        kind: filter.kind.clone(),
+        q: clean(&query.q),
+        paged: cursor.is_some(),
+    };
+    Ok(layout::ok(pages::diagnostics_page(
+        &pages::DiagnosticsView {
+            summary: &summary,
+            events: &events,
+            kinds: &kinds,
+            filters: &filters,
+            next_cursor: next_cursor.as_deref(),
+            zone: state.console.time_zone,
+            now_ms: now_ms(),
+            last_extraction_ms,
+        },
+    )))
+}
+
+/// The summary, and when the last extraction ran (ms).
+async fn summary(state: &AppState) -> Result<(DiagnosticsSummary, Option<i64>), ApiError> {
     let totals = ops::current_totals(state).await?;
     let db = &state.store.db;
     let pending = market::pending_extraction(db).await?;
@@ -85,7 +142,7 @@ async fn summary(state: &AppState) -> Result<HttpResponse, ApiError> {
     let last = events::latest_of_kind(db, "extraction").await?;
     let last_detail: Value = last.as_ref().and_then(|e| serde_json::from_str(&e.detail).ok()).unwrap_or(Value::Null);
     let total = |name: &str| totals.get(name).copied().unwrap_or(0);
-    Ok(HttpResponse::Ok().json(DiagnosticsSummary {
+    let summary = DiagnosticsSummary {
         generated_at: ops::rfc3339(now),
         accepted: total("accepted"),
         created: total("created"),
@@ -97,7 +154,8 @@ async fn summary(state: &AppState) -> Result<HttpResponse, ApiError> {
         last_extraction_at: last.as_ref().map(|e| ops::rfc3339(e.at_ms)),
         last_extraction_lag_ms: last_detail.get("max_lag_ms").cloned().unwrap_or(Value::Null),
         totals,
-    }))
+    };
+    Ok((summary, last.as_ref().map(|e| e.at_ms)))
 }
 
 /// A CSV cell: phones masked (ids come through [`mask_chat_id`] first, and

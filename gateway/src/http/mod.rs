@@ -14,7 +14,7 @@ pub mod extract_latest;
 pub mod images;
 pub mod ingest;
 pub mod jobs_admin;
-pub mod jobs_views;
+pub mod list_cursor;
 pub mod market;
 pub mod meta;
 pub mod openapi;
@@ -23,6 +23,7 @@ pub mod products;
 pub mod purge;
 pub mod request_context;
 pub mod route_table;
+pub mod views;
 
 use actix_web::web;
 

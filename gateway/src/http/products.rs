@@ -3,19 +3,21 @@
 //! persisted copy when there is one), the QC decision, whether an embedding exists, and the
 //! product's recent catalog-sync events.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{
     errors::{ApiError, ErrorBody},
     openapi::ReadErrors,
     ops::rfc3339,
+    views::{layout, products as pages},
 };
 use crate::{
     parse::product_id::is_product_id,
     app::AppState,
     domain::Product,
-    store::{products::{self, ProductFilter}, sync_log},
+    store::{admin_lists, products::{self, ProductFilter}, sync_log},
+    time::now_ms,
 };
 
 const DEFAULT_LIMIT: i64 = 50;
@@ -78,6 +80,8 @@ pub struct ProductsQuery {
     active: Option<String>,
     /// `approved`, `rejected` or `flagged`.
     qc: Option<String>,
+    /// Text in the product's name or description (case-insensitive).
+    q: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -125,13 +129,22 @@ fn normalise_seller(raw: &str) -> String {
 }
 
 #[utoipa::path(
-    get, path = "/products", tag = "read", summary = "Hydrated products, filtered and paged",
+    get, path = "/products", tag = "read", summary = "Hydrated products, filtered and paged (HTML with `Accept: text/html`)",
     params(ProductsQuery),
     security(("read_token" = []), ("admin_basic" = [])),
-    responses((status = 200, description = "A page of products", body = ProductsPage), ReadErrors),
+    responses((status = 200, description = "A page of products", content((ProductsPage = "application/json"), (String = "text/html"))), ReadErrors),
 )]
-pub async fn list(query: web::Query<ProductsQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
+pub async fn list(
+    request: HttpRequest,
+    query: web::Query<ProductsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut query = query.into_inner();
+    let html = layout::wants_html(&request);
+    if html {
+        // A filter form sends its empty fields; for a page they mean "any".
+        query.active = query.active.filter(|a| !a.trim().is_empty());
+    }
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")));
@@ -146,17 +159,42 @@ pub async fn list(query: web::Query<ProductsQuery>, state: web::Data<AppState>) 
     if cursor.as_deref().is_some_and(|c| !is_product_id(c)) {
         return Err(ApiError::BadRequest("cursor is not one this API handed out".into()));
     }
+    let paged = cursor.is_some();
     let filter = ProductFilter {
         seller_phone: query.seller.as_deref().filter(|s| !s.trim().is_empty()).map(normalise_seller),
         active: query.active.as_deref().map(parse_active).transpose()?,
-        qc_decision: qc,
+        qc_decision: qc.clone(),
+        text_pattern: query.q.as_deref().and_then(admin_lists::like_pattern),
         cursor,
         limit,
     };
     let rows = products::list(&state.store.db, &filter).await?;
-    let next_cursor = (rows.len() as i64 == limit).then(|| rows.last().map(|p| p.product_id.clone())).flatten();
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|p| p.product_id.clone()))
+        .flatten();
+    let hydrated_ms: Vec<Option<i64>> = rows.iter().map(|p| p.last_hydrated_at_ms).collect();
     let products: Vec<ProductView> = rows.into_iter().map(ProductView::from).collect();
-    Ok(HttpResponse::Ok().json(ProductsPage { products, next_cursor }))
+    if !html {
+        return Ok(HttpResponse::Ok().json(ProductsPage {
+            products,
+            next_cursor,
+        }));
+    }
+    let filters = pages::ProductFilters {
+        q: query.q.filter(|q| !q.trim().is_empty()),
+        seller: query.seller.filter(|s| !s.trim().is_empty()),
+        active: query.active,
+        qc,
+        paged,
+    };
+    Ok(layout::ok_with_images(pages::products_page(&pages::ProductsView {
+        products: &products,
+        hydrated_ms: &hydrated_ms,
+        filters: &filters,
+        next_cursor: next_cursor.as_deref(),
+        zone: state.console.time_zone,
+        now_ms: now_ms(),
+    })))
 }
 
 #[utoipa::path(

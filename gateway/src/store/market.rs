@@ -18,6 +18,8 @@ pub struct OfferFilter {
     pub product: Option<String>,
     pub chat_id: Option<String>,
     pub since_ms: Option<i64>,
+    /// A case-insensitive `LIKE` pattern over the title (`admin_lists::like_pattern`).
+    pub title_pattern: Option<String>,
     /// Offers with a smaller id than this (the previous page's last id).
     pub before_id: Option<i64>,
     pub limit: i64,
@@ -49,6 +51,12 @@ pub async fn offers(db: &Database, filter: &OfferFilter) -> Result<Vec<Offer>, S
     }
     if let Some(since) = filter.since_ms {
         push("message_received_at_ms >= ?", Bind::Int(since));
+    }
+    if let Some(pattern) = &filter.title_pattern {
+        push(
+            "LOWER(title) LIKE ? ESCAPE '\\'",
+            Bind::Text(pattern.clone()),
+        );
     }
     if let Some(before) = filter.before_id {
         push("id < ?", Bind::Int(before));
@@ -139,18 +147,6 @@ pub async fn chat_summaries(db: &Database, limit: i64) -> Result<Vec<ChatSummary
         "{CHAT_SUMMARY} ORDER BY CASE WHEN c.vendor_id IS NULL THEN 0 ELSE 1 END, c.last_message_at_ms DESC, c.id LIMIT $1"
     );
     Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
-}
-
-/// As [`chat_summaries`], without the chats all of whose messages come from
-/// clients whose id starts with `prefix` (test traffic: the chats a purge
-/// with that prefix removes). One scan of `messages`.
-pub async fn chat_summaries_hiding(db: &Database, limit: i64, prefix: &str) -> Result<Vec<ChatSummary>, StoreError> {
-    let sql = format!(
-        "{CHAT_SUMMARY} WHERE c.id NOT IN (SELECT chat_id FROM messages GROUP BY chat_id
-             HAVING SUM(CASE WHEN substr(client_id, 1, length($2)) = $2 THEN 0 ELSE 1 END) = 0)
-         ORDER BY CASE WHEN c.vendor_id IS NULL THEN 0 ELSE 1 END, c.last_message_at_ms DESC, c.id LIMIT $1"
-    );
-    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(limit).bind(prefix).fetch_all(pool).await?))
 }
 
 pub async fn chat_summary(db: &Database, chat_id: &str) -> Result<Option<ChatSummary>, StoreError> {

@@ -4,6 +4,7 @@
 //! shared SQL through sqlx; the ingest write path is dialect-specific
 //! (`sqlite_writer`, `postgres_writer`) because it is the hot path.
 
+pub mod admin_lists;
 pub mod chat_index;
 pub mod checkpoint;
 pub mod dedupe_index;

@@ -25,6 +25,8 @@ pub struct ProductFilter {
     pub seller_phone: Option<String>,
     pub active: Option<bool>,
     pub qc_decision: Option<String>,
+    /// A case-insensitive `LIKE` pattern over name and description (`admin_lists::like_pattern`).
+    pub text_pattern: Option<String>,
     pub cursor: Option<String>,
     pub limit: i64,
 }
@@ -37,7 +39,8 @@ pub async fn list(db: &Database, filter: &ProductFilter) -> Result<Vec<Product>,
            AND ($2 IS NULL OR active = $2)
            AND ($3 IS NULL OR qc_decision = $3)
            AND ($4 IS NULL OR product_id > $4)
-         ORDER BY product_id LIMIT $5"
+           AND ($5 IS NULL OR LOWER(COALESCE(name, '')) LIKE $5 ESCAPE '\\' OR LOWER(COALESCE(description, '')) LIKE $5 ESCAPE '\\')
+         ORDER BY product_id LIMIT $6"
     );
     let active = filter.active.map(i32::from);
     Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
@@ -45,6 +48,7 @@ pub async fn list(db: &Database, filter: &ProductFilter) -> Result<Vec<Product>,
         .bind(active)
         .bind(filter.qc_decision.as_deref())
         .bind(filter.cursor.as_deref())
+        .bind(filter.text_pattern.as_deref())
         .bind(filter.limit)
         .fetch_all(pool)
         .await?))

@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod admin_console;
 mod bounded_state;
 mod browser;
 mod chain;
