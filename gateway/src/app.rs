@@ -14,6 +14,7 @@ use crate::{
     metrics::Metrics,
     pipeline::ServedImages,
     redis_link::RedisLink,
+    search::SearchService,
     store::Store,
 };
 
@@ -29,6 +30,8 @@ pub struct AppState {
     pub redis: Option<Arc<RedisLink>>,
     /// What `GET /images/{key}` serves.
     pub images: ServedImages,
+    /// `GET /search`.
+    pub search: SearchService,
 }
 
 /// The read side's credentials (`ADMIN_TOKEN`, `API_READ_TOKEN`,

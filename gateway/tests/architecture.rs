@@ -26,6 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["jobs", "ingest", "extraction"],
     &["pipeline"],
+    &["search"],
     &["app"],
     &["http", "config"],
     &["startup"],

@@ -21,6 +21,7 @@ use crate::{
     ingest::{IngestSettings, meta::MetaSettings, settings::WebhookSecret},
     pipeline::{ChainSettings, FenceSettings, MediaSettings, hydrate::UserAgentPool},
     redis_link::RedisSettings,
+    search::SearchSettings,
     store::StoreSettings,
     telemetry::LogFormat,
 };
@@ -49,6 +50,8 @@ pub struct Config {
     pub chain: ChainSettings,
     /// Embed, quality control and persist.
     pub media: MediaSettings,
+    /// `GET /search` (`SEARCH_CACHE_TTL_SECONDS`).
+    pub search: SearchSettings,
 }
 
 /// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
@@ -140,6 +143,9 @@ impl Config {
             redis: redis(&mut env),
             chain: chain_settings(&mut env),
             media,
+            search: SearchSettings {
+                cache_ttl: Duration::from_secs(env.parse("SEARCH_CACHE_TTL_SECONDS", 3_600u64, 1..=604_800)),
+            },
         };
         if let Some(list) = &config.chain.user_agents
             && let Err(error) = UserAgentPool::parse_list(list)

@@ -17,6 +17,8 @@ pub mod market;
 pub mod postgres_writer;
 pub mod products;
 pub mod queries;
+pub mod search_index;
+pub mod search_rows;
 mod rows;
 pub mod settings;
 pub mod sqlite_writer;

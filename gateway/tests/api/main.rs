@@ -22,6 +22,8 @@ mod media_e2e;
 mod ops;
 mod page_fixture;
 mod replays;
+mod search;
+mod search_relevance;
 mod rotation;
 mod scaleout;
 mod scaleout_jobs;
