@@ -6,7 +6,11 @@
 //! `tsvector` (`ts_rank_cd`) plus pg_trgm's `word_similarity` for typos. Every value is a
 //! bound parameter.
 
-use super::{Database, StoreError, queries::on_pool};
+use super::{
+    Database, StoreError,
+    queries::on_pool,
+    tx::on_tx,
+};
 use crate::parse::search_text::{index_text, trigrams};
 
 /// Which table a listing lives in.
@@ -277,24 +281,27 @@ pub async fn backfill(db: &Database) -> Result<usize, StoreError> {
             return Ok(filled);
         }
         filled += offers.len() + products.len();
-        on_pool!(db, |pool| {
-            let mut tx = pool.begin().await?;
-            for (id, title) in &offers {
-                sqlx::query("UPDATE offers SET search_text = $1 WHERE id = $2")
-                    .bind(index_text(&[Some(title)]))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for (id, name, description) in &products {
-                sqlx::query("UPDATE products SET search_text = $1 WHERE product_id = $2")
-                    .bind(index_text(&[name.as_deref(), description.as_deref()]))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?
-        });
+        // A write transaction as the stages take it (BEGIN IMMEDIATE behind the write gate on SQLite).
+        let mut tx = db.begin_write().await?;
+        for (id, title) in &offers {
+            let text = index_text(&[Some(title)]);
+            on_tx!(&mut tx, |conn| sqlx::query("UPDATE offers SET search_text = $1 WHERE id = $2")
+                .bind(text)
+                .bind(id)
+                .execute(conn)
+                .await?
+                .rows_affected());
+        }
+        for (id, name, description) in &products {
+            let text = index_text(&[name.as_deref(), description.as_deref()]);
+            on_tx!(&mut tx, |conn| sqlx::query("UPDATE products SET search_text = $1 WHERE product_id = $2")
+                .bind(text)
+                .bind(id)
+                .execute(conn)
+                .await?
+                .rows_affected());
+        }
+        tx.commit().await?;
     }
 }
 
