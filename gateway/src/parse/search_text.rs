@@ -165,7 +165,7 @@ mod tests {
     fn query_terms_are_distinct_and_bounded() {
         assert_eq!(query_terms("iphon 13 iphon"), ["iphon", "13"]);
         assert_eq!(
-            query_terms(&"a b c d e f g h i j k l m n".to_owned()).len(),
+            query_terms("a b c d e f g h i j k l m n").len(),
             MAX_QUERY_TERMS
         );
     }

@@ -8,13 +8,16 @@ use std::collections::HashMap;
 use super::retriever::Ranked;
 use crate::store::search_index::ListingKind;
 
+/// A listing's fused score, best rank, first (list, position) and merged matched terms.
+type Entry = (f64, usize, usize, Vec<String>);
+
 /// The usual constant: it damps the weight of the very first ranks.
 pub const RRF_K: f64 = 60.0;
 
 /// Fuses `lists` (each best first) into one, best first; `matched` terms are merged.
 pub fn reciprocal_rank_fusion(lists: &[Vec<Ranked>], k: f64) -> Vec<Ranked> {
     // (kind, id) -> (score, best rank, first list, first position, matched)
-    let mut fused: HashMap<(ListingKind, &str), (f64, usize, usize, Vec<String>)> = HashMap::new();
+    let mut fused: HashMap<(ListingKind, &str), Entry> = HashMap::new();
     for (list_index, list) in lists.iter().enumerate() {
         for (position, item) in list.iter().enumerate() {
             let rank = position + 1;
