@@ -14,6 +14,7 @@ use crate::{
     metrics::Metrics,
     pipeline::ServedImages,
     redis_link::RedisLink,
+    search::SearchService,
     store::Store,
 };
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub images: ServedImages,
     /// How the admin console shows times.
     pub console: ConsoleSettings,
+    /// `GET /search`.
+    pub search: SearchService,
 }
 
 /// The admin console's settings (`ADMIN_TIME_ZONE`): the operator's time zone,

@@ -56,6 +56,8 @@ pub enum RedisUse {
     Dedupe,
     /// The QC stage's LLM answer cache (its fallback is the `qc_answer_cache` table).
     QcCache,
+    /// Search answers (`search/cache.rs`; its fallback is the in-process cache).
+    SearchCache,
 }
 
 impl RedisUse {
@@ -64,6 +66,7 @@ impl RedisUse {
             Self::RateLimit => "rate_limit",
             Self::Dedupe => "dedupe",
             Self::QcCache => "qc_cache",
+            Self::SearchCache => "search_cache",
         }
     }
 }
@@ -106,7 +109,7 @@ impl RedisLink {
             Opts::new("soko_redis_fallback_total", "Calls that skipped Redis because it was unreachable, by user"),
             &["use"],
         )?;
-        for user in [RedisUse::RateLimit, RedisUse::Dedupe, RedisUse::QcCache] {
+        for user in [RedisUse::RateLimit, RedisUse::Dedupe, RedisUse::QcCache, RedisUse::SearchCache] {
             fallback_calls.with_label_values(&[user.label()]).inc_by(0);
         }
         metrics.register(Box::new(fallback_gauge.clone()))?;

@@ -21,6 +21,7 @@ use crate::{
     metrics::Metrics,
     pipeline::{self, ServedImages},
     redis_link::RedisLink,
+    search::SearchService,
     store::{Store, events},
 };
 
@@ -85,6 +86,12 @@ impl Application {
             config.extraction.clone(),
             metrics.clone(),
         ));
+        let filled = crate::store::search_index::backfill(&store.db).await.context("filling the search text of older listings")?;
+        if filled > 0 {
+            tracing::info!(listings = filled, "search text filled for listings written before the search index");
+        }
+        let search = SearchService::new(store.db.clone(), &config.search, redis.clone(), &metrics)
+            .context("registering the search metrics")?;
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
@@ -98,6 +105,7 @@ impl Application {
             redis: redis.clone(),
             images: ServedImages::from_settings(&config.media.image_store),
             console: config.console,
+            search,
         });
         let config = Arc::new(config);
         let server = {

@@ -21,6 +21,7 @@ use crate::{
     ingest::{IngestSettings, meta::MetaSettings, settings::WebhookSecret},
     pipeline::{ChainSettings, FenceSettings, MediaSettings, hydrate::UserAgentPool},
     redis_link::RedisSettings,
+    search::SearchSettings,
     store::StoreSettings,
     telemetry::LogFormat,
 };
@@ -51,6 +52,8 @@ pub struct Config {
     pub media: MediaSettings,
     /// The admin console (`ADMIN_TIME_ZONE`).
     pub console: ConsoleSettings,
+    /// `GET /search` (`SEARCH_CACHE_TTL_SECONDS`).
+    pub search: SearchSettings,
 }
 
 /// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
@@ -143,6 +146,9 @@ impl Config {
             chain: chain_settings(&mut env),
             media,
             console: console_settings(&mut env),
+            search: SearchSettings {
+                cache_ttl: Duration::from_secs(env.parse("SEARCH_CACHE_TTL_SECONDS", 3_600u64, 1..=604_800)),
+            },
         };
         if let Some(list) = &config.chain.user_agents
             && let Err(error) = UserAgentPool::parse_list(list)

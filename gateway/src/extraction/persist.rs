@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{ExtractionError, MessageExtraction, fan_out::{self, FanOutCaps}};
 use crate::domain::{LinkDrops, job::stage};
 use crate::{
-    parse::WaLink,
+    parse::{WaLink, search_text},
     store::{
         Database, events,
         jobs::{self, NewJob},
@@ -42,7 +42,7 @@ pub struct PageInput<'a> {
     pub caps: FanOutCaps,
 }
 
-const OFFER_COLUMNS: usize = 18;
+const OFFER_COLUMNS: usize = 19;
 
 pub async fn write_page(db: &Database, page: PageInput<'_>) -> Result<PageOutcome, ExtractionError> {
     let mut tx = db.begin_write().await?;
@@ -103,7 +103,7 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
         let sql = format!(
             "INSERT INTO offers (chat_id, vendor_id, source_message_pk, item_index, title, product_key, wa_product_id,
                                  price, currency, delivery_fee, quantity, condition, span_start, span_end, source_text,
-                                 message_received_at_ms, created_at_ms, updated_at_ms)
+                                 message_received_at_ms, created_at_ms, updated_at_ms, search_text)
              VALUES {}
              ON CONFLICT (source_message_pk, item_index) DO UPDATE SET
                  chat_id = excluded.chat_id, vendor_id = excluded.vendor_id, title = excluded.title,
@@ -111,7 +111,8 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
                  price = excluded.price, currency = excluded.currency, delivery_fee = excluded.delivery_fee,
                  quantity = excluded.quantity,
                  condition = excluded.condition, span_start = excluded.span_start, span_end = excluded.span_end,
-                 source_text = excluded.source_text, updated_at_ms = excluded.updated_at_ms",
+                 source_text = excluded.source_text, updated_at_ms = excluded.updated_at_ms,
+                 search_text = excluded.search_text",
             placeholders.join(", ")
         );
         on_tx!(tx, |conn| {
@@ -137,7 +138,8 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
                     .bind(source_text)
                     .bind(message.received_at_ms)
                     .bind(page.now_ms)
-                    .bind(page.now_ms);
+                    .bind(page.now_ms)
+                    .bind(search_text::index_text(&[Some(&offer.title)]));
             }
             query.execute(conn).await?.rows_affected()
         });

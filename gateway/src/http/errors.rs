@@ -13,6 +13,7 @@ use super::request_context;
 use crate::{
     extraction::ExtractionError,
     ingest::{IngestError, meta::MetaError, rate_limit::RateDecision},
+    search::SearchError,
     store::StoreError,
 };
 
@@ -250,6 +251,16 @@ impl From<ExtractionError> for ApiError {
             ExtractionError::Busy => Self::Conflict("another extraction of this chat is running; retry shortly".into()),
             ExtractionError::Store(store) => store.into(),
             ExtractionError::Worker(reason) => Self::Internal(anyhow::anyhow!(reason)),
+        }
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::BadRequest(message) => Self::BadRequest(message),
+            SearchError::Store(store) => store.into(),
+            SearchError::Retriever(reason) => Self::Internal(anyhow::anyhow!(reason)),
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod purge;
 pub mod request_context;
 pub mod route_table;
 pub mod views;
+pub mod search;
 
 use actix_web::web;
 
@@ -64,6 +65,7 @@ pub fn register_api(config: &mut web::ServiceConfig) -> Vec<Operation> {
         .add(Resource::new(Readers, "/offers").get(market::offers))
         .add(Resource::new(Readers, "/vendors").get(market::vendors))
         .add(Resource::new(Readers, "/price-history/product/{id}").get(market::price_history))
+        .add(Resource::new(Readers, "/search").get(search::search))
         .add(Resource::new(Readers, "/products").get(products::list))
         .add(Resource::new(Readers, "/products/{product_id}").get(products::detail))
         .add(Resource::new(Operators, "/chat/tools/diagnostics").get(diagnostics::diagnostics))

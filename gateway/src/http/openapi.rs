@@ -15,7 +15,7 @@ use utoipa::{
     },
 };
 
-use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jobs_admin, market, meta, ops, products, purge};
+use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jobs_admin, market, meta, ops, products, purge, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,7 +28,7 @@ use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jo
     paths(
         ingest::ingest, ops::healthz, ops::readyz, images::serve, super::admin_views::stylesheet, document,
         docs::index, docs::asset, ops::whatsapp_metrics, ops::prometheus, extract_latest::extract_latest,
-        market::offers, market::vendors, market::price_history, products::list, products::detail,
+        market::offers, market::vendors, market::price_history, search::search, products::list, products::detail,
         diagnostics::diagnostics, diagnostics::logs, admin::list, admin::detail, admin::map,
         jobs_admin::overview, jobs_admin::retry_dead, jobs_admin::retry_one, meta::verify, meta::receive,
         purge::purge,
@@ -37,7 +37,7 @@ use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jo
     modifiers(&Credentials),
     tags(
         (name = "ingest", description = "Message batches from collectors"),
-        (name = "read", description = "Offers, vendors, price history and products (read or admin token), and product images (public)"),
+        (name = "read", description = "Offers, vendors, price history, products and search (read or admin token), and product images (public)"),
         (name = "ops", description = "Health, readiness, metrics and diagnostics"),
         (name = "admin", description = "Chat-to-vendor mapping and the job queue (admin token)"),
         (name = "docs", description = "This document and its reference page"),

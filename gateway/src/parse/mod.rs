@@ -28,6 +28,7 @@ pub mod price;
 pub mod product_id;
 pub mod privacy;
 pub mod questions;
+pub mod search_text;
 mod surroundings;
 pub mod text;
 mod title_kind;

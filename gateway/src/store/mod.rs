@@ -19,6 +19,8 @@ pub mod postgres_writer;
 pub mod products;
 pub mod purge;
 pub mod queries;
+pub mod search_index;
+pub mod search_rows;
 mod rows;
 pub mod settings;
 pub mod sqlite_writer;

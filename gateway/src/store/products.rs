@@ -3,7 +3,7 @@
 //! here takes the stage's transaction, so a product's row and the next job commit together.
 
 use super::{Database, StoreError, queries::on_pool, tx::{Tx, on_tx}};
-use crate::domain::Product;
+use crate::{domain::Product, parse::search_text::index_text};
 
 const COLUMNS: &str = "product_id, seller_phone, name, description, image_url, persisted_image_url, last_hydrated_at_ms,
     active, qc_decision, qc_confidence, qc_reason, semantic_hash, last_embedding_hash, hydrate_status, created_at_ms, updated_at_ms";
@@ -74,13 +74,14 @@ pub struct Hydrated<'a> {
 /// Writes a hydration (creating the row if extraction never did) and marks the product active.
 pub async fn record_hydrated(tx: &mut Tx, product_id: &str, seller_phone: Option<&str>, page: &Hydrated<'_>, now_ms: i64) -> Result<(), StoreError> {
     let sql = "INSERT INTO products (product_id, seller_phone, name, description, image_url, semantic_hash, last_hydrated_at_ms,
-                                     active, hydrate_status, created_at_ms, updated_at_ms)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'ok', $7, $7)
+                                     active, hydrate_status, created_at_ms, updated_at_ms, search_text)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'ok', $7, $7, $8)
                ON CONFLICT (product_id) DO UPDATE SET
                    seller_phone = COALESCE(products.seller_phone, excluded.seller_phone),
                    name = excluded.name, description = excluded.description, image_url = excluded.image_url,
                    semantic_hash = excluded.semantic_hash, last_hydrated_at_ms = excluded.last_hydrated_at_ms,
-                   active = 1, hydrate_status = 'ok', updated_at_ms = excluded.updated_at_ms";
+                   active = 1, hydrate_status = 'ok', updated_at_ms = excluded.updated_at_ms,
+                   search_text = excluded.search_text";
     on_tx!(tx, |conn| sqlx::query(sql)
         .bind(product_id)
         .bind(seller_phone)
@@ -89,6 +90,7 @@ pub async fn record_hydrated(tx: &mut Tx, product_id: &str, seller_phone: Option
         .bind(page.image_url)
         .bind(page.semantic_hash)
         .bind(now_ms)
+        .bind(index_text(&[page.name, page.description]))
         .execute(conn)
         .await?
         .rows_affected());

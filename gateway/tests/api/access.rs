@@ -18,8 +18,16 @@ fn basic(password: &str) -> String {
 }
 
 /// Every route that returns personal or vendor data.
-const READ_ROUTES: [&str; 6] =
-    ["/offers", "/vendors", "/price-history/product/pixel%208%20pro", "/products", "/products/1234567890123456", "/offers?limit=0"];
+const READ_ROUTES: [&str; 8] = [
+    "/offers",
+    "/vendors",
+    "/price-history/product/pixel%208%20pro",
+    "/products",
+    "/products/1234567890123456",
+    "/offers?limit=0",
+    "/search?q=pixel%208",
+    "/search?q=",
+];
 
 #[tokio::test]
 async fn personal_and_vendor_data_need_a_read_or_admin_token() {

@@ -25,6 +25,8 @@ mod ops;
 mod page_fixture;
 mod purge;
 mod replays;
+mod search;
+mod search_relevance;
 mod rotation;
 mod scaleout;
 mod scaleout_jobs;

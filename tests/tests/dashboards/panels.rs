@@ -90,7 +90,21 @@ async fn drive_traffic(gateway: &Gateway, collector: &Collector) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A search, then the same again (a cache hit), for the search panels.
+    for _ in 0..2 {
+        let search = gateway
+            .client
+            .get(format!("http://{}/search?q=samsng%20a15", gateway.addr))
+            .bearer_auth(READ_TOKEN)
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(search.status().as_u16(), 200);
+    }
 }
+
+/// `API_READ_TOKEN` of the dashboard's gateway (for `/search`).
+const READ_TOKEN: &str = "dashboard-read";
 
 type Check = fn(&[Sample]) -> bool;
 
@@ -219,6 +233,7 @@ async fn every_dashboard_panel_query_returns_data_from_a_real_prometheus() {
         ("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "0.2"),
         ("WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE", "60"),
         ("WHATSAPP_INGEST_RATE_LIMIT_BURST", "5"),
+        ("API_READ_TOKEN", READ_TOKEN),
     ])
     .await
     .expect("gateway starts");

@@ -1,0 +1,70 @@
+//! `GET /search`: full-text search over offers and products, with filters and cursor pages
+//! (the `search` layer does the work; this adapts the query string and maps its errors).
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::{errors::ApiError, openapi::ReadErrors};
+use crate::{
+    app::AppState,
+    search::{RawSearch, SearchAnswer},
+};
+
+/// The query string, taken as text: the search layer checks each value and says what is wrong.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What to look for; typos and partial words match (`iphon 13`, `samsng a14`).
+    #[param(example = "iphone 13 256gb")]
+    q: Option<String>,
+    /// `offer`, `product` or `all` (default).
+    #[param(value_type = Option<String>, example = "all")]
+    kind: Option<String>,
+    /// A vendor id, or a vendor name (any case).
+    vendor: Option<String>,
+    /// ISO 4217, such as `KES`, `NGN`, `USD`.
+    currency: Option<String>,
+    /// Lowest price, an exact decimal (a product's price is its newest linking offer's).
+    #[param(value_type = Option<String>, example = "10000")]
+    price_min: Option<String>,
+    /// Highest price; must not be below `price_min`.
+    #[param(value_type = Option<String>, example = "50000")]
+    price_max: Option<String>,
+    /// `new`, `ex_uk`, `refurbished` or `used`.
+    condition: Option<String>,
+    /// `true` (default): active products only; `false`: inactive ones too.
+    #[param(value_type = Option<bool>)]
+    active: Option<String>,
+    /// Page size, default 20; above 100 is capped to 100.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/search", tag = "read", summary = "Full-text search over offers and products",
+    params(SearchParams),
+    security(("read_token" = []), ("admin_basic" = [])),
+    responses((status = 200, description = "One page of results, best first", body = SearchAnswer), ReadErrors),
+)]
+pub async fn search(
+    query: web::Query<SearchParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = query.into_inner();
+    let raw = RawSearch {
+        q: p.q,
+        kind: p.kind,
+        vendor: p.vendor,
+        currency: p.currency,
+        price_min: p.price_min,
+        price_max: p.price_max,
+        condition: p.condition,
+        active: p.active,
+        limit: p.limit,
+        cursor: p.cursor,
+    };
+    let answer = state.search.search(raw).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}

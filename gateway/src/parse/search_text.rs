@@ -1,0 +1,182 @@
+//! The search text of a listing and the terms of a query, normalised the same way:
+//! lower case, anything but letters and digits is a space, and a word is cut where
+//! letters meet digits. So `256GB`, `256 GB` and `256gb` are all `256 gb`, and
+//! `iPhone13` and `iPhone 13` are both `iphone 13`. The database indexes the padded
+//! form (`" iphone 13 "`), whose character trigrams (`" 13"`, `"13 "`) mark where
+//! words begin and end; the trigrams of a query term are what it is looked up by,
+//! so a term with a typo (`samsng`) still shares most of its trigrams with the word.
+
+/// The longest search text stored for one listing, in characters.
+pub const MAX_INDEX_CHARS: usize = 2_000;
+/// The most terms a query is looked up by; the rest are ignored.
+pub const MAX_QUERY_TERMS: usize = 12;
+/// The most characters of one query term that are looked up.
+pub const MAX_TERM_CHARS: usize = 32;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Letter,
+    Digit,
+    Other,
+}
+
+fn class(ch: char) -> Class {
+    if ch.is_alphabetic() {
+        Class::Letter
+    } else if ch.is_numeric() {
+        Class::Digit
+    } else {
+        Class::Other
+    }
+}
+
+/// The normalised words of `text`, in order.
+pub fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous = Class::Other;
+    for ch in text.chars().flat_map(char::to_lowercase) {
+        let now = class(ch);
+        if (now != previous || now == Class::Other) && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if now != Class::Other {
+            current.push(ch);
+        }
+        previous = now;
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// What the index stores for a listing made of `parts` (title, description…):
+/// its words joined by single spaces, with a space at each end.
+pub fn index_text(parts: &[Option<&str>]) -> String {
+    let mut text = String::from(" ");
+    for word in parts.iter().flatten().flat_map(|part| words(part)) {
+        if text.chars().count() + word.chars().count() + 1 > MAX_INDEX_CHARS {
+            break;
+        }
+        text.push_str(&word);
+        text.push(' ');
+    }
+    text
+}
+
+/// A query's distinct terms, in order, at most [`MAX_QUERY_TERMS`].
+pub fn query_terms(query: &str) -> Vec<String> {
+    let mut terms: Vec<String> = Vec::new();
+    for word in words(query) {
+        // A run-on word (a pasted link, a number string) is looked up by its start.
+        let word: String = word.chars().take(MAX_TERM_CHARS).collect();
+        if !terms.contains(&word) {
+            terms.push(word);
+        }
+        if terms.len() == MAX_QUERY_TERMS {
+            break;
+        }
+    }
+    terms
+}
+
+/// The trigrams of a word padded with a space at each end (`13` gives `" 13"`, `"13 "`).
+pub fn trigrams(word: &str) -> Vec<String> {
+    let padded: Vec<char> = format!(" {word} ").chars().collect();
+    let mut grams: Vec<String> = Vec::new();
+    for window in padded.windows(3) {
+        let gram: String = window.iter().collect();
+        if !grams.contains(&gram) {
+            grams.push(gram);
+        }
+    }
+    grams
+}
+
+/// How alike two words are, 0 to 1: shared padded trigrams over all of them (as pg_trgm).
+pub fn similarity(a: &str, b: &str) -> f64 {
+    if a == b {
+        return 1.0;
+    }
+    let (left, right) = (trigrams(a), trigrams(b));
+    let shared = left.iter().filter(|gram| right.contains(gram)).count();
+    let union = left.len() + right.len() - shared;
+    if union == 0 {
+        0.0
+    } else {
+        shared as f64 / union as f64
+    }
+}
+
+/// How well a query term is met by a listing's words, 0 to 1: 1 for the word itself,
+/// 0.9 when the term begins a word (`iphon`, `sams`), else its best trigram likeness
+/// when that is at least 0.35 (`samsng`), else 0.
+pub fn term_match(term: &str, words: &[&str]) -> f64 {
+    let mut best: f64 = 0.0;
+    for word in words {
+        if *word == term {
+            return 1.0;
+        }
+        if term.chars().count() >= 3 && word.starts_with(term) {
+            best = best.max(0.9);
+            continue;
+        }
+        let likeness = similarity(term, word);
+        if likeness >= 0.35 {
+            best = best.max(likeness.min(0.85));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_and_models_split_where_letters_meet_digits() {
+        for form in ["256gb", "256 GB", "256GB", "256-Gb"] {
+            assert_eq!(words(form), ["256", "gb"], "{form}");
+        }
+        assert_eq!(words("iPhone13"), words("iphone 13"));
+        assert_eq!(
+            words("Samsung A14, 4/64GB!!"),
+            ["samsung", "a", "14", "4", "64", "gb"]
+        );
+        assert_eq!(
+            words("Viatu vya ngozi — size 42"),
+            ["viatu", "vya", "ngozi", "size", "42"]
+        );
+        assert!(words(" ,.;  ").is_empty());
+    }
+
+    #[test]
+    fn index_text_is_padded_and_bounded() {
+        assert_eq!(
+            index_text(&[Some("iPhone 13 Pro"), None, Some("256GB")]),
+            " iphone 13 pro 256 gb "
+        );
+        let long = "word ".repeat(2_000);
+        assert!(index_text(&[Some(&long)]).chars().count() <= MAX_INDEX_CHARS);
+    }
+
+    #[test]
+    fn query_terms_are_distinct_and_bounded() {
+        assert_eq!(query_terms("iphon 13 iphon"), ["iphon", "13"]);
+        assert_eq!(
+            query_terms("a b c d e f g h i j k l m n").len(),
+            MAX_QUERY_TERMS
+        );
+    }
+
+    #[test]
+    fn typos_and_prefixes_match_words() {
+        let doc = ["samsung", "galaxy", "a", "14"];
+        assert_eq!(term_match("14", &doc), 1.0);
+        assert!(term_match("samsng", &doc) >= 0.35);
+        assert_eq!(term_match("sams", &doc), 0.9);
+        assert_eq!(term_match("iphone", &doc), 0.0);
+        assert_eq!(trigrams("13"), [" 13", "13 "]);
+    }
+}

@@ -1,0 +1,227 @@
+//! Search over offers and products (issue 15): a checked request, the retrievers that
+//! answer it (full text here; semantic and visual ones plug in through [`Retriever`]),
+//! reciprocal rank fusion when more than one answers, the page read back from the store,
+//! and the answer cache keyed by the index generation. Sits between `store` and `app`.
+
+pub mod cache;
+pub mod fusion;
+pub mod metrics;
+pub mod request;
+pub mod retriever;
+pub mod settings;
+pub mod text;
+
+use std::{collections::HashMap, sync::Arc, time::Instant};
+
+use serde::{Deserialize, Serialize};
+
+pub use request::{RawSearch, SearchRequest};
+pub use retriever::{Mode, Ranked, Retriever, RetrieverKind, SearchQuery};
+pub use settings::SearchSettings;
+
+use crate::{
+    metrics::Metrics,
+    redis_link::RedisLink,
+    store::{
+        Database, StoreError,
+        search_index::{self, ListingKind},
+        search_rows,
+    },
+};
+use cache::SearchCache;
+use metrics::SearchMetrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The request is malformed: 400 with this message.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A retriever other than the store's failed (a model, an index).
+    #[error("retriever failed: {0}")]
+    Retriever(String),
+}
+
+/// One listing of an answer.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SearchResult {
+    /// `offer` or `product`.
+    #[schema(example = "offer")]
+    pub kind: String,
+    /// The offer's id (as a string) or the product's WhatsApp id.
+    pub id: String,
+    pub title: String,
+    /// Exact decimal as a string; a product's is its newest linking offer's.
+    pub price: Option<String>,
+    /// ISO 4217.
+    pub currency: Option<String>,
+    /// Offers: the vendor's name (null until the chat is mapped).
+    pub vendor: Option<String>,
+    /// Offers: the chat's title.
+    pub chat_title: Option<String>,
+    /// Products: the mapped vendor's name, else the seller's phone.
+    pub seller: Option<String>,
+    /// Our copy of the image, else the source's (a product's `display_image_url`).
+    pub image_url: Option<String>,
+    /// Relevance (higher is better): the text ranking's score, or the fused RRF score.
+    pub score: f64,
+    /// The query terms (normalised) this listing matched.
+    pub matched: Vec<String>,
+}
+
+/// What the cache keeps: the answer without its timing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedAnswer {
+    pub results: Vec<SearchResult>,
+    pub next_cursor: Option<String>,
+    pub mode: Mode,
+}
+
+/// `GET /search`'s answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SearchAnswer {
+    pub results: Vec<SearchResult>,
+    /// Present when more results follow: pass it as `cursor`.
+    pub next_cursor: Option<String>,
+    /// Time spent answering, in milliseconds.
+    pub took_ms: f64,
+    /// The retrievers that answered: `text`, `semantic`, `visual` or `hybrid`.
+    pub mode: Mode,
+}
+
+pub struct SearchService {
+    db: Database,
+    retrievers: Vec<Arc<dyn Retriever>>,
+    cache: SearchCache,
+    metrics: SearchMetrics,
+}
+
+impl SearchService {
+    /// The full-text retriever over `db`, and the cache (Redis when `redis` is given).
+    pub fn new(
+        db: Database,
+        settings: &SearchSettings,
+        redis: Option<Arc<RedisLink>>,
+        metrics: &Metrics,
+    ) -> Result<Self, prometheus::Error> {
+        let metrics = SearchMetrics::register(metrics)?;
+        let cache = SearchCache::new(settings.cache_ttl, redis, metrics.cache.clone());
+        let text: Arc<dyn Retriever> = Arc::new(text::TextRetriever::new(db.clone()));
+        Ok(Self {
+            db,
+            retrievers: vec![text],
+            cache,
+            metrics,
+        })
+    }
+
+    /// Adds a retriever (semantic, visual); its list is fused with the others'.
+    pub fn with_retriever(mut self, retriever: Arc<dyn Retriever>) -> Self {
+        self.retrievers.push(retriever);
+        self
+    }
+
+    /// Checks `raw`, answers from the cache or the retrievers, and counts the outcome.
+    pub async fn search(&self, raw: RawSearch) -> Result<SearchAnswer, SearchError> {
+        let started = Instant::now();
+        let outcome = self.run(raw).await;
+        let elapsed = started.elapsed();
+        match &outcome {
+            Ok(answer) => self.metrics.observe(Some(answer.mode), "ok", elapsed),
+            Err(SearchError::BadRequest(_)) => self.metrics.observe(None, "bad_request", elapsed),
+            Err(_) => self.metrics.observe(None, "error", elapsed),
+        }
+        outcome.map(|cached| SearchAnswer {
+            results: cached.results.clone(),
+            next_cursor: cached.next_cursor.clone(),
+            took_ms: elapsed.as_secs_f64() * 1_000.0,
+            mode: cached.mode,
+        })
+    }
+
+    async fn run(&self, raw: RawSearch) -> Result<Arc<CachedAnswer>, SearchError> {
+        let request = raw.check()?;
+        // Read before the query: an answer is never stored under a generation newer than its data.
+        let generation = search_index::generation(&self.db).await?;
+        let key = cache::key(generation, &request);
+        if let Some(hit) = self.cache.get(&key).await {
+            return Ok(hit);
+        }
+        let answer = Arc::new(self.answer(&request).await?);
+        self.cache.put(key, answer.clone()).await;
+        Ok(answer)
+    }
+
+    async fn answer(&self, request: &SearchRequest) -> Result<CachedAnswer, SearchError> {
+        let query = SearchQuery {
+            text: request.text.clone(),
+            terms: request.terms.clone(),
+            kinds: request.kinds.clone(),
+            filter: request.filter.clone(),
+        };
+        // One more than the page, so we know whether another follows.
+        let depth = request.offset + request.limit + 1;
+        let mut answered = Vec::new();
+        let mut lists = Vec::new();
+        for retriever in &self.retrievers {
+            if let Some(list) = retriever.retrieve(&query, depth).await? {
+                answered.push(retriever.kind());
+                lists.push(list);
+            }
+        }
+        let mode = Mode::of(&answered)
+            .ok_or_else(|| SearchError::Retriever("no retriever answered".into()))?;
+        let ranked = match lists.len() {
+            1 => lists.pop().unwrap_or_default(),
+            _ => fusion::reciprocal_rank_fusion(&lists, fusion::RRF_K),
+        };
+        let more = ranked.len() > request.offset + request.limit;
+        let page: Vec<Ranked> = ranked
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect();
+        let results = self.read_page(&page).await?;
+        let next_cursor = more.then(|| request::encode_cursor(request.offset + request.limit));
+        Ok(CachedAnswer {
+            results,
+            next_cursor,
+            mode,
+        })
+    }
+
+    /// The page's listings, in rank order (a listing deleted meanwhile is left out).
+    async fn read_page(&self, page: &[Ranked]) -> Result<Vec<SearchResult>, SearchError> {
+        let mut rows = HashMap::new();
+        for kind in [ListingKind::Offer, ListingKind::Product] {
+            let ids: Vec<String> = page
+                .iter()
+                .filter(|r| r.kind == kind)
+                .map(|r| r.id.clone())
+                .collect();
+            for (id, row) in search_rows::listings(&self.db, kind, &ids).await? {
+                rows.insert((kind, id), row);
+            }
+        }
+        Ok(page
+            .iter()
+            .filter_map(|ranked| {
+                let row = rows.remove(&(ranked.kind, ranked.id.clone()))?;
+                Some(SearchResult {
+                    kind: ranked.kind.as_str().to_owned(),
+                    id: row.id,
+                    title: row.title,
+                    price: row.price,
+                    currency: row.currency,
+                    vendor: row.vendor,
+                    chat_title: row.chat_title,
+                    seller: row.seller,
+                    image_url: row.image_url,
+                    score: ranked.score,
+                    matched: ranked.matched.clone(),
+                })
+            })
+            .collect())
+    }
+}
