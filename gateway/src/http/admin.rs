@@ -1,7 +1,9 @@
 //! The admin mapping of chats to vendors (seed 002 §7.1): `GET /admin/whatsapp`
 //! lists chats, unmapped first; `GET /admin/whatsapp/{chat_id}` shows a
 //! chat's latest messages and offers; `POST` maps it to a vendor (existing or
-//! created inline) and re-extracts it fully, so its offers are re-attributed.
+//! created inline) and re-extracts the messages of its senders without a
+//! vendor of their own (`admin_senders` maps those), so their offers are
+//! re-attributed.
 //! HTML by default, JSON with `Accept: application/json`.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -16,7 +18,7 @@ use super::{
 use crate::{
     app::AppState,
     domain::Offer,
-    extraction::{ExtractionReport, Mode},
+    extraction::{ExtractionReport, Mode, attribution::Scope},
     store::market::{self, ChatSummary, MessageView, Vendor, VendorChoice},
     time::now_ms,
 };
@@ -79,6 +81,8 @@ pub async fn list(request: HttpRequest, state: web::Data<AppState>) -> Result<Ht
 pub struct DetailQuery {
     /// Set after a mapping was saved: the page shows a notice.
     mapped: Option<String>,
+    /// A message of the chat to show even when it is not among the latest (an offer's link).
+    message: Option<i64>,
 }
 
 #[utoipa::path(
@@ -99,7 +103,10 @@ pub async fn detail(
     let chat_id = path.into_inner();
     let db = &state.store.db;
     let chat = market::chat_summary(db, &chat_id).await?.ok_or(ApiError::NotFound)?;
-    let messages = market::latest_messages(db, &chat_id, 50).await?;
+    let mut messages = market::latest_messages(db, &chat_id, 50).await?;
+    if let Some(pk) = query.message.filter(|pk| !messages.iter().any(|m| m.id == *pk)) {
+        messages.extend(market::message_in_chat(db, &chat_id, pk).await?);
+    }
     let filter = market::OfferFilter { chat_id: Some(chat_id.clone()), limit: 100, ..Default::default() };
     let offers = market::offers(db, &filter).await?;
     let vendors = market::vendors(db).await?;
@@ -174,7 +181,8 @@ pub async fn map(
     let choice = form.choice()?;
     let vendor_id = market::map_chat(&state.store.db, &chat_id, choice, now_ms()).await?.ok_or(ApiError::NotFound)?;
     tracing::info!(vendor_id, "chat mapped to a vendor; re-extracting");
-    let report = state.extraction.extract_now(&chat_id, Mode::Full).await?;
+    // Senders with a vendor of their own keep it: only the others' messages are extracted again.
+    let report = state.extraction.extract_scoped(&chat_id, Mode::Full, Scope::ChatDefault).await?;
     if wants_json(&request) || content_type.starts_with("application/json") {
         return Ok(HttpResponse::Ok().json(MappingAnswer { chat_id, vendor_id, report }));
     }

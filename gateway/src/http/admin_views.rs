@@ -116,9 +116,10 @@ pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
             }
             button type="submit" { "Save mapping and re-extract" }
         }
+        p { a href={ "/admin/whatsapp/" (urlencode(&chat.chat_id)) "/senders" } { "Senders and their own vendors →" } }
         h2 { "Latest offers" }
         table {
-            thead { tr { th { "Title" } th { "Price" } th { "Qty" } th { "Condition" } th { "Message" } } }
+            thead { tr { th { "Title" } th { "Price" } th { "Qty" } th { "Condition" } th { "Sender" } th { "Message" } } }
             tbody {
                 @for offer in view.offers {
                     tr {
@@ -126,7 +127,8 @@ pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
                         td { @if let Some(price) = &offer.price { (offer.currency) " " (price) } @else { span.muted { "no price" } } }
                         td { (offer.quantity.map(|q| q.to_string()).unwrap_or_default()) }
                         td { (offer.condition.clone().unwrap_or_default()) }
-                        td { "#" (offer.source_message_pk) }
+                        td { (offer.sender.clone().unwrap_or_default()) }
+                        td { a href=(message_link(&chat.chat_id, offer.source_message_pk)) { "#" (offer.source_message_pk) } }
                     }
                 }
             }
@@ -136,7 +138,7 @@ pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
             thead { tr { th { "#" } th { "Sender" } th { "Text" } th { "Received" } } }
             tbody {
                 @for message in view.messages {
-                    tr {
+                    tr id={ "m" (message.id) } {
                         td { (message.id) }
                         td { (message.sender_name.clone().or_else(|| message.sender.clone()).unwrap_or_default()) }
                         td.text { (message.text.clone().unwrap_or_default()) }
@@ -146,6 +148,11 @@ pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
             }
         }
     })
+}
+
+/// The chat page showing one of its messages (an offer's source).
+pub fn message_link(chat_id: &str, message_pk: i64) -> String {
+    format!("/admin/whatsapp/{}?message={message_pk}#m{message_pk}", urlencode(chat_id))
 }
 
 /// Percent-encodes a path segment (chat ids hold `@` and `.`).

@@ -1,11 +1,12 @@
 //! Read APIs over extracted offers: `GET /offers`, `GET /vendors`,
 //! `GET /price-history/product/{id}`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::{
+    auth,
     errors::{ApiError, ErrorBody},
     openapi::ReadErrors,
 };
@@ -13,7 +14,7 @@ use crate::{
     app::AppState,
     domain::Offer,
     ingest::signature::parse_timestamp,
-    parse::normalize_title_key,
+    parse::{normalize_title_key, phone::normalize_phone},
     store::market::{self, PricePoint, Vendor},
 };
 
@@ -29,6 +30,10 @@ pub struct OffersQuery {
     product_id: Option<String>,
     /// Only offers of this chat.
     chat_id: Option<String>,
+    /// Only offers posted by this sender: E.164 (`+254712345678`) or a WhatsApp JID
+    /// (`254712345678@s.whatsapp.net`).
+    #[param(example = "+254712345678")]
+    sender: Option<String>,
     /// RFC 3339 or unix seconds.
     since: Option<String>,
     /// Page size, 1 to 500 (default 50).
@@ -84,7 +89,7 @@ fn product_key(raw: &str) -> String {
     security(("read_token" = []), ("admin_basic" = [])),
     responses((status = 200, description = "A page of offers", body = OffersPage), ReadErrors),
 )]
-pub async fn offers(query: web::Query<OffersQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn offers(request: HttpRequest, query: web::Query<OffersQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -98,17 +103,33 @@ pub async fn offers(query: web::Query<OffersQuery>, state: web::Data<AppState>) 
         ),
         None => None,
     };
+    let sender = match query.sender.as_deref() {
+        Some(raw) => Some(
+            normalize_phone(raw, state.extraction.config.region)
+                .ok_or_else(|| ApiError::BadRequest("sender must be a phone number in E.164 or a WhatsApp JID".into()))?,
+        ),
+        None => None,
+    };
     let filter = market::OfferFilter {
         vendor_id: query.vendor_id,
         product: query.product_id.as_deref().map(product_key),
         chat_id: query.chat_id,
+        sender,
         since_ms,
         before_id: query.cursor.as_deref().map(decode_cursor).transpose()?,
         limit,
     };
-    let offers = market::offers(&state.store.db, &filter).await?;
+    let mut offers = market::offers(&state.store.db, &filter).await?;
     let next_cursor = (offers.len() as i64 == limit).then(|| offers.last().map(|o| encode_cursor(o.id))).flatten();
+    mask_senders_for(&request, &state, &mut offers);
     Ok(HttpResponse::Ok().json(OffersPage { offers, next_cursor }))
+}
+
+/// Senders in full for the admin token, masked to their last three digits for anyone else.
+pub fn mask_senders_for(request: &HttpRequest, state: &AppState, offers: &mut [Offer]) {
+    if !auth::is_admin(request, state) {
+        offers.iter_mut().for_each(Offer::mask_sender);
+    }
 }
 
 #[utoipa::path(

@@ -18,6 +18,7 @@ pub mod postgres_writer;
 pub mod products;
 pub mod queries;
 mod rows;
+pub mod sender_vendors;
 pub mod settings;
 pub mod sqlite_writer;
 pub mod sync_log;
