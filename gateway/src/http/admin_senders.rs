@@ -142,7 +142,7 @@ pub async fn map(
     let mappings = parse_mappings(raw, &state)?;
     let changed = match sender_vendors::set_mappings(&state.store.db, &chat_id, &mappings, now_ms()).await? {
         Ok(changed) => changed,
-        Err(MappingRefusal::UnknownChat | MappingRefusal::UnknownVendor(_)) => return Err(ApiError::NotFound),
+        Err(MappingRefusal::UnknownChat | MappingRefusal::UnknownVendor) => return Err(ApiError::NotFound),
     };
     tracing::info!(changed = changed.len(), "sender mappings saved; re-extracting their messages");
     let report = if changed.is_empty() {

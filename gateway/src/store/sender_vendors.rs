@@ -85,26 +85,16 @@ pub async fn chat_senders(db: &Database, chat_id: &str, limit: usize) -> Result<
     let mapped: Vec<Mapped> = on_pool!(db, |pool| sqlx::query_as(mapped_sql).bind(chat_id).fetch_all(pool).await?);
 
     let mut senders: BTreeMap<String, ChatSender> = BTreeMap::new();
-    let mut entry = |sender: &str| -> &mut ChatSender {
-        senders.entry(sender.to_owned()).or_insert_with(|| ChatSender {
-            sender: sender.to_owned(),
-            sender_name: None,
-            message_count: 0,
-            offer_count: 0,
-            vendor_id: None,
-            vendor_name: None,
-        })
-    };
     for row in messages {
-        let sender = entry(&row.sender);
+        let sender = entry(&mut senders, &row.sender);
         sender.message_count = row.count;
         sender.sender_name = row.sender_name;
     }
     for row in offers {
-        entry(&row.sender).offer_count = row.count;
+        entry(&mut senders, &row.sender).offer_count = row.count;
     }
     for row in mapped {
-        let sender = entry(&row.sender);
+        let sender = entry(&mut senders, &row.sender);
         sender.vendor_id = Some(row.vendor_id);
         sender.vendor_name = Some(row.vendor_name);
     }
@@ -114,11 +104,22 @@ pub async fn chat_senders(db: &Database, chat_id: &str, limit: usize) -> Result<
     Ok(list)
 }
 
+fn entry<'a>(senders: &'a mut BTreeMap<String, ChatSender>, sender: &str) -> &'a mut ChatSender {
+    senders.entry(sender.to_owned()).or_insert_with(|| ChatSender {
+        sender: sender.to_owned(),
+        sender_name: None,
+        message_count: 0,
+        offer_count: 0,
+        vendor_id: None,
+        vendor_name: None,
+    })
+}
+
 /// Why a mapping change was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum MappingRefusal {
     UnknownChat,
-    UnknownVendor(i64),
+    UnknownVendor,
 }
 
 /// Sets (`Some`) or clears (`None`) the vendor of each sender of the chat, and
@@ -141,7 +142,7 @@ pub async fn set_mappings(
             let sql = "SELECT COUNT(*) FROM vendors WHERE id = $1";
             let known: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(sql).bind(*vendor).fetch_one(conn).await?);
             if known == 0 {
-                return Ok(Err(MappingRefusal::UnknownVendor(*vendor)));
+                return Ok(Err(MappingRefusal::UnknownVendor));
             }
         }
         let sql = "SELECT vendor_id FROM chat_sender_vendors WHERE chat_id = $1 AND sender = $2";
