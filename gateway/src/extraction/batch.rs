@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use super::{
     ExtractionError, ExtractionService, MessageExtraction, MessageRow, Mode,
+    attribution::{Attribution, Scope},
     claim::{self, Claim},
     persist::{PageInput, PageOutcome, write_page_in},
 };
@@ -21,7 +22,7 @@ use crate::time::now_ms;
 /// One claimed chat whose pending messages fit in a single page.
 struct ShortChat {
     claim: Claim,
-    currency: String,
+    attribution: Attribution,
     rows: Vec<MessageRow>,
 }
 
@@ -53,7 +54,7 @@ impl ExtractionService {
             }
         }
         for claim in one_by_one {
-            if let Err(error) = self.run_claimed(claim, Mode::Latest).await {
+            if let Err(error) = self.run_claimed(claim, Mode::Latest, &Scope::All).await {
                 tracing::warn!(error = %error, "extraction run failed; chat stays due");
             }
         }
@@ -72,6 +73,10 @@ impl ExtractionService {
                 Err(error) => return Err((claim, error)),
             },
         };
+        let attribution = match self.attribution(&claim, currency).await {
+            Ok(attribution) => attribution,
+            Err(error) => return Err((claim, error)),
+        };
         let rows = match self.page(&claim.chat_id, claim.extracted_through_pk).await {
             Ok(rows) => rows,
             Err(error) => return Err((claim, error)),
@@ -79,13 +84,13 @@ impl ExtractionService {
         if rows.len() as i64 >= self.config.page_size {
             return Ok(Err(claim));
         }
-        Ok(Ok(ShortChat { claim, currency, rows }))
+        Ok(Ok(ShortChat { claim, attribution, rows }))
     }
 
     async fn extract_and_write_group(&self, chats: Vec<ShortChat>) -> Result<Vec<(usize, PageOutcome)>, ExtractionError> {
         let region = self.config.region;
         let extracted: Vec<(Claim, Vec<MessageExtraction>)> = tokio::task::spawn_blocking(move || {
-            chats.into_iter().map(|chat| (chat.claim, super::extract_messages(chat.rows, &chat.currency, region))).collect()
+            chats.into_iter().map(|chat| (chat.claim, super::extract_messages(chat.rows, &chat.attribution, region))).collect()
         })
         .await
         .map_err(|e| ExtractionError::Worker(e.to_string()))?;
@@ -97,7 +102,6 @@ impl ExtractionService {
             if !messages.is_empty() {
                 let page = PageInput {
                     chat_id: &claim.chat_id,
-                    vendor_id: claim.vendor_id,
                     messages,
                     previous_watermark: claim.extracted_through_pk,
                     prune_stale: false,

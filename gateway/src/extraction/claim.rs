@@ -19,9 +19,11 @@ pub struct Claim {
     pub vendor_id: Option<i64>,
     pub extracted_through_pk: i64,
     pub extract_seq: i64,
+    /// Senders of the chat with a vendor of their own (`extraction::attribution`).
+    pub sender_vendor_count: i64,
 }
 
-const RETURNING: &str = "RETURNING id AS chat_id, vendor_id, extracted_through_pk, extract_seq";
+const RETURNING: &str = "RETURNING id AS chat_id, vendor_id, extracted_through_pk, extract_seq, sender_vendor_count";
 
 /// Claims up to `limit` due chats, oldest due first.
 pub async fn claim_due(db: &Database, owner: &str, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claim>, ExtractionError> {

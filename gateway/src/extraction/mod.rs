@@ -6,6 +6,7 @@
 //! each page in one transaction, so a crash mid-run repeats at most a page
 //! and re-runs never duplicate offers.
 
+pub mod attribution;
 mod batch;
 pub mod claim;
 pub mod fan_out;
@@ -23,6 +24,7 @@ use crate::{
     store::{Database, StoreError, queries::on_pool},
     time::now_ms,
 };
+use attribution::{Attribution, Scope, phone_sender};
 use claim::Claim;
 pub use fan_out::FanOutCaps;
 use persist::{PageInput, write_page};
@@ -87,6 +89,10 @@ pub enum Mode {
 /// One message and what extraction found in it.
 pub struct MessageExtraction {
     pub pk: i64,
+    /// The E.164 sender, when the sender is a phone.
+    pub sender: Option<String>,
+    /// The sender's own vendor, else the chat's.
+    pub vendor_id: Option<i64>,
     pub received_at_ms: i64,
     pub text: String,
     pub offers: Vec<OfferDraft>,
@@ -135,6 +141,7 @@ pub struct ExtractionService {
 #[derive(sqlx::FromRow)]
 struct MessageRow {
     id: i64,
+    sender: Option<String>,
     text: Option<String>,
     received_at_ms: i64,
 }
@@ -152,9 +159,16 @@ impl ExtractionService {
     /// Runs one chat now (`extract-latest`), waiting briefly if the scheduler
     /// holds it.
     pub async fn extract_now(&self, chat_id: &str, mode: Mode) -> Result<ExtractionReport, ExtractionError> {
+        self.extract_scoped(chat_id, mode, Scope::All).await
+    }
+
+    /// Extracts the chat's new messages, and again the already-extracted
+    /// messages `scope` covers when `mode` is [`Mode::Full`]: after a mapping
+    /// change, only the affected senders' offers are rewritten.
+    pub async fn extract_scoped(&self, chat_id: &str, mode: Mode, scope: Scope) -> Result<ExtractionReport, ExtractionError> {
         for _ in 0..50 {
             if let Some(claim) = claim::claim_chat(&self.db, chat_id, &self.owner, now_ms(), self.lease_ms()).await? {
-                return self.run_claimed(claim, mode).await;
+                return self.run_claimed(claim, mode, &scope).await;
             }
             if !claim::chat_exists(&self.db, chat_id).await? {
                 return Err(ExtractionError::UnknownChat);
@@ -178,9 +192,9 @@ impl ExtractionService {
         claim::next_due_at(&self.db, now_ms()).await
     }
 
-    async fn run_claimed(&self, claim: Claim, mode: Mode) -> Result<ExtractionReport, ExtractionError> {
+    async fn run_claimed(&self, claim: Claim, mode: Mode, scope: &Scope) -> Result<ExtractionReport, ExtractionError> {
         let started = std::time::Instant::now();
-        match self.run_pages(&claim, mode).await {
+        match self.run_pages(&claim, mode, scope).await {
             Ok(report) => {
                 claim::finish(&self.db, &claim, &self.owner, now_ms()).await?;
                 self.metrics.extraction_runs.with_label_values(&["ok"]).inc();
@@ -197,18 +211,23 @@ impl ExtractionService {
         }
     }
 
-    async fn run_pages(&self, claim: &Claim, mode: Mode) -> Result<ExtractionReport, ExtractionError> {
+    async fn run_pages(&self, claim: &Claim, mode: Mode, scope: &Scope) -> Result<ExtractionReport, ExtractionError> {
         let currency = self.default_currency(claim.vendor_id).await?;
+        let attribution = self.attribution(claim, currency).await?;
         let mut report = ExtractionReport { chat_id: claim.chat_id.clone(), mode: Some(mode), ..Default::default() };
         let mut cursor = if mode == Mode::Full { 0 } else { claim.extracted_through_pk };
         loop {
-            let rows = self.page(&claim.chat_id, cursor).await?;
+            let mut rows = self.page(&claim.chat_id, cursor).await?;
             let Some(last) = rows.last() else { break };
             cursor = last.id;
-            let extractions = self.extract_rows(rows, currency.clone()).await?;
+            // Messages extracted before are extracted again only when the scope covers them.
+            rows.retain(|row| row.id > claim.extracted_through_pk || scope.covers(row.sender.as_deref(), &attribution));
+            if rows.is_empty() {
+                continue;
+            }
+            let extractions = self.extract_rows(rows, attribution.clone()).await?;
             let page = PageInput {
                 chat_id: &claim.chat_id,
-                vendor_id: claim.vendor_id,
                 messages: &extractions,
                 previous_watermark: claim.extracted_through_pk,
                 prune_stale: mode == Mode::Full,
@@ -246,7 +265,9 @@ impl ExtractionService {
     async fn page(&self, chat_id: &str, after_pk: i64) -> Result<Vec<MessageRow>, ExtractionError> {
         let sql = match &self.db {
             Database::Sqlite(_) => crate::store::chat_index::SQLITE_PAGE_AFTER,
-            Database::Postgres(_) => "SELECT id, text, received_at_ms FROM messages WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            Database::Postgres(_) => {
+                "SELECT id, sender, text, received_at_ms FROM messages WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+            }
         };
         Ok(on_pool!(&self.db, |pool| sqlx::query_as(sql)
             .bind(chat_id)
@@ -257,9 +278,9 @@ impl ExtractionService {
     }
 
     /// The parsers are CPU work: run them off the async runtime.
-    async fn extract_rows(&self, rows: Vec<MessageRow>, currency: String) -> Result<Vec<MessageExtraction>, ExtractionError> {
+    async fn extract_rows(&self, rows: Vec<MessageRow>, attribution: Attribution) -> Result<Vec<MessageExtraction>, ExtractionError> {
         let region = self.config.region;
-        tokio::task::spawn_blocking(move || extract_messages(rows, &currency, region))
+        tokio::task::spawn_blocking(move || extract_messages(rows, &attribution, region))
             .await
             .map_err(|e| ExtractionError::Worker(e.to_string()))
     }
@@ -272,6 +293,16 @@ impl ExtractionService {
         Ok(currency.flatten().filter(|c| !c.is_empty()).unwrap_or_else(|| self.config.default_currency.clone()))
     }
 
+    /// The chat's vendor and currency, plus its senders' own vendors when it has any.
+    async fn attribution(&self, claim: &Claim, chat_currency: String) -> Result<Attribution, ExtractionError> {
+        let attribution = Attribution::chat_only(claim.vendor_id, chat_currency);
+        if claim.sender_vendor_count == 0 {
+            return Ok(attribution);
+        }
+        let senders = crate::store::sender_vendors::for_chat(&self.db, &claim.chat_id).await?;
+        Ok(attribution.with_senders(senders, &self.config.default_currency))
+    }
+
     async fn count_error(&self, chat_id: &str, error: &ExtractionError) -> Result<(), StoreError> {
         let sql = "UPDATE counters SET value = value + 1 WHERE name = 'errors'";
         on_pool!(&self.db, |pool| sqlx::query(sql).execute(pool).await?.rows_affected());
@@ -281,14 +312,18 @@ impl ExtractionService {
 }
 
 /// The pure part of a run: offers and links of each message.
-fn extract_messages(rows: Vec<MessageRow>, currency: &str, region: phonenumber::country::Id) -> Vec<MessageExtraction> {
-    let context = ExtractContext { default_currency: currency };
+fn extract_messages(rows: Vec<MessageRow>, attribution: &Attribution, region: phonenumber::country::Id) -> Vec<MessageExtraction> {
     rows.into_iter()
         .map(|row| {
             let text = row.text.unwrap_or_default();
             let scan = scan_whatsapp_links(&text, region);
+            let sender = phone_sender(row.sender);
+            let (vendor_id, currency) = attribution.resolve(sender.as_deref());
+            let context = ExtractContext { default_currency: currency };
             MessageExtraction {
                 pk: row.id,
+                sender,
+                vendor_id,
                 received_at_ms: row.received_at_ms,
                 offers: extract_offers(&text, &context),
                 links: scan.links,

@@ -1,6 +1,6 @@
 //! Writing one page of an extraction run in one transaction: the offers
 //! (upserted by source message and item position, so re-runs never
-//! duplicate), product and catalog records with their jobs (within the
+//! duplicate; each attributed to its message's vendor, see `attribution`), product and catalog records with their jobs (within the
 //! fan-out caps of [`fan_out`]), the chat's
 //! watermark and counters, the `extracted` total and an event line.
 
@@ -32,7 +32,6 @@ pub struct PageOutcome {
 
 pub struct PageInput<'a> {
     pub chat_id: &'a str,
-    pub vendor_id: Option<i64>,
     pub messages: &'a [MessageExtraction],
     /// Messages with a larger id were never extracted before.
     pub previous_watermark: i64,
@@ -101,12 +100,12 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
             })
             .collect();
         let sql = format!(
-            "INSERT INTO offers (chat_id, vendor_id, source_message_pk, item_index, title, product_key, wa_product_id,
+            "INSERT INTO offers (chat_id, vendor_id, sender, source_message_pk, item_index, title, product_key, wa_product_id,
                                  price, currency, delivery_fee, quantity, condition, span_start, span_end, source_text,
                                  message_received_at_ms, created_at_ms, updated_at_ms, search_text)
              VALUES {}
              ON CONFLICT (source_message_pk, item_index) DO UPDATE SET
-                 chat_id = excluded.chat_id, vendor_id = excluded.vendor_id, title = excluded.title,
+                 chat_id = excluded.chat_id, vendor_id = excluded.vendor_id, sender = excluded.sender, title = excluded.title,
                  product_key = excluded.product_key, wa_product_id = excluded.wa_product_id,
                  price = excluded.price, currency = excluded.currency, delivery_fee = excluded.delivery_fee,
                  quantity = excluded.quantity,
@@ -122,7 +121,8 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
                 let wa_product_id = message.single_product_id().map(str::to_owned);
                 query = query
                     .bind(page.chat_id)
-                    .bind(page.vendor_id)
+                    .bind(message.vendor_id)
+                    .bind(message.sender.as_deref())
                     .bind(message.pk)
                     .bind(i32::try_from(offer.item_index).unwrap_or(i32::MAX))
                     .bind(offer.title.clone())

@@ -1,7 +1,9 @@
 //! The admin mapping of chats to vendors (seed 002 §7.1): `GET /admin/whatsapp`
 //! lists chats, unmapped first; `GET /admin/whatsapp/{chat_id}` shows a
 //! chat's latest messages and offers; `POST` maps it to a vendor (existing or
-//! created inline) and re-extracts it fully, so its offers are re-attributed.
+//! created inline) and re-extracts the messages of its senders without a
+//! vendor of their own (`admin_senders` maps those), so their offers are
+//! re-attributed.
 //! HTML by default, JSON with `Accept: application/json`.
 
 use std::collections::HashMap;
@@ -24,7 +26,7 @@ use super::{
 use crate::{
     app::AppState,
     domain::Offer,
-    extraction::{ExtractionReport, Mode},
+    extraction::{ExtractionReport, Mode, attribution::Scope},
     store::{
         admin_lists,
         market::{self, ChatSummary, MessageView, Vendor, VendorChoice},
@@ -177,6 +179,8 @@ pub async fn list(
 pub struct DetailQuery {
     /// Set after a mapping was saved: the page shows a notice.
     mapped: Option<String>,
+    /// A message of the chat to show even when it is not among the latest (an offer's link).
+    message: Option<i64>,
 }
 
 #[utoipa::path(
@@ -226,6 +230,7 @@ pub async fn detail(
         notice,
         None,
         &FormValues::default(),
+        query.message,
     )
     .await
 }
@@ -238,12 +243,16 @@ async fn detail_page(
     notice: Option<&str>,
     error: Option<&str>,
     form: &FormValues,
+    message: Option<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let db = &state.store.db;
     let chat = market::chat_summary(db, chat_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let messages = market::latest_messages(db, chat_id, 50).await?;
+    let mut messages = market::latest_messages(db, chat_id, 50).await?;
+    if let Some(pk) = message.filter(|pk| !messages.iter().any(|m| m.id == *pk)) {
+        messages.extend(market::message_in_chat(db, chat_id, pk).await?);
+    }
     let filter = market::OfferFilter {
         chat_id: Some(chat_id.to_owned()),
         limit: 100,
@@ -350,6 +359,7 @@ pub async fn map(
                 None,
                 Some(&error.to_string()),
                 &values,
+                None,
             )
             .await;
         }
@@ -370,13 +380,15 @@ pub async fn map(
                 None,
                 Some(message),
                 &values,
+                None,
             )
             .await;
         }
         return Err(ApiError::NotFound);
     };
     tracing::info!(vendor_id, "chat mapped to a vendor; re-extracting");
-    let report = state.extraction.extract_now(&chat_id, Mode::Full).await?;
+    // Senders with a vendor of their own keep it: only the others' messages are extracted again.
+    let report = state.extraction.extract_scoped(&chat_id, Mode::Full, Scope::ChatDefault).await?;
     if wants_json(&request) || content_type.starts_with("application/json") {
         return Ok(HttpResponse::Ok().json(MappingAnswer { chat_id, vendor_id, report }));
     }

@@ -100,10 +100,11 @@ pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
                 }
                 button type="submit" { "Save mapping and re-extract" }
             }
+            p { a href={ "/admin/whatsapp/" (layout::urlencode(&chat.chat_id)) "/senders" } { "Senders and their own vendors →" } }
             h2 { "Latest offers" }
             div.table-wrap {
                 table.cards {
-                    thead { tr { th { "Title" } th { "Price" } th { "Qty" } th { "Condition" } th { "Sent" } th { "Message" } } }
+                    thead { tr { th { "Title" } th { "Price" } th { "Qty" } th { "Condition" } th { "Sender" } th { "Sent" } th { "Message" } } }
                     tbody {
                         @for offer in view.offers {
                             tr {
@@ -111,10 +112,11 @@ pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
                                 td.num data-label="Price" { (price(&offer.currency, offer.price.as_deref())) }
                                 td.num data-label="Qty" { (offer.quantity.map(|q| q.to_string()).unwrap_or_default()) }
                                 td data-label="Condition" { (offer.condition.clone().unwrap_or_default()) }
+                                td.wrap data-label="Sender" { (offer.sender.clone().unwrap_or_default()) }
                                 td data-label="Sent" {
                                     (when(view.zone, view.now_ms, Some(view.offer_sent_at.get(&offer.source_message_pk).copied().unwrap_or(offer.message_received_at_ms))))
                                 }
-                                td data-label="Message" { a href={ "#m" (offer.source_message_pk) } { "#" (offer.source_message_pk) } }
+                                td data-label="Message" { a href=(message_link(&chat.chat_id, offer.source_message_pk)) { "#" (offer.source_message_pk) } }
                             }
                         }
                     }
@@ -141,6 +143,11 @@ pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
             }
         },
     )
+}
+
+/// The chat page showing one of its messages (an offer's source).
+pub fn message_link(chat_id: &str, message_pk: i64) -> String {
+    format!("/admin/whatsapp/{}?message={message_pk}#m{message_pk}", urlencode(chat_id))
 }
 
 /// Percent-encodes a path segment (chat ids hold `@` and `.`).

@@ -59,6 +59,11 @@ pub fn require_admin(request: &HttpRequest, state: &AppState) -> Result<(), ApiE
     if admin.accepts(presented(request).as_ref().map(Presented::secret)) { Ok(()) } else { Err(ApiError::AdminUnauthorized) }
 }
 
+/// Whether the request carries the admin token (admins see senders in full).
+pub fn is_admin(request: &HttpRequest, state: &AppState) -> bool {
+    accepted_by(state.access.admin.as_ref(), presented(request).as_ref())
+}
+
 /// Whether the request carries a read or admin token.
 pub fn is_reader(request: &HttpRequest, state: &AppState) -> bool {
     let presented = presented(request);

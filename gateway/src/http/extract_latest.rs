@@ -61,6 +61,7 @@ pub async fn extract_latest(
     let mode = if query.full { Mode::Full } else { Mode::Latest };
     let started = now_ms();
     let report = state.extraction.extract_now(&chat_id, mode).await?;
-    let offers = market::offers_written_since(&state.store.db, &chat_id, started, OFFERS_LISTED).await?;
+    let mut offers = market::offers_written_since(&state.store.db, &chat_id, started, OFFERS_LISTED).await?;
+    super::market::mask_senders_for(&request, &state, &mut offers);
     Ok(HttpResponse::Ok().json(ExtractAnswer { report, offers }))
 }

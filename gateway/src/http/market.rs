@@ -8,6 +8,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::{
+    auth,
     errors::{ApiError, ErrorBody},
     list_cursor,
     openapi::ReadErrors,
@@ -17,7 +18,7 @@ use crate::{
     app::AppState,
     domain::Offer,
     ingest::signature::parse_timestamp,
-    parse::normalize_title_key,
+    parse::{normalize_title_key, phone::normalize_phone},
     store::{
         admin_lists,
         market::{self, PricePoint, Vendor},
@@ -39,6 +40,10 @@ pub struct OffersQuery {
     product_id: Option<String>,
     /// Only offers of this chat.
     chat_id: Option<String>,
+    /// Only offers posted by this sender: E.164 (`+254712345678`) or a WhatsApp JID
+    /// (`254712345678@s.whatsapp.net`).
+    #[param(example = "+254712345678")]
+    sender: Option<String>,
     /// RFC 3339, unix seconds, or a date (midnight in `ADMIN_TIME_ZONE`).
     since: Option<String>,
     /// Text in the offer's title (case-insensitive).
@@ -148,6 +153,13 @@ pub async fn offers(
     let since_ms = since.map(|raw| parse_since(raw, zone)).transpose()?;
     let chat_id = query.chat_id.filter(|c| !html || !c.trim().is_empty());
     let cursor = query.cursor.as_deref().filter(|c| !c.is_empty());
+    let sender = match query.sender.as_deref().filter(|s| !html || !s.trim().is_empty()) {
+        Some(raw) => Some(
+            normalize_phone(raw, state.extraction.config.region)
+                .ok_or_else(|| ApiError::BadRequest("sender must be a phone number in E.164 or a WhatsApp JID".into()))?,
+        ),
+        None => None,
+    };
     let filter = market::OfferFilter {
         vendor_id: query.vendor_id,
         product: query
@@ -156,16 +168,18 @@ pub async fn offers(
             .filter(|p| !html || !p.trim().is_empty())
             .map(product_key),
         chat_id: chat_id.clone(),
+        sender,
         since_ms,
         title_pattern: query.q.as_deref().and_then(admin_lists::like_pattern),
         before_id: cursor.map(decode_cursor).transpose()?,
         limit,
     };
     let db = &state.store.db;
-    let offers = market::offers(db, &filter).await?;
+    let mut offers = market::offers(db, &filter).await?;
     let next_cursor = (offers.len() as i64 == limit)
         .then(|| offers.last().map(|o| encode_cursor(o.id)))
         .flatten();
+    mask_senders_for(&request, &state, &mut offers);
     if !html {
         return Ok(HttpResponse::Ok().json(OffersPage {
             offers,
@@ -203,6 +217,13 @@ pub async fn offers(
         zone,
         now_ms: now_ms(),
     })))
+}
+
+/// Senders in full for the admin token, masked to their last three digits for anyone else.
+pub fn mask_senders_for(request: &HttpRequest, state: &AppState, offers: &mut [Offer]) {
+    if !auth::is_admin(request, state) {
+        offers.iter_mut().for_each(Offer::mask_sender);
+    }
 }
 
 #[utoipa::path(

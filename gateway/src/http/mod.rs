@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod admin_senders;
 pub mod admin_views;
 pub mod auth;
 pub mod body;
@@ -73,6 +74,7 @@ pub fn register_api(config: &mut web::ServiceConfig) -> Vec<Operation> {
         .add(Resource::new(Admins, "/admin/whatsapp").get(admin::list))
         .add(Resource::new(Admins, "/admin/whatsapp/{chat_id}").get(admin::detail).post(admin::map))
         .add(Resource::new(Admins, "/admin/purge").post(purge::purge))
+        .add(Resource::new(Admins, "/admin/whatsapp/{chat_id}/senders").get(admin_senders::list).post(admin_senders::map))
         .add(Resource::new(Admins, "/admin/jobs").get(jobs_admin::overview))
         .add(Resource::new(Admins, "/admin/jobs/retry-dead").post(jobs_admin::retry_dead))
         .add(Resource::new(Admins, "/admin/jobs/{id}/retry").post(jobs_admin::retry_one));

@@ -15,7 +15,7 @@ use utoipa::{
     },
 };
 
-use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jobs_admin, market, meta, ops, products, purge, search};
+use super::{admin, admin_senders, diagnostics, docs, errors, extract_latest, images, ingest, jobs_admin, market, meta, ops, products, purge, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,7 @@ use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jo
         docs::index, docs::asset, ops::whatsapp_metrics, ops::prometheus, extract_latest::extract_latest,
         market::offers, market::vendors, market::price_history, search::search, products::list, products::detail,
         diagnostics::diagnostics, diagnostics::logs, admin::list, admin::detail, admin::map,
+        admin_senders::list, admin_senders::map,
         jobs_admin::overview, jobs_admin::retry_dead, jobs_admin::retry_one, meta::verify, meta::receive,
         purge::purge,
     ),
@@ -39,7 +40,7 @@ use super::{admin, diagnostics, docs, errors, extract_latest, images, ingest, jo
         (name = "ingest", description = "Message batches from collectors"),
         (name = "read", description = "Offers, vendors, price history, products and search (read or admin token), and product images (public)"),
         (name = "ops", description = "Health, readiness, metrics and diagnostics"),
-        (name = "admin", description = "Chat-to-vendor mapping and the job queue (admin token)"),
+        (name = "admin", description = "Chat-to-vendor and sender-to-vendor mapping, and the job queue (admin token)"),
         (name = "docs", description = "This document and its reference page"),
     ),
 )]

@@ -20,12 +20,12 @@ pub const FLUSH_AT: usize = 512;
 
 /// A chat's messages after a primary key, oldest first.
 pub const SQLITE_PAGE_AFTER: &str = "
-    SELECT m.id, m.text, m.received_at_ms
+    SELECT m.id, m.sender, m.text, m.received_at_ms
       FROM (SELECT message_pk FROM chat_messages
              WHERE chat_id = $1 AND message_pk > $2 ORDER BY message_pk LIMIT $3) AS indexed
       JOIN messages m ON m.id = indexed.message_pk
     UNION ALL
-    SELECT id, text, received_at_ms FROM messages
+    SELECT id, sender, text, received_at_ms FROM messages
      WHERE id > MAX($2, (SELECT through_pk FROM chat_messages_progress)) AND chat_id = $1
     ORDER BY 1 LIMIT $3";
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Database, StoreError, queries::on_pool, tx::on_tx};
 use crate::domain::Offer;
 
-const OFFER_COLUMNS: &str = "id, chat_id, vendor_id, source_message_pk, item_index, title, product_key, wa_product_id,
+const OFFER_COLUMNS: &str = "id, chat_id, vendor_id, sender, source_message_pk, item_index, title, product_key, wa_product_id,
     price, currency, delivery_fee, quantity, condition, span_start, span_end, source_text, message_received_at_ms,
     created_at_ms, updated_at_ms";
 
@@ -17,6 +17,8 @@ pub struct OfferFilter {
     /// A normalised title key or a WhatsApp product id.
     pub product: Option<String>,
     pub chat_id: Option<String>,
+    /// An E.164 sender.
+    pub sender: Option<String>,
     pub since_ms: Option<i64>,
     /// A case-insensitive `LIKE` pattern over the title (`admin_lists::like_pattern`).
     pub title_pattern: Option<String>,
@@ -48,6 +50,9 @@ pub async fn offers(db: &Database, filter: &OfferFilter) -> Result<Vec<Offer>, S
     }
     if let Some(chat) = &filter.chat_id {
         push("chat_id = ?", Bind::Text(chat.clone()));
+    }
+    if let Some(sender) = &filter.sender {
+        push("sender = ?", Bind::Text(sender.clone()));
     }
     if let Some(since) = filter.since_ms {
         push("message_received_at_ms >= ?", Bind::Int(since));
@@ -175,13 +180,20 @@ pub async fn latest_messages(db: &Database, chat_id: &str, limit: i64) -> Result
     Ok(on_pool!(db, |pool| sqlx::query_as(sql).bind(chat_id).bind(limit).fetch_all(pool).await?))
 }
 
+/// One message of a chat (the admin page's link from an offer to its message).
+pub async fn message_in_chat(db: &Database, chat_id: &str, message_pk: i64) -> Result<Option<MessageView>, StoreError> {
+    let sql = "SELECT id, sender, sender_name, text, upstream_ts_ms, received_at_ms FROM messages WHERE id = $1 AND chat_id = $2";
+    Ok(on_pool!(db, |pool| sqlx::query_as(sql).bind(message_pk).bind(chat_id).fetch_optional(pool).await?))
+}
+
 /// Which vendor a chat maps to: an existing one, or one created inline.
 pub enum VendorChoice {
     Existing(i64),
     New { name: String, default_currency: Option<String> },
 }
 
-/// Maps the chat and re-attributes its offers at once; returns the vendor id,
+/// Maps the chat and re-attributes the offers of its senders without a vendor
+/// of their own at once; returns the vendor id,
 /// or `None` when the chat or the existing vendor is unknown.
 pub async fn map_chat(db: &Database, chat_id: &str, choice: VendorChoice, now_ms: i64) -> Result<Option<i64>, StoreError> {
     let mut tx = db.begin_write().await?;
@@ -204,7 +216,10 @@ pub async fn map_chat(db: &Database, chat_id: &str, choice: VendorChoice, now_ms
     if updated == 0 {
         return Ok(None);
     }
-    let sql = "UPDATE offers SET vendor_id = $1, updated_at_ms = $2 WHERE chat_id = $3";
+    // Offers of senders with a vendor of their own keep it (store/sender_vendors.rs).
+    let sql = "UPDATE offers SET vendor_id = $1, updated_at_ms = $2 WHERE chat_id = $3
+                 AND (sender IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM chat_sender_vendors s WHERE s.chat_id = offers.chat_id AND s.sender = offers.sender))";
     on_tx!(&mut tx, |conn| sqlx::query(sql).bind(vendor_id).bind(now_ms).bind(chat_id).execute(conn).await?.rows_affected());
     tx.commit().await?;
     Ok(Some(vendor_id))

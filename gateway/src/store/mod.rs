@@ -22,6 +22,7 @@ pub mod queries;
 pub mod search_index;
 pub mod search_rows;
 mod rows;
+pub mod sender_vendors;
 pub mod settings;
 pub mod sqlite_writer;
 pub mod sync_log;

@@ -255,6 +255,8 @@ pub(super) fn statements(dialect: Dialect) -> Vec<(Tally, String)> {
         (Tally::Messages, "DELETE FROM messages WHERE id IN (SELECT id FROM purge_messages)".into()),
         (Tally::Logs, "DELETE FROM event_log WHERE chat_id IN (SELECT id FROM purge_chats)".into()),
         (Tally::None, "DELETE FROM link_jobs_hourly WHERE chat_id IN (SELECT id FROM purge_chats)".into()),
+        // Per-sender vendor mappings of the purged chats (they reference chats).
+        (Tally::None, "DELETE FROM chat_sender_vendors WHERE chat_id IN (SELECT id FROM purge_chats)".into()),
         (Tally::Chats, "DELETE FROM chats WHERE id IN (SELECT id FROM purge_chats)".into()),
         (Tally::Logs, format!("DELETE FROM ingest_failures WHERE {MATCHES}")),
         (Tally::Clients, "DELETE FROM clients WHERE substr(id, 1, length($1)) = $1".into()),

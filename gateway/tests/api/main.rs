@@ -31,6 +31,7 @@ mod rotation;
 mod scaleout;
 mod scaleout_jobs;
 mod scaleout_support;
+mod senders;
 mod standard_webhooks;
 mod token_ceiling;
 mod wa_fixture;
