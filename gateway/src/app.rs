@@ -14,6 +14,7 @@ use crate::{
     metrics::Metrics,
     pipeline::ServedImages,
     redis_link::RedisLink,
+    semantic::SemanticIndex,
     store::Store,
 };
 
@@ -29,6 +30,8 @@ pub struct AppState {
     pub redis: Option<Arc<RedisLink>>,
     /// What `GET /images/{key}` serves.
     pub images: ServedImages,
+    /// Semantic and visual search: the models (when configured) and the in-process vector index.
+    pub semantic: Arc<SemanticIndex>,
 }
 
 /// The read side's credentials (`ADMIN_TOKEN`, `API_READ_TOKEN`,

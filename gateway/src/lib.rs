@@ -9,6 +9,7 @@
 //! - [`store`]: the database (SQLite or PostgreSQL) and its writers;
 //! - [`extraction`]: the debounced job that turns messages into offers;
 //! - [`jobs`]: the durable queue; [`pipeline`]: its stages;
+//! - [`semantic`]: text and image vectors and the in-process index over them;
 //! - [`http`]: the only layer that knows the web; [`app`]: its shared state;
 //! - [`config`], [`startup`]: read the environment and wire it all together.
 
@@ -22,6 +23,7 @@ pub mod store;
 pub mod extraction;
 pub mod jobs;
 pub mod pipeline;
+pub mod semantic;
 pub mod http;
 pub mod app;
 pub mod config;

@@ -10,6 +10,7 @@ mod env;
 mod extraction;
 mod media;
 mod meta;
+mod semantic;
 
 use std::time::Duration;
 
@@ -49,6 +50,8 @@ pub struct Config {
     pub chain: ChainSettings,
     /// Embed, quality control and persist.
     pub media: MediaSettings,
+    /// Semantic and visual search (`SEARCH_TEXT_MODEL_DIR`, `SEARCH_INDEX_DIR`, …).
+    pub semantic: crate::semantic::SemanticSettings,
 }
 
 /// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
@@ -140,6 +143,7 @@ impl Config {
             redis: redis(&mut env),
             chain: chain_settings(&mut env),
             media,
+            semantic: semantic::semantic_settings(&mut env),
         };
         if let Some(list) = &config.chain.user_agents
             && let Err(error) = UserAgentPool::parse_list(list)

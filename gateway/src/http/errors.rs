@@ -13,6 +13,7 @@ use super::request_context;
 use crate::{
     extraction::ExtractionError,
     ingest::{IngestError, meta::MetaError, rate_limit::RateDecision},
+    semantic::SemanticError,
     store::StoreError,
 };
 
@@ -52,6 +53,10 @@ pub enum ApiError {
     Unavailable { retry_after: Duration },
     #[error("internal server error")]
     Internal(#[source] anyhow::Error),
+    /// Semantic and visual search's refusals; storage errors become
+    /// [`Unavailable`](Self::Unavailable) or [`Internal`](Self::Internal).
+    #[error(transparent)]
+    Semantic(SemanticError),
 }
 
 impl ApiError {
@@ -71,6 +76,7 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::Unavailable { .. } => "storage_unavailable",
             Self::Internal(_) => "internal_error",
+            Self::Semantic(error) => error.code(),
         }
     }
 }
@@ -97,6 +103,20 @@ pub fn ingest_status(error: &IngestError) -> StatusCode {
         IngestError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         IngestError::Storage(error) if error.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
         IngestError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The status of each semantic search refusal.
+pub fn semantic_status(error: &SemanticError) -> StatusCode {
+    match error {
+        SemanticError::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+        SemanticError::Model(_) | SemanticError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        SemanticError::UndecodableImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        SemanticError::ImageTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        SemanticError::ImageUrlRefused(_) => StatusCode::BAD_REQUEST,
+        SemanticError::ImageFetch(_) => StatusCode::BAD_GATEWAY,
+        SemanticError::UnknownProduct => StatusCode::NOT_FOUND,
+        SemanticError::NotIndexed => StatusCode::CONFLICT,
     }
 }
 
@@ -140,6 +160,7 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Semantic(error) => semantic_status(error),
         }
     }
 
@@ -233,6 +254,16 @@ impl From<StoreError> for ApiError {
             Self::Unavailable { retry_after: STORAGE_RETRY_AFTER }
         } else {
             Self::Internal(error.into())
+        }
+    }
+}
+
+impl From<SemanticError> for ApiError {
+    fn from(error: SemanticError) -> Self {
+        match error {
+            SemanticError::Store(store) => store.into(),
+            SemanticError::Model(reason) => Self::Internal(anyhow::anyhow!(reason)),
+            refusal => Self::Semantic(refusal),
         }
     }
 }

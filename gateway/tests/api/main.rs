@@ -26,6 +26,7 @@ mod rotation;
 mod scaleout;
 mod scaleout_jobs;
 mod scaleout_support;
+mod semantic;
 mod standard_webhooks;
 mod token_ceiling;
 mod wa_fixture;
