@@ -85,7 +85,7 @@ impl Spaces {
     pub(crate) fn apply_products(&mut self, rows: &[ProductRow], model_id: Option<&str>) {
         for row in rows {
             self.product_watermark = self.product_watermark.max(row.index_seq);
-            if !model_id.is_some_and(|m| m == row.model_id) {
+            if model_id.is_none_or(|m| m != row.model_id) {
                 continue;
             }
             let key = ListingRef::product(row.product_id.clone());

@@ -45,10 +45,13 @@ pub async fn text_rows_since(db: &Database, after: i64, limit: i64) -> Result<Ve
     Ok(out)
 }
 
+/// product_id, model_id, image_vector, hybrid_vector, index_seq.
+type ProductTuple = (String, String, Option<Vec<u8>>, Vec<u8>, i64);
+
 pub async fn product_rows_since(db: &Database, after: i64, limit: i64) -> Result<Vec<ProductRow>, StoreError> {
     let sql = "SELECT product_id, model_id, image_vector, hybrid_vector, index_seq FROM product_embeddings
                WHERE index_seq > $1 ORDER BY index_seq LIMIT $2";
-    let rows: Vec<(String, String, Option<Vec<u8>>, Vec<u8>, i64)> =
+    let rows: Vec<ProductTuple> =
         on_pool!(db, |pool| sqlx::query_as(sql).bind(after).bind(limit).fetch_all(pool).await?);
     rows.into_iter()
         .map(|(product_id, model_id, image, hybrid, index_seq)| {

@@ -65,11 +65,11 @@ impl Space {
         let slot = self.flat.push(v);
         self.keys.push(key.clone());
         self.slot_of.insert(key, slot);
-        if let Some(ann) = &mut self.ann {
-            if let Err(error) = ann.add(slot, v) {
-                tracing::warn!(%error, "the approximate index refused a vector; falling back to exact search");
-                self.ann = None;
-            }
+        if let Some(ann) = &mut self.ann
+            && let Err(error) = ann.add(slot, v)
+        {
+            tracing::warn!(%error, "the approximate index refused a vector; falling back to exact search");
+            self.ann = None;
         }
         self.maintain();
         true
