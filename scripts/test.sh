@@ -24,6 +24,9 @@ scripts/setup-test-env.sh
 # shellcheck source=/dev/null
 source .cache/test-env.sh
 
+echo "== all-MiniLM-L6-v2 export against its numpy reference (cosine >= 0.999)"
+HF_HUB_OFFLINE=1 python3 scripts/export_minilm.py "$(mktemp -d)" --check
+
 echo "== embedded suite (SQLite)"
 TEST_DATABASE=sqlite run_tests
 

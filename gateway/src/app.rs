@@ -15,6 +15,7 @@ use crate::{
     pipeline::ServedImages,
     redis_link::RedisLink,
     search::SearchService,
+    semantic::SemanticIndex,
     store::Store,
 };
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub console: ConsoleSettings,
     /// `GET /search`.
     pub search: SearchService,
+    /// Semantic and visual search: the models (when configured) and the in-process vector index.
+    pub semantic: Arc<SemanticIndex>,
 }
 
 /// The admin console's settings (`ADMIN_TIME_ZONE`): the operator's time zone,

@@ -10,6 +10,7 @@
 //! - [`extraction`]: the debounced job that turns messages into offers;
 //! - [`jobs`]: the durable queue; [`pipeline`]: its stages;
 //! - [`search`]: full-text search over offers and products, fused across retrievers;
+//! - [`semantic`]: text and image vectors and the in-process index over them;
 //! - [`http`]: the only layer that knows the web; [`app`]: its shared state;
 //! - [`config`], [`startup`]: read the environment and wire it all together.
 
@@ -24,6 +25,7 @@ pub mod extraction;
 pub mod jobs;
 pub mod pipeline;
 pub mod search;
+pub mod semantic;
 pub mod http;
 pub mod app;
 pub mod config;

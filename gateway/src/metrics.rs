@@ -48,7 +48,7 @@ pub const BUILD_COMMIT: &str = env!("SOKO_BUILD_COMMIT");
 
 /// The product chain's stages, in order; every stage's series exist from start-up,
 /// so dashboards and alerts see zeros rather than gaps on an idle gateway.
-pub const JOB_STAGES: [&str; 5] = crate::domain::job::stage::ALL;
+pub const JOB_STAGES: [&str; crate::domain::job::stage::ALL.len()] = crate::domain::job::stage::ALL;
 /// States the queue-depth gauge reports.
 pub const JOB_DEPTH_STATES: [&str; 3] = ["ready", "running", "dead"];
 /// Outcomes of one job attempt, as the duration histogram labels them.

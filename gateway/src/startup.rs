@@ -22,6 +22,7 @@ use crate::{
     pipeline::{self, ServedImages},
     redis_link::RedisLink,
     search::SearchService,
+    semantic::{self, ImageQueries, SemanticIndex, TextEncoder},
     store::{Store, events},
 };
 
@@ -92,6 +93,7 @@ impl Application {
         }
         let search = SearchService::new(store.db.clone(), &config.search, redis.clone(), &metrics)
             .context("registering the search metrics")?;
+        let semantic = build_semantic(&config, &store, metrics.clone()).await?;
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
@@ -106,6 +108,7 @@ impl Application {
             images: ServedImages::from_settings(&config.media.image_store),
             console: config.console,
             search,
+            semantic,
         });
         let config = Arc::new(config);
         let server = {
@@ -139,6 +142,9 @@ impl Application {
         if role.runs_workers() {
             tasks.spawn(prune_event_log(state.clone(), config.event_log_max_rows, shutdown.clone()));
             tasks.spawn(scheduler::run(state.extraction.clone(), shutdown.clone()));
+        }
+        if role.serves_api() {
+            semantic::follow::start(state.semantic.clone(), shutdown.clone(), &tasks);
         }
         start_product_chain(&state, &config, &shutdown, &tasks).await?;
         if let Some(link) = redis {
@@ -207,11 +213,49 @@ async fn start_product_chain(
         tracing::info!(role = config.role.name(), "this process runs no product-chain jobs (JOB_WORKERS off or --role api)");
         return Ok(());
     }
-    let stages = pipeline::build_stages(&db, chain, &config.media, state.metrics.clone(), state.redis.clone()).await?;
+    let mut stages = pipeline::build_stages(&db, chain, &config.media, state.metrics.clone(), state.redis.clone()).await?;
+    let text_model = state.semantic.text_model();
+    if let Some(stage) = semantic::listing_job::stage(&db, text_model, config.semantic.embed_batch, config.semantic.concurrency) {
+        stages.push(stage);
+        tasks.spawn(semantic::listing_job::sweep(db.clone(), config.semantic.poll, shutdown.clone()));
+    }
     let settings = jobs::RuntimeSettings { lease: chain.job_lease, poll: chain.job_poll };
     jobs::JobRuntime::spawn(db.clone(), state.metrics.clone(), stages, settings, shutdown.clone(), tasks);
     tasks.spawn(jobs::background::heartbeat(db, chain.heartbeat, shutdown.clone()));
     Ok(())
+}
+
+/// The semantic index and its models: the MiniLM text model when `SEARCH_TEXT_MODEL_DIR` is set,
+/// and the embed stage's SigLIP model (the same loaded copy) for image queries.
+async fn build_semantic(config: &Config, store: &Store, metrics: Arc<Metrics>) -> anyhow::Result<Arc<SemanticIndex>> {
+    let settings = config.semantic.clone();
+    let text = match settings.text_model_dir.clone() {
+        Some(dir) => {
+            let ort = settings.ort_dylib_path.clone();
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let shown = dir.display().to_string();
+            let encoder = tokio::task::spawn_blocking(move || TextEncoder::load(&dir, ort.as_deref(), threads))
+                .await
+                .context("the text model loading thread failed")?
+                .with_context(|| format!("loading the semantic text model from SEARCH_TEXT_MODEL_DIR={shown}"))?;
+            tracing::info!(model_id = encoder.model_id(), dim = encoder.dim(), "semantic text search ready");
+            Some(encoder)
+        }
+        None => {
+            tracing::warn!("SEARCH_TEXT_MODEL_DIR is not set: semantic text search is off (scripts/export_minilm.py exports the model)");
+            None
+        }
+    };
+    let image = match pipeline::shared_embedder(&config.media).await? {
+        Some((embedder, model_id)) => Some(ImageQueries {
+            embedder,
+            model_id,
+            fetcher: pipeline::query_image_fetcher(&config.chain, &config.media, metrics)?,
+            max_image_bytes: config.media.max_image_bytes,
+        }),
+        None => None,
+    };
+    Ok(SemanticIndex::new(store.db.clone(), settings, text, image))
 }
 
 async fn flush_failures(state: web::Data<AppState>, shutdown: CancellationToken) {

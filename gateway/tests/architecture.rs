@@ -26,6 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["jobs", "ingest", "extraction"],
     &["pipeline"],
+    &["semantic"],
     &["search"],
     &["app"],
     &["http", "config"],
@@ -42,6 +43,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("extraction", &["http", "startup", "pipeline", "ingest", "config"]),
     ("pipeline", &["http", "startup", "config", "ingest", "extraction"]),
     ("app", &["http", "startup", "config"]),
+    ("semantic", &["http", "startup", "config", "app", "ingest", "extraction"]),
 ];
 
 /// Where `actix_web` may appear (paths relative to `src`).

@@ -10,6 +10,7 @@ mod env;
 mod extraction;
 mod media;
 mod meta;
+mod semantic;
 
 use std::time::Duration;
 
@@ -54,6 +55,8 @@ pub struct Config {
     pub console: ConsoleSettings,
     /// `GET /search` (`SEARCH_CACHE_TTL_SECONDS`).
     pub search: SearchSettings,
+    /// Semantic and visual search (`SEARCH_TEXT_MODEL_DIR`, `SEARCH_INDEX_DIR`, …).
+    pub semantic: crate::semantic::SemanticSettings,
 }
 
 /// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
@@ -149,6 +152,7 @@ impl Config {
             search: SearchSettings {
                 cache_ttl: Duration::from_secs(env.parse("SEARCH_CACHE_TTL_SECONDS", 3_600u64, 1..=604_800)),
             },
+            semantic: semantic::semantic_settings(&mut env),
         };
         if let Some(list) = &config.chain.user_agents
             && let Err(error) = UserAgentPool::parse_list(list)

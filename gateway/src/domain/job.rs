@@ -7,9 +7,11 @@ pub mod stage {
     pub const EMBED: &str = "embed";
     pub const QC: &str = "qc";
     pub const PERSIST: &str = "persist";
+    /// Semantic search: an offer's or product's text vector (issue 15), beside the chain.
+    pub const EMBED_TEXT: &str = "embed_text";
 
-    /// Every stage, in chain order.
-    pub const ALL: [&str; 5] = [SCOUT, HYDRATE, EMBED, QC, PERSIST];
+    /// Every stage: the chain in order, then the search index's.
+    pub const ALL: [&str; 6] = [SCOUT, HYDRATE, EMBED, QC, PERSIST, EMBED_TEXT];
 
     /// The `&'static str` for a stage name read from the database.
     pub fn from_name(name: &str) -> Option<&'static str> {

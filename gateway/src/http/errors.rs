@@ -14,6 +14,7 @@ use crate::{
     extraction::ExtractionError,
     ingest::{IngestError, meta::MetaError, rate_limit::RateDecision},
     search::SearchError,
+    semantic::SemanticError,
     store::StoreError,
 };
 
@@ -53,6 +54,10 @@ pub enum ApiError {
     Unavailable { retry_after: Duration },
     #[error("internal server error")]
     Internal(#[source] anyhow::Error),
+    /// Semantic and visual search's refusals; storage errors become
+    /// [`Unavailable`](Self::Unavailable) or [`Internal`](Self::Internal).
+    #[error(transparent)]
+    Semantic(SemanticError),
 }
 
 impl ApiError {
@@ -72,6 +77,7 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::Unavailable { .. } => "storage_unavailable",
             Self::Internal(_) => "internal_error",
+            Self::Semantic(error) => error.code(),
         }
     }
 }
@@ -98,6 +104,20 @@ pub fn ingest_status(error: &IngestError) -> StatusCode {
         IngestError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         IngestError::Storage(error) if error.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
         IngestError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The status of each semantic search refusal.
+pub fn semantic_status(error: &SemanticError) -> StatusCode {
+    match error {
+        SemanticError::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+        SemanticError::Model(_) | SemanticError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        SemanticError::UndecodableImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        SemanticError::ImageTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        SemanticError::ImageUrlRefused(_) => StatusCode::BAD_REQUEST,
+        SemanticError::ImageFetch(_) => StatusCode::BAD_GATEWAY,
+        SemanticError::UnknownProduct => StatusCode::NOT_FOUND,
+        SemanticError::NotIndexed => StatusCode::CONFLICT,
     }
 }
 
@@ -141,6 +161,7 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Semantic(error) => semantic_status(error),
         }
     }
 
@@ -240,6 +261,16 @@ impl From<StoreError> for ApiError {
             Self::Unavailable { retry_after: STORAGE_RETRY_AFTER }
         } else {
             Self::Internal(error.into())
+        }
+    }
+}
+
+impl From<SemanticError> for ApiError {
+    fn from(error: SemanticError) -> Self {
+        match error {
+            SemanticError::Store(store) => store.into(),
+            SemanticError::Model(reason) => Self::Internal(anyhow::anyhow!(reason)),
+            refusal => Self::Semantic(refusal),
         }
     }
 }

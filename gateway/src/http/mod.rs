@@ -26,6 +26,7 @@ pub mod request_context;
 pub mod route_table;
 pub mod views;
 pub mod search;
+pub mod similar;
 
 use actix_web::web;
 
@@ -69,6 +70,8 @@ pub fn register_api(config: &mut web::ServiceConfig) -> Vec<Operation> {
         .add(Resource::new(Readers, "/search").get(search::search))
         .add(Resource::new(Readers, "/products").get(products::list))
         .add(Resource::new(Readers, "/products/{product_id}").get(products::detail))
+        .add(Resource::new(Readers, "/products/{product_id}/similar").get(similar::similar))
+        .add(Resource::new(Readers, "/search/image").post(similar::search_image))
         .add(Resource::new(Operators, "/chat/tools/diagnostics").get(diagnostics::diagnostics))
         .add(Resource::new(Operators, "/chat/tools/diagnostics/logs").get(diagnostics::logs))
         .add(Resource::new(Admins, "/admin/whatsapp").get(admin::list))

@@ -12,6 +12,7 @@ mod line_scope;
 pub mod lines;
 pub mod links;
 pub mod mask;
+pub mod multipart;
 #[cfg(test)]
 mod non_offer_props;
 mod non_offers;

@@ -43,6 +43,15 @@ pub async fn build_stages(
     Ok(stages)
 }
 
+/// The image fetcher of image search (`POST /search/image` with an `image_url`): the same fence as
+/// the chain's fetches, under `MEDIA_MAX_IMAGE_BYTES`.
+pub fn query_image_fetcher(chain: &ChainSettings, media: &MediaSettings, metrics: Arc<Metrics>) -> anyhow::Result<media::ImageFetcher> {
+    let fence = Arc::new(fence::Fence::new(&chain.fence, trusted_origins(chain, media), Some(metrics)));
+    media::ImageFetcher::new(media.max_image_bytes, media.fetch_timeout, fence).context("building the image search HTTP client")
+}
+
+pub use media::stages::shared_embedder;
+
 /// Origins the fence trusts besides `FETCH_ALLOW_PRIVATE_HOSTS`: the product pages' base URL
 /// and the image store's endpoint and public base URL.
 fn trusted_origins<'a>(chain: &'a ChainSettings, media: &'a MediaSettings) -> Vec<&'a url::Url> {

@@ -21,8 +21,8 @@ pub mod wake {
 
     use crate::domain::job::stage;
 
-    const STAGES: [&str; 5] = stage::ALL;
-    static SIGNALS: LazyLock<[Notify; 5]> = LazyLock::new(|| std::array::from_fn(|_| Notify::new()));
+    const STAGES: [&str; stage::ALL.len()] = stage::ALL;
+    static SIGNALS: LazyLock<[Notify; stage::ALL.len()]> = LazyLock::new(|| std::array::from_fn(|_| Notify::new()));
 
     pub(crate) fn index(stage: &str) -> u8 {
         STAGES.iter().position(|s| *s == stage).map_or(7, |i| i as u8)

@@ -32,6 +32,7 @@ mod scaleout;
 mod scaleout_jobs;
 mod scaleout_support;
 mod senders;
+mod semantic;
 mod standard_webhooks;
 mod token_ceiling;
 mod wa_fixture;

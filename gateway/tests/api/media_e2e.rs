@@ -16,17 +16,17 @@ use sqlx::{Connection, Row};
 
 use crate::helpers::{TestApp, batch, message, spawn_app_with};
 
-const SELLER: &str = "254711000001";
-const PRODUCTS: u64 = 3;
+pub(crate) const SELLER: &str = "254711000001";
+pub(crate) const PRODUCTS: u64 = 3;
 /// `scripts/make_test_models.py`'s default width.
 const TINY_DIM: usize = 32;
 
-fn product_id(n: u64) -> String {
+pub(crate) fn product_id(n: u64) -> String {
     format!("{}", 2_000_000_000_000_000u64 + n)
 }
 
 /// Odd products have a PNG, even ones a JPEG: 320×320 (or 280×240), sharp blocks and stripes.
-fn image_of(n: u64) -> (Vec<u8>, &'static str, &'static str) {
+pub(crate) fn image_of(n: u64) -> (Vec<u8>, &'static str, &'static str) {
     let (w, h) = if n % 2 == 1 { (320, 320) } else { (280, 240) };
     let img = RgbImage::from_fn(w, h, |x, y| {
         let block = ((x / 16) + (y / 16) + n as u32).is_multiple_of(2);
@@ -40,7 +40,7 @@ fn image_of(n: u64) -> (Vec<u8>, &'static str, &'static str) {
 
 /// The wa.me stand-in: `/c/<seller>` lists the products, `/p/<id>/<seller>` has the og tags,
 /// `/img/<n>` the image (Meta's CDN in real life).
-async fn start_wa_fixture() -> String {
+pub(crate) async fn start_wa_fixture() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let image_base = base.clone();
@@ -89,12 +89,12 @@ async fn start_wa_fixture() -> String {
     base
 }
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
 }
 
 /// The tiny model and the ONNX Runtime library, as `scripts/setup-test-env.sh` prepares them.
-fn model_settings() -> (String, String) {
+pub(crate) fn model_settings() -> (String, String) {
     let models = std::env::var("EMBED_TEST_MODEL_DIR").unwrap_or_else(|_| repo_root().join(".cache/embed-test-models").display().to_string());
     let ort = std::env::var("ORT_DYLIB_PATH")
         .unwrap_or_else(|_| repo_root().join(".cache/onnxruntime/1.31.1/libonnxruntime.so.1.31.1").display().to_string());
@@ -105,14 +105,14 @@ fn model_settings() -> (String, String) {
     (models, ort)
 }
 
-async fn ingest_catalog_link(app: &TestApp) {
+pub(crate) async fn ingest_catalog_link(app: &TestApp) {
     let text = format!("Karibu! Our full catalog: https://wa.me/c/{SELLER} 🔥");
     let answer = app.post_ingest(&batch("e2e", vec![message("Soko Sellers", &text)])).await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
 }
 
-struct StoredProduct {
-    product_id: String,
+pub(crate) struct StoredProduct {
+    pub(crate) product_id: String,
     qc_decision: Option<String>,
     persisted_image_url: Option<String>,
     image_url: Option<String>,
@@ -153,7 +153,7 @@ async fn stored_products(url: &str) -> Vec<StoredProduct> {
 }
 
 /// Waits (up to 90 s) until every product is approved and persisted; shows the queue on timeout.
-async fn wait_for_chain(app: &TestApp) -> Vec<StoredProduct> {
+pub(crate) async fn wait_for_chain(app: &TestApp) -> Vec<StoredProduct> {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let products = stored_products(&app.db.url).await;
@@ -194,7 +194,7 @@ fn n_of(product_id: &str) -> u64 {
     product_id.parse::<u64>().expect("digits") - 2_000_000_000_000_000
 }
 
-fn chain_settings<'a>(wa_base: &'a str, models: &'a str, ort: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn chain_settings<'a>(wa_base: &'a str, models: &'a str, ort: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "0.2"),
         ("WHATSAPP_WEB_BASE_URL", wa_base),

@@ -33,7 +33,7 @@ use std::time::Duration;
 pub use self::batcher::EmbedBatcher;
 pub use self::error::{EmbedError, ImageRejection, Tower};
 pub use self::image_prep::{IMAGE_SIZE, ImageLimits, VALUES_PER_IMAGE, decode_rgb, preprocess_image, resize_to_model};
-pub use self::runtime::resolve_dylib_path;
+pub use self::runtime::{environment as ort_environment, resolve_dylib_path};
 pub use self::stage::EmbedStage;
 pub use self::text_prep::{MAX_TEXT_BYTES, PAD_ID, TEXT_LEN, TextTokenizer};
 pub use self::vector::{dot, l2_norm, l2_normalize, vector_from_le_bytes, vector_to_le_bytes, weighted_hybrid};
@@ -230,6 +230,23 @@ impl Embedder {
     /// (benchmarks, tools). Waits for a free session pair.
     pub fn embed_batch_blocking(&self, items: &[EmbedInput]) -> Result<(Vec<Embedding>, BatchTimings), EmbedError> {
         self.inner.embed_blocking(items)
+    }
+}
+
+/// Models loaded in this process, by directory and configuration: the embed stage and the image
+/// search queries share one copy of the model.
+static SHARED: std::sync::Mutex<Vec<(PathBuf, EmbedConfig, Embedder)>> = std::sync::Mutex::new(Vec::new());
+
+impl Embedder {
+    /// [`Embedder::load`], once per directory and configuration in this process. Blocking.
+    pub fn load_shared(model_dir: &Path, config: EmbedConfig) -> Result<Self, EmbedError> {
+        let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, found)) = shared.iter().find(|(dir, c, _)| dir == model_dir && *c == config) {
+            return Ok(found.clone());
+        }
+        let loaded = Self::load(model_dir, config.clone())?;
+        shared.push((model_dir.to_path_buf(), config, loaded.clone()));
+        Ok(loaded)
     }
 }
 

@@ -57,6 +57,20 @@ async fn load_model(config: &MediaSettings) -> anyhow::Result<Option<(EmbedBatch
         );
         return Ok(None);
     };
+    let embedder = load_embedder(config, dir).await?;
+    tracing::info!(model_id = %settings.model_id, dim = embedder.dim(), "embed stage ready");
+    Ok(Some((EmbedBatcher::spawn(embedder), settings.model_id.clone())))
+}
+
+/// The embed stage's model (one copy per process, shared with image search), with its model id;
+/// `None` without `EMBED_MODEL_DIR`.
+pub async fn shared_embedder(config: &MediaSettings) -> anyhow::Result<Option<(Embedder, String)>> {
+    let Some(dir) = config.embed.model_dir.clone() else { return Ok(None) };
+    Ok(Some((load_embedder(config, dir).await?, config.embed.model_id.clone())))
+}
+
+async fn load_embedder(config: &MediaSettings, dir: std::path::PathBuf) -> anyhow::Result<Embedder> {
+    let settings = &config.embed;
     let embed_config = EmbedConfig {
         ort_dylib_path: settings.ort_dylib_path.clone(),
         image_weight: settings.image_weight,
@@ -67,10 +81,8 @@ async fn load_model(config: &MediaSettings) -> anyhow::Result<Option<(EmbedBatch
         image_limits: crate::pipeline::embed::ImageLimits { max_bytes: config.max_image_bytes, ..Default::default() },
     };
     let shown = dir.display().to_string();
-    let embedder = tokio::task::spawn_blocking(move || Embedder::load(&dir, embed_config))
+    tokio::task::spawn_blocking(move || Embedder::load_shared(&dir, embed_config))
         .await
         .context("the model loading thread failed")?
-        .with_context(|| format!("loading the embedding model from EMBED_MODEL_DIR={shown}"))?;
-    tracing::info!(model_id = %settings.model_id, dim = embedder.dim(), "embed stage ready");
-    Ok(Some((EmbedBatcher::spawn(embedder), settings.model_id.clone())))
+        .with_context(|| format!("loading the embedding model from EMBED_MODEL_DIR={shown}"))
 }

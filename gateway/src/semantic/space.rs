@@ -1,0 +1,158 @@
+//! One vector space (offer and product text, product images, or the image+text hybrid): the exact
+//! rows in [`FlatVectors`], which listing each slot holds, and, from `ann_from` live vectors up, an
+//! approximate graph ([`Ann`]) over the same slots. Below that size a query scans exactly; above it
+//! the graph answers. A changed vector takes a new slot and retires the old one in both.
+
+use std::collections::HashMap;
+
+use super::ann::Ann;
+use super::flat::{FlatVectors, Scored};
+use super::ListingRef;
+
+/// Rebuild when more than this share of the slots are retired.
+const MAX_RETIRED_SHARE: f32 = 0.25;
+
+pub struct Space {
+    flat: FlatVectors,
+    keys: Vec<ListingRef>,
+    slot_of: HashMap<ListingRef, u32>,
+    ann: Option<Ann>,
+    ann_from: usize,
+}
+
+impl Space {
+    pub fn new(dim: usize, ann_from: usize) -> Self {
+        Self { flat: FlatVectors::new(dim), keys: Vec::new(), slot_of: HashMap::new(), ann: None, ann_from }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.flat.dim()
+    }
+
+    pub fn len(&self) -> usize {
+        self.flat.live_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether queries go through the approximate graph.
+    pub fn uses_ann(&self) -> bool {
+        self.ann.is_some()
+    }
+
+    pub fn get(&self, key: &ListingRef) -> Option<&[f32]> {
+        self.slot_of.get(key).and_then(|&slot| self.flat.row(slot))
+    }
+
+    /// Every live entry, for the snapshot.
+    pub fn entries(&self) -> impl Iterator<Item = (&ListingRef, &[f32])> {
+        self.slot_of.iter().filter_map(|(key, &slot)| self.flat.row(slot).map(|row| (key, row)))
+    }
+
+    /// Inserts or replaces `key`'s vector. A vector of another width is refused (`false`).
+    pub fn upsert(&mut self, key: ListingRef, v: &[f32]) -> bool {
+        if v.len() != self.flat.dim() || v.is_empty() {
+            return false;
+        }
+        if let Some(old) = self.slot_of.get(&key).copied() {
+            if self.flat.row(old) == Some(v) {
+                return true;
+            }
+            self.retire_slot(old);
+        }
+        let slot = self.flat.push(v);
+        self.keys.push(key.clone());
+        self.slot_of.insert(key, slot);
+        if let Some(ann) = &mut self.ann
+            && let Err(error) = ann.add(slot, v)
+        {
+            tracing::warn!(%error, "the approximate index refused a vector; falling back to exact search");
+            self.ann = None;
+        }
+        self.maintain();
+        true
+    }
+
+    pub fn remove(&mut self, key: &ListingRef) {
+        if let Some(slot) = self.slot_of.remove(key) {
+            self.retire_slot(slot);
+        }
+    }
+
+    fn retire_slot(&mut self, slot: u32) {
+        self.flat.retire(slot);
+        if let Some(ann) = &mut self.ann {
+            ann.remove(slot);
+        }
+    }
+
+    /// Builds the graph once the space is large enough, and compacts after many replacements.
+    fn maintain(&mut self) {
+        let slots = self.flat.slots().max(1);
+        let retired = slots - self.flat.live_count();
+        if retired as f32 / slots as f32 > MAX_RETIRED_SHARE && slots > 64 {
+            self.compact();
+        }
+        if self.ann.is_none() && self.flat.live_count() >= self.ann_from {
+            self.build_ann();
+        }
+    }
+
+    /// Rewrites the rows without tombstones (slots change), and the graph with them.
+    pub fn compact(&mut self) {
+        let mut fresh = Space::new(self.flat.dim(), usize::MAX);
+        let mut live: Vec<(ListingRef, u32)> = self.slot_of.iter().map(|(k, &s)| (k.clone(), s)).collect();
+        live.sort_by_key(|(_, s)| *s);
+        for (key, slot) in live {
+            if let Some(row) = self.flat.row(slot) {
+                fresh.upsert(key, row);
+            }
+        }
+        let had_ann = self.ann.is_some();
+        self.flat = fresh.flat;
+        self.keys = fresh.keys;
+        self.slot_of = fresh.slot_of;
+        self.ann = None;
+        if had_ann || self.flat.live_count() >= self.ann_from {
+            self.build_ann();
+        }
+    }
+
+    /// Builds the graph now, whatever the size (benchmarks, and a space that must answer through it).
+    pub fn compact_with_graph(&mut self) {
+        self.ann = None;
+        self.build_ann();
+    }
+
+    fn build_ann(&mut self) {
+        let rows = (0..self.flat.slots() as u32).filter(|&s| self.flat.is_live(s)).filter_map(|s| self.flat.row(s).map(|r| (s, r)));
+        match Ann::build(self.flat.dim(), self.flat.slots(), rows) {
+            Ok(ann) => self.ann = Some(ann),
+            Err(error) => tracing::warn!(%error, "could not build the approximate index; exact search continues"),
+        }
+    }
+
+    /// The top `k` listings for `query` among those `keep` accepts, best first, with cosine scores.
+    pub fn search(&self, query: &[f32], k: usize, keep: &dyn Fn(&ListingRef) -> bool) -> Vec<(ListingRef, f32)> {
+        let accept = |slot: u32| self.flat.is_live(slot) && self.keys.get(slot as usize).is_some_and(keep);
+        let hits: Vec<Scored> = match &self.ann {
+            Some(ann) => match ann.search(query, k, &accept) {
+                Ok(hits) => hits,
+                Err(error) => {
+                    tracing::warn!(%error, "approximate search failed; scanning exactly");
+                    self.flat.search(query, k, &accept)
+                }
+            },
+            None => self.flat.search(query, k, &accept),
+        };
+        hits.into_iter().filter_map(|h| self.keys.get(h.slot as usize).map(|key| (key.clone(), h.score))).collect()
+    }
+
+    /// The exact answer whatever the size (recall measurements).
+    pub fn search_exact(&self, query: &[f32], k: usize) -> Vec<(ListingRef, f32)> {
+        let accept = |slot: u32| self.flat.is_live(slot);
+        self.flat.search(query, k, &accept).into_iter().filter_map(|h| self.keys.get(h.slot as usize).map(|key| (key.clone(), h.score))).collect()
+    }
+}
