@@ -41,7 +41,7 @@ pub struct PageInput<'a> {
     pub caps: FanOutCaps,
 }
 
-const OFFER_COLUMNS: usize = 19;
+const OFFER_COLUMNS: usize = 20;
 
 pub async fn write_page(db: &Database, page: PageInput<'_>) -> Result<PageOutcome, ExtractionError> {
     let mut tx = db.begin_write().await?;
