@@ -152,12 +152,12 @@ fn expectations() -> BTreeMap<(&'static str, &'static str), (&'static str, Check
         (
             ("Queue depth per stage", "A"),
             ("every stage, ready and running", |s: &[Sample]| {
-                s.len() == 10
+                s.len() == 2 * gateway::domain::job::stage::ALL.len()
             }),
         ),
         (
             ("Dead jobs per stage", "A"),
-            ("every stage", |s: &[Sample]| s.len() == 5),
+            ("every stage", |s: &[Sample]| s.len() == gateway::domain::job::stage::ALL.len()),
         ),
         (
             ("Collector connection status", "A"),
