@@ -61,8 +61,25 @@ stop_server() {
 }
 trap stop_server EXIT INT TERM
 
+# The embed and search models of the test environment (scripts/setup-test-env.sh), when it was
+# set up: the image and similarity routes then answer from real (tiny) models instead of
+# their 503 "no embedding model configured", which schemathesis counts as a server error.
+model_env=()
+if [[ -f "$ROOT/.cache/test-env.sh" ]]; then
+  # shellcheck source=/dev/null
+  source "$ROOT/.cache/test-env.sh"
+  if [[ -n "${ORT_DYLIB_PATH:-}" && -d "${EMBED_TEST_MODEL_DIR:-}" ]]; then
+    model_env+=(ORT_DYLIB_PATH="$ORT_DYLIB_PATH" EMBED_MODEL_DIR="$EMBED_TEST_MODEL_DIR")
+    [[ -d "${SEARCH_TEST_MODEL_DIR:-}" ]] && model_env+=(SEARCH_TEXT_MODEL_DIR="$SEARCH_TEST_MODEL_DIR")
+  fi
+fi
+if [[ ${#model_env[@]} -eq 0 ]]; then
+  log "no test models (run scripts/setup-test-env.sh): /search/image and /products/{id}/similar answer 503"
+fi
+
 log "gateway $GATEWAY_BIN on $BASE (log: $OUT/gateway.log)"
 env -u REDIS_URL -u METRICS_TOKEN -u EMBED_MODEL_DIR -u WHATSAPP_INGEST_HMAC_SECRET -u WHATSAPP_INGEST_WEBHOOK_SECRETS \
+  "${model_env[@]}" SEARCH_INDEX_DIR="$OUT/search-index" \
   HOST=127.0.0.1 PORT="$PORT" DATABASE_URL="sqlite://$OUT/soko.db" IMAGE_STORE=local IMAGE_DIR="$OUT/images" \
   WHATSAPP_INGEST_TOKEN="$INGEST_TOKEN" \
   ADMIN_TOKEN="$ADMIN_TOKEN" API_READ_TOKEN="$READ_TOKEN" \

@@ -54,6 +54,7 @@ pub trait Retriever: Send + Sync {
 /// What `mode` says: the one retriever that answered, or `hybrid` for more than one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = SearchMode)]
 pub enum Mode {
     Text,
     Semantic,
