@@ -182,27 +182,29 @@ fn senders_page(chat: &ChatSummary, senders: &[ChatSender], vendors: &[Vendor], 
     let chat_href = format!("/admin/whatsapp/{}", urlencode(&chat.chat_id));
     let default_vendor = chat.vendor_name.clone().unwrap_or_else(|| "no vendor".into());
     page(&format!("Senders · {}", chat.title), html! {
-        p { a href=(chat_href) { "← " (chat.title) } }
-        h1 { "Senders of " (chat.title) }
-        p.muted { "A sender's own vendor wins over the chat's (" (default_vendor) "). Saving re-attributes only the changed senders' offers." }
+        p.wrap { a href=(chat_href) { "← " (chat.title) } }
+        h1.wrap { "Senders of " (chat.title) }
+        p.muted.wrap { "A sender's own vendor wins over the chat's (" (default_vendor) "). Saving re-attributes only the changed senders' offers." }
         @if let Some(saved) = saved { p.note { "Saved: " (saved) " sender mapping(s) changed; their offers were re-extracted." } }
         @if senders.is_empty() {
             p { "No sender with a phone number has posted in this chat yet." }
         } @else {
             form method="post" action={ (chat_href) "/senders" } {
-                table {
-                    thead { tr { th { "Sender" } th { "Messages" } th { "Offers" } th { "Vendor" } } }
-                    tbody {
-                        @for sender in senders {
-                            tr {
-                                td { (sender.sender) @if let Some(name) = &sender.sender_name { br; span.muted { (name) } } }
-                                td { (sender.message_count) }
-                                td { a href={ "/offers?chat_id=" (urlencode(&chat.chat_id)) "&sender=" (urlencode(&sender.sender)) } { (sender.offer_count) } }
-                                td {
-                                    select name={ (FIELD_PREFIX) (sender.sender) } aria-label={ "Vendor of " (sender.sender) } {
-                                        option value="" selected[sender.vendor_id.is_none()] { "chat default (" (default_vendor) ")" }
-                                        @for vendor in vendors {
-                                            option value=(vendor.id) selected[sender.vendor_id == Some(vendor.id)] { (vendor.name) }
+                div.table-wrap {
+                    table.cards {
+                        thead { tr { th { "Sender" } th { "Messages" } th { "Offers" } th { "Vendor" } } }
+                        tbody {
+                            @for sender in senders {
+                                tr {
+                                    td.wrap data-label="Sender" { (sender.sender) @if let Some(name) = &sender.sender_name { br; span.muted { (name) } } }
+                                    td.num data-label="Messages" { (sender.message_count) }
+                                    td.num data-label="Offers" { a href={ "/offers?chat_id=" (urlencode(&chat.chat_id)) "&sender=" (urlencode(&sender.sender)) } { (sender.offer_count) } }
+                                    td data-label="Vendor" {
+                                        select name={ (FIELD_PREFIX) (sender.sender) } aria-label={ "Vendor of " (sender.sender) } {
+                                            option value="" selected[sender.vendor_id.is_none()] { "chat default (" (default_vendor) ")" }
+                                            @for vendor in vendors {
+                                                option value=(vendor.id) selected[sender.vendor_id == Some(vendor.id)] { (vendor.name) }
+                                            }
                                         }
                                     }
                                 }

@@ -388,6 +388,11 @@ async fn every_admin_page_fits_a_phone_and_a_desktop_in_chromium() {
             "/admin/whatsapp/wide%40g.us".into(),
             "Save mapping and re-extract",
         ),
+        (
+            "chat_senders",
+            "/admin/whatsapp/wide%40g.us/senders".into(),
+            "Senders of",
+        ),
         ("vendors", "/vendors".into(), "Mama Mboga Electronics"),
         ("offers", "/offers".into(), "KES 118,000"),
         ("products", "/products".into(), "Samsung Galaxy S24 Ultra"),

@@ -24,6 +24,7 @@ mod media_e2e;
 mod ops;
 mod page_fixture;
 mod purge;
+mod relay_captions;
 mod replays;
 mod search;
 mod search_relevance;
