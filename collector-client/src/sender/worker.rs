@@ -36,8 +36,10 @@ pub(super) struct Worker {
 }
 
 enum RoundResult {
-    Delivered,
-    Rejected,
+    /// Taken by the gateway; the event is published once the counts say so.
+    Delivered(DeliveryEvent),
+    /// Refused for good; the event is published once the counts say so.
+    Rejected(DeliveryEvent),
     Failed { retry_after: Option<Duration>, rate_limited: bool },
     AuthRefused(AuthRefusal),
     Stopped,
@@ -79,14 +81,18 @@ impl Worker {
             }
             for batch in pending {
                 match self.deliver(&batch).await {
-                    RoundResult::Delivered => {
+                    // The event goes out after `settled`, so whoever waits for it reads
+                    // counts (spool depth, /healthz) that already include this batch.
+                    RoundResult::Delivered(event) => {
                         // A 2xx also cleared collector_auth_failing.
                         (failed_rounds, auth_refusals) = (0, 0);
                         self.settled();
+                        let _ = self.events.send(event);
                     }
-                    RoundResult::Rejected => {
+                    RoundResult::Rejected(event) => {
                         failed_rounds = 0;
                         self.settled();
+                        let _ = self.events.send(event);
                     }
                     RoundResult::Failed { retry_after, rate_limited } => {
                         failed_rounds = failed_rounds.saturating_add(1);
@@ -220,8 +226,7 @@ impl Worker {
         self.metrics.record_outcome("rejected", refused);
         self.metrics.spool_messages.sub(i64::try_from(messages).unwrap_or(i64::MAX));
         tracing::info!(batch = batch.id(), messages, created, duplicate, refused, status, "batch delivered");
-        let _ = self.events.send(DeliveryEvent::Delivered { batch: batch.name.clone(), messages, status, created, duplicate, refused });
-        RoundResult::Delivered
+        RoundResult::Delivered(DeliveryEvent::Delivered { batch: batch.name.clone(), messages, status, created, duplicate, refused })
     }
 
     /// The messages a 2xx answer refused one by one go to `rejected/` as a
@@ -271,8 +276,7 @@ impl Worker {
         self.metrics.spool_messages.sub(i64::try_from(messages).unwrap_or(i64::MAX));
         // The gateway read the batch, so the path to it works.
         self.metrics.set_delivery_status(ConnectionStatus::Open);
-        let _ = self.events.send(DeliveryEvent::Rejected { batch: batch.name.clone(), status });
-        RoundResult::Rejected
+        RoundResult::Rejected(DeliveryEvent::Rejected { batch: batch.name.clone(), status })
     }
 }
 
