@@ -13,6 +13,10 @@ use phonenumber::{Mode, country};
 /// Longest E.164 number, in digits after the `+`.
 const E164_MAX_DIGITS: usize = 15;
 
+/// How many digits a phone number has here, without its `+`: candidates and results alike, so
+/// every result is a candidate of its own (`00431118` is 8 digits, but `+431118` only 6).
+const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 7..=E164_MAX_DIGITS;
+
 /// The region used for national-format numbers when none is configured.
 pub const DEFAULT_REGION: &str = "KE";
 
@@ -25,7 +29,7 @@ pub fn parse_region(code: &str) -> Option<country::Id> {
 /// `None` when it is not a phone (names, `@lid` ids, short codes, garbage).
 pub fn normalize_phone(raw: &str, region: country::Id) -> Option<String> {
     let candidate = phone_candidate(raw)?;
-    let e164 = to_e164(&candidate, region)?;
+    let e164 = to_e164(&candidate, region).filter(|e164| PHONE_DIGITS.contains(&(e164.len() - 1)))?;
     if e164 == candidate {
         return Some(e164);
     }
@@ -79,11 +83,11 @@ fn phone_candidate(raw: &str) -> Option<String> {
             _ => return None,
         }
     }
-    if !(7..=15).contains(&digits.len()) {
-        return None;
-    }
     if let Some(rest) = digits.strip_prefix("00").filter(|_| !plus) {
-        return Some(format!("+{rest}"));
+        return PHONE_DIGITS.contains(&rest.len()).then(|| format!("+{rest}"));
+    }
+    if !PHONE_DIGITS.contains(&digits.len()) {
+        return None;
     }
     if plus || is_jid {
         return Some(format!("+{digits}"));
@@ -112,6 +116,9 @@ mod tests {
         // `11` on every pass, so normalising its own output gave yet another number.
         assert_eq!(normalize_phone("+254 11 11)545-0132", country::Id::US), None);
         assert_eq!(normalize_phone("+254115450132", country::Id::US), None);
+        // `00` then 6 digits is shorter than any phone here, as `+431118` is (fuzz/regressions/phone/).
+        assert_eq!(normalize_phone("00431118", country::Id::NG), None);
+        assert_eq!(normalize_phone("+431118", country::Id::NG), None);
     }
 
     #[test]
