@@ -21,7 +21,7 @@ use crate::{
     metrics::Metrics,
     pipeline::{self, ServedImages},
     redis_link::RedisLink,
-    search::SearchService,
+    search::{SearchService, semantic_text::SemanticTextRetriever},
     semantic::{self, ImageQueries, SemanticIndex, TextEncoder},
     store::{Store, events},
 };
@@ -91,9 +91,11 @@ impl Application {
         if filled > 0 {
             tracing::info!(listings = filled, "search text filled for listings written before the search index");
         }
-        let search = SearchService::new(store.db.clone(), &config.search, redis.clone(), &metrics)
-            .context("registering the search metrics")?;
         let semantic = build_semantic(&config, &store, metrics.clone()).await?;
+        // Full text always; MiniLM vectors fused in when SEARCH_TEXT_MODEL_DIR is set.
+        let search = SearchService::new(store.db.clone(), &config.search, redis.clone(), &metrics)
+            .context("registering the search metrics")?
+            .with_retriever(Arc::new(SemanticTextRetriever::new(store.db.clone(), semantic.clone())));
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();

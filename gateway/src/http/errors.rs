@@ -292,6 +292,7 @@ impl From<SearchError> for ApiError {
             SearchError::BadRequest(message) => Self::BadRequest(message),
             SearchError::Store(store) => store.into(),
             SearchError::Retriever(reason) => Self::Internal(anyhow::anyhow!(reason)),
+            SearchError::NotConfigured => Self::Semantic(SemanticError::NotConfigured),
         }
     }
 }

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::{
     app::AppState,
+    semantic::IndexStats,
     store::queries::{self, ChatCounters, StoredFailure},
 };
 
@@ -40,6 +41,9 @@ pub struct Ready {
     pub migrations_applied: usize,
     /// `off`, `in_use` or `fallback`.
     pub redis: &'static str,
+    /// The in-process vector index: vectors per space and how far it has followed the
+    /// database's `index_seq` (replicas converge on the same watermarks).
+    pub search_index: IndexStats,
 }
 
 /// Readiness when a check failed; never the driver's text.
@@ -77,6 +81,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             database: state.store.backend_name(),
             migrations_applied: migrations,
             redis: redis_mode(&state),
+            search_index: state.semantic.stats(),
         }),
         Err(failure) => {
             // The driver's text can name hosts, users and paths: it goes to the log only.

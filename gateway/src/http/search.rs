@@ -1,4 +1,4 @@
-//! `GET /search`: full-text search over offers and products, with filters and cursor pages
+//! `GET /search`: full-text and semantic search over offers and products, with filters and cursor pages
 //! (the `search` layer does the work; this adapts the query string and maps its errors).
 
 use actix_web::{HttpResponse, web};
@@ -40,10 +40,15 @@ pub struct SearchParams {
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Which retrievers to ask: `text`, `semantic` (MiniLM vectors) or `hybrid` (both, fused by
+    /// reciprocal rank fusion). Default: every one configured, so `hybrid` when
+    /// `SEARCH_TEXT_MODEL_DIR` is set. `semantic` and `hybrid` answer 503 without the model.
+    #[param(value_type = Option<String>, example = "hybrid")]
+    mode: Option<String>,
 }
 
 #[utoipa::path(
-    get, path = "/search", tag = "read", summary = "Full-text search over offers and products",
+    get, path = "/search", tag = "read", summary = "Full-text and semantic search over offers and products",
     params(SearchParams),
     security(("read_token" = []), ("admin_basic" = [])),
     responses((status = 200, description = "One page of results, best first", body = SearchAnswer), ReadErrors),
@@ -64,6 +69,7 @@ pub async fn search(
         active: p.active,
         limit: p.limit,
         cursor: p.cursor,
+        mode: p.mode,
     };
     let answer = state.search.search(raw).await?;
     Ok(HttpResponse::Ok().json(answer))

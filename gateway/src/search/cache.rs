@@ -2,7 +2,7 @@
 //! link (shared by every replica; the in-process cache stands in while Redis is down).
 //! Keys carry the index generation read before the query ran, and every commit that writes
 //! offers, products or vendors moves it, so an answer is never served after a newer commit
-//! changed what it would say. Entries expire after `SEARCH_CACHE_TTL_SECONDS`.
+//! changed what it would say; the vector retrievers' watermarks are in the key too. Entries expire after `SEARCH_CACHE_TTL_SECONDS`.
 
 use std::{sync::Arc, time::Duration};
 
@@ -22,10 +22,11 @@ pub struct SearchCache {
     counter: IntCounterVec,
 }
 
-/// The cache key: a digest of the generation and the checked request (its canonical form).
-pub fn key(generation: i64, request: &SearchRequest) -> String {
+/// The cache key: a digest of the generation, the vector retrievers' watermarks and the
+/// checked request (its canonical form).
+pub fn key(generation: i64, followed: &[i64], request: &SearchRequest) -> String {
     let mut digest = Sha256::new();
-    digest.update(format!("{generation}\n{request:?}"));
+    digest.update(format!("{generation}\n{followed:?}\n{request:?}"));
     hex::encode(digest.finalize())
 }
 

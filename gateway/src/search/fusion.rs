@@ -1,7 +1,9 @@
 //! Reciprocal rank fusion: several ranked lists become one, each listing scored
-//! `Σ 1 / (k + rank)` over the lists it appears in (rank from 1), with k = 60 as in
-//! Cormack et al. Only ranks count, so retrievers whose scores are not comparable
-//! (BM25, cosine) fuse fairly. Ties keep the order of the best rank, then of the lists.
+//! `Σ w / (k + rank)` over the lists it appears in (rank from 1), with k = 60 as in
+//! Cormack et al. and `w` the list's weight (1 unless a retriever says otherwise: the
+//! weighted form Elasticsearch and Vespa offer). Only ranks count, so retrievers whose
+//! scores are not comparable (BM25, cosine) fuse fairly. Ties keep the order of the best
+//! rank, then of the lists.
 
 use std::collections::HashMap;
 
@@ -16,9 +18,15 @@ pub const RRF_K: f64 = 60.0;
 
 /// Fuses `lists` (each best first) into one, best first; `matched` terms are merged.
 pub fn reciprocal_rank_fusion(lists: &[Vec<Ranked>], k: f64) -> Vec<Ranked> {
+    let weighted: Vec<(f64, &[Ranked])> = lists.iter().map(|l| (1.0, l.as_slice())).collect();
+    weighted_reciprocal_rank_fusion(&weighted, k)
+}
+
+/// As [`reciprocal_rank_fusion`], each list's terms multiplied by its weight.
+pub fn weighted_reciprocal_rank_fusion(lists: &[(f64, &[Ranked])], k: f64) -> Vec<Ranked> {
     // (kind, id) -> (score, best rank, first list, first position, matched)
     let mut fused: HashMap<(ListingKind, &str), Entry> = HashMap::new();
-    for (list_index, list) in lists.iter().enumerate() {
+    for (list_index, (weight, list)) in lists.iter().enumerate() {
         for (position, item) in list.iter().enumerate() {
             let rank = position + 1;
             let entry = fused
@@ -31,7 +39,7 @@ pub fn reciprocal_rank_fusion(lists: &[Vec<Ranked>], k: f64) -> Vec<Ranked> {
                         Vec::new(),
                     )
                 });
-            entry.0 += 1.0 / (k + rank as f64);
+            entry.0 += weight / (k + rank as f64);
             entry.1 = entry.1.min(rank);
             for term in &item.matched {
                 if !entry.3.contains(term) {
@@ -112,6 +120,17 @@ mod tests {
         );
         assert_eq!(fused[0].kind, ListingKind::Offer);
         assert!(reciprocal_rank_fusion(&[], RRF_K).is_empty());
+    }
+
+    #[test]
+    fn a_lighter_list_adds_agreement_and_fills_in_after_the_heavier_one() {
+        let text = list(&["a", "b"]);
+        let semantic = list(&["c", "b"]);
+        let fused = weighted_reciprocal_rank_fusion(&[(1.0, &text), (0.5, &semantic)], RRF_K);
+        // b: 1/62 + 0.5/62 beats a's 1/61; c (0.5/61) comes after both text listings.
+        assert_eq!(ids(&fused), ["b", "a", "c"]);
+        assert!((fused[0].score - 1.5 / 62.0).abs() < 1e-12);
+        assert!((fused[2].score - 0.5 / 61.0).abs() < 1e-12);
     }
 
     #[test]

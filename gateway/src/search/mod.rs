@@ -1,5 +1,5 @@
 //! Search over offers and products (issue 15): a checked request, the retrievers that
-//! answer it (full text here; semantic and visual ones plug in through [`Retriever`]),
+//! answer it (full text, and MiniLM vectors when `SEARCH_TEXT_MODEL_DIR` is set),
 //! reciprocal rank fusion when more than one answers, the page read back from the store,
 //! and the answer cache keyed by the index generation. Sits between `store` and `app`.
 
@@ -8,6 +8,7 @@ pub mod fusion;
 pub mod metrics;
 pub mod request;
 pub mod retriever;
+pub mod semantic_text;
 pub mod settings;
 pub mod text;
 
@@ -15,7 +16,7 @@ use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use serde::{Deserialize, Serialize};
 
-pub use request::{RawSearch, SearchRequest};
+pub use request::{RawSearch, SearchRequest, Wanted};
 pub use retriever::{Mode, Ranked, Retriever, RetrieverKind, SearchQuery};
 pub use settings::SearchSettings;
 
@@ -41,6 +42,9 @@ pub enum SearchError {
     /// A retriever other than the store's failed (a model, an index).
     #[error("retriever failed: {0}")]
     Retriever(String),
+    /// `mode=semantic` or `mode=hybrid` without `SEARCH_TEXT_MODEL_DIR`: 503.
+    #[error("no embedding model configured")]
+    NotConfigured,
 }
 
 /// One listing of an answer.
@@ -90,6 +94,9 @@ pub struct SearchAnswer {
     pub mode: Mode,
 }
 
+/// How deep each list is read when several are fused.
+pub const FUSION_DEPTH: usize = 50;
+
 pub struct SearchService {
     db: Database,
     retrievers: Vec<Arc<dyn Retriever>>,
@@ -130,6 +137,7 @@ impl SearchService {
         match &outcome {
             Ok(answer) => self.metrics.observe(Some(answer.mode), "ok", elapsed),
             Err(SearchError::BadRequest(_)) => self.metrics.observe(None, "bad_request", elapsed),
+            Err(SearchError::NotConfigured) => self.metrics.observe(None, "unavailable", elapsed),
             Err(_) => self.metrics.observe(None, "error", elapsed),
         }
         outcome.map(|cached| SearchAnswer {
@@ -143,38 +151,67 @@ impl SearchService {
     async fn run(&self, raw: RawSearch) -> Result<Arc<CachedAnswer>, SearchError> {
         let request = raw.check()?;
         // Read before the query: an answer is never stored under a generation newer than its data.
+        // The vector retrievers' watermarks too: a vector that lands after the listing's
+        // commit changes the answer without moving the database's generation.
         let generation = search_index::generation(&self.db).await?;
-        let key = cache::key(generation, &request);
+        let followed: Vec<i64> = self.retrievers.iter().map(|r| r.generation()).collect();
+        let key = cache::key(generation, &followed, &request);
         if let Some(hit) = self.cache.get(&key).await {
             return Ok(hit);
         }
-        let answer = Arc::new(self.answer(&request).await?);
+        let answer = Arc::new(self.answer(&request, generation).await?);
         self.cache.put(key, answer.clone()).await;
         Ok(answer)
     }
 
-    async fn answer(&self, request: &SearchRequest) -> Result<CachedAnswer, SearchError> {
+    async fn answer(&self, request: &SearchRequest, generation: i64) -> Result<CachedAnswer, SearchError> {
         let query = SearchQuery {
             text: request.text.clone(),
             terms: request.terms.clone(),
             kinds: request.kinds.clone(),
             filter: request.filter.clone(),
+            generation,
         };
         // One more than the page, so we know whether another follows.
         let depth = request.offset + request.limit + 1;
+        let asked: &[RetrieverKind] = match request.wanted {
+            Wanted::Configured => &[RetrieverKind::Text, RetrieverKind::Semantic],
+            Wanted::Text => &[RetrieverKind::Text],
+            Wanted::Semantic => &[RetrieverKind::Semantic],
+            Wanted::Hybrid => &[RetrieverKind::Text, RetrieverKind::Semantic],
+        };
+        let explicit = request.wanted != Wanted::Configured;
+        // Fused lists go deeper than the page: a listing second-tier in both lists belongs
+        // above one that only a single list ranks first.
+        let depth = if asked.len() > 1 { depth.max(FUSION_DEPTH) } else { depth };
         let mut answered = Vec::new();
-        let mut lists = Vec::new();
-        for retriever in &self.retrievers {
-            if let Some(list) = retriever.retrieve(&query, depth).await? {
-                answered.push(retriever.kind());
-                lists.push(list);
+        let mut lists: Vec<(f64, Vec<Ranked>)> = Vec::new();
+        for retriever in self.retrievers.iter().filter(|r| asked.contains(&r.kind())) {
+            match retriever.retrieve(&query, depth).await {
+                Ok(Some(list)) => {
+                    answered.push(retriever.kind());
+                    lists.push((retriever.fusion_weight(), list));
+                }
+                Ok(None) if explicit => return Err(SearchError::NotConfigured),
+                Ok(None) => {}
+                // Unasked for by name, a failing vector retriever leaves the text answer standing.
+                Err(SearchError::Retriever(reason)) if !explicit => {
+                    tracing::warn!(retriever = ?retriever.kind(), %reason, "a search retriever failed; answering without it");
+                }
+                Err(error) => return Err(error),
             }
+        }
+        if explicit && answered.len() != asked.len() {
+            return Err(SearchError::NotConfigured);
         }
         let mode = Mode::of(&answered)
             .ok_or_else(|| SearchError::Retriever("no retriever answered".into()))?;
         let ranked = match lists.len() {
-            1 => lists.pop().unwrap_or_default(),
-            _ => fusion::reciprocal_rank_fusion(&lists, fusion::RRF_K),
+            1 => lists.pop().map(|(_, list)| list).unwrap_or_default(),
+            _ => {
+                let weighted: Vec<(f64, &[Ranked])> = lists.iter().map(|(w, l)| (*w, l.as_slice())).collect();
+                fusion::weighted_reciprocal_rank_fusion(&weighted, fusion::RRF_K)
+            }
         };
         let more = ranked.len() > request.offset + request.limit;
         let page: Vec<Ranked> = ranked

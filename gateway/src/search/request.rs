@@ -32,6 +32,19 @@ pub struct RawSearch {
     pub active: Option<String>,
     pub limit: Option<String>,
     pub cursor: Option<String>,
+    /// `text`, `semantic` or `hybrid`: which retrievers to ask (default: every one configured).
+    pub mode: Option<String>,
+}
+
+/// Which retrievers a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Wanted {
+    /// Every retriever that is configured (`mode` absent).
+    Configured,
+    Text,
+    Semantic,
+    /// Text and semantic, fused; refused when semantic search is off.
+    Hybrid,
 }
 
 /// A checked search request.
@@ -43,6 +56,7 @@ pub struct SearchRequest {
     pub filter: ListingFilter,
     pub limit: usize,
     pub offset: usize,
+    pub wanted: Wanted,
 }
 
 fn bad(message: impl Into<String>) -> SearchError {
@@ -170,6 +184,13 @@ impl RawSearch {
             Some(cursor) => decode_cursor(cursor)?,
             None => 0,
         };
+        let wanted = match self.mode.as_deref().map(str::trim) {
+            None | Some("") => Wanted::Configured,
+            Some("text") => Wanted::Text,
+            Some("semantic") => Wanted::Semantic,
+            Some("hybrid") => Wanted::Hybrid,
+            Some(_) => return Err(bad("mode must be text, semantic or hybrid")),
+        };
         let filter = ListingFilter {
             vendor,
             currency,
@@ -185,6 +206,7 @@ impl RawSearch {
             filter,
             limit,
             offset,
+            wanted,
         })
     }
 }

@@ -1,5 +1,5 @@
 //! The retriever abstraction: anything that turns a query into a ranked list of listing ids
-//! (full text today; semantic and visual vectors next), and the `mode` a search reports,
+//! (full text, and MiniLM vectors when a model is configured), and the `mode` a search reports,
 //! computed from the retrievers that answered.
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,8 @@ pub struct SearchQuery {
     pub terms: Vec<String>,
     pub kinds: Vec<ListingKind>,
     pub filter: ListingFilter,
+    /// The index generation read before the query (caches of derived data key on it).
+    pub generation: i64,
 }
 
 /// One listing in a retriever's ranking, best first.
@@ -43,6 +45,16 @@ pub enum RetrieverKind {
 #[async_trait::async_trait]
 pub trait Retriever: Send + Sync {
     fn kind(&self) -> RetrieverKind;
+    /// How far this retriever's own data has come, when it is not the database's (a vector
+    /// index follows the database a poll behind): part of the answer cache's key, so a
+    /// cached answer never outlives a newer vector.
+    fn generation(&self) -> i64 {
+        0
+    }
+    /// This retriever's weight in rank fusion (1 by default).
+    fn fusion_weight(&self) -> f64 {
+        1.0
+    }
     /// At most `depth` listings matching `query`, best first.
     async fn retrieve(
         &self,

@@ -61,6 +61,15 @@ impl Ann {
         Ok(())
     }
 
+    /// Adds many rows in parallel batches (a page of new vectors).
+    pub fn add_batch(&mut self, rows: &[(u32, &[f32])]) -> Result<(), AnnError> {
+        let rows: Vec<(&[f32], usize)> = rows.iter().map(|(slot, row)| (*row, *slot as usize)).collect();
+        for chunk in rows.chunks(BUILD_CHUNK) {
+            self.graph.parallel_insert_slice(&chunk.to_vec());
+        }
+        Ok(())
+    }
+
     /// A no-op for the graph: the slot's `live` flag, checked by every search's filter, retires it.
     pub fn remove(&mut self, _slot: u32) {}
 

@@ -73,13 +73,39 @@ impl Spaces {
         }
     }
 
+    /// Puts many vectors into the space in `slot` at once ([`Space::upsert_batch`]); a run of
+    /// another width starts the space again, as [`Self::put`] does.
+    pub(crate) fn put_batch<'a>(slot: &mut Option<Space>, exact_below: usize, rows: Vec<(ListingRef, &'a [f32])>) {
+        let mut rest = rows.as_slice();
+        while let Some((_, first)) = rest.first() {
+            let width = first.len();
+            let run = rest.iter().take_while(|(_, v)| v.len() == width).count();
+            let (now, later) = rest.split_at(run);
+            rest = later;
+            if width == 0 {
+                continue;
+            }
+            if slot.as_ref().is_none_or(|s| s.dim() != width) {
+                if slot.is_some() {
+                    tracing::warn!(width, "vectors of a new width: the space starts again");
+                }
+                *slot = Some(Space::new(width, exact_below));
+            }
+            if let Some(space) = slot.as_mut() {
+                space.upsert_batch(now.iter().map(|(key, v)| (key.clone(), *v)));
+            }
+        }
+    }
+
     pub(crate) fn apply_text(&mut self, rows: &[TextRow], model_id: Option<&str>) {
+        let mut batch = Vec::with_capacity(rows.len());
         for row in rows {
             self.text_watermark = self.text_watermark.max(row.index_seq);
             if model_id.is_some_and(|m| m == row.model_id) {
-                Self::put(&mut self.text, self.exact_below, row.listing.clone(), &row.vector);
+                batch.push((row.listing.clone(), row.vector.as_slice()));
             }
         }
+        Self::put_batch(&mut self.text, self.exact_below, batch);
     }
 
     pub(crate) fn apply_products(&mut self, rows: &[ProductRow], model_id: Option<&str>) {

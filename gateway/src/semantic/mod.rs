@@ -137,8 +137,8 @@ pub struct ImageQueries {
 /// A filter applied inside the scan, before ranking: `true` keeps the listing.
 pub type Keep<'a> = &'a (dyn Fn(&ListingRef) -> bool + Sync);
 
-/// Sizes, for `/readyz`-style reporting and the tests.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+/// Sizes and watermarks, reported by `/readyz`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct IndexStats {
     pub text: usize,
     pub image: usize,
@@ -194,10 +194,39 @@ impl SemanticIndex {
         spaces.get(space).map(|s| s.search(vector, k, keep)).unwrap_or_default()
     }
 
+    /// Exact top `k` among `candidates` only (a narrow filter's allowed listings): a graph walk
+    /// under a filter that keeps few listings can come back short; a pass over them cannot.
+    pub fn query_among(&self, space: SpaceKind, vector: &[f32], k: usize, candidates: &[ListingRef]) -> Vec<(ListingRef, f32)> {
+        let spaces = self.spaces.read().unwrap_or_else(|p| p.into_inner());
+        let Some(space) = spaces.get(space) else { return Vec::new() };
+        let mut scored: Vec<(ListingRef, f32)> =
+            candidates.iter().filter_map(|key| space.get(key).map(|row| (key.clone(), flat::dot(vector, row)))).collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        scored.truncate(k);
+        scored
+    }
+
+    /// The exact top `k` whatever the space's size (recall measurements).
+    pub fn query_exact(&self, space: SpaceKind, vector: &[f32], k: usize) -> Vec<(ListingRef, f32)> {
+        let spaces = self.spaces.read().unwrap_or_else(|p| p.into_inner());
+        spaces.get(space).map(|s| s.search_exact(vector, k)).unwrap_or_default()
+    }
+
+    /// Whether `space` answers through the approximate graph (it holds `SEARCH_EXACT_BELOW` or more).
+    pub fn uses_ann(&self, space: SpaceKind) -> bool {
+        let spaces = self.spaces.read().unwrap_or_else(|p| p.into_inner());
+        spaces.get(space).is_some_and(space::Space::uses_ann)
+    }
+
+    /// The MiniLM vector of `query`.
+    pub async fn text_vector(&self, query: &str) -> Result<Vec<f32>, SemanticError> {
+        let encoder = self.text.as_ref().ok_or(SemanticError::NotConfigured)?;
+        encoder.encode(vec![query.to_owned()]).await?.pop().ok_or_else(|| SemanticError::Model("no vector".to_owned()))
+    }
+
     /// Offers and products nearest in meaning to `query` (MiniLM), best first with cosine scores.
     pub async fn query_text(&self, query: &str, k: usize, keep: Keep<'_>) -> Result<Vec<(ListingRef, f32)>, SemanticError> {
-        let encoder = self.text.as_ref().ok_or(SemanticError::NotConfigured)?;
-        let vector = encoder.encode(vec![query.to_owned()]).await?.pop().ok_or_else(|| SemanticError::Model("no vector".to_owned()))?;
+        let vector = self.text_vector(query).await?;
         Ok(self.query_vector(SpaceKind::Text, &vector, k, keep))
     }
 

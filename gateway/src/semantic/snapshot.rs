@@ -96,6 +96,7 @@ pub fn decode(bytes: &[u8], text_model: Option<&str>, image_model: Option<&str>,
     spaces.product_watermark = header.product_watermark;
     for (name, dim, count) in &header.spaces {
         let mut slot = None;
+        let mut rows = Vec::with_capacity(*count);
         for _ in 0..*count {
             let kind = match r.take(1)?[0] {
                 0 => ListingKind::Offer,
@@ -105,8 +106,10 @@ pub fn decode(bytes: &[u8], text_model: Option<&str>, image_model: Option<&str>,
             let id_len = u16::from_le_bytes(r.take(2)?.try_into().ok()?) as usize;
             let id = String::from_utf8(r.take(id_len)?.to_vec()).ok()?;
             let row: Vec<f32> = r.take(dim * 4)?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            Spaces::put(&mut slot, exact_below, ListingRef { kind, id }, &row);
+            rows.push((ListingRef { kind, id }, row));
         }
+        // One batch: the graph (for a space past SEARCH_EXACT_BELOW) is built once, in parallel.
+        Spaces::put_batch(&mut slot, exact_below, rows.iter().map(|(key, row)| (key.clone(), row.as_slice())).collect());
         match name.as_str() {
             "text" => spaces.text = slot,
             "image" => spaces.image = slot,

@@ -56,16 +56,8 @@ impl Space {
         if v.len() != self.flat.dim() || v.is_empty() {
             return false;
         }
-        if let Some(old) = self.slot_of.get(&key).copied() {
-            if self.flat.row(old) == Some(v) {
-                return true;
-            }
-            self.retire_slot(old);
-        }
-        let slot = self.flat.push(v);
-        self.keys.push(key.clone());
-        self.slot_of.insert(key, slot);
-        if let Some(ann) = &mut self.ann
+        if let Some(slot) = self.place(key, v)
+            && let Some(ann) = &mut self.ann
             && let Err(error) = ann.add(slot, v)
         {
             tracing::warn!(%error, "the approximate index refused a vector; falling back to exact search");
@@ -73,6 +65,45 @@ impl Space {
         }
         self.maintain();
         true
+    }
+
+    /// Inserts or replaces many vectors (a page the follower read, a restored snapshot): the graph
+    /// takes them in one parallel pass, or is built once when they take the space past
+    /// `ann_from`, never one sequential insert per vector. Vectors of another width are skipped.
+    pub fn upsert_batch<'a>(&mut self, rows: impl IntoIterator<Item = (ListingRef, &'a [f32])>) {
+        let dim = self.flat.dim();
+        let mut placed = Vec::new();
+        for (key, v) in rows {
+            if v.len() == dim
+                && !v.is_empty()
+                && let Some(slot) = self.place(key, v)
+            {
+                placed.push(slot);
+            }
+        }
+        if let Some(ann) = &mut self.ann {
+            let rows: Vec<(u32, &[f32])> = placed.iter().filter_map(|&slot| self.flat.row(slot).map(|row| (slot, row))).collect();
+            if let Err(error) = ann.add_batch(&rows) {
+                tracing::warn!(%error, "the approximate index refused vectors; falling back to exact search");
+                self.ann = None;
+            }
+        }
+        self.maintain();
+    }
+
+    /// Writes `v` into a new slot for `key` (retiring its old one); `None` when `key` already
+    /// holds exactly `v`. The graph is the caller's business.
+    fn place(&mut self, key: ListingRef, v: &[f32]) -> Option<u32> {
+        if let Some(old) = self.slot_of.get(&key).copied() {
+            if self.flat.row(old) == Some(v) {
+                return None;
+            }
+            self.retire_slot(old);
+        }
+        let slot = self.flat.push(v);
+        self.keys.push(key.clone());
+        self.slot_of.insert(key, slot);
+        Some(slot)
     }
 
     pub fn remove(&mut self, key: &ListingRef) {

@@ -105,6 +105,29 @@ fn many_replacements_compact_without_losing_listings() {
 }
 
 #[test]
+fn a_batch_past_the_threshold_builds_the_graph_once_and_later_batches_join_it() {
+    let mut rng = Rng(33);
+    let rows: Vec<(ListingRef, Vec<f32>)> = (0..600).map(|i| (ListingRef::offer(i.to_string()), rng.unit(16))).collect();
+    let mut slot = None;
+    // 400 rows in one batch cross ann_from = 300: the graph is built, and holds every row.
+    Spaces::put_batch(&mut slot, 300, rows[..400].iter().map(|(k, v)| (k.clone(), v.as_slice())).collect());
+    let space = slot.as_ref().expect("a space");
+    assert!(space.uses_ann());
+    assert_eq!(space.len(), 400);
+    // A second batch goes into the same graph; every vector finds itself first.
+    Spaces::put_batch(&mut slot, 300, rows[400..].iter().map(|(k, v)| (k.clone(), v.as_slice())).collect());
+    let space = slot.as_ref().expect("a space");
+    assert_eq!(space.len(), 600);
+    for (key, v) in rows.iter().step_by(37) {
+        assert_eq!(&space.search(v, 1, &|_| true)[0].0, key);
+    }
+    // A run of another width starts the space again, as a single put does.
+    let wide = rng.unit(24);
+    Spaces::put_batch(&mut slot, 300, vec![(ListingRef::offer("w"), wide.as_slice())]);
+    assert_eq!((slot.as_ref().map(Space::dim), slot.as_ref().map(Space::len)), (Some(24), Some(1)));
+}
+
+#[test]
 fn snapshot_round_trips_and_refuses_other_models_and_torn_files() {
     let mut spaces = Spaces::new(20_000);
     let mut rng = Rng(21);

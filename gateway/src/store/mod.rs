@@ -19,6 +19,7 @@ pub mod postgres_writer;
 pub mod products;
 pub mod purge;
 pub mod queries;
+pub mod search_allowed;
 pub mod search_index;
 pub mod search_rows;
 mod rows;

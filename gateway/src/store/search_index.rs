@@ -169,7 +169,7 @@ pub async fn candidates(
 }
 
 /// The filter clauses, `$2`..`$7` (and `$8` for products), in the backend's spelling.
-fn filters(postgres: bool, kind: ListingKind) -> String {
+pub(crate) fn filters(postgres: bool, kind: ListingKind) -> String {
     let param = |n: u8, ty: &str| {
         if postgres {
             format!("${n}::{ty}")

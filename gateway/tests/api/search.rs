@@ -245,6 +245,21 @@ async fn the_cache_never_serves_what_a_newer_commit_changed() {
         "{:?}",
         after_mapping.body
     );
+    // Renaming the chat (a later message carries its new title) shows in the next answer,
+    // although no offer changed: the rename moves the generation too.
+    let renamed = IngestMessage {
+        chat_id: Some("furniture@g.us".into()),
+        ..message("Kilimani Sofas & Beds", "good morning all")
+    };
+    assert_eq!(app.post_ingest(&batch("c", vec![renamed])).await.status, 200);
+    let after_rename = search(&app, "q=l%20shaped%20sofa").await;
+    assert!(
+        results(&after_rename)
+            .iter()
+            .all(|r| r["chat_title"] == "Kilimani Sofas & Beds"),
+        "{:?}",
+        after_rename.body
+    );
     // A deleted listing disappears at once.
     app.db
         .execute("DELETE FROM offers WHERE title LIKE '%brown%'")
@@ -303,6 +318,7 @@ async fn every_bad_input_gets_its_answer() {
         "q=chair&active=maybe",
         "q=chair&condition=broken",
         "q=chair&currency=shilling",
+        "q=chair&mode=fuzzy",
     ] {
         let answer = app.read(&format!("/search?{query}")).await;
         assert_eq!(
@@ -313,6 +329,15 @@ async fn every_bad_input_gets_its_answer() {
         );
         assert!(answer.body["error"]["request_id"].is_string());
     }
+    // Semantic retrieval asked for by name, without SEARCH_TEXT_MODEL_DIR: 503, never a
+    // quiet text answer; unnamed, the text retriever answers alone and says so.
+    for mode in ["semantic", "hybrid"] {
+        let off = app.read(&format!("/search?q=chair&mode={mode}")).await;
+        assert_eq!(off.status, 503, "{mode}: {:?}", off.body);
+        assert_eq!(off.error_message(), "no embedding model configured");
+    }
+    assert_eq!(search(&app, "q=chair").await.body["mode"], "text");
+    assert_eq!(search(&app, "q=chair&mode=text").await.body["mode"], "text");
     let capped = search(&app, "q=chair&limit=1000").await;
     assert_eq!(results(&capped).len(), 3);
     // Quotes and operators are searched as text, never as SQL or index syntax.
@@ -329,6 +354,6 @@ async fn every_bad_input_gets_its_answer() {
         "soko_search_requests_total{mode=\"none\",outcome=\"bad_request\"}",
     )
     .await;
-    assert!(refused >= 12.0, "bad requests are counted: {refused}");
+    assert!(refused >= 13.0, "bad requests are counted: {refused}");
     app.finish().await;
 }

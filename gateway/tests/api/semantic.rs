@@ -12,7 +12,7 @@ use crate::helpers::{Answer, READ_TOKEN, TestApp, TestDatabase, batch, message, 
 use crate::media_e2e::{PRODUCTS, chain_settings, image_of, ingest_catalog_link, model_settings, product_id, repo_root, start_wa_fixture, wait_for_chain};
 
 /// The all-MiniLM-L6-v2 export `scripts/setup-test-env.sh` writes.
-fn text_model_dir() -> String {
+pub(crate) fn text_model_dir() -> String {
     let dir = std::env::var("SEARCH_TEST_MODEL_DIR").unwrap_or_else(|_| repo_root().join(".cache/search-text-model").display().to_string());
     assert!(
         Path::new(&dir).join("text_search.onnx").is_file(),
