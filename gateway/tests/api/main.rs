@@ -27,6 +27,7 @@ mod purge;
 mod relay_captions;
 mod replays;
 mod search;
+mod search_page;
 mod search_relevance;
 mod rotation;
 mod scaleout;
