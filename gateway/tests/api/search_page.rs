@@ -17,7 +17,8 @@ use crate::media_e2e::{chain_settings, image_of, ingest_catalog_link, model_sett
 
 const ADMIN: &str = "admin-secret";
 const CHAT: &str = "120363000000000009@g.us";
-const LONG_TITLE: &str = "Samsung Galaxy A14 64GB dual-SIM brand-new-sealed-with-receipt-and-one-year-warranty-delivery-countrywide";
+/// One long unbreakable word: the cards must wrap it at 390 px.
+const LONG_TITLE: &str = "Samsung Galaxy A14 64GB dual-SIM with-original-box-charger-and-screen-protector-from-the-Moi-Avenue-shop";
 
 fn basic() -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("operator:{ADMIN}")))
@@ -63,7 +64,7 @@ fn next_link(html: &str) -> Option<String> {
 async fn the_search_page_shows_cards_errors_and_the_form_and_json_stays_json() {
     let settings = [("ADMIN_TOKEN", ADMIN), ("WHATSAPP_EXTRACT_DEBOUNCE_SECONDS", "0.2")];
     let app = spawn_app_with(&settings).await;
-    let texts = [LONG_TITLE.to_owned() + " @ 18,500", "Samsung Galaxy A54 128GB - 42,000".into(), "Samsung TV 43 inch - 38,000".into()];
+    let texts = [LONG_TITLE.to_owned() + " - 18,500", "Samsung Galaxy A54 128GB - 42,000".into(), "Samsung TV 43 inch - 38,000".into()];
     let messages = texts.iter().map(|t| IngestMessage { chat_id: Some(CHAT.into()), ..message("Phones Nairobi", t) }).collect();
     assert_eq!(app.post_ingest(&batch("c", messages)).await.status, 200);
     app.wait_extracted(3).await;
@@ -164,7 +165,7 @@ async fn the_search_page_finds_offers_and_look_alikes_in_headless_chromium() {
     settings.extend([("ADMIN_TOKEN", ADMIN), ("IMAGE_STORE", "local"), ("IMAGE_DIR", image_dir.as_str())]);
     let app = spawn_app_with(&settings).await;
     ingest_catalog_link(&app).await;
-    let offers = format!("{LONG_TITLE} 18,500\nLeather sofa 3 seater 45,000");
+    let offers = format!("{LONG_TITLE} - 18,500\nLeather sofa 3 seater 45,000");
     assert_eq!(app.post_ingest(&batch("page", vec![message("Soko Sellers", &offers)])).await.status, 200);
     wait_for_chain(&app).await;
     neighbours_ready(&app).await;
