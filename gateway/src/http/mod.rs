@@ -26,6 +26,7 @@ pub mod request_context;
 pub mod route_table;
 pub mod views;
 pub mod search;
+pub mod search_page;
 pub mod similar;
 
 use actix_web::web;

@@ -115,6 +115,29 @@ fn error_set(statuses: &[(&str, &str)]) -> BTreeMap<String, RefOr<openapi::Respo
     statuses.iter().map(|(status, description)| ((*status).to_owned(), error_response(description))).collect()
 }
 
+/// An error of a route that is also a page: the JSON shape, or (`Accept: text/html`) the page
+/// with the message in it.
+pub fn error_or_page(description: &str) -> RefOr<openapi::Response> {
+    let json = ContentBuilder::new().schema(Some(openapi::Ref::from_schema_name("ErrorBody"))).build();
+    let page = ContentBuilder::new()
+        .schema(Some(openapi::ObjectBuilder::new().schema_type(openapi::schema::Type::String)))
+        .build();
+    ResponseBuilder::new().description(description).content("application/json", json).content("text/html", page).build().into()
+}
+
+/// Errors of the read routes that are also pages (the search page).
+pub struct ReadPageErrors;
+
+impl utoipa::IntoResponses for ReadPageErrors {
+    fn responses() -> BTreeMap<String, RefOr<openapi::Response>> {
+        let mut set = error_set(&[UNAUTHORIZED, INVALID]);
+        for (status, description) in [BAD_REQUEST, INTERNAL, UNAVAILABLE] {
+            set.insert(status.to_owned(), error_or_page(description));
+        }
+        set
+    }
+}
+
 const UNAUTHORIZED: (&str, &str) = ("401", "No credential, or one this route does not take");
 const INTERNAL: (&str, &str) = ("500", "Unexpected error (logged with the request id)");
 const UNAVAILABLE: (&str, &str) = ("503", "Storage unavailable; retry after `Retry-After` seconds");

@@ -1,14 +1,12 @@
 //! `GET /search`: full-text and semantic search over offers and products, with filters and cursor pages
 //! (the `search` layer does the work; this adapts the query string and maps its errors).
+//! Asked for as HTML it is the search page (`search_page`), where an empty query shows the form.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{errors::ApiError, openapi::ReadErrors};
-use crate::{
-    app::AppState,
-    search::{RawSearch, SearchAnswer},
-};
+use super::{errors::ApiError, openapi::ReadPageErrors, search_page, views::{layout, search::SearchForm}};
+use crate::{app::AppState, search::SearchAnswer};
 
 /// The query string, taken as text: the search layer checks each value and says what is wrong.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -47,30 +45,42 @@ pub struct SearchParams {
     mode: Option<String>,
 }
 
+impl From<SearchParams> for SearchForm {
+    fn from(p: SearchParams) -> Self {
+        Self {
+            q: p.q,
+            kind: p.kind,
+            vendor: p.vendor,
+            currency: p.currency,
+            price_min: p.price_min,
+            price_max: p.price_max,
+            condition: p.condition,
+            active: p.active,
+            limit: p.limit,
+            cursor: p.cursor,
+            mode: p.mode,
+        }
+    }
+}
+
 #[utoipa::path(
-    get, path = "/search", tag = "read", summary = "Full-text and semantic search over offers and products",
+    get, path = "/search", tag = "read", summary = "Full-text and semantic search over offers and products (the search page with `Accept: text/html`)",
     params(SearchParams),
     security(("read_token" = []), ("admin_basic" = [])),
-    responses((status = 200, description = "One page of results, best first", body = SearchAnswer), ReadErrors),
+    responses(
+        (status = 200, description = "One page of results, best first (a page: also the form alone for an empty query)", content((SearchAnswer = "application/json"), (String = "text/html"))),
+        ReadPageErrors,
+    ),
 )]
 pub async fn search(
+    request: HttpRequest,
     query: web::Query<SearchParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = query.into_inner();
-    let raw = RawSearch {
-        q: p.q,
-        kind: p.kind,
-        vendor: p.vendor,
-        currency: p.currency,
-        price_min: p.price_min,
-        price_max: p.price_max,
-        condition: p.condition,
-        active: p.active,
-        limit: p.limit,
-        cursor: p.cursor,
-        mode: p.mode,
-    };
-    let answer = state.search.search(raw).await?;
+    let form = SearchForm::from(query.into_inner());
+    if layout::wants_html(&request) {
+        return Ok(search_page::search(&state, form).await);
+    }
+    let answer = state.search.search(search_page::raw(&form)).await?;
     Ok(HttpResponse::Ok().json(answer))
 }

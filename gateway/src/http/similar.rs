@@ -3,6 +3,8 @@
 //! query image, comparing image vectors with image vectors; `GET /products/{product_id}/similar`
 //! gives a product's neighbours (the 0.6/0.4 image+text hybrid by default, or `space=image|text`).
 //! Both need the read or admin token and answer 503 `no embedding model configured` without one.
+//! Asked for as HTML (the search page's upload form and "more like this" links), both answer
+//! with the search page (`search_page::visual`), refusals included.
 
 use std::time::Instant;
 
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::body::read_capped;
 use super::errors::{ApiError, ErrorBody};
 use super::openapi::ReadErrors;
+use super::{search_page, views::layout};
 use crate::app::AppState;
 use crate::ingest::IngestError;
 use crate::parse::{multipart, product_id::is_product_id};
@@ -97,21 +100,30 @@ fn fetch_k(limit: usize) -> usize {
     ), description = "A multipart form with the image in `file`, or JSON `{\"image_url\"}`"),
     security(("read_token" = []), ("admin_basic" = [])),
     responses(
-        (status = 200, description = "Products, most similar first", body = SimilarResults),
-        (status = 413, description = "The image is over MEDIA_MAX_IMAGE_BYTES", body = ErrorBody),
-        (status = 415, description = "Neither multipart/form-data nor JSON", body = ErrorBody),
-        (status = 502, description = "The image_url could not be fetched", body = ErrorBody),
-        (status = 503, description = "No embedding model configured", body = ErrorBody),
+        (status = 200, description = "Products, most similar first (the search page with `Accept: text/html`)", content((SimilarResults = "application/json"), (String = "text/html"))),
+        (status = 413, description = "The image is over MEDIA_MAX_IMAGE_BYTES", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 415, description = "Neither multipart/form-data nor JSON", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 502, description = "The image_url could not be fetched", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "No embedding model configured", content((ErrorBody = "application/json"), (String = "text/html"))),
         ReadErrors,
     ),
 )]
 pub async fn search_image(request: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let html = layout::wants_html(&request);
+    let answer = image_results(&request, payload, &state).await;
+    if html {
+        return Ok(search_page::visual(&state, "Products that look like your image", answer));
+    }
+    Ok(HttpResponse::Ok().json(answer?))
+}
+
+async fn image_results(request: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<SimilarResults, ApiError> {
     let started = Instant::now();
     let index = &state.semantic;
     let max_bytes = index.max_image_bytes().ok_or(SemanticError::NotConfigured)?;
     let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let bytes = if let Some(boundary) = multipart::boundary(&content_type) {
-        let body = read_capped(&request, payload, max_bytes + MULTIPART_OVERHEAD).await.map_err(|error| match error {
+        let body = read_capped(request, payload, max_bytes + MULTIPART_OVERHEAD).await.map_err(|error| match error {
             IngestError::TooLarge(_) => ApiError::from(SemanticError::ImageTooLarge { limit: max_bytes }),
             other => ApiError::BadRequest(other.to_string()),
         })?;
@@ -125,7 +137,7 @@ pub async fn search_image(request: HttpRequest, payload: web::Payload, state: we
         }
         body.slice_ref(file.body)
     } else if content_type.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")) {
-        let body = read_capped(&request, payload, JSON_CAP).await.map_err(|error| match error {
+        let body = read_capped(request, payload, JSON_CAP).await.map_err(|error| match error {
             IngestError::TooLarge(_) => ApiError::PayloadTooLarge(JSON_CAP),
             other => ApiError::BadRequest(other.to_string()),
         })?;
@@ -140,8 +152,8 @@ pub async fn search_image(request: HttpRequest, payload: web::Payload, state: we
     let limit = DEFAULT_LIMIT;
     let keep = |l: &ListingRef| l.kind == crate::semantic::ListingKind::Product;
     let hits = index.query_image(bytes, fetch_k(limit), &keep).await?;
-    let results = cards(&state, hits, limit).await?;
-    Ok(HttpResponse::Ok().json(SimilarResults { results, mode: "visual", took_ms: started.elapsed().as_millis() as u64 }))
+    let results = cards(state, hits, limit).await?;
+    Ok(SimilarResults { results, mode: "visual", took_ms: started.elapsed().as_millis() as u64 })
 }
 
 #[utoipa::path(
@@ -149,16 +161,33 @@ pub async fn search_image(request: HttpRequest, payload: web::Payload, state: we
     params(("product_id" = String, Path, description = "The 16-digit WhatsApp product id", example = "1234567890123456"), SimilarQuery),
     security(("read_token" = []), ("admin_basic" = [])),
     responses(
-        (status = 200, description = "Neighbours, most similar first", body = SimilarResults),
-        (status = 404, description = "No such product", body = ErrorBody),
-        (status = 409, description = "The product has no embedding yet", body = ErrorBody),
-        (status = 503, description = "No embedding model configured", body = ErrorBody),
+        (status = 200, description = "Neighbours, most similar first (the search page with `Accept: text/html`)", content((SimilarResults = "application/json"), (String = "text/html"))),
+        (status = 404, description = "No such product", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 409, description = "The product has no embedding yet", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "No embedding model configured", content((ErrorBody = "application/json"), (String = "text/html"))),
         ReadErrors,
     ),
 )]
-pub async fn similar(path: web::Path<String>, query: web::Query<SimilarQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let started = Instant::now();
+pub async fn similar(
+    request: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<SimilarQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let product_id = path.into_inner();
+    let answer = similar_results(&product_id, &query, &state).await;
+    if layout::wants_html(&request) {
+        let heading = match crate::store::products::get(&state.store.db, &product_id).await.ok().flatten().and_then(|p| p.name) {
+            Some(name) => format!("More like {name}"),
+            None => format!("More like product {product_id}"),
+        };
+        return Ok(search_page::visual(&state, &heading, answer));
+    }
+    Ok(HttpResponse::Ok().json(answer?))
+}
+
+async fn similar_results(product_id: &str, query: &SimilarQuery, state: &AppState) -> Result<SimilarResults, ApiError> {
+    let started = Instant::now();
     let (space, mode) = match query.space.as_deref().map(str::trim).unwrap_or("hybrid") {
         "" | "hybrid" => (SpaceKind::Hybrid, "hybrid"),
         "image" => (SpaceKind::Image, "visual"),
@@ -169,12 +198,12 @@ pub async fn similar(path: web::Path<String>, query: web::Query<SimilarQuery>, s
     if space == SpaceKind::Text && !index.text_enabled() || space != SpaceKind::Text && !index.image_enabled() {
         return Err(SemanticError::NotConfigured.into());
     }
-    if !is_product_id(&product_id) {
+    if !is_product_id(product_id) {
         return Err(ApiError::NotFound);
     }
     let limit = capped(query.limit);
     let keep = |l: &ListingRef| l.kind == crate::semantic::ListingKind::Product;
-    let hits = index.similar_to(&product_id, space, fetch_k(limit), &keep).await?;
-    let results = cards(&state, hits, limit).await?;
-    Ok(HttpResponse::Ok().json(SimilarResults { results, mode, took_ms: started.elapsed().as_millis() as u64 }))
+    let hits = index.similar_to(product_id, space, fetch_k(limit), &keep).await?;
+    let results = cards(state, hits, limit).await?;
+    Ok(SimilarResults { results, mode, took_ms: started.elapsed().as_millis() as u64 })
 }

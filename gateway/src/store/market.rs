@@ -88,6 +88,31 @@ pub async fn offers_written_since(db: &Database, chat_id: &str, since_ms: i64, l
     Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(chat_id).bind(since_ms).bind(limit).fetch_all(pool).await?))
 }
 
+/// Where an offer came from: its chat and message (the search page links a result to them).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OfferSource {
+    pub id: i64,
+    pub chat_id: String,
+    pub source_message_pk: i64,
+}
+
+/// The chat and message of each offer in `ids` (unknown ids are left out; at most 200 asked).
+pub async fn offer_sources(db: &Database, ids: &[i64]) -> Result<Vec<OfferSource>, StoreError> {
+    let ids = &ids[..ids.len().min(200)];
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!("SELECT id, chat_id, source_message_pk FROM offers WHERE id IN ({})", placeholders.join(", "));
+    Ok(on_pool!(db, |pool| {
+        let mut query = sqlx::query_as(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await?
+    }))
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Vendor {
     pub id: i64,

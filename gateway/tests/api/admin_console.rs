@@ -348,7 +348,7 @@ async fn form_errors_and_confirmations_are_pages_with_the_form_kept() {
     app.finish().await;
 }
 
-fn chromium() -> PathBuf {
+pub(crate) fn chromium() -> PathBuf {
     let candidates = [
         std::env::var("CHROMIUM").ok(),
         Some("/usr/bin/chromium".into()),
@@ -363,7 +363,7 @@ fn chromium() -> PathBuf {
 }
 
 /// `$CI_ARTIFACTS_DIR/screenshots`, else `<target>/artifacts/screenshots`.
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let root = match std::env::var_os("CI_ARTIFACTS_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -373,6 +373,35 @@ fn screenshot_dir() -> PathBuf {
     let dir = root.join("screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
+}
+
+/// Runs `browser_probe.py` over `plan` (`{"headers", "pages"}`): one JSON object per page.
+pub(crate) async fn probe(plan: &Value) -> Vec<Value> {
+    let plan_file = tempfile::NamedTempFile::new().expect("plan file");
+    std::fs::write(plan_file.path(), plan.to_string()).expect("plan written");
+    let probe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/browser_probe.py");
+    let output = tokio::task::spawn_blocking({
+        let plan = plan_file.path().to_owned();
+        move || {
+            Command::new("python3")
+                .arg(probe)
+                .arg(chromium())
+                .arg(plan)
+                .output()
+                .expect("python3 runs the probe")
+        }
+    })
+    .await
+    .expect("probe task");
+    assert!(
+        output.status.success(),
+        "the Chromium probe failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,31 +438,7 @@ async fn every_admin_page_fits_a_phone_and_a_desktop_in_chromium() {
         }
     }
     let plan = serde_json::json!({"headers": {"Authorization": basic(), "Accept": "text/html"}, "pages": plan});
-    let plan_file = tempfile::NamedTempFile::new().expect("plan file");
-    std::fs::write(plan_file.path(), plan.to_string()).expect("plan written");
-    let probe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/browser_probe.py");
-    let output = tokio::task::spawn_blocking({
-        let (probe, plan) = (probe.clone(), plan_file.path().to_owned());
-        move || {
-            Command::new("python3")
-                .arg(probe)
-                .arg(chromium())
-                .arg(plan)
-                .output()
-                .expect("python3 runs the probe")
-        }
-    })
-    .await
-    .expect("probe task");
-    assert!(
-        output.status.success(),
-        "the Chromium probe failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let results: Vec<Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let results = probe(&plan).await;
     assert_eq!(results.len(), pages.len() * 2, "every page at both widths");
     for result in &results {
         let name = result["name"].as_str().unwrap_or_default();

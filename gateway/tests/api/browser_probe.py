@@ -5,7 +5,8 @@ websocket library, standard library only) for the admin-console test.
 Usage: browser_probe.py CHROMIUM PLAN.json
 PLAN: {"headers": {...}, "pages": [{"name", "url", "width", "height", "screenshot"}]}
 Prints one JSON object per page: name, width, inner_width, scroll_width,
-title, text (body innerText), status (of the main document), screenshot.
+title, text (body innerText), thumbs and thumbs_loaded (img.thumb elements, and
+those that decoded), status (of the main document), screenshot.
 """
 import base64
 import json
@@ -91,13 +92,25 @@ class Browser:
         self._profile.cleanup()
 
 
-MEASURE = """JSON.stringify({
-  inner_width: window.innerWidth,
-  scroll_width: document.documentElement.scrollWidth,
-  scroll_height: document.documentElement.scrollHeight,
-  title: document.title,
-  text: document.body ? document.body.innerText : ""
-})"""
+# Waits (up to 3 s) for the thumbnails in view to finish, then measures; `thumbs_loaded`
+# counts the ones that decoded (a thumbnail the page's CSP blocks never does).
+MEASURE = """(async () => {
+  const thumbs = [...document.querySelectorAll("img.thumb")];
+  const inView = thumbs.filter(i => i.getBoundingClientRect().top < window.innerHeight);
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && inView.some(i => !i.complete)) {
+    await new Promise(done => setTimeout(done, 50));
+  }
+  return JSON.stringify({
+    inner_width: window.innerWidth,
+    scroll_width: document.documentElement.scrollWidth,
+    scroll_height: document.documentElement.scrollHeight,
+    title: document.title,
+    text: document.body ? document.body.innerText : "",
+    thumbs: thumbs.length,
+    thumbs_loaded: thumbs.filter(i => i.complete && i.naturalWidth > 0).length
+  });
+})()"""
 
 
 def probe(browser, headers, page):
@@ -117,7 +130,7 @@ def probe(browser, headers, page):
                 and event["params"].get("type") == "Document"):
             status = event["params"]["response"]["status"]
     browser.events = []
-    value = browser.call("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True}, session)
+    value = browser.call("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True, "awaitPromise": True}, session)
     result = json.loads(value["result"]["value"])
     result.update({"name": page["name"], "width": width, "status": status})
     if page.get("screenshot"):

@@ -28,6 +28,7 @@ mod relay_captions;
 mod replays;
 mod search;
 mod search_hybrid;
+mod search_page;
 mod search_relevance;
 mod rotation;
 mod scaleout;

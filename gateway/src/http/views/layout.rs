@@ -11,17 +11,18 @@ use maud::{DOCTYPE, Markup, html};
 pub const STYLE: &str = include_str!("admin.css");
 
 /// The console's sections, in navigation order: (label, link). Pages that
-/// land later (documents, search, per-sender mapping) add their row here.
+/// land later (documents, per-sender mapping) add their row here.
 pub const NAV: &[(&str, &str)] = &[
     ("Chats", "/admin/whatsapp"),
     ("Vendors", "/vendors"),
     ("Offers", "/offers"),
     ("Products", "/products"),
+    ("Search", "/search"),
     ("Jobs", "/admin/jobs"),
     ("Diagnostics", "/chat/tools/diagnostics"),
 ];
 
-/// The products page shows thumbnails from the Meta CDN; every other page keeps the
+/// The products and search pages show thumbnails from the Meta CDN; every other page keeps the
 /// gateway's default policy (`default-src 'self'`, set by the request context).
 pub const IMAGES_CSP: &str =
     "default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; form-action 'self'";

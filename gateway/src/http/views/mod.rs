@@ -9,3 +9,4 @@ pub mod jobs;
 pub mod layout;
 pub mod market;
 pub mod products;
+pub mod search;
