@@ -11,7 +11,7 @@ use crate::metrics::Metrics;
 
 /// `mode` labels: the retrievers that answered, or `none` (a refused or failed request).
 pub const MODES: [&str; 5] = ["text", "semantic", "visual", "hybrid", "none"];
-pub const OUTCOMES: [&str; 3] = ["ok", "bad_request", "error"];
+pub const OUTCOMES: [&str; 4] = ["ok", "bad_request", "unavailable", "error"];
 pub const CACHE_RESULTS: [&str; 2] = ["hit", "miss"];
 
 pub struct SearchMetrics {

@@ -336,6 +336,8 @@ async fn every_bad_input_gets_its_answer() {
         assert_eq!(off.status, 503, "{mode}: {:?}", off.body);
         assert_eq!(off.error_message(), "no embedding model configured");
     }
+    let unavailable = metric(&app, "soko_search_requests_total{mode=\"none\",outcome=\"unavailable\"}").await;
+    assert_eq!(unavailable, 2.0, "503s are counted as unavailable");
     assert_eq!(search(&app, "q=chair").await.body["mode"], "text");
     assert_eq!(search(&app, "q=chair&mode=text").await.body["mode"], "text");
     let capped = search(&app, "q=chair&limit=1000").await;
