@@ -32,6 +32,7 @@ pub mod questions;
 pub mod search_text;
 mod surroundings;
 pub mod text;
+mod title_edges;
 mod title_kind;
 
 pub use links::{LinkScan, WaLink, find_whatsapp_links, scan_whatsapp_links};
