@@ -26,6 +26,7 @@ mod offer_precision_cases;
 mod offers_tests;
 pub mod phone;
 pub mod price;
+mod priceless;
 pub mod product_id;
 pub mod privacy;
 pub mod questions;
