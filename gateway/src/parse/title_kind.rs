@@ -26,8 +26,8 @@ fn is_spec_token(word: &str) -> bool {
     let lower = lowered.as_str();
     let digits = lower.bytes().take_while(u8::is_ascii_digit).count();
     (digits > 0 && digits < lower.len() && lexicon::is_unit(&lower[digits..]))
-        || (digits == 0 && lexicon::is_spec_word(&lower))
-        || is_dimensions(&lower)
+        || (digits == 0 && lexicon::is_spec_word(lower))
+        || is_dimensions(lower)
         || (lower.starts_with('i') && lower.len() == 2 && lower.as_bytes()[1].is_ascii_digit())
 }
 
