@@ -1,25 +1,25 @@
-//! Turns a message's lines into items. A priced line gives one item per
-//! name-price pair; a line holding only a price completes the title line above
-//! it; a title line with "inbox for price" is an item without a price; title
-//! lines without any price become items only when the message says the price
-//! is private or the line says the item is available. Greetings, notices,
-//! headers and spec lines are never items.
+//! Turns a message's lines into items: a priced line gives one item per
+//! name-price pair (`priced_line`), a line holding only a price completes the
+//! title line above it, and a variant line (`128GB 50k`) joins the item above.
+//! Lines without a price go to the sibling module `priceless`, which also
+//! closes the message (`Assembler::finish`).
 
 use std::ops::Range;
 
 use rust_decimal::Decimal;
 
 use super::attrs::{self, Condition};
-use super::lexicon::{self, Marker};
+use super::lexicon::Marker;
 use super::line_scope;
 use super::lines::Line;
 use super::mask::Masks;
 use super::price::{self, PriceHit};
+use super::priceless::Candidate;
 use super::text;
-use super::title_kind::{after_heading, base_of, has_model_token, is_detail, is_product_like, is_variant, names_brand};
+use super::title_kind::{after_heading, base_of, is_detail, is_variant};
 
 /// Most items kept from one message.
-const MAX_ITEMS: usize = 256;
+pub(super) const MAX_ITEMS: usize = 256;
 
 /// One item before numbering.
 #[derive(Debug)]
@@ -33,21 +33,6 @@ pub struct Item {
     pub line_fee: Option<Option<Decimal>>,
 }
 
-/// A title line still waiting for its price.
-#[derive(Debug)]
-struct Candidate {
-    title: String,
-    start: usize,
-    end: usize,
-    listed: bool,
-    product_like: bool,
-    own_cue: bool,
-    /// It is the message's first line (where a one-item post names its item).
-    first_line: bool,
-    /// Later title-like lines of the same block; items only if the message hides its prices.
-    secondary: Vec<Candidate>,
-}
-
 /// A name-price pair on one line.
 struct Group {
     title: Range<usize>,
@@ -57,22 +42,23 @@ struct Group {
 }
 
 pub struct Assembler<'t> {
-    text: &'t str,
-    lower: &'t str,
+    pub(super) text: &'t str,
+    pub(super) lower: &'t str,
     masks: Masks,
     cues: line_scope::MessageCues,
     pub items: Vec<Item>,
-    pending: Option<Candidate>,
-    closed: Vec<Candidate>,
+    /// The title line waiting for a price, and those that waited in vain.
+    pub(super) pending: Option<Candidate>,
+    pub(super) closed: Vec<Candidate>,
     /// The message says its prices are private ("Inbox for prices").
-    message_cue: bool,
+    pub(super) message_cue: bool,
     pub message_condition: Option<Condition>,
     pub currency_hint: Option<Marker>,
     /// The last item may still take the detail lines under it.
-    last_open: bool,
-    blank_since_pending: bool,
+    pub(super) last_open: bool,
+    pub(super) blank_since_pending: bool,
     /// A line gave an item or a title (the next title is not the first).
-    seen_content: bool,
+    pub(super) seen_content: bool,
     /// Fees stated on lines of their own (or on lines that gave no item).
     pub message_fees: Vec<Option<Decimal>>,
 }
@@ -130,38 +116,6 @@ impl<'t> Assembler<'t> {
                 self.message_fees.push(fee);
             }
         }
-    }
-
-    /// Closes the message: pending title lines become price-less items when
-    /// the message or the line itself says they are offered.
-    pub fn finish(mut self) -> Vec<Item> {
-        self.close_pending();
-        let message_cue = self.message_cue;
-        // A priceless title is offered when it names a product and the message
-        // or the line says it is for sale. One that names no model (`Phone
-        // accessories available`) is a header, footer or category, unless it
-        // names a brand and opens a message that offers nothing else
-        // (`Ramtons fridge available`).
-        let cued = |candidate: &Candidate| (message_cue || candidate.own_cue) && candidate.product_like;
-        let candidates: Vec<Candidate> = std::mem::take(&mut self.closed)
-            .into_iter()
-            .flat_map(|mut candidate| {
-                let secondary = std::mem::take(&mut candidate.secondary);
-                std::iter::once(candidate).chain(secondary)
-            })
-            .filter(|candidate| cued(candidate))
-            .collect();
-        let modelled = candidates.iter().filter(|c| has_model_token(&c.title)).count();
-        let sole = self.items.is_empty() && candidates.len() == 1;
-        for candidate in candidates {
-            let lone_brand = sole && modelled == 0 && candidate.first_line && names_brand(&candidate.title);
-            if has_model_token(&candidate.title) || lone_brand {
-                self.push_item(candidate.title, None, candidate.start..candidate.end, None);
-            }
-        }
-        self.items.sort_by_key(|item| item.span.start);
-        self.items.truncate(MAX_ITEMS);
-        self.items
     }
 
     fn priced_line(&mut self, line: &Line, hits: Vec<PriceHit>) {
@@ -253,113 +207,7 @@ impl<'t> Assembler<'t> {
         self.last_open = true;
     }
 
-    fn priceless_line(&mut self, line: &Line, content: &str) {
-        let cue = attrs::has_price_cue(content);
-        let header = content.trim_end_matches(|c: char| !c.is_alphanumeric() && c != ':').ends_with(':');
-        let title = if header { None } else { text::clean_title(content) };
-        let Some(title) = title else {
-            self.message_cue |= cue;
-            self.titleless_line(line, content, header);
-            return;
-        };
-        let product_like = is_product_like(&title);
-        if attrs::is_soft_notice(content) && !product_like {
-            return;
-        }
-        if cue && !product_like {
-            self.message_cue = true;
-            self.titleless_line(line, content, header);
-            return;
-        }
-        if cue {
-            self.close_pending();
-            self.push_item(title, None, line.content.clone(), None);
-            self.last_open = true;
-            return;
-        }
-        if is_detail(&title) {
-            self.extend_open(line.content.end);
-            return;
-        }
-        let own_cue = attrs::has_availability_cue(content) || attrs::condition_in(content).is_some();
-        let candidate = Candidate {
-            title,
-            start: line.content.start,
-            end: line.content.end,
-            listed: line.listed,
-            product_like,
-            own_cue,
-            first_line: !self.seen_content,
-            secondary: Vec::new(),
-        };
-        match self.pending.as_mut() {
-            Some(pending) if !(line.listed || pending.listed || self.blank_since_pending) => {
-                pending.secondary.push(candidate);
-            }
-            Some(_) => {
-                self.close_pending();
-                self.pending = Some(candidate);
-            }
-            None => self.pending = Some(candidate),
-        }
-        self.blank_since_pending = false;
-        self.last_open = false;
-    }
-
-    /// A line with no product name: a header, a condition (`Ex-UK`), a
-    /// currency note (`Prices in USD`) or a call-to-action.
-    fn titleless_line(&mut self, line: &Line, content: &str, header: bool) {
-        if attrs::is_soft_notice(content) {
-            return;
-        }
-        let lower = &self.lower[line.content.clone()];
-        if self.currency_hint.is_none() {
-            self.currency_hint = lower.split(|c: char| !c.is_ascii_alphabetic()).find_map(lexicon::currency_word);
-        }
-        let about_all = lower.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).starts_with("all ")
-            || lower.contains("zote")
-            || lower.contains("everything");
-        if header {
-            self.message_condition = self.message_condition.or(attrs::condition_in(content));
-            self.close_pending();
-            self.last_open = false;
-        } else if about_all {
-            self.message_condition = self.message_condition.or(attrs::condition_in(content));
-        } else if let Some(condition) = attrs::condition_in(content) {
-            if !self.extend_open(line.content.end) {
-                self.message_condition = self.message_condition.or(Some(condition));
-            }
-        }
-        // Other lines of only generic words (`New arrivals 🔥`) are headers and
-        // footers: they extend no item.
-    }
-
-    /// Lets the title line waiting for a price, else the last item, take a
-    /// detail line ending at `end`. False when neither is open.
-    fn extend_open(&mut self, end: usize) -> bool {
-        if let Some(pending) = self.pending.as_mut() {
-            match pending.secondary.last_mut() {
-                Some(last) => last.end = end,
-                None => pending.end = end,
-            }
-            return true;
-        }
-        if self.last_open
-            && let Some(item) = self.items.last_mut() {
-                item.span.end = item.span.end.max(end);
-                return true;
-            }
-        false
-    }
-
-    fn close_pending(&mut self) {
-        if let Some(pending) = self.pending.take() {
-            self.closed.push(pending);
-        }
-        self.blank_since_pending = false;
-    }
-
-    fn push_item(&mut self, title: String, price: Option<PriceHit>, span: Range<usize>, line_tail: Option<Range<usize>>) {
+    pub(super) fn push_item(&mut self, title: String, price: Option<PriceHit>, span: Range<usize>, line_tail: Option<Range<usize>>) {
         if self.is_full() || !title.chars().any(char::is_alphabetic) {
             return;
         }

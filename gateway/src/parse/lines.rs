@@ -75,6 +75,10 @@ fn line(text: &str, range: Range<usize>) -> Line {
 }
 
 fn leading_decoration_len(text: &str) -> usize {
+    // Every decoration character is outside ASCII.
+    if text.as_bytes().first().is_none_or(u8::is_ascii) {
+        return 0;
+    }
     LEADING_DECORATION.as_ref().and_then(|re| re.find(text)).map_or(0, |m| m.end())
 }
 
@@ -120,6 +124,15 @@ mod tests {
 
     fn contents(text: &str) -> Vec<(&str, bool)> {
         split(text).into_iter().map(|l| (&text[l.content.clone()], l.listed)).collect()
+    }
+
+    #[test]
+    fn no_ascii_character_is_leading_decoration() {
+        // The reason `leading_decoration_len` returns 0 for a line opening with ASCII.
+        let re = LEADING_DECORATION.as_ref().expect("compiles");
+        for byte in 0u8..128 {
+            assert!(!re.is_match(&char::from(byte).to_string()), "{byte}");
+        }
     }
 
     #[test]

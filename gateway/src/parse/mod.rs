@@ -26,12 +26,14 @@ mod offer_precision_cases;
 mod offers_tests;
 pub mod phone;
 pub mod price;
+mod priceless;
 pub mod product_id;
 pub mod privacy;
 pub mod questions;
 pub mod search_text;
 mod surroundings;
 pub mod text;
+mod title_edges;
 mod title_kind;
 
 pub use links::{LinkScan, WaLink, find_whatsapp_links, scan_whatsapp_links};

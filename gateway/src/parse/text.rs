@@ -12,8 +12,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::attrs::{CONDITION, QUANTITY};
-use super::lexicon;
+use super::attrs::{CONDITION, CONDITION_PATTERN, QUANTITY, QUANTITY_PATTERN};
+pub use super::title_edges::is_titleless;
+use super::title_edges::{edges_settled, is_edge_punct, is_edge_token, trim_edges};
 
 /// Pictographs, the pieces of emoji sequences (skin tones, joiners, variation
 /// selectors, keycaps, flags, tags), other symbols (`™`, `★`) and list bullets.
@@ -25,27 +26,35 @@ static DECORATION: Pattern = LazyLock::new(|| {
 
 /// Filler that carries no product identity: how to ask for the price, how to
 /// call, sales talk, availability. Phone numbers go with their call-to-action.
-static FILLER: Pattern = LazyLock::new(|| {
-    compiled(concat!(
-        r"(?i)",
-        r"\b(?:inbox|dm|pm|call|text|sms|whats\s?app|ask|contact)(?:\s+(?:us|me))?\s+for\s+(?:the\s+|a\s+)?(?:prices?|pricing|bei|details|info|more\s+(?:info|details)|orders?|enquir(?:y|ies)|inquir(?:y|ies))\b",
-        r"|\b(?:prices?|bei)\s*(?:is\s+|ni\s+|kwa\s+|on\s+|via\s+|in\s+)?:?\s*(?:inbox|dm|pm|on\s+request|on\s+call)\b",
-        r"|\b(?:call|whats\s?app|wa|text|sms|tel|phone|mob|mobile|contact|reach)(?:\s*(?:/|or|&|\+|and)\s*(?:call|whats\s?app|text|sms))*(?:\s+(?:us|me|now|today))?(?:\s+(?:on|via|at|through))?\s*[:\-]?\s*\+?\d[\d \-]{6,}\d",
-        r"|\b(?:call\s*(?:/|or|&|\+)\s*whats\s?app|whats\s?app\s*(?:/|or|&|\+)\s*call)\b(?:\s+(?:us|me))?",
-        r"|(?:\+\d|\b0\d)[\d \-]{7,}\d|\b\d{11,15}\b",
-        r"|\b(?:inbox|dm)(?:\s+(?:us|me|now))?\b|\bpm\s+(?:us|me)\b",
-        r"|\bslide\s+(?:in(?:to)?\s+)?(?:my|our|the)?\s*dms?\b",
-        r"|\bonly\b|[!]+",
-        r"|\b(?:slightly\s+|very\s+)?(?:negotiable|nego|neg)\b\.?|\bo\.n\.o\b\.?|\bono\b|\bor\s+(?:near(?:est)?|best)\s+offer\b",
-        r"|\bfixed\s+price\b|\bprice\s+(?:is\s+)?fixed\b|\bbei\s+(?:ni\s+)?(?:poa|nafuu|fixed|ya\s+mwisho|ya\s+jumla)\b|\bmaelewano\b",
-        r"|\beach\b|\bkila(?:\s+(?:moja|kimoja|mmoja))?\b|\bper\s+(?:piece|pc|item|unit)\b|\bapiece\b",
-        r"|\b(?:now\s+)?available(?:\s+(?:now|in\s+stock))?\b|\bin\s*stock\b|\blimited\s+stock\b",
-        r"|\b(?:ila\s+|bado\s+)?(?:iko|ziko|ni)\s+(?:poa|safi|fiti|sawa|kali)\b",
-        r"|\b(?:iko|ziko|zipo|ipo|tunazo|zinapatikana|inapatikana|zimefika|imefika)\b",
-        r"|\b(?:hurry|grab\s+yours|get\s+yours|while\s+stocks?\s+lasts?)\b",
-        r"|\bfree\s+delivery(?:\s+(?:within|in|to)\s+\w+|\s+countrywide)?\b|\bdelivery\s+(?:available|countrywide)\b",
-    ))
-});
+static FILLER: Pattern = LazyLock::new(|| compiled(FILLER_PATTERN));
+
+const FILLER_PATTERN: &str = concat!(
+    r"(?i)",
+    r"\b(?:inbox|dm|pm|call|text|sms|whats\s?app|ask|contact)(?:\s+(?:us|me))?\s+for\s+(?:the\s+|a\s+)?(?:prices?|pricing|bei|details|info|more\s+(?:info|details)|orders?|enquir(?:y|ies)|inquir(?:y|ies))\b",
+    r"|\b(?:prices?|bei)\s*(?:is\s+|ni\s+|kwa\s+|on\s+|via\s+|in\s+)?:?\s*(?:inbox|dm|pm|on\s+request|on\s+call)\b",
+    r"|\b(?:call|whats\s?app|wa|text|sms|tel|phone|mob|mobile|contact|reach)(?:\s*(?:/|or|&|\+|and)\s*(?:call|whats\s?app|text|sms))*(?:\s+(?:us|me|now|today))?(?:\s+(?:on|via|at|through))?\s*[:\-]?\s*\+?\d[\d \-]{6,}\d",
+    r"|\b(?:call\s*(?:/|or|&|\+)\s*whats\s?app|whats\s?app\s*(?:/|or|&|\+)\s*call)\b(?:\s+(?:us|me))?",
+    r"|(?:\+\d|\b0\d)[\d \-]{7,}\d|\b\d{11,15}\b",
+    r"|\b(?:inbox|dm)(?:\s+(?:us|me|now))?\b|\bpm\s+(?:us|me)\b",
+    r"|\bslide\s+(?:in(?:to)?\s+)?(?:my|our|the)?\s*dms?\b",
+    r"|\bonly\b|[!]+",
+    r"|\b(?:slightly\s+|very\s+)?(?:negotiable|nego|neg)\b\.?|\bo\.n\.o\b\.?|\bono\b|\bor\s+(?:near(?:est)?|best)\s+offer\b",
+    r"|\bfixed\s+price\b|\bprice\s+(?:is\s+)?fixed\b|\bbei\s+(?:ni\s+)?(?:poa|nafuu|fixed|ya\s+mwisho|ya\s+jumla)\b|\bmaelewano\b",
+    r"|\beach\b|\bkila(?:\s+(?:moja|kimoja|mmoja))?\b|\bper\s+(?:piece|pc|item|unit)\b|\bapiece\b",
+    r"|\b(?:now\s+)?available(?:\s+(?:now|in\s+stock))?\b|\bin\s*stock\b|\blimited\s+stock\b",
+    r"|\b(?:ila\s+|bado\s+)?(?:iko|ziko|ni)\s+(?:poa|safi|fiti|sawa|kali)\b",
+    r"|\b(?:iko|ziko|zipo|ipo|tunazo|zinapatikana|inapatikana|zimefika|imefika)\b",
+    r"|\b(?:hurry|grab\s+yours|get\s+yours|while\s+stocks?\s+lasts?)\b",
+    r"|\bfree\s+delivery(?:\s+(?:within|in|to)\s+\w+|\s+countrywide)?\b|\bdelivery\s+(?:available|countrywide)\b",
+);
+
+/// Filler, condition words and quantities in one pattern: the text a title
+/// loses to [`FILLER`], [`CONDITION`] and [`QUANTITY`]. One scan that finds
+/// none of them stands for the three (most titles hold none), and only a text
+/// it matches is scanned by each; a match of any one is a match of this one,
+/// so every answer stays the same.
+static TITLE_NOISE: Pattern =
+    LazyLock::new(|| compiled(&format!("(?:{FILLER_PATTERN})|(?:{CONDITION_PATTERN})|(?:{QUANTITY_PATTERN})")));
 
 /// WhatsApp formatting marks (`*bold*`, `_italic_`, `~strike~`, ```` ``` ````).
 static FORMATTING: Pattern = LazyLock::new(|| compiled(r"[*_~`]+"));
@@ -87,12 +96,41 @@ pub fn strip_decoration(text: &str) -> Cow<'_, str> {
 
 /// Collapses every whitespace run to one space and trims the ends.
 pub fn collapse_whitespace(text: &str) -> String {
+    if text.is_ascii() {
+        return collapse_ascii_whitespace(text);
+    }
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
+    }
+    out
+}
+
+/// [`collapse_whitespace`] of ASCII text, by bytes: the ASCII characters that
+/// are whitespace (`char::is_whitespace`) are tab, line feed, vertical tab,
+/// form feed, carriage return and space.
+fn collapse_ascii_whitespace(text: &str) -> String {
+    let white = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && white(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !white(bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&text[start..i]);
+        }
     }
     out
 }
@@ -116,9 +154,11 @@ pub fn clean_title(raw: &str) -> Option<String> {
         return None;
     }
     let text = strip_decoration(raw);
-    let text = replace_all(&FILLER, &text, " ");
-    let text = strip_conditions(&text);
-    let text = if text.bytes().any(|b| b.is_ascii_digit()) { replace_all(&QUANTITY, &text, " ") } else { text };
+    // Text that none of the three matches is what each of them returns.
+    let noisy = is_match(&TITLE_NOISE, &text);
+    let text = if noisy { replace_all(&FILLER, &text, " ") } else { Cow::Borrowed(&*text) };
+    let text = if noisy { strip_conditions(&text) } else { Cow::Borrowed(&*text) };
+    let text = if noisy && text.bytes().any(|b| b.is_ascii_digit()) { replace_all(&QUANTITY, &text, " ") } else { text };
     let text = without_formatting(text);
     let collapsed = collapse_whitespace(&text);
     let trimmed = trim_edges(&collapsed);
@@ -170,9 +210,7 @@ pub(crate) fn is_clean_title(title: &str) -> bool {
         && !is_titleless(title)
         && (!title.contains(['(', '[']) || !is_match(&EMPTY_BRACKETS, title))
         && (title.is_ascii() || !is_match(&DECORATION, title))
-        && !is_match(&FILLER, title)
-        && !is_match(&CONDITION, title)
-        && (!title.bytes().any(|b| b.is_ascii_digit()) || !is_match(&QUANTITY, title))
+        && !is_match(&TITLE_NOISE, title)
 }
 
 /// True when [`clean_title`] would return `key` unchanged (or nothing):
@@ -184,142 +222,10 @@ pub(crate) fn is_settled_key(key: &str) -> bool {
     key.len() <= MAX_TITLE_BYTES
         && !is_edge_token(first)
         && !is_edge_token(last)
-        && !is_match(&FILLER, key)
-        && super::attrs::condition_in(key).is_none()
-        && (!key.bytes().any(|b| b.is_ascii_digit()) || !is_match(&QUANTITY, key))
-}
-
-/// True when every word of `text` is generic (a header such as "New arrivals!",
-/// a bare "Price:"), so it names no product.
-pub fn is_titleless(text: &str) -> bool {
-    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-        if word.bytes().any(|b| b.is_ascii_digit()) {
-            return false;
-        }
-        let mut buffer = [0u8; 16];
-        let Some(lower) = ascii_lowercase(word, &mut buffer) else {
-            return false;
-        };
-        if !lexicon::is_generic_word(lower) && !is_weekday(lower) {
-            return false;
-        }
-    }
-    true
-}
-
-fn is_weekday(word: &str) -> bool {
-    matches!(
-        word,
-        "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday"
-            | "jumatatu" | "jumanne" | "jumatano" | "alhamisi" | "ijumaa" | "jumamosi"
-            | "jumapili" | "arriving" | "coming" | "soon" | "expected" | "incoming" | "next"
-    )
-}
-
-/// Words stripped from either end of a title: labels and connectors that were
-/// next to a price or a call-to-action.
-fn is_edge_word(word: &str) -> bool {
-    matches!(
-        word,
-        "price" | "prices" | "bei" | "cost" | "was" | "now" | "at" | "for" | "from" | "ni" | "sale"
-            | "offer" | "ofa" | "only" | "each" | "is" | "ya" | "kwa" | "na" | "and" | "with"
-            | "or" | "of" | "to" | "in" | "on" | "sasa" | "just" | "hello" | "hi" | "hey"
-            | "habari" | "karibu" | "family" | "guys" | "friends" | "customers" | "good"
-            | "morning" | "afternoon" | "evening" | "we" | "have" | "got" | "selling" | "rrp"
-            | "total" | "x" | "tu" | "pekee" | "call" | "whatsapp" | "ksh" | "kes" | "usd"
-            | "bob" | "sh" | "shs" | "ila" | "but" | "my" | "our" | "asking" | "rent" | "retail"
-            | "karibuni" | "asante" | "wholesale" | "the" | "a" | "an" | "bado" | "tuko" | "leo"
-            | "today"
-    )
-}
-
-/// True when [`trim_edges`] returns `text` whole: its first round would change
-/// nothing (no edge punctuation or whitespace at the ends, nothing unbalanced, no
-/// edge word first or last), and a round that changes nothing is the last.
-fn edges_settled(text: &str) -> bool {
-    let untrimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace() && !is_edge_punct(c));
-    if !untrimmed(text.chars().next()) || !untrimmed(text.chars().next_back()) || trim_unbalanced(text).len() != text.len() {
-        return false;
-    }
-    match (text.split_once(' '), text.rsplit_once(' ')) {
-        (Some((first, _)), Some((_, last))) => !is_edge_token(first) && !is_edge_token(last),
-        _ => !is_edge_token(text),
-    }
-}
-
-/// Trims punctuation and edge words from both ends until stable.
-fn trim_edges(text: &str) -> &str {
-    let mut current = text;
-    loop {
-        let before = current.len();
-        current = current.trim_matches(|c: char| c.is_whitespace() || is_edge_punct(c));
-        current = trim_unbalanced(current);
-        if let Some((first, rest)) = current.split_once(' ') {
-            if is_edge_token(first) {
-                current = rest;
-            }
-        } else if is_edge_token(current) {
-            current = "";
-        }
-        if let Some((rest, last)) = current.rsplit_once(' ')
-            && is_edge_token(last) {
-                current = rest;
-            }
-        if current.len() == before {
-            return current;
-        }
-    }
-}
-
-fn is_edge_token(token: &str) -> bool {
-    let word = token.trim_matches(is_edge_punct);
-    let mut buffer = [0u8; 16];
-    ascii_lowercase(word, &mut buffer).is_some_and(is_edge_word)
-}
-
-/// `word` lowercased into `buffer`, without allocating; `None` when it is
-/// empty, longer than the buffer or not ASCII (no word list holds such words).
-fn ascii_lowercase<'b>(word: &str, buffer: &'b mut [u8; 16]) -> Option<&'b str> {
-    if word.is_empty() || word.len() > buffer.len() || !word.is_ascii() {
-        return None;
-    }
-    let lower = &mut buffer[..word.len()];
-    lower.copy_from_slice(word.as_bytes());
-    lower.make_ascii_lowercase();
-    std::str::from_utf8(lower).ok()
-}
-
-fn is_edge_punct(c: char) -> bool {
-    matches!(
-        c,
-        '-' | '–' | '—' | ':' | '|' | '=' | ',' | '.' | ';' | '/' | '\\' | '!' | '?' | '@' | '#'
-            | '+' | '>' | '<' | '&' | '[' | ']' | '{' | '}' | '\'' | '«' | '»' | '“' | '’'
-    )
-}
-
-/// Drops an unmatched `(` / `)` or a quote mark at either end, keeping `(Blue)`
-/// and an inch mark after a digit (`55"`).
-fn trim_unbalanced(text: &str) -> &str {
-    let mut t = text;
-    if t.ends_with('(') {
-        t = &t[..t.len() - 1];
-    }
-    if t.starts_with(')') {
-        t = &t[1..];
-    }
-    if t.ends_with(')') && t.matches('(').count() < t.matches(')').count() {
-        t = &t[..t.len() - 1];
-    }
-    if t.starts_with('(') && t.matches('(').count() > t.matches(')').count() {
-        t = &t[1..];
-    }
-    if t.starts_with('"') {
-        t = &t[1..];
-    }
-    if t.ends_with('"') && !t[..t.len() - 1].ends_with(|c: char| c.is_ascii_digit()) {
-        t = &t[..t.len() - 1];
-    }
-    t
+        && (!is_match(&TITLE_NOISE, key)
+            || (!is_match(&FILLER, key)
+                && super::attrs::condition_in(key).is_none()
+                && (!key.bytes().any(|b| b.is_ascii_digit()) || !is_match(&QUANTITY, key))))
 }
 
 /// Cuts `text` to at most `max` bytes at a char boundary, then trims.
@@ -392,17 +298,45 @@ mod tests {
         assert_eq!(clean_for_embedding("Sofa set, seller 254712345678"), "Sofa set, seller");
     }
 
+    #[test]
+    fn ascii_whitespace_is_what_char_calls_whitespace() {
+        // The six bytes `collapse_ascii_whitespace` splits on, and no others.
+        let white: Vec<u8> = (0u8..128).filter(|b| char::from(*b).is_whitespace()).collect();
+        assert_eq!(white, [b'\t', b'\n', b'\x0B', b'\x0C', b'\r', b' ']);
+    }
+
+    /// True when one of the three patterns that [`TITLE_NOISE`] joins matches.
+    fn one_part_matches(text: &str) -> bool {
+        is_match(&FILLER, text) || is_match(&CONDITION, text) || is_match(&QUANTITY, text)
+    }
+
+    #[test]
+    fn the_title_noise_pattern_compiles_and_matches_each_part() {
+        assert!(TITLE_NOISE.is_some());
+        for text in ["Sofa only", "inbox for price", "call 0712 345 678", "Brand new", "New Balance 574", "ex-UK", "2 pcs", "x3", "3 for 100", "Sofa set", "BMW X3", ""] {
+            assert_eq!(is_match(&TITLE_NOISE, text), one_part_matches(text), "{text:?}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn one_noise_scan_answers_as_three_did(
+            raw in "((?i)(only|each|new|brand|used|ex|uk|in stock|inbox|dm|call|for|price|arrivals|balance|pcs|kila|mpya|x|[a-z]{1,5})|[0-9]{1,4}|[ ,:!/-]|\\PC)( |){0,10}"
+        ) {
+            prop_assert_eq!(is_match(&TITLE_NOISE, &raw), one_part_matches(&raw), "{:?}", raw);
+        }
+
+        #[test]
+        fn ascii_collapse_agrees_with_split_whitespace(raw in "[ \t\n\x0B\x0C\ra-z.]{0,30}") {
+            let reference: Vec<&str> = raw.split_whitespace().collect();
+            prop_assert_eq!(collapse_ascii_whitespace(&raw), reference.join(" "));
+        }
+
         #[test]
         fn cleaning_never_panics(raw in "\\PC{0,80}") {
             let _ = clean_title(&raw);
             let cleaned = clean_for_embedding(&raw);
             prop_assert!(!cleaned.contains("  "));
-        }
-
-        #[test]
-        fn edges_settled_agrees_with_trim_edges(raw in "[ a-zA-Z0-9()\"'!.,:-]{0,30}|(price|for|the|now|only|hi) [a-z ]{0,12}( now| only)?") {
-            prop_assert_eq!(edges_settled(&raw), !raw.is_empty() && trim_edges(&raw).len() == raw.len(), "{:?}", raw);
         }
 
         #[test]

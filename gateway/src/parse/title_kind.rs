@@ -22,11 +22,12 @@ fn words(title: &str) -> impl Iterator<Item = &str> {
 }
 
 fn is_spec_token(word: &str) -> bool {
-    let lower = word.to_ascii_lowercase();
+    let lowered = Lowered::of(word);
+    let lower = lowered.as_str();
     let digits = lower.bytes().take_while(u8::is_ascii_digit).count();
     (digits > 0 && digits < lower.len() && lexicon::is_unit(&lower[digits..]))
-        || (digits == 0 && lexicon::is_spec_word(&lower))
-        || is_dimensions(&lower)
+        || (digits == 0 && lexicon::is_spec_word(lower))
+        || is_dimensions(lower)
         || (lower.starts_with('i') && lower.len() == 2 && lower.as_bytes()[1].is_ascii_digit())
 }
 
@@ -43,10 +44,11 @@ pub(crate) fn is_variant(title: &str) -> bool {
     let mut any = false;
     for word in words(title) {
         any = true;
-        let lower = word.to_ascii_lowercase();
+        let lowered = Lowered::of(word);
+        let lower = lowered.as_str();
         let number = lower.bytes().all(|b| b.is_ascii_digit());
-        let unit_bearing = !number && lower.bytes().next().is_some_and(|b| b.is_ascii_digit()) && is_spec_token(&lower);
-        if !(number || unit_bearing || matches!(lower.as_str(), "ram" | "rom" | "ssd" | "hdd" | "storage" | "gb" | "tb")) {
+        let unit_bearing = !number && lower.bytes().next().is_some_and(|b| b.is_ascii_digit()) && is_spec_token(lower);
+        if !(number || unit_bearing || matches!(lower, "ram" | "rom" | "ssd" | "hdd" | "storage" | "gb" | "tb")) {
             return false;
         }
         measured |= unit_bearing;
@@ -67,7 +69,7 @@ pub(crate) fn base_of(title: &str) -> String {
 /// Names something sellable: a brand or product word, or a model token.
 /// Bare numbers (`TOP 5`, `2024`), ordinals and times (`1st`, `8am`) are not.
 pub(crate) fn is_product_like(title: &str) -> bool {
-    words(title).any(|w| lexicon::is_brand_word(&w.to_ascii_lowercase())) || has_model_token(title)
+    words(title).any(|w| lexicon::is_brand_word(Lowered::of(w).as_str())) || has_model_token(title)
 }
 
 /// Holds a model token: letters and digits in one word (`A54`, `G8`, `128GB`),
@@ -75,15 +77,16 @@ pub(crate) fn is_product_like(title: &str) -> bool {
 pub(crate) fn has_model_token(title: &str) -> bool {
     let mut after_line_word = false;
     for word in words(title) {
-        let lower = word.to_ascii_lowercase();
+        let lowered = Lowered::of(word);
+        let lower = lowered.as_str();
         let digits = lower.bytes().filter(u8::is_ascii_digit).count();
-        if digits > 0 && digits < lower.len() && !is_ordinal_or_time(&lower) {
+        if digits > 0 && digits < lower.len() && !is_ordinal_or_time(lower) {
             return true;
         }
         if digits == lower.len() && after_line_word {
             return true;
         }
-        after_line_word = lexicon::is_model_line_word(&lower) || lexicon::is_brand_word(&lower);
+        after_line_word = lexicon::is_model_line_word(lower) || lexicon::is_brand_word(lower);
     }
     false
 }
@@ -92,8 +95,9 @@ pub(crate) fn has_model_token(title: &str) -> bool {
 /// product (`phone`, `shoes`, `sofa`).
 pub(crate) fn names_brand(title: &str) -> bool {
     words(title).any(|w| {
-        let lower = w.to_ascii_lowercase();
-        lexicon::is_brand_word(&lower) && !lexicon::is_product_noun(&lower)
+        let lowered = Lowered::of(w);
+        let lower = lowered.as_str();
+        lexicon::is_brand_word(lower) && !lexicon::is_product_noun(lower)
     })
 }
 
@@ -108,17 +112,66 @@ pub(crate) fn is_detail(title: &str) -> bool {
     let mut total = 0;
     let mut spec = 0;
     for (i, word) in words(title).enumerate() {
-        let lower = word.to_ascii_lowercase();
-        if lexicon::is_brand_word(&lower) {
+        let lowered = Lowered::of(word);
+        let lower = lowered.as_str();
+        if lexicon::is_brand_word(lower) {
             return false;
         }
-        if i == 0 && lexicon::is_description_starter(&lower) {
+        if i == 0 && lexicon::is_description_starter(lower) {
             return true;
         }
         total += 1;
-        if word.bytes().any(|b| b.is_ascii_digit()) || lexicon::is_spec_word(&lower) {
+        if word.bytes().any(|b| b.is_ascii_digit()) || lexicon::is_spec_word(lower) {
             spec += 1;
         }
     }
     total > 0 && spec * 10 >= total * 6
+}
+
+/// A word ASCII-lowercased for the word lists, as `to_ascii_lowercase` gives
+/// it but without a heap copy: the word itself when it holds no capital, a
+/// copy on the stack when it fits there.
+enum Lowered<'w> {
+    Same(&'w str),
+    Stack([u8; 32], usize),
+    Heap(String),
+}
+
+impl<'w> Lowered<'w> {
+    fn of(word: &'w str) -> Self {
+        if !word.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Self::Same(word);
+        }
+        let mut buffer = [0u8; 32];
+        match buffer.get_mut(..word.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(word.as_bytes());
+                slot.make_ascii_lowercase();
+                Self::Stack(buffer, word.len())
+            }
+            None => Self::Heap(word.to_ascii_lowercase()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Same(word) => word,
+            // ASCII-lowercasing valid UTF-8 leaves it valid, so this never falls back.
+            Self::Stack(buffer, len) => std::str::from_utf8(&buffer[..*len]).unwrap_or_default(),
+            Self::Heap(word) => word,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowered_words_are_what_to_ascii_lowercase_gives() {
+        let long = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij";
+        for word in ["", "sofa", "Samsung", "A54", "64GB", "CAFÉ", "Ünï", long, &long[..32], "x\u{212A}"] {
+            assert_eq!(Lowered::of(word).as_str(), word.to_ascii_lowercase(), "{word:?}");
+        }
+    }
 }
