@@ -140,15 +140,30 @@ async fn main() {
     for q in &queries {
         query_vectors.push(index.text_vector(q).await.expect("query vector"));
     }
-    let (mut ann_laps, mut hit, mut total) = (Vec::new(), 0usize, 0usize);
-    for v in &query_vectors {
-        let started = Instant::now();
-        let found = index.query_vector(SpaceKind::Text, v, 20, &|_| true);
-        ann_laps.push(ms(started.elapsed()));
-        let truth: HashSet<_> = index.query_exact(SpaceKind::Text, v, 20).into_iter().map(|(k, _)| k).collect();
-        hit += found.iter().filter(|(k, _)| truth.contains(k)).count();
-        total += truth.len();
-    }
+    let truths: Vec<HashSet<_>> = query_vectors
+        .iter()
+        .map(|v| index.query_exact(SpaceKind::Text, v, 20).into_iter().map(|(k, _)| k).collect())
+        .collect();
+    // The configured walk (SEARCH_INDEX_EF_SEARCH's default) and a sweep of widths around it.
+    let walk = |ef: usize| {
+        let (mut laps, mut hit, mut total) = (Vec::new(), 0usize, 0usize);
+        for (v, truth) in query_vectors.iter().zip(&truths) {
+            let started = Instant::now();
+            let found = index.query_vector_with(SpaceKind::Text, v, 20, ef, &|_| true);
+            laps.push(ms(started.elapsed()));
+            hit += found.iter().filter(|(k, _)| truth.contains(k)).count();
+            total += truth.len();
+        }
+        (laps, hit as f64 / total.max(1) as f64)
+    };
+    let (ann_laps, recall) = walk(SemanticSettings::default().ef_search);
+    let sweep: Vec<serde_json::Value> = [64usize, 128, 256, 512, 1024]
+        .into_iter()
+        .map(|ef| {
+            let (laps, recall) = walk(ef);
+            serde_json::json!({ "ef_search": ef, "recall_at_20": recall, "top20": summary(laps) })
+        })
+        .collect();
     let started = Instant::now();
     for q in queries.iter().take(50) {
         std::hint::black_box(index.text_vector(q).await.expect("query vector"));
@@ -200,7 +215,8 @@ async fn main() {
         "vectors_written_s": write_s,
         "index_build": { "vectors": read, "seconds": build_s },
         "vector_top20": summary(ann_laps),
-        "recall_at_20": hit as f64 / total.max(1) as f64,
+        "recall_at_20": recall,
+        "ef_search": SemanticSettings::default().ef_search, "ef_sweep": sweep,
         "uncached_text": summary(text_laps), "uncached_semantic": summary(semantic_laps),
         "uncached_hybrid": summary(hybrid_laps), "cached_hybrid": summary(cached_laps),
         "mean_hybrid_results": results as f64 / asked.max(1) as f64,

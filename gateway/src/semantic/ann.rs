@@ -10,12 +10,12 @@ use hnsw_rs::prelude::{FilterT, Hnsw};
 
 use super::flat::{Scored, dot};
 
-/// HNSW parameters: M = 16 links per node, ef_construction = 200, ef_search = max(k, 64)·2; recall@20
-/// above 0.99 on 384-wide random unit vectors (see the benchmark).
+/// HNSW parameters: M = 16 links per node, ef_construction = 200; ef_search is the caller's
+/// (`SEARCH_INDEX_EF_SEARCH`), at least 2·k. Recall@20 is above 0.99 on 384-wide random unit
+/// vectors; clustered near-copies need a wider walk (docs/PERFORMANCE.md has the sweep).
 const CONNECTIONS: usize = 16;
 const MAX_LAYER: usize = 16;
 const EF_CONSTRUCTION: usize = 200;
-const EF_SEARCH_MIN: usize = 64;
 /// Rows inserted per parallel batch while building.
 const BUILD_CHUNK: usize = 4_096;
 
@@ -73,12 +73,13 @@ impl Ann {
     /// A no-op for the graph: the slot's `live` flag, checked by every search's filter, retires it.
     pub fn remove(&mut self, _slot: u32) {}
 
-    /// The best `k` slots `keep` accepts, best first; scores are cosines.
-    pub fn search(&self, query: &[f32], k: usize, keep: &dyn Fn(u32) -> bool) -> Result<Vec<Scored>, AnnError> {
+    /// The best `k` slots `keep` accepts, best first; scores are cosines. `ef_search` is the
+    /// walk's candidate list (at least 2·k): wider finds more of the true top k, slower.
+    pub fn search(&self, query: &[f32], k: usize, ef_search: usize, keep: &dyn Fn(u32) -> bool) -> Result<Vec<Scored>, AnnError> {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let ef = (k.max(EF_SEARCH_MIN)) * 2;
+        let ef = ef_search.max(k * 2);
         let filter = SlotFilter(keep);
         let found = self.graph.search_filter(query, k, ef, Some(&filter));
         let mut out: Vec<Scored> = found

@@ -51,6 +51,8 @@ pub struct SemanticSettings {
     pub poll: Duration,
     /// `SEARCH_EXACT_BELOW` (default 20,000): spaces smaller than this are scanned exactly.
     pub exact_below: usize,
+    /// `SEARCH_INDEX_EF_SEARCH` (default 256): how wide the graph walk is (recall against time).
+    pub ef_search: usize,
     /// `SEARCH_EMBED_BATCH` (default 32): listings embedded in one model run.
     pub embed_batch: usize,
     /// Jobs of the listing-embedding stage in flight (`SEARCH_EMBED_BATCH`, so they fill a batch).
@@ -65,6 +67,7 @@ impl Default for SemanticSettings {
             ort_dylib_path: None,
             poll: Duration::from_millis(250),
             exact_below: 20_000,
+            ef_search: 256,
             embed_batch: 32,
             concurrency: 8,
         }
@@ -190,8 +193,13 @@ impl SemanticIndex {
 
     /// Searches one space with a ready vector.
     pub fn query_vector(&self, space: SpaceKind, vector: &[f32], k: usize, keep: Keep<'_>) -> Vec<(ListingRef, f32)> {
+        self.query_vector_with(space, vector, k, self.settings.ef_search, keep)
+    }
+
+    /// [`Self::query_vector`] with the graph walk's width given (the benchmark's sweep).
+    pub fn query_vector_with(&self, space: SpaceKind, vector: &[f32], k: usize, ef_search: usize, keep: Keep<'_>) -> Vec<(ListingRef, f32)> {
         let spaces = self.spaces.read().unwrap_or_else(|p| p.into_inner());
-        spaces.get(space).map(|s| s.search(vector, k, keep)).unwrap_or_default()
+        spaces.get(space).map(|s| s.search(vector, k, ef_search, keep)).unwrap_or_default()
     }
 
     /// Exact top `k` among `candidates` only (a narrow filter's allowed listings): a graph walk
@@ -282,6 +290,6 @@ impl SemanticIndex {
         let space = spaces.get(space).ok_or(SemanticError::NotIndexed)?;
         let vector = space.get(&me).ok_or(SemanticError::NotIndexed)?.to_vec();
         let not_me = |l: &ListingRef| *l != me && keep(l);
-        Ok(space.search(&vector, k, &not_me))
+        Ok(space.search(&vector, k, self.settings.ef_search, &not_me))
     }
 }

@@ -166,10 +166,10 @@ impl Space {
     }
 
     /// The top `k` listings for `query` among those `keep` accepts, best first, with cosine scores.
-    pub fn search(&self, query: &[f32], k: usize, keep: &dyn Fn(&ListingRef) -> bool) -> Vec<(ListingRef, f32)> {
+    pub fn search(&self, query: &[f32], k: usize, ef_search: usize, keep: &dyn Fn(&ListingRef) -> bool) -> Vec<(ListingRef, f32)> {
         let accept = |slot: u32| self.flat.is_live(slot) && self.keys.get(slot as usize).is_some_and(keep);
         let hits: Vec<Scored> = match &self.ann {
-            Some(ann) => match ann.search(query, k, &accept) {
+            Some(ann) => match ann.search(query, k, ef_search, &accept) {
                 Ok(hits) => hits,
                 Err(error) => {
                     tracing::warn!(%error, "approximate search failed; scanning exactly");

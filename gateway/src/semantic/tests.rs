@@ -49,7 +49,7 @@ fn ann_recall_at_20_against_the_exact_scan() {
     for _ in 0..40 {
         let q = rng.unit(64);
         let exact: HashSet<ListingRef> = space.search_exact(&q, 20).into_iter().map(|(k, _)| k).collect();
-        let approx = space.search(&q, 20, &|_| true);
+        let approx = space.search(&q, 20, 128, &|_| true);
         assert_eq!(approx.len(), 20);
         found += approx.iter().filter(|(k, _)| exact.contains(k)).count();
         total += exact.len();
@@ -63,7 +63,7 @@ fn below_the_threshold_the_scan_is_exact_and_ordered() {
     let (space, mut rng) = filled(500, 32, 20_000, 3);
     assert!(!space.uses_ann());
     let q = rng.unit(32);
-    let hits = space.search(&q, 10, &|_| true);
+    let hits = space.search(&q, 10, 128, &|_| true);
     assert_eq!(hits, space.search_exact(&q, 10));
     assert!(hits.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
 }
@@ -77,16 +77,16 @@ fn a_replaced_vector_is_found_by_its_new_value_only_and_filters_apply_before_ran
         let new = rng.unit(16);
         space.upsert(key.clone(), &new);
         assert_eq!(space.len(), 300, "a replacement is not a new listing");
-        assert_eq!(space.search(&new, 1, &|_| true)[0].0, key);
-        let near_old = space.search(&old, 300, &|_| true);
+        assert_eq!(space.search(&new, 1, 128, &|_| true)[0].0, key);
+        let near_old = space.search(&old, 300, 128, &|_| true);
         assert!(near_old.iter().filter(|(k, _)| *k == key).count() <= 1, "one entry per listing");
         // A filter that keeps only even ids: the best 5 are all even, and there are 5 of them.
         let even = |l: &ListingRef| l.id.parse::<u32>().is_ok_and(|n| n % 2 == 0);
-        let hits = space.search(&new, 5, &even);
+        let hits = space.search(&new, 5, 128, &even);
         assert_eq!(hits.len(), 5);
         assert!(hits.iter().all(|(k, _)| even(k)));
         space.remove(&key);
-        assert!(space.search(&new, 300, &|_| true).iter().all(|(k, _)| *k != key));
+        assert!(space.search(&new, 300, 128, &|_| true).iter().all(|(k, _)| *k != key));
     }
 }
 
@@ -101,7 +101,7 @@ fn many_replacements_compact_without_losing_listings() {
     }
     let target = rng.unit(8);
     space.upsert(ListingRef::offer("42"), &target);
-    assert_eq!(space.search(&target, 1, &|_| true)[0].0, ListingRef::offer("42"));
+    assert_eq!(space.search(&target, 1, 128, &|_| true)[0].0, ListingRef::offer("42"));
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn a_batch_past_the_threshold_builds_the_graph_once_and_later_batches_join_it() 
     let space = slot.as_ref().expect("a space");
     assert_eq!(space.len(), 600);
     for (key, v) in rows.iter().step_by(37) {
-        assert_eq!(&space.search(v, 1, &|_| true)[0].0, key);
+        assert_eq!(&space.search(v, 1, 128, &|_| true)[0].0, key);
     }
     // A run of another width starts the space again, as a single put does.
     let wide = rng.unit(24);
