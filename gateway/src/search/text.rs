@@ -9,7 +9,7 @@ use super::{
     retriever::{Ranked, Retriever, RetrieverKind, SearchQuery},
 };
 use crate::{
-    parse::search_text::term_match,
+    parse::search_text::{gram_overlap, gram_set, term_match},
     store::{
         Database,
         search_index::{self, TextCandidate},
@@ -70,6 +70,7 @@ pub fn rank(terms: &[String], candidates: &[TextCandidate], now_ms: i64) -> Vec<
         .iter()
         .map(|c| c.db_score)
         .fold(0.0_f64, f64::max);
+    let query_grams = gram_set(terms.iter().map(String::as_str));
     let mut out = Vec::with_capacity(candidates.len());
     for candidate in candidates {
         let words: Vec<&str> = candidate.search_text.split_whitespace().collect();
@@ -93,11 +94,14 @@ pub fn rank(terms: &[String], candidates: &[TextCandidate], now_ms: i64) -> Vec<
             continue;
         }
         let coverage = met / weight;
-        let db = if best_db > 0.0 {
+        let bm25 = if best_db > 0.0 {
             (candidate.db_score / best_db).clamp(0.0, 1.0)
         } else {
             0.0
         };
+        // The index's own score comes from whichever read found the listing; the trigram
+        // overlap is the same for every read and backend, and credits near-words.
+        let db = 0.5 * bm25 + 0.5 * gram_overlap(&query_grams, &words);
         let compact = (matched.len() as f64 / words.len().max(1) as f64).min(1.0);
         let recency = candidate.seen_at_ms.map_or(0.0, |seen| {
             (-((now_ms - seen).max(0) as f64) / (30.0 * DAY_MS)).exp()

@@ -2,16 +2,16 @@
 //! candidate listings for a query with every filter applied in the same statement (so a
 //! filter never thins an already-truncated list), the index generation that search caches
 //! are keyed by, and the start-up fill of `search_text` for rows written before it existed.
-//! SQLite looks terms up by their trigrams in FTS5 and ranks by `bm25()`; PostgreSQL by the
-//! `tsvector` (`ts_rank_cd`) plus pg_trgm's `word_similarity` for typos. Every value is a
-//! bound parameter.
+//! SQLite looks terms up as words first and by trigrams only when no word knows them
+//! (`search_words.rs`), ranked by `bm25()`; PostgreSQL by the `tsvector` (`ts_rank_cd`) plus
+//! pg_trgm's `word_similarity` for typos. Every value is a bound parameter.
 
 use super::{
     Database, StoreError,
     queries::on_pool,
     tx::on_tx,
 };
-use crate::parse::search_text::{index_text, trigrams};
+use crate::parse::search_text::index_text;
 
 /// Which table a listing lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +55,8 @@ pub struct ListingFilter {
 pub struct TextCandidate {
     pub kind: ListingKind,
     pub id: String,
-    /// The backend's own relevance (higher is better): `-bm25()` or `ts_rank_cd + word_similarity`.
+    /// The backend's own relevance (higher is better: `-bm25()` or `ts_rank_cd + word_similarity`)
+    /// over the best of the same read, 0 to 1: reads with other terms score on other scales.
     pub db_score: f64,
     pub search_text: String,
     pub active: bool,
@@ -64,51 +65,12 @@ pub struct TextCandidate {
     pub seen_at_ms: Option<i64>,
 }
 
-/// The FTS5 query for `terms`: any of their padded trigrams, each a quoted phrase.
-pub fn fts5_query(terms: &[String]) -> String {
-    let mut grams: Vec<String> = Vec::new();
-    for gram in terms.iter().flat_map(|term| trigrams(term)) {
-        if !grams.contains(&gram) {
-            grams.push(gram);
-        }
-    }
-    grams
-        .iter()
-        .map(|gram| format!("\"{}\"", gram.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" OR ")
-}
-
-/// The tsquery text for `terms` (alphanumeric words only): prefixes for words of 3+ characters.
-pub fn tsquery(terms: &[String]) -> String {
-    let clean = terms
-        .iter()
-        .filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric));
-    clean
-        .map(|t| {
-            if t.chars().count() >= 3 {
-                format!("{t}:*")
-            } else {
-                t.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
 /// A product's newest linking offer (its price, currency and condition).
 pub(crate) const LINKED_OFFER: &str = "LEFT JOIN offers lo ON lo.id = (SELECT MAX(x.id) FROM offers x WHERE x.wa_product_id = p.product_id)";
 
-type Row = (
-    String,
-    f64,
-    Option<String>,
-    i32,
-    Option<String>,
-    Option<i64>,
-);
 
-/// Up to `limit` offers or products matching `terms` under `filter`, best first.
+/// Offers or products matching `terms` under `filter`, unranked: at least `limit` when the
+/// index has them (`search_words.rs` on SQLite, `search_pg.rs` on PostgreSQL).
 /// `phrase` is the query's normalised words (PostgreSQL's fuzzy match compares it whole).
 pub async fn candidates(
     db: &Database,
@@ -118,54 +80,22 @@ pub async fn candidates(
     filter: &ListingFilter,
     limit: i64,
 ) -> Result<Vec<TextCandidate>, StoreError> {
-    let sql = statement(db, kind);
-    let (vendor_id, vendor_name) = match &filter.vendor {
-        Some(VendorRef::Id(id)) => (Some(*id), None),
-        Some(VendorRef::Name(name)) => (None, Some(name.clone())),
-        None => (None, None),
-    };
-    let first = match db {
-        Database::Sqlite(_) => fts5_query(terms),
-        Database::Postgres(_) => tsquery(terms),
-    };
-    if first.is_empty() {
-        return Ok(Vec::new());
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    match db {
+        Database::Sqlite(pool) => super::search_words::candidates(pool, kind, terms, filter, limit).await,
+        Database::Postgres(pool) => {
+            super::search_pg::candidates(pool, kind, terms, phrase, filter, limit).await
+        }
     }
-    let rows: Vec<Row> = on_pool!(db, |pool| {
-        let query = sqlx::query_as(&sql)
-            .bind(first)
-            .bind(vendor_id)
-            .bind(vendor_name)
-            .bind(filter.currency.clone())
-            .bind(filter.price_min.clone())
-            .bind(filter.price_max.clone())
-            .bind(filter.condition.clone());
-        let query = if kind == ListingKind::Product {
-            query.bind(i32::from(filter.active_only))
-        } else {
-            query
-        };
-        let query = if matches!(db, Database::Postgres(_)) {
-            query.bind(phrase.to_owned())
-        } else {
-            query
-        };
-        query.bind(limit).fetch_all(pool).await?
-    });
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, db_score, search_text, active, qc, seen_at_ms)| TextCandidate {
-                kind,
-                id,
-                db_score,
-                search_text: search_text.unwrap_or_default(),
-                active: active != 0,
-                approved: qc.as_deref() == Some("approved"),
-                seen_at_ms,
-            },
-        )
-        .collect())
+}
+
+/// Scales each candidate's `db_score` by the best of its read (see [`TextCandidate::db_score`]).
+pub(crate) fn relative_scores(mut read: Vec<TextCandidate>) -> Vec<TextCandidate> {
+    let best = read.iter().map(|c| c.db_score).fold(0.0_f64, f64::max);
+    for candidate in &mut read {
+        candidate.db_score = if best > 0.0 { (candidate.db_score / best).clamp(0.0, 1.0) } else { 0.0 };
+    }
+    read
 }
 
 /// The filter clauses, `$2`..`$7` (and `$8` for products), in the backend's spelling.
@@ -206,41 +136,6 @@ pub(crate) fn filters(postgres: bool, kind: ListingKind) -> String {
         clauses.push_str(&format!(" AND ({} = 0 OR p.active = 1)", param(8, "int")));
     }
     clauses
-}
-
-fn statement(db: &Database, kind: ListingKind) -> String {
-    let postgres = matches!(db, Database::Postgres(_));
-    let filters = filters(postgres, kind);
-    match (postgres, kind) {
-        (false, ListingKind::Offer) => format!(
-            "SELECT CAST(o.id AS TEXT), -bm25(offers_fts), o.search_text, 1, NULL, o.message_received_at_ms
-             FROM offers_fts JOIN offers o ON o.id = offers_fts.rowid LEFT JOIN vendors v ON v.id = o.vendor_id
-             WHERE offers_fts MATCH $1 AND {filters}
-             ORDER BY bm25(offers_fts) LIMIT $8"
-        ),
-        (false, ListingKind::Product) => format!(
-            "SELECT p.product_id, -bm25(products_fts), p.search_text, p.active, p.qc_decision, p.last_hydrated_at_ms
-             FROM products_fts JOIN products p ON p.rowid = products_fts.rowid
-             LEFT JOIN chats c ON c.id = p.source_chat_id LEFT JOIN vendors v ON v.id = c.vendor_id {LINKED_OFFER}
-             WHERE products_fts MATCH $1 AND {filters}
-             ORDER BY bm25(products_fts) LIMIT $9"
-        ),
-        (true, ListingKind::Offer) => format!(
-            "SELECT o.id::text, (ts_rank_cd(o.search_tsv, q.tsq) + word_similarity($8::text, o.search_text))::float8 AS s,
-                    o.search_text, 1, NULL::text, o.message_received_at_ms
-             FROM offers o CROSS JOIN (SELECT to_tsquery('simple', $1) AS tsq) q LEFT JOIN vendors v ON v.id = o.vendor_id
-             WHERE (o.search_tsv @@ q.tsq OR $8::text <% o.search_text) AND {filters}
-             ORDER BY s DESC LIMIT $9"
-        ),
-        (true, ListingKind::Product) => format!(
-            "SELECT p.product_id, (ts_rank_cd(p.search_tsv, q.tsq) + word_similarity($9::text, p.search_text))::float8 AS s,
-                    p.search_text, p.active, p.qc_decision, p.last_hydrated_at_ms
-             FROM products p CROSS JOIN (SELECT to_tsquery('simple', $1) AS tsq) q
-             LEFT JOIN chats c ON c.id = p.source_chat_id LEFT JOIN vendors v ON v.id = c.vendor_id {LINKED_OFFER}
-             WHERE (p.search_tsv @@ q.tsq OR $9::text <% p.search_text) AND {filters}
-             ORDER BY s DESC LIMIT $10"
-        ),
-    }
 }
 
 /// The index generation: it moves with every commit that writes offers, products or vendors.
@@ -302,21 +197,5 @@ pub async fn backfill(db: &Database) -> Result<usize, StoreError> {
                 .rows_affected());
         }
         tx.commit().await?;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn queries_are_built_from_clean_terms_only() {
-        let terms = vec!["iphon".to_owned(), "13".to_owned()];
-        assert_eq!(
-            fts5_query(&terms),
-            "\" ip\" OR \"iph\" OR \"pho\" OR \"hon\" OR \"on \" OR \" 13\" OR \"13 \""
-        );
-        assert_eq!(tsquery(&terms), "iphon:* | 13");
-        assert_eq!(tsquery(&["a'b".to_owned(), "x".to_owned()]), "x");
     }
 }

@@ -153,6 +153,9 @@ async fn evaluate(app: &TestApp, mode: &str) -> (f64, f64, Vec<(f64, String)>) {
             ndcg_at_10(&ranked, &query.judgements),
             reciprocal_rank(&ranked, &query.judgements),
         );
+        if std::env::var_os("SEARCH_RELEVANCE_PER_QUERY").is_some() {
+            println!("per-query{mode}\t{n:.4}\t{r:.4}\t{}", query.q);
+        }
         worst.push((n, query.q.clone()));
         ndcg += n;
         mrr += r;
