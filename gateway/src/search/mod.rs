@@ -159,12 +159,18 @@ impl SearchService {
         if let Some(hit) = self.cache.get(&key).await {
             return Ok(hit);
         }
-        let answer = Arc::new(self.answer(&request, generation).await?);
-        self.cache.put(key, answer.clone()).await;
+        let (answer, degraded) = self.answer(&request, generation).await?;
+        let answer = Arc::new(answer);
+        // A text-only answer given because a vector retriever failed is not kept: the next
+        // request tries the retriever again instead of reading the degraded answer for an hour.
+        if !degraded {
+            self.cache.put(key, answer.clone()).await;
+        }
         Ok(answer)
     }
 
-    async fn answer(&self, request: &SearchRequest, generation: i64) -> Result<CachedAnswer, SearchError> {
+    /// The answer, and whether a retriever failed and was left out (a degraded answer).
+    async fn answer(&self, request: &SearchRequest, generation: i64) -> Result<(CachedAnswer, bool), SearchError> {
         let query = SearchQuery {
             text: request.text.clone(),
             terms: request.terms.clone(),
@@ -185,6 +191,7 @@ impl SearchService {
         // above one that only a single list ranks first.
         let depth = if asked.len() > 1 { depth.max(FUSION_DEPTH) } else { depth };
         let mut answered = Vec::new();
+        let mut degraded = false;
         let mut lists: Vec<(f64, Vec<Ranked>)> = Vec::new();
         for retriever in self.retrievers.iter().filter(|r| asked.contains(&r.kind())) {
             match retriever.retrieve(&query, depth).await {
@@ -197,6 +204,7 @@ impl SearchService {
                 // Unasked for by name, a failing vector retriever leaves the text answer standing.
                 Err(SearchError::Retriever(reason)) if !explicit => {
                     tracing::warn!(retriever = ?retriever.kind(), %reason, "a search retriever failed; answering without it");
+                    degraded = true;
                 }
                 Err(error) => return Err(error),
             }
@@ -221,11 +229,14 @@ impl SearchService {
             .collect();
         let results = self.read_page(&page).await?;
         let next_cursor = more.then(|| request::encode_cursor(request.offset + request.limit));
-        Ok(CachedAnswer {
-            results,
-            next_cursor,
-            mode,
-        })
+        Ok((
+            CachedAnswer {
+                results,
+                next_cursor,
+                mode,
+            },
+            degraded,
+        ))
     }
 
     /// The page's listings, in rank order (a listing deleted meanwhile is left out).
@@ -262,3 +273,6 @@ impl SearchService {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod degraded_tests;
