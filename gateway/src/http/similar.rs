@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::body::read_capped;
 use super::errors::{ApiError, ErrorBody};
 use super::openapi::ReadErrors;
-use super::{search_page, views::layout};
+use super::{auth, search_page, views::layout};
 use crate::app::AppState;
 use crate::ingest::IngestError;
 use crate::parse::{multipart, product_id::is_product_id};
@@ -101,6 +101,7 @@ fn fetch_k(limit: usize) -> usize {
     security(("read_token" = []), ("admin_basic" = [])),
     responses(
         (status = 200, description = "Products, most similar first (the search page with `Accept: text/html`)", content((SimilarResults = "application/json"), (String = "text/html"))),
+        (status = 403, description = "Basic credentials from another origin (a browser posts from the gateway's own pages only)", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 413, description = "The image is over MEDIA_MAX_IMAGE_BYTES", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 415, description = "Neither multipart/form-data nor JSON", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 502, description = "The image_url could not be fetched", content((ErrorBody = "application/json"), (String = "text/html"))),
@@ -118,6 +119,9 @@ pub async fn search_image(request: HttpRequest, payload: web::Payload, state: we
 }
 
 async fn image_results(request: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<SimilarResults, ApiError> {
+    // A browser signed in with basic credentials would send them along with a cross-site
+    // page's form too, and `image_url` makes the gateway fetch: only its own pages may post.
+    auth::require_same_origin(request, state)?;
     let started = Instant::now();
     let index = &state.semantic;
     let max_bytes = index.max_image_bytes().ok_or(SemanticError::NotConfigured)?;

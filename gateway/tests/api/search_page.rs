@@ -49,7 +49,12 @@ async fn post_image_page(app: &TestApp, bytes: Vec<u8>) -> Page {
     let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"look.png\"\r\nContent-Type: image/png\r\n\r\n").into_bytes();
     body.extend_from_slice(&bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let request = app.client.post(app.url("/search/image")).header("content-type", format!("multipart/form-data; boundary={boundary}")).body(body);
+    let request = app
+        .client
+        .post(app.url("/search/image"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header("origin", app.address.clone())
+        .body(body);
     page(app, request).await
 }
 
@@ -193,6 +198,19 @@ async fn the_search_page_finds_offers_and_look_alikes_in_headless_chromium() {
     let garbage = post_image_page(&app, b"not an image".to_vec()).await;
     assert_eq!(garbage.status, 422, "{}", garbage.body);
     assert!(garbage.body.contains("role=\"alert\""), "{}", garbage.body);
+    // A cross-site page's form would carry the browser's basic credentials too: refused, and
+    // so is a basic-auth post that names no origin at all. The image is never read.
+    let boundary = "----soko-cross-site";
+    let form = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n{}\r\n--{boundary}--\r\n", "x");
+    for origin in [Some("https://evil.example"), None] {
+        let request = app.client.post(app.url("/search/image")).header("content-type", format!("multipart/form-data; boundary={boundary}")).body(form.clone());
+        let request = match origin {
+            Some(origin) => request.header("origin", origin),
+            None => request,
+        };
+        let refused = page(&app, request).await;
+        assert_eq!(refused.status, 403, "{origin:?}: {}", refused.body);
+    }
 
     // Headless Chromium at a phone's and a desktop's width.
     let pages = [
