@@ -78,12 +78,6 @@ fn narrow_candidates(offers: &Option<Arc<Allowed>>, products: &Option<Arc<Allowe
     Some(out)
 }
 
-fn store_kind(kind: semantic::ListingKind) -> ListingKind {
-    match kind {
-        semantic::ListingKind::Offer => ListingKind::Offer,
-        semantic::ListingKind::Product => ListingKind::Product,
-    }
-}
 
 #[async_trait::async_trait]
 impl Retriever for SemanticTextRetriever {
@@ -130,7 +124,7 @@ impl Retriever for SemanticTextRetriever {
         Ok(Some(
             hits.into_iter()
                 .filter(|(_, cosine)| *cosine >= MIN_COSINE)
-                .map(|(listing, cosine)| Ranked { kind: store_kind(listing.kind), id: listing.id, score: f64::from(cosine), matched: Vec::new() })
+                .map(|(listing, cosine)| Ranked { kind: listing.kind, id: listing.id, score: f64::from(cosine), matched: Vec::new() })
                 .collect(),
         ))
     }

@@ -74,29 +74,8 @@ impl Default for SemanticSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ListingKind {
-    Offer,
-    Product,
-}
-
-impl ListingKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Offer => "offer",
-            Self::Product => "product",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "offer" => Some(Self::Offer),
-            "product" => Some(Self::Product),
-            _ => None,
-        }
-    }
-}
+/// The kind of listing a vector belongs to: the store's own type.
+pub use crate::store::search_index::ListingKind;
 
 /// An offer (`id` = `offers.id`) or a product (`id` = `products.product_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -13,8 +13,9 @@ use super::{
 };
 use crate::parse::search_text::index_text;
 
-/// Which table a listing lives in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which table a listing lives in (search's and the vector index's alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ListingKind {
     Offer,
     Product,
@@ -25,6 +26,14 @@ impl ListingKind {
         match self {
             Self::Offer => "offer",
             Self::Product => "product",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "offer" => Some(Self::Offer),
+            "product" => Some(Self::Product),
+            _ => None,
         }
     }
 }
