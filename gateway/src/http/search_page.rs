@@ -20,27 +20,9 @@ use super::{
 };
 use crate::{
     app::AppState,
-    search::{RawSearch, SearchAnswer, SearchResult},
+    search::{SearchAnswer, SearchResult},
     store::market,
 };
-
-/// The form as the search layer takes it (it checks every value).
-pub fn raw(form: &SearchForm) -> RawSearch {
-    let f = form.clone();
-    RawSearch {
-        q: f.q,
-        kind: f.kind,
-        vendor: f.vendor,
-        currency: f.currency,
-        price_min: f.price_min,
-        price_max: f.price_max,
-        condition: f.condition,
-        active: f.active,
-        limit: f.limit,
-        cursor: f.cursor,
-        mode: f.mode,
-    }
-}
 
 /// `GET /search` as a page: the form alone on a fresh visit, else the answer or the refusal.
 pub async fn search(state: &AppState, form: SearchForm) -> HttpResponse {
@@ -48,7 +30,7 @@ pub async fn search(state: &AppState, form: SearchForm) -> HttpResponse {
         return render(state, "Search", &form, Outcome::Blank);
     }
     let paged = form.cursor.as_deref().is_some_and(|c| !c.trim().is_empty());
-    let outcome = match state.search.search(raw(&form)).await {
+    let outcome = match state.search.search(form.clone()).await {
         Ok(answer) => answer_outcome(state, answer, paged).await,
         Err(error) => Err(ApiError::from(error)),
     };

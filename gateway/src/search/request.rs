@@ -19,20 +19,41 @@ pub const MAX_OFFSET: usize = 1_000;
 pub const MAX_QUERY_BYTES: usize = 512;
 const CONDITIONS: [&str; 4] = ["new", "ex_uk", "refurbished", "used"];
 
-/// The query string of `GET /search`, unchecked.
-#[derive(Debug, Clone, Default)]
+/// The query string of `GET /search`, unchecked: each value is taken as text, and [`Self::check`]
+/// says what is wrong with it. The search page's form is the same request.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RawSearch {
+    /// What to look for; typos and partial words match (`iphon 13`, `samsng a14`).
+    #[param(example = "iphone 13 256gb")]
     pub q: Option<String>,
+    /// `offer`, `product` or `all` (default).
+    #[param(value_type = Option<String>, example = "all")]
     pub kind: Option<String>,
+    /// A vendor id, or a vendor name (any case).
     pub vendor: Option<String>,
+    /// ISO 4217, such as `KES`, `NGN`, `USD`.
     pub currency: Option<String>,
+    /// Lowest price, an exact decimal (a product's price is its newest linking offer's).
+    #[param(value_type = Option<String>, example = "10000")]
     pub price_min: Option<String>,
+    /// Highest price; must not be below `price_min`.
+    #[param(value_type = Option<String>, example = "50000")]
     pub price_max: Option<String>,
+    /// `new`, `ex_uk`, `refurbished` or `used`.
     pub condition: Option<String>,
+    /// `true` (default): active products only; `false`: inactive ones too.
+    #[param(value_type = Option<bool>)]
     pub active: Option<String>,
+    /// Page size, default 20; above 100 is capped to 100.
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `text`, `semantic` or `hybrid`: which retrievers to ask (default: every one configured).
+    /// Which retrievers to ask: `text`, `semantic` (MiniLM vectors) or `hybrid` (both, fused by
+    /// reciprocal rank fusion). Default: every one configured, so `hybrid` when
+    /// `SEARCH_TEXT_MODEL_DIR` is set. `semantic` and `hybrid` answer 503 without the model.
+    #[param(value_type = Option<String>, example = "hybrid")]
     pub mode: Option<String>,
 }
 

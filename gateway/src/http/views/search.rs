@@ -7,29 +7,18 @@
 use maud::{Markup, html};
 
 use super::layout::{page, pager, search_box, select};
+use crate::search::RawSearch;
 
-/// The query and filters as asked for: kept in the form and in the pager's links.
-#[derive(Default, Clone)]
-pub struct SearchForm {
-    pub q: Option<String>,
-    pub kind: Option<String>,
-    pub vendor: Option<String>,
-    pub currency: Option<String>,
-    pub price_min: Option<String>,
-    pub price_max: Option<String>,
-    pub condition: Option<String>,
-    pub active: Option<String>,
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
-    /// `text`, `semantic` or `hybrid`; kept from the query string, not a form field.
-    pub mode: Option<String>,
-}
+/// The query and filters as asked for, kept in the form and in the pager's links: the search
+/// request itself, as the query string brings it.
+pub type SearchForm = RawSearch;
 
 fn text(value: &Option<String>) -> String {
     value.as_deref().map(str::trim).unwrap_or_default().to_owned()
 }
 
-impl SearchForm {
+/// What the page needs of the request (an inherent impl here, beside the only page that uses it).
+impl RawSearch {
     /// Nothing to search for: no query and no filter (a fresh visit shows the form only).
     pub fn is_blank(&self) -> bool {
         [&self.q, &self.kind, &self.vendor, &self.currency, &self.price_min, &self.price_max, &self.condition, &self.active]
