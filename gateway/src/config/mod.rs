@@ -57,6 +57,8 @@ pub struct Config {
     pub search: SearchSettings,
     /// Semantic and visual search (`SEARCH_TEXT_MODEL_DIR`, `SEARCH_INDEX_DIR`, …).
     pub semantic: crate::semantic::SemanticSettings,
+    /// Vendor document imports (`DOCUMENT_MAX_BYTES`).
+    pub documents: crate::documents::DocumentSettings,
 }
 
 /// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
@@ -144,7 +146,7 @@ impl Config {
             },
             ingest,
             meta: meta::meta_settings(&mut env),
-            extraction,
+            extraction: extraction.clone(),
             redis: redis(&mut env),
             chain: chain_settings(&mut env),
             media,
@@ -153,6 +155,10 @@ impl Config {
                 cache_ttl: Duration::from_secs(env.parse("SEARCH_CACHE_TTL_SECONDS", 3_600u64, 1..=604_800)),
             },
             semantic: semantic::semantic_settings(&mut env),
+            documents: crate::documents::DocumentSettings {
+                max_bytes: env.parse("DOCUMENT_MAX_BYTES", crate::documents::DocumentSettings::DEFAULT_MAX_BYTES, 1_024..=1_073_741_824),
+                default_currency: extraction.default_currency.clone(),
+            },
         };
         if let Some(list) = &config.chain.user_agents
             && let Err(error) = UserAgentPool::parse_list(list)

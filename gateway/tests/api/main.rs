@@ -10,6 +10,7 @@ mod chain;
 mod crash;
 mod dedupe;
 mod diagnostics;
+mod documents;
 mod documents_migration;
 mod extraction;
 mod fan_out;
