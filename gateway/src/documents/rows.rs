@@ -54,7 +54,7 @@ pub fn read_grid(grid: &Grid, default_currency: &str, out: &mut Extracted) -> bo
     true
 }
 
-fn cell<'c>(cells: &'c [String], at: Option<usize>) -> &'c str {
+fn cell(cells: &[String], at: Option<usize>) -> &str {
     at.and_then(|i| cells.get(i)).map_or("", |c| c.trim())
 }
 

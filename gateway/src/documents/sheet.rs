@@ -178,9 +178,7 @@ mod tests {
 
     #[test]
     fn a_corrupt_workbook_is_refused_with_the_reason() {
-        let error = read(Format::Workbook, b"PK\x03\x04 not really a zip")
-            .err()
-            .expect("refused");
+        let error = read(Format::Workbook, b"PK\x03\x04 not really a zip").expect_err("refused");
         assert!(
             matches!(&error, ProcessError::Corrupt(reason) if reason.contains("workbook")),
             "{error}"

@@ -227,7 +227,7 @@ async fn a_price_list_becomes_offers_and_its_next_version_is_applied_by_differen
             .as_array()
             .into_iter()
             .flatten()
-            .any(|r| r["id"] == tecno_id.to_string()),
+            .any(|r| r["id"].as_str() == Some(tecno_id.to_string().as_str())),
         "{:?}",
         found.body
     );
@@ -276,7 +276,7 @@ async fn a_price_list_becomes_offers_and_its_next_version_is_applied_by_differen
             .as_array()
             .into_iter()
             .flatten()
-            .any(|r| r["id"] == tecno_id.to_string()),
+            .any(|r| r["id"].as_str() == Some(tecno_id.to_string().as_str())),
         "{:?}",
         gone.body
     );
