@@ -355,6 +355,20 @@ mod tests {
     }
 
     #[test]
+    fn document_settings_default_to_20_mib_and_the_extraction_currency_and_are_validated() {
+        let default = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
+        assert_eq!(default.documents.max_bytes, 20 * 1024 * 1024);
+        assert_eq!(default.documents.default_currency, "KES");
+        let set = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("DOCUMENT_MAX_BYTES", "4096"), ("WHATSAPP_DEFAULT_CURRENCY", "ugx")])
+            .expect("valid");
+        assert_eq!((set.documents.max_bytes, set.documents.default_currency.as_str()), (4096, "UGX"));
+        for bad in ["0", "lots", "2000000000"] {
+            let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("DOCUMENT_MAX_BYTES", bad)]).expect_err("refused");
+            assert!(error.to_string().contains("DOCUMENT_MAX_BYTES"), "{error}");
+        }
+    }
+
+    #[test]
     fn the_admin_time_zone_defaults_to_nairobi_and_is_validated() {
         let default = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
         assert_eq!(default.console.time_zone, chrono_tz::Africa::Nairobi);

@@ -217,6 +217,21 @@ async fn a_price_list_becomes_offers_and_its_next_version_is_applied_by_differen
             ("iPhone 12 64GB", "45000", "KES"),
         ])
     );
+    // The console's offers page shows a document row where a chat message would be.
+    let page = app
+        .client
+        .get(app.url(&format!("/offers?vendor_id={vendor_id}")))
+        .header("authorization", format!("Bearer {READ_TOKEN}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("offers page");
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.expect("html");
+    assert!(
+        page.contains("iPhone 12 64GB") && page.contains("row 4"),
+        "{page}"
+    );
     let tecno_id = app
         .db
         .query_i64("SELECT id FROM offers WHERE row_key = 'sku:ts10'")
