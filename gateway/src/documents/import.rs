@@ -163,6 +163,7 @@ fn write<'r>(row: &'r crate::domain::DocumentRow) -> RowWrite<'r> {
 impl StageCommit for Apply {
     async fn apply(self: Box<Self>, tx: &mut Tx) -> Result<(), StoreError> {
         let now = now_ms();
+        documents::lock_vendor(tx, self.vendor_id).await?;
         // Another import of the same bytes finished while this one waited: nothing changes.
         if documents::same_as_last_import(tx, self.vendor_id, &self.sha256, self.document_id)
             .await?

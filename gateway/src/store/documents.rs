@@ -267,6 +267,21 @@ pub async fn finish(
     Ok(())
 }
 
+/// Serialises the imports of one vendor, so two replicas never diff against the same snapshot:
+/// on PostgreSQL the vendor row is locked (`FOR NO KEY UPDATE`, which offers referencing the
+/// vendor do not wait for) until the transaction ends; a SQLite write transaction already
+/// excludes every other writer.
+pub async fn lock_vendor(tx: &mut Tx, vendor_id: i64) -> Result<(), StoreError> {
+    if let Tx::Postgres(transaction, ..) = tx {
+        let sql = "SELECT id FROM vendors WHERE id = $1 FOR NO KEY UPDATE";
+        sqlx::query(sql)
+            .bind(vendor_id)
+            .fetch_optional(&mut **transaction)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The vendor's document offers: (row key, offer id, row hash, active).
 pub async fn snapshot(
     tx: &mut Tx,
