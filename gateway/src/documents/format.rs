@@ -26,8 +26,8 @@ impl Format {
     }
 }
 
-const ZIP: &[u8] = b"PK\x03\x04";
-const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+pub(super) const ZIP: &[u8] = b"PK\x03\x04";
+pub(super) const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// Why an upload has no processor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,7 +3,9 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use calamine::{
+    Data, Ods, Reader, Sheets, Xls, Xlsx, open_workbook_auto_from_rs, open_workbook_from_rs,
+};
 
 use super::{
     DocumentInput, ProcessError, Processor,
@@ -85,15 +87,36 @@ fn delimited(bytes: &[u8], delimiter: u8) -> Result<Grid, ProcessError> {
 
 /// Whether the workbook opens (its container and sheet list), without reading its cells.
 pub fn open_check(bytes: &[u8]) -> Result<(), ProcessError> {
-    open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map(|_| ())
-        .map_err(|error| ProcessError::Corrupt(format!("the workbook cannot be opened: {error}")))
+    open_book(bytes).map(|_| ())
+}
+
+/// Opens the workbook with the reader its bytes call for (an OLE file is `.xls`; a zip whose
+/// first entry is `mimetype` is OpenDocument; another zip is `.xlsx`, else whatever calamine
+/// recognises), so a refusal carries that reader's reason (`Workbook is password protected`).
+fn open_book(bytes: &[u8]) -> Result<Sheets<Cursor<&[u8]>>, ProcessError> {
+    let cursor = Cursor::new(bytes);
+    let opened = if bytes.starts_with(super::format::OLE) {
+        open_workbook_from_rs::<Xls<_>, _>(cursor)
+            .map(Sheets::Xls)
+            .map_err(|e| e.to_string())
+    } else if bytes.starts_with(super::format::ZIP)
+        && bytes.get(30..38) == Some(b"mimetype".as_slice())
+    {
+        open_workbook_from_rs::<Ods<_>, _>(cursor)
+            .map(Sheets::Ods)
+            .map_err(|e| e.to_string())
+    } else {
+        match open_workbook_from_rs::<Xlsx<_>, _>(cursor.clone()) {
+            Ok(book) => Ok(Sheets::Xlsx(book)),
+            Err(xlsx) => open_workbook_auto_from_rs(cursor).map_err(|_| xlsx.to_string()),
+        }
+    };
+    opened
+        .map_err(|reason| ProcessError::Corrupt(format!("the workbook cannot be opened: {reason}")))
 }
 
 fn workbook(bytes: &[u8]) -> Result<Vec<Grid>, ProcessError> {
-    let mut book = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|error| {
-        ProcessError::Corrupt(format!("the workbook cannot be opened: {error}"))
-    })?;
+    let mut book = open_book(bytes)?;
     let mut grids = Vec::new();
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).map_err(|error| {
@@ -235,6 +258,86 @@ mod tests {
             ]
         );
         assert!(out.errors.is_empty(), "{:?}", out.errors);
+    }
+
+    /// A minimal OpenDocument spreadsheet; `encrypted` marks its manifest as password-protected.
+    fn ods(rows: &[(&str, &str)], encrypted: bool) -> Vec<u8> {
+        use std::io::Write;
+        let cell = |value: &str| match value.parse::<f64>() {
+            Ok(number) => format!(
+                r#"<table:table-cell office:value-type="float" office:value="{number}"><text:p>{value}</text:p></table:table-cell>"#
+            ),
+            Err(_) => format!(
+                r#"<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>"#
+            ),
+        };
+        let body: String = rows
+            .iter()
+            .map(|(a, b)| format!("<table:table-row>{}{}</table:table-row>", cell(a), cell(b)))
+            .collect();
+        let content = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Prices">{body}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        );
+        let encryption = if encrypted {
+            "<manifest:encryption-data/>"
+        } else {
+            ""
+        };
+        let manifest = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">{encryption}</manifest:file-entry></manifest:manifest>"#
+        );
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, text) in [
+            ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+            ("META-INF/manifest.xml", manifest.as_str()),
+            ("content.xml", content.as_str()),
+        ] {
+            zip.start_file(name, stored).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn an_ods_sheet_is_read_and_an_encrypted_one_refused_with_the_reason() {
+        let bytes = ods(
+            &[
+                ("Shop of the week", ""),
+                ("Item", "Price (UGX)"),
+                ("Sugar 2kg", "7500"),
+                ("Rice 5kg", "1,250.50"),
+            ],
+            false,
+        );
+        assert!(super::super::format::detect("list.ods", &bytes).is_ok());
+        let out = read(Format::Workbook, &bytes).expect("reads");
+        let rows: Vec<(u32, &str, &str, &str)> = out
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.row,
+                    r.title.as_str(),
+                    r.price.as_str(),
+                    r.currency.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (3, "Sugar 2kg", "7500", "UGX"),
+                (4, "Rice 5kg", "1250.5", "UGX")
+            ]
+        );
+        let locked = ods(&[("Item", "Price"), ("Sugar", "1")], true);
+        let error = open_check(&locked).expect_err("refused");
+        assert!(
+            matches!(&error, ProcessError::Corrupt(reason) if reason.contains("password")),
+            "{error}"
+        );
     }
 
     #[test]
