@@ -39,8 +39,17 @@ pub struct DocumentRecord {
     pub finished_at_ms: Option<i64>,
 }
 
-const COLUMNS: &str = "id, vendor_id, file_name, media_type, sha256, size_bytes, processor, status, reason, created_count,
-    updated_count, unchanged_count, removed_count, error_count, errors, created_at_ms, finished_at_ms";
+/// The documents as shown: one whose import job gave up (dead after its retries) before it could
+/// finish the document is `failed`, with the job's last error, not `queued` or `processing` forever.
+const DOCUMENTS: &str = "SELECT d.id, d.vendor_id, d.file_name, d.media_type, d.sha256, d.size_bytes, d.processor,
+        CASE WHEN d.status IN ('queued', 'processing') AND j.state = 'dead' THEN 'failed' ELSE d.status END AS status,
+        CASE WHEN d.status IN ('queued', 'processing') AND j.state = 'dead'
+             THEN 'job_dead: ' || COALESCE(j.last_error, 'the import job gave up') ELSE d.reason END AS reason,
+        d.created_count, d.updated_count, d.unchanged_count, d.removed_count, d.error_count, d.errors, d.created_at_ms,
+        CASE WHEN d.status IN ('queued', 'processing') AND j.state = 'dead' THEN j.updated_at_ms ELSE d.finished_at_ms END
+            AS finished_at_ms
+    FROM source_documents d
+    LEFT JOIN jobs j ON j.stage = 'import_document' AND j.dedupe_key = CAST(d.id AS TEXT)";
 
 /// An upload about to be stored.
 pub struct NewDocument<'a> {
@@ -160,7 +169,7 @@ pub async fn vendor_exists(db: &Database, id: i64) -> Result<bool, StoreError> {
 }
 
 pub async fn get(db: &Database, id: i64) -> Result<Option<DocumentRecord>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM source_documents WHERE id = $1");
+    let sql = format!("SELECT * FROM ({DOCUMENTS}) AS docs WHERE id = $1");
     Ok(on_pool!(db, |pool| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(pool)
@@ -183,7 +192,7 @@ pub async fn list(
     filter: &DocumentFilter,
 ) -> Result<Vec<DocumentRecord>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM source_documents
+        "SELECT * FROM ({DOCUMENTS}) AS docs
          WHERE ($1 IS NULL OR vendor_id = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id < $3)
          ORDER BY id DESC LIMIT $4"
     );

@@ -561,3 +561,32 @@ async fn documents_are_listed_by_vendor_and_status_with_their_row_errors() {
     assert_eq!(app.read("/documents?cursor=forged").await.status, 400);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_document_whose_import_job_died_is_shown_failed_not_queued_forever() {
+    let app = spawn_app_with(&[("ADMIN_TOKEN", "admin-secret"), ("JOB_WORKERS", "0")]).await;
+    let queued = upload(&app, "list.csv", b"Item,Price\nSoap,100\n", "Shop", false).await;
+    assert_eq!(
+        (queued.status, queued.body["status"].clone()),
+        (202, "queued".into()),
+        "{:?}",
+        queued.body
+    );
+    let id = queued.body["document_id"].as_i64().expect("id");
+    assert_eq!(
+        app.read(&format!("/documents/{id}")).await.body["status"],
+        "queued"
+    );
+    app.db
+        .execute("UPDATE jobs SET state = 'dead', last_error = 'database unavailable' WHERE stage = 'import_document'")
+        .await;
+    let shown = app.read(&format!("/documents/{id}")).await;
+    assert_eq!(shown.body["status"], "failed", "{:?}", shown.body);
+    assert_eq!(shown.body["reason"], "job_dead: database unavailable");
+    assert!(shown.body["finished_at_ms"].as_i64().is_some());
+    let failed = app.read("/documents?status=failed").await;
+    assert_eq!(failed.body["documents"].as_array().map(Vec::len), Some(1));
+    let queued = app.read("/documents?status=queued").await;
+    assert_eq!(queued.body["documents"].as_array().map(Vec::len), Some(0));
+    app.finish().await;
+}
