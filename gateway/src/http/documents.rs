@@ -32,6 +32,8 @@ use crate::{
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 /// `?wait=true` gives up (answering 202 with the status so far) after this long.
 const WAIT_AT_MOST: Duration = Duration::from_secs(120);
+/// A vendor named in an upload (created when unknown) stays a readable name.
+const MAX_VENDOR_NAME: usize = 200;
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
@@ -137,6 +139,11 @@ pub async fn upload(
     };
     let vendor = text("vendor")
         .ok_or_else(|| ApiError::BadRequest("the multipart form has no `vendor` part".into()))?;
+    if vendor.chars().count() > MAX_VENDOR_NAME {
+        return Err(ApiError::BadRequest(format!(
+            "the vendor name is longer than {MAX_VENDOR_NAME} characters"
+        )));
+    }
     let processor = text("processor");
     let file_name = file.filename.clone().unwrap_or_default();
     let bytes = body.slice_ref(file.body);

@@ -458,6 +458,9 @@ async fn unreadable_uploads_are_refused_and_every_route_needs_a_token() {
         (json.status, json.error_code()),
         (415, "unsupported_media_type")
     );
+    let long_name = "V".repeat(201);
+    let named = upload(&app, "list.csv", b"Item,Price\nA,1\n", &long_name, false).await;
+    assert_eq!(named.status, 400, "{:?}", named.body);
     let unknown_vendor = upload(&app, "list.csv", b"Item,Price\nA,1\n", "987654", false).await;
     assert_eq!(unknown_vendor.status, 404, "{:?}", unknown_vendor.body);
     assert_eq!(
