@@ -9,6 +9,7 @@ use ipnet::IpNet;
 use secrecy::SecretString;
 
 use crate::{
+    documents::DocumentSettings,
     extraction::ExtractionService,
     ingest::{IngestService, auth::TokenVerifier, meta::MetaReceiver},
     metrics::Metrics,
@@ -37,6 +38,8 @@ pub struct AppState {
     pub search: SearchService,
     /// Semantic and visual search: the models (when configured) and the in-process vector index.
     pub semantic: Arc<SemanticIndex>,
+    /// Vendor document imports (`POST /documents`).
+    pub documents: Arc<DocumentSettings>,
 }
 
 /// The admin console's settings (`ADMIN_TIME_ZONE`): the operator's time zone,

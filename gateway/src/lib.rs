@@ -9,6 +9,7 @@
 //! - [`store`]: the database (SQLite or PostgreSQL) and its writers;
 //! - [`extraction`]: the debounced job that turns messages into offers;
 //! - [`jobs`]: the durable queue; [`pipeline`]: its stages;
+//! - [`documents`]: vendor price lists (spreadsheets) read into offers, re-synced by difference;
 //! - [`search`]: full-text search over offers and products, fused across retrievers;
 //! - [`semantic`]: text and image vectors and the in-process index over them;
 //! - [`http`]: the only layer that knows the web; [`app`]: its shared state;
@@ -24,6 +25,7 @@ pub mod store;
 pub mod extraction;
 pub mod jobs;
 pub mod pipeline;
+pub mod documents;
 pub mod search;
 pub mod semantic;
 pub mod http;

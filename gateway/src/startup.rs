@@ -14,6 +14,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     app::{Access, AppState},
     config::Config,
+    documents,
     extraction::{ExtractionService, scheduler},
     http::{self, errors, request_context::request_context},
     ingest::{IngestService, meta::MetaReceiver},
@@ -111,6 +112,7 @@ impl Application {
             console: config.console,
             search,
             semantic,
+            documents: Arc::new(config.documents.clone()),
         });
         let config = Arc::new(config);
         let server = {
@@ -221,6 +223,7 @@ async fn start_product_chain(
         stages.push(stage);
         tasks.spawn(semantic::listing_job::sweep(db.clone(), config.semantic.poll, shutdown.clone()));
     }
+    stages.push(Arc::new(documents::import::ImportStage::new(db.clone(), state.documents.clone())));
     let settings = jobs::RuntimeSettings { lease: chain.job_lease, poll: chain.job_poll };
     jobs::JobRuntime::spawn(db.clone(), state.metrics.clone(), stages, settings, shutdown.clone(), tasks);
     tasks.spawn(jobs::background::heartbeat(db, chain.heartbeat, shutdown.clone()));

@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["redis_link"],
     &["store"],
     &["jobs", "ingest", "extraction"],
-    &["pipeline"],
+    &["pipeline", "documents"],
     &["semantic"],
     &["search"],
     &["app"],
@@ -44,6 +44,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("pipeline", &["http", "startup", "config", "ingest", "extraction"]),
     ("app", &["http", "startup", "config"]),
     ("semantic", &["http", "startup", "config", "app", "ingest", "extraction"]),
+    ("documents", &["http", "startup", "config", "app", "ingest", "extraction", "pipeline", "search", "semantic"]),
 ];
 
 /// Where `actix_web` may appear (paths relative to `src`).

@@ -57,6 +57,8 @@ pub struct Config {
     pub search: SearchSettings,
     /// Semantic and visual search (`SEARCH_TEXT_MODEL_DIR`, `SEARCH_INDEX_DIR`, …).
     pub semantic: crate::semantic::SemanticSettings,
+    /// Vendor document imports (`DOCUMENT_MAX_BYTES`).
+    pub documents: crate::documents::DocumentSettings,
 }
 
 /// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
@@ -144,7 +146,7 @@ impl Config {
             },
             ingest,
             meta: meta::meta_settings(&mut env),
-            extraction,
+            extraction: extraction.clone(),
             redis: redis(&mut env),
             chain: chain_settings(&mut env),
             media,
@@ -153,6 +155,10 @@ impl Config {
                 cache_ttl: Duration::from_secs(env.parse("SEARCH_CACHE_TTL_SECONDS", 3_600u64, 1..=604_800)),
             },
             semantic: semantic::semantic_settings(&mut env),
+            documents: crate::documents::DocumentSettings {
+                max_bytes: env.parse("DOCUMENT_MAX_BYTES", crate::documents::DocumentSettings::DEFAULT_MAX_BYTES, 1_024..=1_073_741_824),
+                default_currency: extraction.default_currency.clone(),
+            },
         };
         if let Some(list) = &config.chain.user_agents
             && let Err(error) = UserAgentPool::parse_list(list)
@@ -346,6 +352,20 @@ mod tests {
         assert_eq!(config.store.content_hash_window, config.ingest.content_hash_window);
         assert!(config.ingest.hmac_secrets.is_empty());
         assert_eq!(config.ingest.rate_limit_per_token_per_minute, 20 * 120);
+    }
+
+    #[test]
+    fn document_settings_default_to_20_mib_and_the_extraction_currency_and_are_validated() {
+        let default = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
+        assert_eq!(default.documents.max_bytes, 20 * 1024 * 1024);
+        assert_eq!(default.documents.default_currency, "KES");
+        let set = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("DOCUMENT_MAX_BYTES", "4096"), ("WHATSAPP_DEFAULT_CURRENCY", "ugx")])
+            .expect("valid");
+        assert_eq!((set.documents.max_bytes, set.documents.default_currency.as_str()), (4096, "UGX"));
+        for bad in ["0", "lots", "2000000000"] {
+            let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("DOCUMENT_MAX_BYTES", bad)]).expect_err("refused");
+            assert!(error.to_string().contains("DOCUMENT_MAX_BYTES"), "{error}");
+        }
     }
 
     #[test]

@@ -9,9 +9,11 @@ pub mod stage {
     pub const PERSIST: &str = "persist";
     /// Semantic search: an offer's or product's text vector (issue 15), beside the chain.
     pub const EMBED_TEXT: &str = "embed_text";
+    /// A vendor document's import (issue 16), beside the chain.
+    pub const IMPORT_DOCUMENT: &str = "import_document";
 
-    /// Every stage: the chain in order, then the search index's.
-    pub const ALL: [&str; 6] = [SCOUT, HYDRATE, EMBED, QC, PERSIST, EMBED_TEXT];
+    /// Every stage: the chain in order, then the search index's, then document imports.
+    pub const ALL: [&str; 7] = [SCOUT, HYDRATE, EMBED, QC, PERSIST, EMBED_TEXT, IMPORT_DOCUMENT];
 
     /// The `&'static str` for a stage name read from the database.
     pub fn from_name(name: &str) -> Option<&'static str> {

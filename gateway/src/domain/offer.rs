@@ -7,14 +7,20 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Offer {
     pub id: i64,
-    pub chat_id: String,
+    /// The chat of the offer's message; null for an offer from a vendor document.
+    pub chat_id: Option<String>,
     pub vendor_id: Option<i64>,
     /// The E.164 sender of the offer's message, or null when the sender is
     /// not a phone. Read tokens see it masked to its last three digits.
     #[schema(example = "+•••••••••678")]
     pub sender: Option<String>,
+    /// The offer's message; null for an offer from a vendor document.
     #[serde(rename = "source_message_id")]
-    pub source_message_pk: i64,
+    pub source_message_pk: Option<i64>,
+    /// The vendor document the offer was read from (`GET /documents/{id}`), or null.
+    pub source_document_id: Option<i64>,
+    /// The offer's 1-based row in that document's sheet, or null.
+    pub source_row: Option<i32>,
     pub item_index: i32,
     pub title: String,
     pub product_key: String,

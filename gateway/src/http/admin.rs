@@ -260,7 +260,7 @@ async fn detail_page(
     };
     let offers = market::offers(db, &filter).await?;
     let vendors = market::vendors(db).await?;
-    let pks: Vec<i64> = offers.iter().map(|o| o.source_message_pk).collect();
+    let pks: Vec<i64> = offers.iter().filter_map(|o| o.source_message_pk).collect();
     let sent_at: HashMap<i64, i64> = admin_lists::message_times(db, &pks)
         .await?
         .into_iter()

@@ -114,9 +114,11 @@ pub fn chat_detail(view: &ChatDetail<'_>) -> Markup {
                                 td data-label="Condition" { (offer.condition.clone().unwrap_or_default()) }
                                 td.wrap data-label="Sender" { (offer.sender.clone().unwrap_or_default()) }
                                 td data-label="Sent" {
-                                    (when(view.zone, view.now_ms, Some(view.offer_sent_at.get(&offer.source_message_pk).copied().unwrap_or(offer.message_received_at_ms))))
+                                    (when(view.zone, view.now_ms, Some(offer.source_message_pk.and_then(|pk| view.offer_sent_at.get(&pk).copied()).unwrap_or(offer.message_received_at_ms))))
                                 }
-                                td data-label="Message" { a href=(message_link(&chat.chat_id, offer.source_message_pk)) { "#" (offer.source_message_pk) } }
+                                td data-label="Message" {
+                                    @if let Some(pk) = offer.source_message_pk { a href=(message_link(&chat.chat_id, pk)) { "#" (pk) } }
+                                }
                             }
                         }
                     }

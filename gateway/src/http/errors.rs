@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::request_context;
 use crate::{
+    documents::{FormatError, PickError, ProbeError},
     extraction::ExtractionError,
     ingest::{IngestError, meta::MetaError, rate_limit::RateDecision},
     search::SearchError,
@@ -58,6 +59,12 @@ pub enum ApiError {
     /// [`Unavailable`](Self::Unavailable) or [`Internal`](Self::Internal).
     #[error(transparent)]
     Semantic(SemanticError),
+    /// An upload route's body is not `multipart/form-data`.
+    #[error("content type must be multipart/form-data")]
+    NotMultipart,
+    /// A vendor document no processor reads (415), or one that does not open (422).
+    #[error(transparent)]
+    Document(ProbeError),
 }
 
 impl ApiError {
@@ -78,7 +85,27 @@ impl ApiError {
             Self::Unavailable { .. } => "storage_unavailable",
             Self::Internal(_) => "internal_error",
             Self::Semantic(error) => error.code(),
+            Self::NotMultipart => "unsupported_media_type",
+            Self::Document(error) => document_code(error),
         }
+    }
+}
+
+/// The code of each document refusal.
+fn document_code(error: &ProbeError) -> &'static str {
+    match error {
+        ProbeError::Pick(PickError::Format(FormatError::Unsupported(_) | FormatError::Mismatch { .. })) => "unsupported_document",
+        ProbeError::Pick(PickError::Format(FormatError::Encrypted)) | ProbeError::Unreadable(_) => "unreadable_document",
+        ProbeError::Pick(PickError::UnknownProcessor(_)) => "unknown_processor",
+    }
+}
+
+/// The status of each document refusal.
+pub fn document_status(error: &ProbeError) -> StatusCode {
+    match error {
+        ProbeError::Pick(PickError::Format(FormatError::Unsupported(_) | FormatError::Mismatch { .. })) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ProbeError::Pick(PickError::Format(FormatError::Encrypted)) | ProbeError::Unreadable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ProbeError::Pick(PickError::UnknownProcessor(_)) => StatusCode::BAD_REQUEST,
     }
 }
 
@@ -162,6 +189,8 @@ impl ResponseError for ApiError {
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Semantic(error) => semantic_status(error),
+            Self::NotMultipart => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Document(error) => document_status(error),
         }
     }
 
@@ -251,6 +280,12 @@ impl From<MetaError> for ApiError {
 impl From<crate::store::purge::PrefixError> for ApiError {
     fn from(error: crate::store::purge::PrefixError) -> Self {
         Self::BadRequest(error.to_string())
+    }
+}
+
+impl From<ProbeError> for ApiError {
+    fn from(error: ProbeError) -> Self {
+        Self::Document(error)
     }
 }
 

@@ -81,6 +81,15 @@ pub fn parse_event(cursor: &str) -> Result<i64, ApiError> {
     int(&decode("event", cursor, 1)?[0])
 }
 
+/// Documents: the id.
+pub fn document(id: i64) -> String {
+    encode("document", &[id.to_string()])
+}
+
+pub fn parse_document(cursor: &str) -> Result<i64, ApiError> {
+    int(&decode("document", cursor, 1)?[0])
+}
+
 /// Query numbers that a filter form may send empty (`vendor_id=` for "any"): empty is absent.
 pub fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where

@@ -187,13 +187,13 @@ pub async fn offers(
         }));
     }
     let vendors = market::vendors(db).await?;
-    let pks: Vec<i64> = offers.iter().map(|o| o.source_message_pk).collect();
+    let pks: Vec<i64> = offers.iter().filter_map(|o| o.source_message_pk).collect();
     let sent_at: HashMap<i64, i64> = admin_lists::message_times(db, &pks)
         .await?
         .into_iter()
         .filter_map(|(pk, at)| at.map(|at| (pk, at)))
         .collect();
-    let mut chat_ids: Vec<&str> = offers.iter().map(|o| o.chat_id.as_str()).collect();
+    let mut chat_ids: Vec<&str> = offers.iter().filter_map(|o| o.chat_id.as_deref()).collect();
     chat_ids.sort_unstable();
     chat_ids.dedup();
     let chat_titles: HashMap<String, String> = admin_lists::chat_titles(db, &chat_ids)

@@ -28,6 +28,7 @@ pub mod views;
 pub mod search;
 pub mod search_page;
 pub mod similar;
+pub mod documents;
 
 use actix_web::web;
 
@@ -73,6 +74,8 @@ pub fn register_api(config: &mut web::ServiceConfig) -> Vec<Operation> {
         .add(Resource::new(Readers, "/products/{product_id}").get(products::detail))
         .add(Resource::new(Readers, "/products/{product_id}/similar").get(similar::similar))
         .add(Resource::new(Readers, "/search/image").post(similar::search_image))
+        .add(Resource::new(Readers, "/documents").get(documents::list).post(documents::upload))
+        .add(Resource::new(Readers, "/documents/{id}").get(documents::detail))
         .add(Resource::new(Operators, "/chat/tools/diagnostics").get(diagnostics::diagnostics))
         .add(Resource::new(Operators, "/chat/tools/diagnostics/logs").get(diagnostics::logs))
         .add(Resource::new(Admins, "/admin/whatsapp").get(admin::list))

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Database, StoreError, queries::on_pool, tx::on_tx};
 use crate::domain::Offer;
 
-const OFFER_COLUMNS: &str = "id, chat_id, vendor_id, sender, source_message_pk, item_index, title, product_key, wa_product_id,
+const OFFER_COLUMNS: &str = "id, chat_id, vendor_id, sender, source_message_pk, source_document_id, source_row, item_index, title, product_key, wa_product_id,
     price, currency, delivery_fee, quantity, condition, span_start, span_end, source_text, message_received_at_ms,
     created_at_ms, updated_at_ms";
 
@@ -35,7 +35,8 @@ enum Bind {
 /// Newest first; the last id of a page is the cursor of the next one, so
 /// pages stay stable while new offers arrive.
 pub async fn offers(db: &Database, filter: &OfferFilter) -> Result<Vec<Offer>, StoreError> {
-    let mut conditions = Vec::new();
+    // Document rows that left their vendor's latest snapshot are kept, never listed.
+    let mut conditions = vec!["active = 1".to_owned()];
     let mut binds = Vec::new();
     let mut push = |condition: &str, bind: Bind| {
         binds.push(bind);
@@ -66,7 +67,7 @@ pub async fn offers(db: &Database, filter: &OfferFilter) -> Result<Vec<Offer>, S
     if let Some(before) = filter.before_id {
         push("id < ?", Bind::Int(before));
     }
-    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let clause = format!("WHERE {}", conditions.join(" AND "));
     let sql = format!("SELECT {OFFER_COLUMNS} FROM offers {clause} ORDER BY id DESC LIMIT ${}", binds.len() + 1);
     Ok(on_pool!(db, |pool| {
         let mut query = sqlx::query_as(&sql);
@@ -96,14 +97,15 @@ pub struct OfferSource {
     pub source_message_pk: i64,
 }
 
-/// The chat and message of each offer in `ids` (unknown ids are left out; at most 200 asked).
+/// The chat and message of each offer in `ids` (unknown ids and offers from vendor documents,
+/// which have no chat, are left out; at most 200 asked).
 pub async fn offer_sources(db: &Database, ids: &[i64]) -> Result<Vec<OfferSource>, StoreError> {
     let ids = &ids[..ids.len().min(200)];
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-    let sql = format!("SELECT id, chat_id, source_message_pk FROM offers WHERE id IN ({})", placeholders.join(", "));
+    let sql = format!("SELECT id, chat_id, source_message_pk FROM offers WHERE id IN ({}) AND source_message_pk IS NOT NULL", placeholders.join(", "));
     Ok(on_pool!(db, |pool| {
         let mut query = sqlx::query_as(&sql);
         for id in ids {
@@ -139,7 +141,8 @@ pub struct PricePoint {
     pub vendor_id: Option<i64>,
     pub vendor_name: Option<String>,
     pub offer_id: i64,
-    pub chat_id: String,
+    /// The offer's chat, or null for an offer from a vendor document.
+    pub chat_id: Option<String>,
     pub title: String,
 }
 

@@ -9,6 +9,8 @@ pub mod chat_index;
 pub mod checkpoint;
 pub mod dedupe_index;
 pub mod deliveries;
+mod document_writes;
+pub mod documents;
 pub mod events;
 pub mod group;
 pub mod jobs;

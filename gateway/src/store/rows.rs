@@ -28,6 +28,6 @@ from_row!(Product {
 });
 
 from_row!(Offer {
-    id, chat_id, vendor_id, sender, source_message_pk, item_index, title, product_key, wa_product_id, price, currency, delivery_fee,
+    id, chat_id, vendor_id, sender, source_message_pk, source_document_id, source_row, item_index, title, product_key, wa_product_id, price, currency, delivery_fee,
     quantity, condition, span_start, span_end, source_text, message_received_at_ms, created_at_ms, updated_at_ms,
 });

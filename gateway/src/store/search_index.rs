@@ -141,8 +141,10 @@ pub(crate) fn filters(postgres: bool, kind: ListingKind) -> String {
         p5n = number(&param(5, "text")),
         p6n = number(&param(6, "text")),
     );
-    if kind == ListingKind::Product {
-        clauses.push_str(&format!(" AND ({} = 0 OR p.active = 1)", param(8, "int")));
+    match kind {
+        ListingKind::Product => clauses.push_str(&format!(" AND ({} = 0 OR p.active = 1)", param(8, "int"))),
+        // A document row that left its vendor's latest snapshot is kept, but never found.
+        ListingKind::Offer => clauses.push_str(" AND o.active = 1"),
     }
     clauses
 }

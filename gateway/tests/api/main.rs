@@ -10,6 +10,8 @@ mod chain;
 mod crash;
 mod dedupe;
 mod diagnostics;
+mod documents;
+mod documents_migration;
 mod extraction;
 mod fan_out;
 mod fence;

@@ -91,16 +91,25 @@ pub fn offers_page(view: &OffersView<'_>) -> Markup {
                                             None => { span.unmapped { "unmapped" } },
                                         }
                                     }
-                                    td.wrap data-label="Chat" {
-                                        a href={ "/admin/whatsapp/" (urlencode(&offer.chat_id)) } {
-                                            (view.chat_titles.get(&offer.chat_id).map_or(offer.chat_id.as_str(), String::as_str))
-                                        }
-                                    }
-                                    td data-label="Sent" {
-                                        (when(view.zone, view.now_ms, Some(view.sent_at.get(&offer.source_message_pk).copied().unwrap_or(offer.message_received_at_ms))))
-                                    }
-                                    td data-label="Message" {
-                                        a href={ "/admin/whatsapp/" (urlencode(&offer.chat_id)) "#m" (offer.source_message_pk) } { "#" (offer.source_message_pk) }
+                                    @match (&offer.chat_id, offer.source_message_pk) {
+                                        (Some(chat_id), Some(pk)) => {
+                                            td.wrap data-label="Chat" {
+                                                a href={ "/admin/whatsapp/" (urlencode(chat_id)) } {
+                                                    (view.chat_titles.get(chat_id).map_or(chat_id.as_str(), String::as_str))
+                                                }
+                                            }
+                                            td data-label="Sent" {
+                                                (when(view.zone, view.now_ms, Some(view.sent_at.get(&pk).copied().unwrap_or(offer.message_received_at_ms))))
+                                            }
+                                            td data-label="Message" {
+                                                a href={ "/admin/whatsapp/" (urlencode(chat_id)) "#m" (pk) } { "#" (pk) }
+                                            }
+                                        },
+                                        _ => {
+                                            td.wrap data-label="Chat" { "document " (offer.source_document_id.unwrap_or_default()) }
+                                            td data-label="Sent" { (when(view.zone, view.now_ms, Some(offer.message_received_at_ms))) }
+                                            td data-label="Message" { "row " (offer.source_row.unwrap_or_default()) }
+                                        },
                                     }
                                 }
                             }

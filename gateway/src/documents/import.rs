@@ -1,0 +1,234 @@
+//! The `import_document` job: reads the stored upload (off the async runtime), then applies the
+//! diff in the job's completion transaction, so the vendor's offers, the document row and the
+//! job's `done` commit together. A crash before that commit leaves the previous snapshot intact
+//! and the job runs again (its lease expires); a repeated delivery after it finds the document
+//! finished and does nothing.
+
+use std::{collections::HashMap, sync::Arc};
+
+use super::{DocumentInput, DocumentSettings, Extracted, ProcessError, diff, pick};
+use crate::{
+    domain::{DocumentCounts, DocumentStatus, RowError, job::stage},
+    jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
+    parse::search_text,
+    store::{
+        Database, StoreError,
+        documents::{self, RowWrite},
+        tx::Tx,
+    },
+    time::now_ms,
+};
+
+/// The stage; one import at a time per process, beside (never inside) chat extraction.
+pub struct ImportStage {
+    db: Database,
+    settings: Arc<DocumentSettings>,
+}
+
+impl ImportStage {
+    pub fn new(db: Database, settings: Arc<DocumentSettings>) -> Self {
+        Self { db, settings }
+    }
+}
+
+fn retry(error: impl std::fmt::Display) -> StageOutcome {
+    StageOutcome::Retry {
+        error: error.to_string(),
+        status: None,
+        retry_after: None,
+    }
+}
+
+#[async_trait::async_trait]
+impl Stage for ImportStage {
+    fn name(&self) -> &'static str {
+        stage::IMPORT_DOCUMENT
+    }
+
+    fn concurrency(&self) -> usize {
+        1
+    }
+
+    async fn run(&self, job: &ClaimedJob) -> StageOutcome {
+        let Some(document_id) = job
+            .payload
+            .get("document_id")
+            .and_then(serde_json::Value::as_i64)
+        else {
+            return StageOutcome::Terminal {
+                error: "the job has no document_id".into(),
+                status: None,
+                commit: None,
+                dead: true,
+            };
+        };
+        let input = match documents::start_import(&self.db, document_id).await {
+            Ok(Some(input)) => input,
+            Ok(None) => return StageOutcome::done_empty(),
+            Err(error) => return retry(error),
+        };
+        let Some(content) = input.content else {
+            let commit = Failed {
+                document_id,
+                reason: "the stored upload is missing".into(),
+            };
+            return StageOutcome::Terminal {
+                error: commit.reason.clone(),
+                status: None,
+                commit: Some(Box::new(commit)),
+                dead: false,
+            };
+        };
+        let currency = input
+            .vendor_currency
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| self.settings.default_currency.clone());
+        let processor_name = input.processor.clone();
+        let file_name = input.file_name.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let processor = pick(&file_name, &content, Some(&processor_name))
+                .map_err(|e| ProcessError::Corrupt(e.to_string()))?;
+            processor.read(&DocumentInput {
+                bytes: &content,
+                default_currency: &currency,
+            })
+        })
+        .await;
+        match read {
+            Ok(Ok(extracted)) => StageOutcome::Done(Box::new(Apply {
+                document_id,
+                vendor_id: input.vendor_id,
+                sha256: input.sha256,
+                received_at_ms: input.created_at_ms,
+                extracted,
+            })),
+            Ok(Err(error)) => {
+                let commit = Failed {
+                    document_id,
+                    reason: format!("{}: {error}", error.code()),
+                };
+                StageOutcome::Terminal {
+                    error: error.code().into(),
+                    status: None,
+                    commit: Some(Box::new(commit)),
+                    dead: false,
+                }
+            }
+            Err(join) => retry(format!("the reader stopped: {join}")),
+        }
+    }
+}
+
+/// A document that cannot be read as a whole.
+struct Failed {
+    document_id: i64,
+    reason: String,
+}
+
+#[async_trait::async_trait]
+impl StageCommit for Failed {
+    async fn apply(self: Box<Self>, tx: &mut Tx) -> Result<(), StoreError> {
+        documents::finish(
+            tx,
+            self.document_id,
+            DocumentStatus::Failed,
+            Some(&self.reason),
+            DocumentCounts::default(),
+            &[],
+            now_ms(),
+        )
+        .await
+    }
+}
+
+/// The diff and its writes, inside the job's completion transaction.
+struct Apply {
+    document_id: i64,
+    vendor_id: i64,
+    sha256: String,
+    received_at_ms: i64,
+    extracted: Extracted,
+}
+
+fn write<'r>(row: &'r crate::domain::DocumentRow) -> RowWrite<'r> {
+    RowWrite {
+        row,
+        row_key: row.row_key(),
+        row_hash: row.row_hash(),
+        search_text: search_text::index_text(&[Some(&row.title)]),
+    }
+}
+
+#[async_trait::async_trait]
+impl StageCommit for Apply {
+    async fn apply(self: Box<Self>, tx: &mut Tx) -> Result<(), StoreError> {
+        let now = now_ms();
+        documents::lock_vendor(tx, self.vendor_id).await?;
+        // Another import of the same bytes finished while this one waited: nothing changes.
+        if documents::same_as_last_import(tx, self.vendor_id, &self.sha256, self.document_id)
+            .await?
+        {
+            return documents::finish(
+                tx,
+                self.document_id,
+                DocumentStatus::Skipped,
+                Some("no_changes"),
+                DocumentCounts::default(),
+                &[],
+                now,
+            )
+            .await;
+        }
+        let snapshot: HashMap<String, diff::Known> = documents::snapshot(tx, self.vendor_id)
+            .await?
+            .into_iter()
+            .map(|(key, offer_id, row_hash, active)| {
+                (
+                    key,
+                    diff::Known {
+                        offer_id,
+                        row_hash,
+                        active: active != 0,
+                    },
+                )
+            })
+            .collect();
+        let split = diff::partition(&self.extracted.rows, &snapshot);
+        let creates: Vec<RowWrite<'_>> = split.create.iter().map(|row| write(row)).collect();
+        let updates: Vec<(i64, RowWrite<'_>)> = split
+            .update
+            .iter()
+            .map(|(id, row)| (*id, write(row)))
+            .collect();
+        documents::insert_rows(
+            tx,
+            self.document_id,
+            self.vendor_id,
+            self.received_at_ms,
+            &creates,
+            now,
+        )
+        .await?;
+        documents::update_rows(tx, self.document_id, &updates, now).await?;
+        documents::deactivate(tx, &split.removed, now).await?;
+        let mut errors: Vec<RowError> = self.extracted.errors.clone();
+        errors.extend(split.duplicates.iter().cloned());
+        let counts = DocumentCounts {
+            created: creates.len() as i64,
+            updated: updates.len() as i64,
+            unchanged: split.unchanged as i64,
+            removed: split.removed.len() as i64,
+            errors: errors.iter().filter(|e| e.row.is_some()).count() as i64,
+        };
+        documents::finish(
+            tx,
+            self.document_id,
+            DocumentStatus::Done,
+            None,
+            counts,
+            &errors,
+            now,
+        )
+        .await
+    }
+}

@@ -1,0 +1,135 @@
+//! Vendor documents (issue 16): price lists sent as spreadsheets become offers of their vendor,
+//! re-synced by difference. The public face:
+//! - [`Processor`], the one trait every reader implements, and [`pick`], which chooses it from the
+//!   file's extension and magic bytes (or the `processor` the client names);
+//! - [`DocumentSettings`], owned here and filled in by `config`;
+//! - [`import::ImportStage`], the durable job that reads a stored upload and applies the diff;
+//! - [`probe`], the cheap check an upload gets before it is accepted (format, and whether a
+//!   workbook opens at all), so a corrupt file is refused at once with its reason.
+//!
+//! The pure parts are small modules: [`format`] (which processor), [`header`] (the header row),
+//! [`cells`] (amounts, quantities, currencies), [`rows`] (a sheet's rows), [`diff`] (the
+//! partition into create, update, unchanged and removed).
+
+pub mod cells;
+pub mod diff;
+pub mod format;
+pub mod header;
+pub mod import;
+pub mod rows;
+pub mod sheet;
+
+pub use format::{Format, FormatError};
+pub use rows::Extracted;
+
+/// The settings of document imports (`DOCUMENT_MAX_BYTES`, the default currency).
+#[derive(Debug, Clone)]
+pub struct DocumentSettings {
+    /// The largest upload accepted, counted while it streams in (default 20 MiB).
+    pub max_bytes: usize,
+    /// The currency of prices without any marker when the vendor has no default of its own:
+    /// `WHATSAPP_DEFAULT_CURRENCY`, the same fallback chat extraction uses.
+    pub default_currency: String,
+}
+
+impl DocumentSettings {
+    pub const DEFAULT_MAX_BYTES: usize = 20 * 1024 * 1024;
+}
+
+impl Default for DocumentSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+            default_currency: "KES".to_owned(),
+        }
+    }
+}
+
+/// What a processor reads.
+pub struct DocumentInput<'a> {
+    pub bytes: &'a [u8],
+    /// The vendor's default currency, else the settings' one.
+    pub default_currency: &'a str,
+}
+
+/// Why a document could not be read as a whole (a single bad row is a `RowError` instead).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessError {
+    #[error("{0}")]
+    Corrupt(String),
+    #[error("no sheet has a header row with a price and a description or SKU column")]
+    NoHeader,
+}
+
+impl ProcessError {
+    /// A bounded label for logs and the document's `reason` prefix.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Corrupt(_) => "corrupt",
+            Self::NoHeader => "no_header",
+        }
+    }
+}
+
+/// Reads one kind of document into rows.
+pub trait Processor: Send + Sync {
+    /// The name stored with the document and accepted as `processor`.
+    fn name(&self) -> &'static str;
+    /// Blocking work: run it off the async runtime.
+    fn read(&self, input: &DocumentInput<'_>) -> Result<Extracted, ProcessError>;
+}
+
+/// Why no processor takes an upload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PickError {
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error("unknown processor {0:?}: the known one is \"spreadsheet\"")]
+    UnknownProcessor(String),
+}
+
+/// The processor for `bytes` named `file_name`; `requested` (the client's `processor`) must name
+/// one that can read it.
+pub fn pick(
+    file_name: &str,
+    bytes: &[u8],
+    requested: Option<&str>,
+) -> Result<Box<dyn Processor>, PickError> {
+    if let Some(name) = requested.map(str::trim).filter(|n| !n.is_empty())
+        && name != "spreadsheet"
+    {
+        return Err(PickError::UnknownProcessor(name.to_owned()));
+    }
+    let format = format::detect(file_name, bytes)?;
+    Ok(Box::new(sheet::Spreadsheet { format }))
+}
+
+/// The processor's name and the media type, after checking that a workbook opens: a corrupt or
+/// encrypted file is refused here, before anything is stored. Blocking for workbooks.
+pub fn probe(
+    file_name: &str,
+    bytes: &[u8],
+    requested: Option<&str>,
+) -> Result<(&'static str, &'static str), ProbeError> {
+    let processor = pick(file_name, bytes, requested)?;
+    let format = format::detect(file_name, bytes)?;
+    if format == Format::Workbook {
+        sheet::open_check(bytes).map_err(ProbeError::Unreadable)?;
+    }
+    Ok((processor.name(), format.media_type(file_name)))
+}
+
+/// Why an upload is refused before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    #[error(transparent)]
+    Pick(#[from] PickError),
+    #[error("{0}")]
+    Unreadable(ProcessError),
+}
+
+impl From<FormatError> for ProbeError {
+    fn from(error: FormatError) -> Self {
+        Self::Pick(PickError::Format(error))
+    }
+}
