@@ -51,7 +51,7 @@ pub struct SemanticSettings {
     pub poll: Duration,
     /// `SEARCH_EXACT_BELOW` (default 20,000): spaces smaller than this are scanned exactly.
     pub exact_below: usize,
-    /// `SEARCH_INDEX_EF_SEARCH` (default 256): how wide the graph walk is (recall against time).
+    /// `SEARCH_INDEX_EF_SEARCH` (default 512): how wide the graph walk is (recall against time).
     pub ef_search: usize,
     /// `SEARCH_EMBED_BATCH` (default 32): listings embedded in one model run.
     pub embed_batch: usize,
@@ -67,7 +67,7 @@ impl Default for SemanticSettings {
             ort_dylib_path: None,
             poll: Duration::from_millis(250),
             exact_below: 20_000,
-            ef_search: 256,
+            ef_search: 512,
             embed_batch: 32,
             concurrency: 8,
         }
