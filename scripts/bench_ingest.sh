@@ -5,7 +5,14 @@
 # with the same settings, batch 10 and batch 50 over 32 connections.
 #
 # Prints a table (target, batch, msgs/s, req/s, p50/p95/p99, skipped,
-# generator CPU) and the gateway/peer ratio per batch size. Each run gets a
+# generator CPU) and the gateway/peer ratio per batch size, then the figures
+# that do not depend on the machine's mood (issue 17): bytes written to
+# storage per created message (/proc/<pid>/io write_bytes over the run and the
+# checkpoint after it), server CPU-seconds per 1,000 messages, the server's
+# share of the machine's cores, the gateway's WAL frames per commit by table
+# and index (scripts/bench/wal_pages.py), and an fsync probe of the disk
+# (scripts/bench/fsync_probe.py) run before each pair, so a reader can tell a
+# slow disk from a slow server. Each run gets a
 # fresh database and a freshly started server. Reports are kept in $BENCH_OUT.
 #
 # Usage: scripts/bench_ingest.sh            # both targets
@@ -40,6 +47,11 @@ mkdir -p "$OUT"
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 SERVER_PID=""
+# Bytes the server process has caused to be written to storage so far.
+server_write_bytes() {
+    awk '/^write_bytes:/ {print $2}' "/proc/$SERVER_PID/io" 2>/dev/null || echo ""
+}
+
 # CPU seconds (user + system) the server process has used so far, from /proc.
 server_cpu_seconds() {
     local ticks
@@ -118,15 +130,23 @@ start_peer() { # db file
 }
 
 run_load() { # name port batch max_messages
-    local name=$1 port=$2 batch=$3 max=$4 report="$OUT/$1-batch$3.json" status=0 cpu_before cpu_after
+    local name=$1 port=$2 batch=$3 max=$4 report="$OUT/$1-batch$3.json" status=0 cpu_before cpu_after io_before io_after
     log "$name: batch $batch, $CONCURRENCY connections, ${DURATION}s"
     cpu_before=$(server_cpu_seconds)
+    io_before=$(server_write_bytes)
     "$HARNESS" load --url "http://127.0.0.1:$port/integrations/whatsapp/ingest" \
         --token "$TOKEN" --secret "$SECRET" --client-id "bench-$name-$batch" \
         --count "$max" --batch-size "$batch" --concurrency "$CONCURRENCY" \
         --duration-seconds "$DURATION" --duplicate-ratio "$DUPLICATE_RATIO" \
         --threads "$HARNESS_THREADS" --report-file "$report" >"$OUT/$name-batch$batch.out" 2>&1 || status=$?
     cpu_after=$(server_cpu_seconds)
+    # The writes a run causes include the checkpoint that follows it (the
+    # gateway's checkpointer runs every 0.5 s): wait for it before reading.
+    sleep 2
+    io_after=$(server_write_bytes)
+    if [[ -n $io_before && -n $io_after ]]; then
+        echo $((io_after - io_before)) >"$OUT/$name-batch$batch.io"
+    fi
     # The server's CPU seconds during the run (uvicorn's workers are children: the peer's figure
     # covers its main process only when it forks).
     if [[ -n $cpu_before && -n $cpu_after ]]; then
@@ -139,10 +159,13 @@ run_load() { # name port batch max_messages
 }
 
 for batch in $BATCH_SIZES; do
+    python3 "$ROOT/scripts/bench/fsync_probe.py" "$OUT" >"$OUT/fsync-batch$batch.json" || true
     if [[ -n $GATEWAY_BIN ]]; then
         db=$OUT/gateway-batch$batch.db
         rm -f "$db" "$db"-wal "$db"-shm
-        if start_gateway "$db"; then run_load gateway "$GATEWAY_PORT" "$batch" "$GATEWAY_MAX"
+        if start_gateway "$db"; then
+            run_load gateway "$GATEWAY_PORT" "$batch" "$GATEWAY_MAX"
+            [[ -f $db-wal ]] && python3 "$ROOT/scripts/bench/wal_pages.py" "$db" >"$OUT/gateway-batch$batch.wal.json" 2>"$OUT/wal_pages.err" || true
         else log "gateway did not become healthy (see $OUT/gateway.log)"; fi
         stop_server
     fi

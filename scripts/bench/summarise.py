@@ -2,7 +2,9 @@
 
 Usage: summarise.py OUT_DIR BATCH_SIZE...
 Reads OUT_DIR/{gateway,peer}-batch{N}.json and prints a table plus the
-gateway/peer messages-per-second ratio for each batch size.
+gateway/peer messages-per-second ratio for each batch size, then the
+machine-independent figures (issue 17) from the .io, .cpu, .wal.json and
+fsync-batch{N}.json files the script leaves beside them.
 """
 import json
 import os
@@ -32,6 +34,49 @@ def server_cpu_per_message(out, target, batch, report):
     elapsed = report["throughput"].get("elapsed_seconds")
     messages = rate * elapsed if rate and elapsed else None
     return seconds * 1e6 / messages if messages else None
+
+
+def read_number(path):
+    try:
+        with open(path) as f:
+            return float(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def cost_table(out, batches):
+    """Bytes written and CPU per message, the server's share of the cores, and the disk's fsync probe."""
+    cores = os.cpu_count() or 1
+    header = (f"{'target':<8} {'batch':>5} {'created':>10} {'bytes/msg':>10} {'CPU s/1k':>9} {'CPU share':>9}"
+              f" {'fsync4k p50/p95':>16} {'fsync512k p50/p95':>18}")
+    print(header)
+    print("-" * len(header))
+    for batch in batches:
+        probe = load(os.path.join(out, f"fsync-batch{batch}.json")) or {}
+        small = f"{fmt(probe.get('fsync_4k_p50_ms'), 2)}/{fmt(probe.get('fsync_4k_p95_ms'), 2)}"
+        large = f"{fmt(probe.get('fsync_512k_p50_ms'), 2)}/{fmt(probe.get('fsync_512k_p95_ms'), 2)}"
+        for target in ("gateway", "peer"):
+            report = load(os.path.join(out, f"{target}-batch{batch}.json"))
+            if report is None:
+                continue
+            created = report["messages"].get("created") or 0
+            written = read_number(os.path.join(out, f"{target}-batch{batch}.io"))
+            cpu = read_number(os.path.join(out, f"{target}-batch{batch}.cpu"))
+            elapsed = report["throughput"].get("elapsed_seconds")
+            per_message = written / created if written is not None and created else None
+            per_thousand = cpu * 1000 / created if cpu is not None and created else None
+            share = cpu / (elapsed * cores) if cpu is not None and elapsed else None
+            print(f"{target:<8} {batch:>5} {created:>10,} {fmt(per_message, 0):>10} {fmt(per_thousand, 3):>9}"
+                  f" {fmt(share * 100 if share is not None else None, 0) + '%':>9} {small:>16} {large:>18}")
+    print(f"\n(bytes/msg = /proc/<pid>/io write_bytes over the run and its checkpoint / messages created;"
+          f" CPU s/1k = server CPU-seconds per 1,000 created; CPU share = of {cores} cores over the send phase;"
+          " fsync = ms for a 4 KiB and a 512 KiB write + fsync in the bench directory, before the pair)")
+    for batch in batches:
+        wal = load(os.path.join(out, f"gateway-batch{batch}.wal.json"))
+        if not wal or not wal.get("commits"):
+            continue
+        top = ", ".join(f"{o['name']} {o['frames_per_commit']}" for o in wal["objects"][:8])
+        print(f"gateway batch {batch}: {wal['frames_per_commit']} WAL frames per commit over the last {wal['commits']} commits; by object: {top}")
 
 
 def main():
@@ -65,7 +110,8 @@ def main():
         else:
             print(f"batch {batch}: gateway/peer ratio n/a (a target did not run)")
     print("\n(gen CPU = harness CPU seconds per wall second while sending; skipped = share of messages without a 2xx;"
-          " srv µs/msg = server process CPU time per message sent, user + system)")
+          " srv µs/msg = server process CPU time per message sent, user + system)\n")
+    cost_table(out, batches)
 
 
 if __name__ == "__main__":
