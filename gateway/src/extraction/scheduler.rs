@@ -42,6 +42,7 @@ pub async fn run(service: Arc<ExtractionService>, shutdown: CancellationToken) {
                     () = tokio::time::sleep(WAKE_COALESCE) => {},
                 }
             },
+            () = crate::store::summary_fold::folded().notified() => {},
             () = tokio::time::sleep(pause) => {},
         }
     }

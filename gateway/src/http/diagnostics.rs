@@ -169,6 +169,7 @@ fn csv_cell(value: &str) -> String {
 }
 
 async fn chats_csv(state: &AppState) -> Result<HttpResponse, ApiError> {
+    ops::settle_for_read(state).await;
     let chats = queries::chat_counters(&state.store.db, CSV_ROWS).await?;
     let mut body = String::from("chat_id,title,vendor_id,accepted,created,deduped,extracted,last_message_at,extract_due_at\n");
     for chat in chats {

@@ -185,6 +185,15 @@ pub async fn current_totals(state: &AppState) -> Result<BTreeMap<&'static str, i
     Ok(totals)
 }
 
+/// Lets the per-chat rows catch up with every answered request (ingest
+/// deltas, `store::summary_fold`) before they are read. A writer that cannot
+/// settle (it is stopping) leaves the rows at most one fold behind.
+pub async fn settle_for_read(state: &AppState) {
+    if let Err(error) = state.store.settle().await {
+        tracing::debug!(error = %error, "per-chat counters read without the last fold");
+    }
+}
+
 /// Anonymous callers (Grafana) get `generated_at` and `totals`; a read or
 /// admin token adds the per-chat counters and `recent_failures`.
 #[utoipa::path(
@@ -221,6 +230,7 @@ async fn whatsapp_detail(state: &AppState) -> Result<WhatsappDetail, ApiError> {
     let stored_failures = queries::recent_failures(db, RECENT_FAILURES as i64).await.map_err(internal)?;
     recent.extend(stored_failures.into_iter().map(RecentFailure::from));
     recent.truncate(RECENT_FAILURES);
+    settle_for_read(state).await;
     Ok(WhatsappDetail {
         chats: queries::chat_counters(db, CHATS_REPORTED).await.map_err(internal)?,
         chats_total: queries::chat_count(db).await.map_err(internal)?,

@@ -1,13 +1,17 @@
 //! What one group commit changes besides message rows: per-chat counters and
 //! debounce times, per-client activity, and the persistent totals. Both
-//! backends write the same summary, computed here once.
+//! backends write the same summary, computed here once. Summaries merge
+//! ([`GroupSummary::merge`]), so several commits' worth can be written as one
+//! (`summary_fold.rs`).
 
 use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
 
 pub use crate::domain::MessageOutcome;
 use crate::domain::PreparedBatch;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatDelta {
     pub chat_id: String,
     pub title: String,
@@ -22,7 +26,7 @@ pub struct ChatDelta {
     pub first_created_at_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientDelta {
     pub client_id: String,
     pub at_ms: i64,
@@ -30,7 +34,7 @@ pub struct ClientDelta {
     pub messages: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub accepted: i64,
     pub created: i64,
@@ -38,7 +42,7 @@ pub struct Totals {
 }
 
 /// One `ingest` line of the diagnostics event log per stored batch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchEvent {
     pub at_ms: i64,
     pub request_id: String,
@@ -47,12 +51,61 @@ pub struct BatchEvent {
     pub detail: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupSummary {
     pub chats: Vec<ChatDelta>,
     pub clients: Vec<ClientDelta>,
     pub totals: Totals,
     pub events: Vec<BatchEvent>,
+}
+
+impl GroupSummary {
+    pub fn is_empty(&self) -> bool {
+        self.chats.is_empty() && self.clients.is_empty() && self.events.is_empty() && self.totals == Totals::default()
+    }
+
+    /// Adds a later summary to this one, so that writing the result once
+    /// leaves the rows as writing both in order would; the one difference is
+    /// that a chat's `extract_seq` moves once, not once per summary (it only
+    /// tells a running extraction that something new arrived).
+    pub fn merge(&mut self, later: GroupSummary) {
+        self.chats = merge_sorted(std::mem::take(&mut self.chats), later.chats, |c| c.chat_id.clone(), |into, c| {
+            into.title = c.title;
+            into.first_at_ms = into.first_at_ms.min(c.first_at_ms);
+            into.last_at_ms = into.last_at_ms.max(c.last_at_ms);
+            into.accepted += c.accepted;
+            into.created += c.created;
+            into.deduped += c.deduped;
+            into.extract_due_at_ms = into.extract_due_at_ms.max(c.extract_due_at_ms);
+            into.first_created_at_ms = match (into.first_created_at_ms, c.first_created_at_ms) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        });
+        self.clients = merge_sorted(std::mem::take(&mut self.clients), later.clients, |c| c.client_id.clone(), |into, c| {
+            into.at_ms = into.at_ms.max(c.at_ms);
+            into.requests += c.requests;
+            into.messages += c.messages;
+        });
+        self.totals.accepted += later.totals.accepted;
+        self.totals.created += later.totals.created;
+        self.totals.deduped += later.totals.deduped;
+        self.events.extend(later.events);
+    }
+}
+
+/// Two lists sorted by key into one, combining the entries of equal keys.
+fn merge_sorted<T>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> String, combine: impl Fn(&mut T, T)) -> Vec<T> {
+    let mut merged: std::collections::BTreeMap<String, T> = std::collections::BTreeMap::new();
+    for item in a.into_iter().chain(b) {
+        match merged.entry(key(&item)) {
+            std::collections::btree_map::Entry::Occupied(mut entry) => combine(entry.get_mut(), item),
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(item);
+            }
+        }
+    }
+    merged.into_values().collect()
 }
 
 /// `outcomes[i]` belongs to `batches[i]`. Chats and clients come out sorted by
@@ -160,5 +213,48 @@ mod tests {
         assert!(summary.events[0].detail.contains("\"deduped\":1"));
         let y = &summary.chats[1];
         assert_eq!((y.deduped, y.extract_due_at_ms), (1, None), "a chat with only duplicates is not rescheduled");
+    }
+
+    fn arbitrary_batches() -> impl proptest::strategy::Strategy<Value = Vec<(PreparedBatch, Vec<MessageOutcome>)>> {
+        use proptest::prelude::*;
+        let message_strategy = (0..4usize, 0..3usize, any::<bool>());
+        let batch_strategy = (0..3usize, 0..50_000i64, proptest::collection::vec(message_strategy, 0..6));
+        proptest::collection::vec(batch_strategy, 0..8).prop_map(|batches| {
+            batches
+                .into_iter()
+                .enumerate()
+                .map(|(n, (client, at, messages))| {
+                    let (messages, outcomes) = messages
+                        .into_iter()
+                        .map(|(chat, title, created)| {
+                            (message(&format!("chat-{chat}"), &format!("title-{title}")), MessageOutcome { created, message_pk: Some(1) })
+                        })
+                        .unzip();
+                    let batch = PreparedBatch {
+                        request_id: format!("r{n}"),
+                        client_id: format!("client-{client}"),
+                        received_at_ms: at,
+                        messages,
+                        delivery_id: None,
+                    };
+                    (batch, outcomes)
+                })
+                .collect()
+        })
+    }
+
+    proptest::proptest! {
+        /// Summarising a run of batches in two parts and merging the parts gives what
+        /// summarising the whole run gives, wherever the run is cut.
+        #[test]
+        fn merging_two_parts_equals_summarising_the_whole(batches in arbitrary_batches(), cut in 0..9usize) {
+            let cut = cut.min(batches.len());
+            let refs: Vec<&PreparedBatch> = batches.iter().map(|(b, _)| b).collect();
+            let outcomes: Vec<Vec<MessageOutcome>> = batches.iter().map(|(_, o)| o.clone()).collect();
+            let whole = summarize(&refs, &outcomes, 7_000);
+            let mut first = summarize(&refs[..cut], &outcomes[..cut], 7_000);
+            first.merge(summarize(&refs[cut..], &outcomes[cut..], 7_000));
+            proptest::prop_assert_eq!(first, whole);
+        }
     }
 }

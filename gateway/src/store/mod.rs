@@ -31,6 +31,7 @@ mod rows;
 pub mod sender_vendors;
 pub mod settings;
 pub mod sqlite_writer;
+pub mod summary_fold;
 pub mod sync_log;
 pub mod tx;
 pub mod write_gate;
@@ -197,6 +198,16 @@ impl Store {
         }
     }
 
+    /// Returns once the ingest deltas committed so far are folded into the
+    /// chat, client and total rows (`summary_fold.rs`): for readers of
+    /// per-chat counters who must see every answered request.
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        match &self.writer {
+            IngestWriter::Sqlite(writer) => writer.settle().await,
+            IngestWriter::Postgres(writer) => writer.settle().await,
+        }
+    }
+
     pub async fn record_failures(&self, flush: FailureFlush) -> Result<(), StoreError> {
         match &self.writer {
             IngestWriter::Sqlite(writer) => writer.record_failures(flush).await,
@@ -209,7 +220,11 @@ impl Store {
     pub async fn purge_clients(&self, prefix: purge::ClientPrefix, dry_run: bool) -> Result<purge::PurgeCounts, StoreError> {
         match &self.writer {
             IngestWriter::Sqlite(writer) => writer.purge(prefix, dry_run).await,
-            IngestWriter::Postgres(_) => purge::purge_postgres(&self.db, &prefix, dry_run).await,
+            IngestWriter::Postgres(writer) => {
+                // The purge adjusts chat, client and total rows: they must hold every delta first.
+                writer.settle().await?;
+                purge::purge_postgres(&self.db, &prefix, dry_run).await
+            }
         }
     }
 

@@ -5,8 +5,22 @@
 //! groups commit at once, so the connection pool is kept busy. Exactness
 //! under concurrency comes from the database's unique constraints, which the
 //! function relies on; deadlocks and serialisation failures are retried.
+//!
+//! A group that has company (several requests, or other groups in flight)
+//! appends its summary to `ingest_deltas` instead of updating the shared
+//! chat, client and counter rows, so concurrent commits, of this replica and
+//! of others, do not queue on those rows' locks. A fold applies the deltas
+//! (`summary_fold.rs`): when this replica's commits go idle, every
+//! [`FOLD_INTERVAL`] while it has some pending, and every [`SWEEP_INTERVAL`]
+//! for whatever another replica (or a crash) left.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -15,6 +29,7 @@ use super::{
     StoreError,
     deliveries::{self, Claim},
     group::{GroupSummary, MessageOutcome, summarize},
+    summary_fold::{self, FOLD_BATCH, FOLD_INTERVAL},
 };
 use super::StoreSettings;
 use crate::{domain::PreparedBatch, metrics::Metrics, time::now_ms};
@@ -22,12 +37,15 @@ use crate::{domain::PreparedBatch, metrics::Metrics, time::now_ms};
 const QUEUE_DEPTH: usize = 4_096;
 const MAX_GROUP_MESSAGES: usize = 5_000;
 const ATTEMPTS: usize = 3;
+/// How often a replica with nothing of its own pending looks for deltas left by others.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 type Reply = oneshot::Sender<Result<Vec<MessageOutcome>, StoreError>>;
 
 pub struct PostgresWriter {
     sender: parking_lot::RwLock<Option<mpsc::Sender<(PreparedBatch, Reply)>>>,
     task: parking_lot::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    context: Arc<GroupContext>,
 }
 
 struct GroupContext {
@@ -39,6 +57,12 @@ struct GroupContext {
     /// False after a transient failure until a commit succeeds again: the
     /// outage is logged once when it starts and once when it ends.
     reachable: std::sync::atomic::AtomicBool,
+    /// Groups being committed now.
+    in_flight: AtomicUsize,
+    /// Set when this replica commits a delta; cleared by the fold that takes it.
+    pending: AtomicBool,
+    /// One background fold at a time per replica.
+    folding: AtomicBool,
 }
 
 impl PostgresWriter {
@@ -53,9 +77,19 @@ impl PostgresWriter {
             debounce_ms: config.extract_debounce.as_millis() as i64,
             max_wait_ms: config.extract_max_wait.as_millis() as i64,
             reachable: std::sync::atomic::AtomicBool::new(true),
+            in_flight: AtomicUsize::new(0),
+            pending: AtomicBool::new(false),
+            folding: AtomicBool::new(false),
         });
-        let task = tokio::spawn(collect_groups(receiver, context, concurrent_groups));
-        Self { sender: parking_lot::RwLock::new(Some(sender)), task: parking_lot::Mutex::new(Some(task)) }
+        let task = tokio::spawn(collect_groups(receiver, context.clone(), concurrent_groups));
+        Self { sender: parking_lot::RwLock::new(Some(sender)), task: parking_lot::Mutex::new(Some(task)), context }
+    }
+
+    /// Folds every delta committed so far, waiting for a fold another
+    /// connection is running to commit first.
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        while fold_once(&self.context, false).await? > 0 {}
+        Ok(())
     }
 
     pub async fn store(&self, batch: PreparedBatch) -> Result<Vec<MessageOutcome>, StoreError> {
@@ -85,7 +119,26 @@ async fn collect_groups(
 ) {
     let permits = Arc::new(Semaphore::new(concurrent_groups));
     let mut running = tokio::task::JoinSet::new();
-    while let Some(first) = receiver.recv().await {
+    // A steady tick, not a sleep restarted per request: under continuous load
+    // the receiver is always ready, and the deltas must still fold.
+    let mut tick = tokio::time::interval(FOLD_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let sweep_every = (SWEEP_INTERVAL.as_millis() / FOLD_INTERVAL.as_millis()).max(1) as u32;
+    let mut ticks = 0u32;
+    loop {
+        let first = tokio::select! {
+            item = receiver.recv() => match item {
+                Some(item) => item,
+                None => break,
+            },
+            _ = tick.tick() => {
+                ticks = ticks.wrapping_add(1);
+                if context.pending.load(Ordering::Relaxed) || ticks % sweep_every == 0 {
+                    spawn_fold(&context);
+                }
+                continue;
+            }
+        };
         let Ok(permit) = permits.clone().acquire_owned().await else { break };
         let mut group = vec![first];
         let mut messages = group[0].0.messages.len();
@@ -98,24 +151,82 @@ async fn collect_groups(
                 Err(_) => break,
             }
         }
+        // Company means concurrency: the summary goes to a delta, not the hot rows.
+        let others_in_flight = context.in_flight.fetch_add(1, Ordering::AcqRel);
+        let defer = group.len() > 1 || others_in_flight > 0;
         let context = context.clone();
         running.spawn(async move {
-            commit_group(&context, group).await;
+            commit_group(&context, group, defer).await;
             drop(permit);
+            if context.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 && context.pending.load(Ordering::Relaxed) {
+                spawn_fold(&context);
+            }
         });
         while running.try_join_next().is_some() {}
     }
     while running.join_next().await.is_some() {}
+    if let Err(error) = fold_once(&context, false).await {
+        tracing::warn!(error = %error, "the last fold failed; the deltas are folded by the next process");
+    }
     tracing::info!("postgres writer stopped after draining its queue");
 }
 
-async fn commit_group(context: &GroupContext, group: Vec<(PreparedBatch, Reply)>) {
+/// Starts a background fold unless one is running.
+fn spawn_fold(context: &Arc<GroupContext>) {
+    if context.folding.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let context = context.clone();
+    tokio::spawn(async move {
+        context.pending.store(false, Ordering::Relaxed);
+        loop {
+            match fold_once(&context, true).await {
+                Ok(n) if n as i64 == FOLD_BATCH => continue,
+                Ok(_) => break,
+                Err(error) => {
+                    // Retried on the next tick; the deltas stay durable meanwhile.
+                    context.pending.store(true, Ordering::Relaxed);
+                    tracing::debug!(error = %error, "folding ingest deltas failed; retrying");
+                    break;
+                }
+            }
+        }
+        context.folding.store(false, Ordering::Release);
+    });
+}
+
+/// Takes up to [`FOLD_BATCH`] deltas, oldest first, writes their merged
+/// summary and deletes them, in one transaction; returns how many it took.
+/// `skip_locked`: leave deltas another fold holds (else wait for it).
+async fn fold_once(context: &GroupContext, skip_locked: bool) -> Result<usize, StoreError> {
+    let mut transaction = context.pool.begin().await?;
+    let sql = if skip_locked {
+        "DELETE FROM ingest_deltas WHERE id IN
+             (SELECT id FROM ingest_deltas ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, body"
+    } else {
+        "DELETE FROM ingest_deltas WHERE id IN
+             (SELECT id FROM ingest_deltas ORDER BY id LIMIT $1 FOR UPDATE) RETURNING id, body"
+    };
+    let mut rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(sql).bind(FOLD_BATCH).fetch_all(&mut *transaction).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    rows.sort_by_key(|(id, _)| *id);
+    let taken = rows.len();
+    let summary = summary_fold::merge_all(rows.into_iter().map(|(_, body)| body))?;
+    write_summary(&mut transaction, &summary, context.max_wait_ms).await?;
+    transaction.commit().await?;
+    summary_fold::after_fold();
+    Ok(taken)
+}
+
+async fn commit_group(context: &GroupContext, group: Vec<(PreparedBatch, Reply)>, defer: bool) {
     let started = Instant::now();
     let (batches, replies): (Vec<PreparedBatch>, Vec<Reply>) = group.into_iter().unzip();
     let mut attempt = 0;
     let result = loop {
         attempt += 1;
-        match write_group(context, &batches).await {
+        match write_group(context, &batches, defer).await {
             Err(error) if attempt < ATTEMPTS && is_retryable_conflict(&error) => {
                 tracing::debug!(attempt, error = %error, "group commit conflicted; retrying");
             }
@@ -160,7 +271,7 @@ fn is_retryable_conflict(error: &StoreError) -> bool {
     matches!(error, StoreError::Sqlx(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "40P01" || c == "40001"))
 }
 
-async fn write_group(context: &GroupContext, batches: &[PreparedBatch]) -> Result<Vec<Vec<MessageOutcome>>, StoreError> {
+async fn write_group(context: &GroupContext, batches: &[PreparedBatch], defer: bool) -> Result<Vec<Vec<MessageOutcome>>, StoreError> {
     let mut transaction = context.pool.begin().await?;
     let at_ms = batches.iter().map(|b| b.received_at_ms).max().unwrap_or_else(now_ms);
     let horizon = at_ms - context.window_ms;
@@ -175,7 +286,11 @@ async fn write_group(context: &GroupContext, batches: &[PreparedBatch]) -> Resul
     if !stored.is_empty() {
         ensure_chats(&mut transaction, &stored).await?;
         outcomes = store_messages(&mut transaction, &stored, context.window_ms).await?;
-        write_summary(&mut transaction, &summarize(&stored, &outcomes, context.debounce_ms), context.max_wait_ms).await?;
+        let summary = summarize(&stored, &outcomes, context.debounce_ms);
+        match defer {
+            true => append_delta(&mut transaction, &summary).await?,
+            false => write_summary(&mut transaction, &summary, context.max_wait_ms).await?,
+        }
     }
     let answers = answers_by_claim(claims, outcomes)?;
     for (batch, answer) in batches.iter().zip(&answers) {
@@ -187,7 +302,22 @@ async fn write_group(context: &GroupContext, batches: &[PreparedBatch]) -> Resul
         deliveries::prune_pg(&mut transaction, horizon).await?;
     }
     transaction.commit().await?;
+    if defer && !stored.is_empty() {
+        context.pending.store(true, Ordering::Relaxed);
+    }
     Ok(answers.into_iter().map(Answer::into_outcomes).collect())
+}
+
+async fn append_delta(transaction: &mut Transaction<'_, Postgres>, summary: &GroupSummary) -> Result<(), StoreError> {
+    let totals = summary.totals;
+    sqlx::query("INSERT INTO ingest_deltas (accepted, created, deduped, body) VALUES ($1, $2, $3, $4)")
+        .bind(totals.accepted)
+        .bind(totals.created)
+        .bind(totals.deduped)
+        .bind(summary_fold::encode(summary)?)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
 }
 
 /// One batch's answer, and whether it stored anything.

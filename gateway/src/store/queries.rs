@@ -26,9 +26,10 @@ pub async fn applied_migrations(db: &Database) -> Result<usize, StoreError> {
     Ok(usize::try_from(count).unwrap_or(0))
 }
 
-/// Persistent totals by name (`accepted`, `created`, …).
+/// Persistent totals by name (`accepted`, `created`, …), exact at any moment:
+/// ingest deltas not yet folded are added (`summary_fold.rs`).
 pub async fn totals(db: &Database) -> Result<Vec<(String, i64)>, StoreError> {
-    let sql = "SELECT name, value FROM counters ORDER BY name";
+    let sql = super::summary_fold::TOTALS_SQL;
     Ok(on_pool!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
 }
 

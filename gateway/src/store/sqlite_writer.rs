@@ -1,7 +1,10 @@
 //! The embedded default's write path: one thread owns the only writing
 //! rusqlite connection and commits whatever requests are waiting as one
 //! transaction (group commit), with WAL and `synchronous=FULL`. A request is
-//! answered only after its transaction is durable.
+//! answered only after its transaction is durable. A group of several
+//! requests leaves its chat, client and total updates to a later fold
+//! (`summary_fold.rs`); a lone request, or the first group after the fold
+//! interval, writes them with everything pending.
 //!
 //! rusqlite rather than sqlx here because the writer runs statements back to
 //! back on its own thread: sqlx's SQLite driver sends every statement to a
@@ -25,6 +28,7 @@ use super::{
     dedupe_index::{DedupeIndex, Duplicate, content_key},
     group::{GroupSummary, MessageOutcome, summarize},
     purge::{self, ClientPrefix, Dialect, PurgeCounts},
+    summary_fold::{self, FoldStep, PendingFold},
 };
 use crate::{
     domain::{FailureFlush, PreparedBatch},
@@ -45,6 +49,10 @@ pub enum WriterCommand {
     /// Runs on the writer's own connection, so the dedupe index forgets the
     /// purged messages with the commit that removes them.
     Purge { prefix: ClientPrefix, dry_run: bool, reply: oneshot::Sender<Result<PurgeCounts, StoreError>> },
+    /// Folds the pending ingest deltas now, for a reader of per-chat rows.
+    Settle { reply: oneshot::Sender<Result<(), StoreError>> },
+    /// Sent by the fold ticker: fold the pending deltas if they are due.
+    Tick,
 }
 
 pub struct WriterSettings {
@@ -81,15 +89,17 @@ impl SqliteWriter {
         );
         report_index_size(&metrics, &index);
         let chat_tail = ChatIndexTail::load(&connection)?;
+        let pending = load_pending(&connection)?;
         let checkpointer = Checkpointer::start(settings.path.clone())
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))?;
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let gate = super::write_gate::for_path(&settings.path);
-        let writer = WriterLoop { connection, gate, index, chat_tail, settings, metrics };
+        let writer = WriterLoop { connection, gate, index, chat_tail, pending, settings, metrics };
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer.run(receiver))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        start_fold_ticker(sender.downgrade())?;
         Ok(Self {
             sender: parking_lot::RwLock::new(Some(sender)),
             thread: parking_lot::Mutex::new(Some(thread)),
@@ -119,6 +129,14 @@ impl SqliteWriter {
         let (reply, answer) = oneshot::channel();
         let command = WriterCommand::Purge { prefix, dry_run, reply };
         self.sender()?.send(command).await.map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Returns once every ingest delta committed so far is folded into the
+    /// chat, client and total rows.
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender()?.send(WriterCommand::Settle { reply }).await.map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 
@@ -207,6 +225,37 @@ fn load_index(connection: &Connection, window_ms: i64) -> Result<DedupeIndex, St
     Ok(index)
 }
 
+/// Wakes the writer twice per fold interval so that deltas left by the last
+/// group of a burst are folded when no further request comes. It holds only a
+/// weak sender: once the writer is closed it ends by itself. A full queue
+/// means load, and the load's own groups fold when due.
+fn start_fold_ticker(writer: mpsc::WeakSender<WriterCommand>) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name("sqlite-fold-tick".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(summary_fold::FOLD_INTERVAL / 2);
+                let Some(sender) = writer.upgrade() else { break };
+                if let Err(mpsc::error::TrySendError::Closed(_)) = sender.try_send(WriterCommand::Tick) {
+                    break;
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|e| StoreError::Unavailable(format!("cannot start the fold ticker thread: {e}")))
+}
+
+/// Deltas a previous process committed and did not fold (a crash).
+fn load_pending(connection: &Connection) -> Result<PendingFold, StoreError> {
+    let mut statement = connection.prepare("SELECT id, body FROM ingest_deltas ORDER BY id")?;
+    let rows = statement.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)))?;
+    let bodies = rows.collect::<Result<Vec<_>, _>>()?;
+    if !bodies.is_empty() {
+        tracing::info!(deltas = bodies.len(), "folding ingest deltas left by the previous process");
+    }
+    PendingFold::recover(bodies, Instant::now())
+}
+
 struct WriterLoop {
     connection: Connection,
     /// Shared with sqlx write transactions on the same file (write_gate.rs).
@@ -214,16 +263,20 @@ struct WriterLoop {
     index: DedupeIndex,
     /// Pairs for `chat_messages` not yet written there (chat_index.rs).
     chat_tail: ChatIndexTail,
+    /// Ingest deltas committed but not folded yet (summary_fold.rs).
+    pending: PendingFold,
     settings: WriterSettings,
     metrics: Arc<Metrics>,
 }
 
 impl WriterLoop {
     fn run(mut self, mut receiver: mpsc::Receiver<WriterCommand>) {
+        self.fold_logged();
         while let Some(first) = receiver.blocking_recv() {
             let mut stores = Vec::new();
             let mut flushes = Vec::new();
             let mut purges = Vec::new();
+            let mut settles = Vec::new();
             let mut messages = 0;
             let mut next = Some(first);
             while let Some(command) = next.take() {
@@ -234,6 +287,8 @@ impl WriterLoop {
                     }
                     WriterCommand::RecordFailures { flush, reply } => flushes.push((flush, reply)),
                     WriterCommand::Purge { prefix, dry_run, reply } => purges.push((prefix, dry_run, reply)),
+                    WriterCommand::Settle { reply } => settles.push(reply),
+                    WriterCommand::Tick => {}
                 }
                 if messages < MAX_GROUP_MESSAGES {
                     next = receiver.try_recv().ok();
@@ -248,8 +303,37 @@ impl WriterLoop {
             for (prefix, dry_run, reply) in purges {
                 let _ = reply.send(self.purge(&prefix, dry_run).map_err(StoreError::from));
             }
+            if !settles.is_empty() {
+                let result = self.fold().map_err(StoreError::from);
+                for reply in settles {
+                    let _ = reply.send(result.as_ref().map(|_| ()).map_err(|e| StoreError::Unavailable(e.to_string())));
+                }
+            } else if self.pending.is_due(Instant::now()) {
+                self.fold_logged();
+            }
         }
+        self.fold_logged();
         tracing::info!("sqlite writer stopped after draining its queue");
+    }
+
+    /// Writes every pending delta into the chat, client and total rows and
+    /// deletes them, in one transaction.
+    fn fold(&mut self) -> rusqlite::Result<()> {
+        let Some(through) = self.pending.through_id() else { return Ok(()) };
+        let _turn = self.gate.blocking_lock();
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write_summary(&transaction, &self.pending.merged_with(Default::default()), self.settings.max_wait_ms)?;
+        transaction.execute("DELETE FROM ingest_deltas WHERE id <= ?1", [through])?;
+        transaction.commit()?;
+        self.pending.apply(FoldStep::Folded, Instant::now());
+        summary_fold::after_fold();
+        Ok(())
+    }
+
+    fn fold_logged(&mut self) {
+        if let Err(error) = self.fold() {
+            tracing::error!(error = %error, "folding ingest deltas failed; they stay pending and are retried");
+        }
     }
 
     fn commit_group(&mut self, stores: Vec<(PreparedBatch, StoreReply)>) {
@@ -257,13 +341,19 @@ impl WriterLoop {
         // Every lookup of this group is made at its batch's receive time.
         let oldest = stores.iter().map(|(batch, _)| batch.received_at_ms).fold(now_ms(), i64::min);
         self.index.prune(oldest);
+        // Several requests at once mean load: their summary waits for a fold.
+        let defer = stores.len() > 1 && !self.pending.is_due(started);
         let (batches, replies): (Vec<PreparedBatch>, Vec<_>) = stores.into_iter().unzip();
-        let result = self.write_group(&batches);
+        let result = self.write_group(&batches, defer);
         let message_count: usize = batches.iter().map(|b| b.messages.len()).sum();
         match result {
-            Ok(outcomes) => {
+            Ok((outcomes, step)) => {
                 self.index.commit();
                 self.chat_tail.commit();
+                if matches!(step, FoldStep::Folded) && !self.pending.is_empty() {
+                    summary_fold::after_fold();
+                }
+                self.pending.apply(step, started);
                 self.metrics.commit_duration.observe(started.elapsed().as_secs_f64());
                 self.metrics.commit_group_messages.observe(message_count as f64);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -283,7 +373,7 @@ impl WriterLoop {
         report_index_size(&self.metrics, &self.index);
     }
 
-    fn write_group(&mut self, batches: &[PreparedBatch]) -> rusqlite::Result<Vec<Vec<MessageOutcome>>> {
+    fn write_group(&mut self, batches: &[PreparedBatch], defer: bool) -> rusqlite::Result<(Vec<Vec<MessageOutcome>>, FoldStep)> {
         let _turn = self.gate.blocking_lock();
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batches.len());
@@ -350,9 +440,22 @@ impl WriterLoop {
         let refs: Vec<&PreparedBatch> = stored().map(|(batch, _)| batch).collect();
         let stored_outcomes: Vec<Vec<MessageOutcome>> = stored().map(|(_, outcome)| outcome.clone()).collect();
         let summary = summarize(&refs, &stored_outcomes, self.settings.debounce_ms);
-        write_summary(&transaction, &summary, self.settings.max_wait_ms)?;
+        let step = if defer {
+            let body = summary_fold::encode(&summary).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            let totals = summary.totals;
+            transaction
+                .prepare_cached("INSERT INTO ingest_deltas (accepted, created, deduped, body) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![totals.accepted, totals.created, totals.deduped, body])?;
+            FoldStep::Appended { id: transaction.last_insert_rowid(), summary }
+        } else {
+            write_summary(&transaction, &self.pending.merged_with(summary), self.settings.max_wait_ms)?;
+            if let Some(through) = self.pending.through_id() {
+                transaction.execute("DELETE FROM ingest_deltas WHERE id <= ?1", [through])?;
+            }
+            FoldStep::Folded
+        };
         transaction.commit()?;
-        Ok(outcomes)
+        Ok((outcomes, step))
     }
 
     fn record_failures(&mut self, flush: &FailureFlush) -> rusqlite::Result<()> {
@@ -385,6 +488,8 @@ impl WriterLoop {
     /// The purge's statements (`store::purge`) in one transaction; on commit
     /// the dedupe index and the chat-index tail forget the removed messages.
     fn purge(&mut self, prefix: &ClientPrefix, dry_run: bool) -> rusqlite::Result<PurgeCounts> {
+        // The purge adjusts chat, client and total rows: they must hold every delta first.
+        self.fold()?;
         let _turn = self.gate.blocking_lock();
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut counts = PurgeCounts::default();
