@@ -68,3 +68,47 @@ async fn unknown_routes_use_the_error_shape() {
     assert!(answer.header("x-request-id").is_some());
     app.finish().await;
 }
+
+/// Concurrent requests leave their chat and total updates to a fold
+/// (`store::summary_fold`): the totals are exact the moment the answers are
+/// in, the per-chat counters a reader with a token sees are too (it settles
+/// first), and with no further request the writer folds what is pending by
+/// itself within a few fold intervals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_are_counted_exactly_at_once_and_folded_without_further_requests() {
+    let app = spawn_app().await;
+    let batches: Vec<_> = (0..40)
+        .map(|n| batch(&format!("c{}", n % 3), (0..5).map(|i| message(&format!("Fold Chat {}", n % 4), &format!("Item {n}/{i} - 1,{i}00"))).collect()))
+        .collect();
+    let answers = futures_util::future::join_all(batches.iter().map(|b| app.post_ingest(b))).await;
+    assert!(answers.iter().all(|a| a.status == 200), "{:?}", answers.iter().find(|a| a.status != 200).map(|a| &a.body));
+    let created: i64 = answers.iter().map(|a| a.body["created"].as_i64().unwrap_or(0)).sum();
+    assert_eq!(created, 200);
+
+    let totals = app.get("/metrics/whatsapp").await.body["totals"].clone();
+    assert_eq!((totals["created"].as_i64(), totals["accepted"].as_i64(), totals["deduped"].as_i64()), (Some(200), Some(200), Some(0)));
+    let detail = app.read("/metrics/whatsapp").await;
+    let chats = detail.body["chats"].as_array().cloned().unwrap_or_default();
+    assert_eq!(chats.len(), 4);
+    assert!(chats.iter().all(|c| c["created"].as_i64() == Some(50)), "every chat got 50 new messages: {chats:?}");
+
+    app.post_ingest(&batch("c0", vec![message("Fold Chat 0", "one more - 2,000")])).await;
+    let more: Vec<_> = (0..8).map(|n| batch("c1", vec![message("Fold Chat 1", &format!("late {n} - 3,000"))])).collect();
+    futures_util::future::join_all(more.iter().map(|b| app.post_ingest(b))).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app.db.query_i64("SELECT COUNT(*) FROM ingest_deltas").await[0] > 0 {
+        assert!(std::time::Instant::now() < deadline, "pending ingest deltas were not folded without a further request");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let stored = app.db.query_i64("SELECT COUNT(*) FROM messages").await[0];
+    let folded = app
+        .db
+        .query_i64(
+            "SELECT CAST(SUM(created_count) AS BIGINT) FROM chats
+             UNION ALL SELECT CAST(SUM(message_count) AS BIGINT) FROM clients
+             UNION ALL SELECT value FROM counters WHERE name = 'created'",
+        )
+        .await;
+    assert_eq!((stored, folded), (209, vec![209, 209, 209]), "chat and client counters and the total, folded, match the rows");
+    app.finish().await;
+}
