@@ -31,6 +31,7 @@ mod rows;
 pub mod sender_vendors;
 pub mod settings;
 pub mod sqlite_writer;
+mod spread_map;
 pub mod summary_fold;
 pub mod sync_log;
 pub mod tx;
