@@ -12,7 +12,8 @@
 # share of the machine's cores, the gateway's WAL frames per commit by table
 # and index (scripts/bench/wal_pages.py), and an fsync probe of the disk
 # (scripts/bench/fsync_probe.py) run before each pair, so a reader can tell a
-# slow disk from a slow server. Each run gets a
+# slow disk from a slow server, and how many group commits took over 25, 50
+# and 100 ms (a stalled commit holds every request in it: the p99). Each run gets a
 # fresh database and a freshly started server. Reports are kept in $BENCH_OUT.
 #
 # Usage: scripts/bench_ingest.sh            # both targets
@@ -164,8 +165,18 @@ for batch in $BATCH_SIZES; do
         db=$OUT/gateway-batch$batch.db
         rm -f "$db" "$db"-wal "$db"-shm
         if start_gateway "$db"; then
+            # The WAL is sampled mid-run: after the run a completed checkpoint may
+            # have truncated it. A frame the copy cut short ends the scan, and
+            # a commit without its commit frame is not counted (wal_pages.py).
+            snap=$OUT/gateway-batch$batch.snap.db
+            (sleep $((DURATION / 2)); cp "$db" "$snap" && cp "$db-wal" "$snap-wal") 2>/dev/null &
+            snapper=$!
             run_load gateway "$GATEWAY_PORT" "$batch" "$GATEWAY_MAX"
-            [[ -f $db-wal ]] && python3 "$ROOT/scripts/bench/wal_pages.py" "$db" >"$OUT/gateway-batch$batch.wal.json" 2>"$OUT/wal_pages.err" || true
+            # How many group commits took long: a stalled commit holds every request in it.
+            curl -sf "http://127.0.0.1:$GATEWAY_PORT/metrics" >"$OUT/gateway-batch$batch.metrics" 2>/dev/null || true
+            wait "$snapper" || true
+            [[ -f $snap-wal ]] && python3 "$ROOT/scripts/bench/wal_pages.py" "$snap" >"$OUT/gateway-batch$batch.wal.json" 2>>"$OUT/wal_pages.err" || true
+            rm -f "$snap" "$snap-wal"
         else log "gateway did not become healthy (see $OUT/gateway.log)"; fi
         stop_server
     fi

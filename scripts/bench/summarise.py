@@ -77,6 +77,30 @@ def cost_table(out, batches):
             continue
         top = ", ".join(f"{o['name']} {o['frames_per_commit']}" for o in wal["objects"][:8])
         print(f"gateway batch {batch}: {wal['frames_per_commit']} WAL frames per commit over the last {wal['commits']} commits; by object: {top}")
+    for batch in batches:
+        slow = slow_commits(os.path.join(out, f"gateway-batch{batch}.metrics"))
+        if slow:
+            total, buckets = slow
+            over = ", ".join(f"{n} over {int(float(le) * 1000)} ms" for le, n in buckets)
+            print(f"gateway batch {batch}: {total:,} group commits; {over} (soko_ingest_commit_duration_seconds)")
+
+
+def slow_commits(path):
+    """(commits, [(bound, commits longer than it)]) from a /metrics scrape, or None."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith("soko_ingest_commit_duration_seconds_bucket{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[le] = int(float(line.rsplit(" ", 1)[1]))
+    total = buckets.get("+Inf")
+    if not total:
+        return None
+    return total, [(le, total - buckets[le]) for le in ("0.025", "0.05", "0.1") if le in buckets]
 
 
 def main():
