@@ -16,12 +16,7 @@
 use rusqlite::{Connection, Transaction, params};
 
 /// Pairs held back before a flush: the tail readers scan stays this short.
-/// A flush rewrites about one leaf page (and its parent) per chat it names,
-/// whatever the number of pairs: at 512 those pages were two thirds of the
-/// WAL frames each message cost (issue 17, `scripts/bench/wal_pages.py`);
-/// 2,048 cuts that share by about four for a tail scan of 2,048 rows at most
-/// (the primary key range past `through_pk`, well under a millisecond).
-pub const FLUSH_AT: usize = 2_048;
+pub const FLUSH_AT: usize = 512;
 
 /// A chat's messages after a primary key, oldest first.
 pub const SQLITE_PAGE_AFTER: &str = "
