@@ -58,10 +58,6 @@ impl<K: Hash + Eq + Copy, V> SpreadMap<K, V> {
         self.current.len() + self.old.as_ref().map_or(0, |(old, _)| old.len())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The full map becomes the old one; the new one has room for twice as many.
     fn start_move(&mut self) {
         self.finish_move();
