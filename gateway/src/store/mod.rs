@@ -24,6 +24,7 @@ pub mod queries;
 pub mod search_allowed;
 pub mod search_index;
 mod search_pg;
+mod search_pg_vocab;
 mod search_terms;
 mod search_words;
 pub mod search_rows;

@@ -2,14 +2,19 @@
 //! the way `search_words.rs` reads SQLite's, so that a query touches the rows that hold its
 //! terms rather than scoring every row that holds any of them:
 //!
-//! 1. **All terms, then all but one, …**: the listings holding at least k of the n terms
-//!    (`search_words::at_least`, tsquery's `&` and `|`), k from n down to 2, newest first, at
+//! 1. **Terms** (`search_pg_vocab.rs`): each term as a prefix (or word), with the vocabulary's
+//!    words alike to it (typos on either side: `samsng` finds `samsung`), and an estimate of
+//!    how many listings hold it.
+//! 2. **All terms, then all but one, …**: the listings holding at least k of the n terms
+//!    (`search_terms::at_least`, tsquery's `&` and `|`), k from n down to 2, newest first, at
 //!    most `max(limit, STRICT_CAP)` per read, until `limit` listings are in hand. The newest
 //!    are picked from the index's matches without a rank; `ts_rank_cd` and pg_trgm's
 //!    `word_similarity` are computed only for the rows picked.
-//! 2. **Any term, or alike** (typos: `samsng`): when that is still short, the listings holding
-//!    any term or whose words pg_trgm finds alike (`<%`), ranked by both, as the first version
-//!    of search did for every query.
+//! 3. **Any term** (k = 1 of several): ranked by `ts_rank_cd`, the rarest terms first, leaving
+//!    out the commonest once the listings they hold pass the budget
+//!    (`search_terms::RELAX_BUDGET`).
+//! 4. **Alike as a whole**, when no term is known at all: pg_trgm's `<%` of the query's words
+//!    against each listing's, ranked by `word_similarity`.
 //!
 //! Filters sit in every statement, applied before any cap.
 
@@ -20,7 +25,8 @@ use sqlx::PgPool;
 use super::{
     StoreError,
     search_index::{LINKED_OFFER, ListingFilter, ListingKind, TextCandidate, VendorRef, filters, relative_scores},
-    search_terms::{STRICT_CAP, at_least},
+    search_pg_vocab,
+    search_terms::{STRICT_CAP, at_least, relaxed_expr},
 };
 
 /// The tsquery operand of each alphanumeric term: a prefix for words of 3+ characters.
@@ -42,7 +48,9 @@ pub fn tsquery_parts(terms: &[String]) -> Vec<String> {
 enum Read {
     /// The newest listings matching `$1`; ranks computed for those only.
     Newest,
-    /// Any term or alike, ranked over every match.
+    /// The listings matching `$1`, ranked by `ts_rank_cd` over every match.
+    Ranked,
+    /// Any term or alike as a whole (pg_trgm), ranked over every match.
     Fuzzy,
 }
 
@@ -65,6 +73,21 @@ fn statement(kind: ListingKind, read: Read) -> String {
                    WHERE p.search_tsv @@ to_tsquery('simple', $1) AND {filters}
                    ORDER BY p.created_at_ms DESC, p.product_id DESC LIMIT $10) top
              JOIN products p ON p.product_id = top.product_id CROSS JOIN (SELECT to_tsquery('simple', $1) AS tsq) q"
+        ),
+        (ListingKind::Offer, Read::Ranked) => format!(
+            "SELECT o.id::text, ts_rank_cd(o.search_tsv, to_tsquery('simple', $1))::float8 AS s,
+                    o.search_text, 1, NULL::text, o.message_received_at_ms
+             FROM offers o LEFT JOIN vendors v ON v.id = o.vendor_id
+             WHERE o.search_tsv @@ to_tsquery('simple', $1) AND length($8::text) >= 0 AND {filters}
+             ORDER BY s DESC LIMIT $9"
+        ),
+        (ListingKind::Product, Read::Ranked) => format!(
+            "SELECT p.product_id, ts_rank_cd(p.search_tsv, to_tsquery('simple', $1))::float8 AS s,
+                    p.search_text, p.active, p.qc_decision, p.last_hydrated_at_ms
+             FROM products p
+             LEFT JOIN chats c ON c.id = p.source_chat_id LEFT JOIN vendors v ON v.id = c.vendor_id {LINKED_OFFER}
+             WHERE p.search_tsv @@ to_tsquery('simple', $1) AND length($9::text) >= 0 AND {filters}
+             ORDER BY s DESC LIMIT $10"
         ),
         (ListingKind::Offer, Read::Fuzzy) => format!(
             "SELECT o.id::text, (ts_rank_cd(o.search_tsv, q.tsq) + word_similarity($8::text, o.search_text))::float8 AS s,
@@ -144,33 +167,35 @@ pub async fn candidates(
     filter: &ListingFilter,
     limit: usize,
 ) -> Result<Vec<TextCandidate>, StoreError> {
-    let parts = tsquery_parts(terms);
-    if parts.is_empty() {
-        return Ok(Vec::new());
+    let groups = search_pg_vocab::groups(pool, kind, terms).await?;
+    if groups.is_empty() {
+        // No term is a word of the index, nor alike to one: the query's words as a whole.
+        let parts = tsquery_parts(terms);
+        if parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        return read(pool, kind, Read::Fuzzy, parts.join(" | "), phrase, filter, limit).await;
     }
+    let parts: Vec<String> = groups.iter().map(|g| g.expr.clone()).collect();
     let mut found: Vec<TextCandidate> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut keep = |batch: Vec<TextCandidate>, found: &mut Vec<TextCandidate>| {
+    for k in (1..=parts.len()).rev() {
+        let batch = if k == 1 && parts.len() > 1 {
+            read(pool, kind, Read::Ranked, relaxed_expr(&groups, " | "), phrase, filter, limit).await?
+        } else if let Some(expr) = at_least(&parts, k, " & ", " | ") {
+            read(pool, kind, Read::Newest, expr, phrase, filter, limit.max(STRICT_CAP)).await?
+        } else {
+            continue;
+        };
         for candidate in batch {
             if seen.insert(candidate.id.clone()) {
                 found.push(candidate);
             }
         }
-    };
-    let lowest = if parts.len() == 1 { 1 } else { 2 };
-    for k in (lowest..=parts.len()).rev() {
-        let Some(expr) = at_least(&parts, k, " & ", " | ") else {
-            continue;
-        };
-        let batch = read(pool, kind, Read::Newest, expr, phrase, filter, limit.max(STRICT_CAP)).await?;
-        keep(batch, &mut found);
         if found.len() >= limit {
-            return Ok(found);
+            break;
         }
     }
-    let any = parts.join(" | ");
-    let batch = read(pool, kind, Read::Fuzzy, any, phrase, filter, limit).await?;
-    keep(batch, &mut found);
     Ok(found)
 }
 

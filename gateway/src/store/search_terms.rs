@@ -1,7 +1,10 @@
 //! The boolean expressions that the text lookups send to the index, built from query terms
 //! alone (no database): a term quoted for FTS5, the words a prefix spans, "at least k of n
 //! terms" in FTS5's or tsquery's syntax, and the "any term, rarest first" read that stays
-//! within a budget of listings. `search_words.rs` (SQLite) and `search_pg.rs` use them.
+//! within a budget of listings, and the choice of a term's typo corrections among the
+//! vocabulary words the backend read. `search_words.rs` (SQLite) and `search_pg.rs` use them.
+
+use crate::parse::search_text::similarity;
 
 /// The most listings one "at least k of n terms" read takes (newest first), unless the
 /// caller asks more.
@@ -25,9 +28,44 @@ pub(crate) fn prefix_range(prefix: &str) -> (String, String) {
     (prefix.to_owned(), format!("{prefix}\u{10FFFF}"))
 }
 
-/// The "some terms" expression: the rarest groups first, within [`RELAX_BUDGET`] listings
-/// (the rarest always).
-pub(crate) fn relaxed_expr(groups: &[Group]) -> String {
+/// How alike a vocabulary word must be to stand in for a term that begins no word; the same
+/// floor as ranking's trigram match (`parse::search_text::term_match`).
+pub const TYPO_LIKENESS: f64 = 0.35;
+/// The most alike words that stand in for one term.
+const CORRECTIONS: usize = 3;
+/// The most vocabulary words read to find one term's corrections.
+pub(crate) const CORRECTION_READ: i64 = 500;
+
+/// The range of vocabulary words a term's corrections are looked for in (those that share
+/// its first half), or `None` for a term too short to correct (under 4 characters).
+pub(crate) fn correction_range(term: &str) -> Option<(String, String)> {
+    let length = term.chars().count();
+    if length < 4 {
+        return None;
+    }
+    let half: String = term.chars().take((length / 2).max(2)).collect();
+    Some(prefix_range(&half))
+}
+
+/// Of `words` (from [`correction_range`], with how many listings hold each), the best
+/// [`CORRECTIONS`] at least [`TYPO_LIKENESS`] alike to `term`, best first.
+pub(crate) fn corrections(term: &str, words: Vec<(String, i64)>) -> Vec<(String, i64)> {
+    let mut alike: Vec<(f64, String, i64)> = words
+        .into_iter()
+        .map(|(word, doc)| (similarity(term, &word), word, doc))
+        .filter(|(likeness, _, _)| *likeness >= TYPO_LIKENESS)
+        .collect();
+    alike.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    alike
+        .into_iter()
+        .take(CORRECTIONS)
+        .map(|(_, word, doc)| (word, doc))
+        .collect()
+}
+
+/// The "some terms" expression, joined by `or` (FTS5's `" OR "`, tsquery's `" | "`): the
+/// rarest groups first, within [`RELAX_BUDGET`] listings (the rarest always).
+pub(crate) fn relaxed_expr(groups: &[Group], or: &str) -> String {
     let mut by_rarity: Vec<&Group> = groups.iter().collect();
     by_rarity.sort_by_key(|g| g.listings);
     let mut spent = 0;
@@ -39,7 +77,7 @@ pub(crate) fn relaxed_expr(groups: &[Group]) -> String {
         spent += group.listings;
         chosen.push(group.expr.as_str());
     }
-    chosen.join(" OR ")
+    chosen.join(or)
 }
 
 /// The most clauses an "at least k of n" expression may have; a level with more is skipped.
@@ -86,6 +124,30 @@ pub(crate) fn at_least(parts: &[String], k: usize, and: &str, or: &str) -> Optio
 mod tests {
     use super::*;
 
+    #[test]
+    fn corrections_share_the_first_half_and_keep_the_most_alike() {
+        assert_eq!(correction_range("sam"), None);
+        let (low, high) = correction_range("samsng").expect("long enough");
+        assert!("samsung" >= low.as_str() && "samsung" < high.as_str());
+        for outside in ["sony", "sa", "salt"] {
+            assert!(!(outside >= low.as_str() && outside < high.as_str()), "{outside}");
+        }
+        let words = ["samsung", "samba", "sample", "samsumg", "sam"]
+            .iter()
+            .map(|w| (w.to_string(), 1))
+            .collect();
+        // samsung is 0.44 alike; samsumg (0.30), sam, samba and sample are under the floor.
+        assert_eq!(corrections("samsng", words), [("samsung".to_owned(), 1)]);
+        // At most three, the most alike first.
+        let many = ["samsnga", "samsngab", "samsngabc", "samsngabcd"]
+            .iter()
+            .map(|w| (w.to_string(), 2))
+            .collect();
+        let best: Vec<String> = corrections("samsng", many).into_iter().map(|(w, _)| w).collect();
+        assert_eq!(best, ["samsnga", "samsngab", "samsngabc"]);
+        assert!(best.iter().all(|w| similarity("samsng", w) >= TYPO_LIKENESS));
+    }
+
     fn group(expr: &str, listings: i64) -> Group {
         Group {
             expr: expr.into(),
@@ -101,9 +163,10 @@ mod tests {
             group("\"16\"", 9_000),
             group("\"hp\"", 1_200),
         ];
-        assert_eq!(relaxed_expr(&groups), "\"laptop\"* OR \"hp\"");
+        assert_eq!(relaxed_expr(&groups, " OR "), "\"laptop\"* OR \"hp\"");
+        assert_eq!(relaxed_expr(&groups, " | "), "\"laptop\"* | \"hp\"");
         // The rarest term is read even when it alone passes the budget.
-        assert_eq!(relaxed_expr(&[group("\"gb\"", 40_000)]), "\"gb\"");
+        assert_eq!(relaxed_expr(&[group("\"gb\"", 40_000)], " OR "), "\"gb\"");
     }
 
     #[test]

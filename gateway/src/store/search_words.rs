@@ -5,7 +5,7 @@
 //! 1. **Terms.** Each query term is looked up in the index's vocabulary (`*_words_vocab`): a
 //!    term of 3+ characters as a word prefix (`iphon` → `iphone`), a shorter one as a word,
 //!    with the vocabulary words that share its first half and are at least as alike as
-//!    ranking asks ([`TYPO_LIKENESS`]), best three: a query's typo (`samsng`) finds the word,
+//!    ranking asks ([`TYPO_LIKENESS`](super::search_terms::TYPO_LIKENESS)), best three: a query's typo (`samsng`) finds the word,
 //!    and a listing's (`samsumg`) is found by the word.
 //! 2. **All terms, then all but one, …** ([`at_least`]): the listings holding at least k of
 //!    the n terms, k from n down, newest first, at most `max(limit, STRICT_CAP)` per read,
@@ -28,14 +28,10 @@ use sqlx::SqlitePool;
 use super::{
     StoreError,
     search_index::{LINKED_OFFER, ListingFilter, ListingKind, TextCandidate, VendorRef, filters, relative_scores},
-    search_terms::{Group, STRICT_CAP, at_least, prefix_range, quoted, relaxed_expr},
+    search_terms::{self, CORRECTION_READ, Group, STRICT_CAP, at_least, correction_range, prefix_range, quoted, relaxed_expr},
 };
-use crate::parse::search_text::{similarity, trigrams};
+use crate::parse::search_text::trigrams;
 
-/// How alike a vocabulary word must be to stand in for a term that begins no word; the same
-/// floor as ranking's trigram match (`parse::search_text::term_match`).
-pub const TYPO_LIKENESS: f64 = 0.35;
-const CORRECTIONS: usize = 3;
 
 struct Tables {
     words: &'static str,
@@ -82,29 +78,17 @@ async fn listings_holding(pool: &SqlitePool, vocab: &str, term: &str) -> Result<
 /// Vocabulary words alike to `term` (4+ characters): those that share its first half, alike
 /// enough, best first.
 async fn corrections(pool: &SqlitePool, vocab: &str, term: &str) -> Result<Vec<(String, i64)>, StoreError> {
-    let length = term.chars().count();
-    if length < 4 {
+    let Some((low, high)) = correction_range(term) else {
         return Ok(Vec::new());
-    }
-    let half: String = term.chars().take((length / 2).max(2)).collect();
-    let (low, high) = prefix_range(&half);
+    };
     let words: Vec<(String, i64)> =
-        sqlx::query_as(&format!("SELECT term, doc FROM {vocab} WHERE term >= $1 AND term < $2 LIMIT 500"))
+        sqlx::query_as(&format!("SELECT term, doc FROM {vocab} WHERE term >= $1 AND term < $2 LIMIT $3"))
             .bind(low)
             .bind(high)
+            .bind(CORRECTION_READ)
             .fetch_all(pool)
             .await?;
-    let mut alike: Vec<(f64, String, i64)> = words
-        .into_iter()
-        .map(|(word, doc)| (similarity(term, &word), word, doc))
-        .filter(|(likeness, _, _)| *likeness >= TYPO_LIKENESS)
-        .collect();
-    alike.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    Ok(alike
-        .into_iter()
-        .take(CORRECTIONS)
-        .map(|(_, word, doc)| (word, doc))
-        .collect())
+    Ok(search_terms::corrections(term, words))
 }
 
 /// The index expression of each term that the vocabulary knows or corrects: the term as a
@@ -265,7 +249,7 @@ pub async fn candidates(
             return Ok(Vec::new());
         }
         let sql = statement(kind, tables.trigram, Order::Bm25);
-        return read(pool, kind, &sql, relaxed_expr(&grams), filter, limit).await;
+        return read(pool, kind, &sql, relaxed_expr(&grams, " OR "), filter, limit).await;
     }
     let parts: Vec<String> = groups.iter().map(|g| g.expr.clone()).collect();
     let newest = statement(kind, tables.words, Order::Newest);
@@ -274,7 +258,7 @@ pub async fn candidates(
     for k in (1..=parts.len()).rev() {
         let batch = if k == 1 && parts.len() > 1 {
             let sql = statement(kind, tables.words, Order::Bm25);
-            read(pool, kind, &sql, relaxed_expr(&groups), filter, limit).await?
+            read(pool, kind, &sql, relaxed_expr(&groups, " OR "), filter, limit).await?
         } else if let Some(expr) = at_least(&parts, k, " AND ", " OR ") {
             read(pool, kind, &newest, expr, filter, limit.max(STRICT_CAP)).await?
         } else {

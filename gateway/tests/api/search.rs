@@ -116,6 +116,54 @@ async fn an_offer_posted_in_a_chat_is_found_by_a_misspelt_query() {
     app.finish().await;
 }
 
+/// A listing's own typo (`samsumg`) is found by the right word, through the vocabulary's
+/// corrections; on PostgreSQL that vocabulary is kept by triggers (migration 0017), so a
+/// word a listing gains by an UPDATE is known at once too.
+#[tokio::test]
+async fn a_listing_typo_is_found_by_the_right_word() {
+    let app = spawn_app_with(SETTINGS).await;
+    let texts = [
+        "Samsumg Galaxy A15 128GB @ 21,000",
+        "Tecno Spark 10 Pro 128GB 16,500",
+        "Infinix Hot 30 8/128 17,000",
+    ];
+    app.post_ingest(&batch(
+        "c",
+        texts.iter().map(|t| in_chat("phones@g.us", t)).collect(),
+    ))
+    .await;
+    app.wait_extracted(3).await;
+    let answer = search(&app, "q=samsung%20galaxy%20a15").await;
+    assert!(
+        titles(&answer).first().is_some_and(|t| t.contains("samsumg galaxy a15")),
+        "{:?}",
+        answer.body
+    );
+    if crate::helpers::backend() == "postgres" {
+        let words = app
+            .db
+            .query_i64("SELECT count(*) FROM search_vocab WHERE kind = 0 AND word IN ('samsumg', 'tecno', 'infinix')")
+            .await;
+        assert_eq!(words, [3]);
+        // A word the listing gains by an UPDATE joins the vocabulary in the same statement.
+        app.db
+            .execute("UPDATE offers SET search_text = search_text || ' kiswahiliword' WHERE title ILIKE 'tecno%'")
+            .await;
+        let words = app
+            .db
+            .query_i64("SELECT count(*) FROM search_vocab WHERE kind = 0 AND word = 'kiswahiliword'")
+            .await;
+        assert_eq!(words, [1]);
+        let misspelt = search(&app, "q=kiswahilward").await;
+        assert!(
+            titles(&misspelt).first().is_some_and(|t| t.contains("tecno spark")),
+            "{:?}",
+            misspelt.body
+        );
+    }
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn filters_apply_before_ranking() {
     let app = spawn_app_with(SETTINGS).await;
