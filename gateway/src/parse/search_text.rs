@@ -118,7 +118,9 @@ pub fn gram_overlap(query: &std::collections::HashSet<[char; 3]>, words: &[&str]
 
 /// How alike two words are, 0 to 1: shared padded trigrams over all of them (as pg_trgm).
 pub fn similarity(a: &str, b: &str) -> f64 {
-    similarity_to(&trigrams(a), a, b)
+    let mut left = Vec::new();
+    gram_list(a, &mut left);
+    similarity_to(&left, a, b, &mut Vec::new())
 }
 
 /// How well a query term is met by a listing's words, 0 to 1: 1 for the word itself,
@@ -137,10 +139,12 @@ pub fn term_match(term: &str, words: &[&str]) -> f64 {
         // A trigram likeness is capped below a prefix match, so none can beat it.
         return 0.9;
     }
-    let grams = trigrams(term);
+    let mut grams = Vec::new();
+    gram_list(term, &mut grams);
+    let mut scratch = Vec::new();
     let mut best: f64 = 0.0;
     for word in words {
-        let likeness = similarity_to(&grams, term, word);
+        let likeness = similarity_to(&grams, term, word, &mut scratch);
         if likeness >= 0.35 {
             best = best.max(likeness.min(0.85));
         }
@@ -148,14 +152,33 @@ pub fn term_match(term: &str, words: &[&str]) -> f64 {
     best
 }
 
-/// [`similarity`] with the first word's trigrams already made.
-fn similarity_to(left: &[String], a: &str, b: &str) -> f64 {
+/// The distinct padded trigrams of `word` into `out` (cleared first), as character triples:
+/// the same set as [`trigrams`] without a string per trigram. Ranking calls this for every
+/// word of every candidate, so it allocates nothing once `out` has grown.
+fn gram_list(word: &str, out: &mut Vec<[char; 3]>) {
+    out.clear();
+    let mut chars = word.chars();
+    let Some(mut b) = chars.next() else {
+        return;
+    };
+    let mut a = ' ';
+    for c in chars.chain(std::iter::once(' ')) {
+        let gram = [a, b, c];
+        if !out.contains(&gram) {
+            out.push(gram);
+        }
+        (a, b) = (b, c);
+    }
+}
+
+/// [`similarity`] with the first word's trigrams already made; `scratch` holds the second's.
+fn similarity_to(left: &[[char; 3]], a: &str, b: &str, scratch: &mut Vec<[char; 3]>) -> f64 {
     if a == b {
         return 1.0;
     }
-    let right = trigrams(b);
-    let shared = left.iter().filter(|gram| right.contains(gram)).count();
-    let union = left.len() + right.len() - shared;
+    gram_list(b, scratch);
+    let shared = left.iter().filter(|gram| scratch.contains(gram)).count();
+    let union = left.len() + scratch.len() - shared;
     if union == 0 {
         0.0
     } else {
@@ -166,6 +189,28 @@ fn similarity_to(left: &[String], a: &str, b: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The string-trigram likeness that `similarity` must equal (the first version's).
+    fn reference_similarity(a: &str, b: &str) -> f64 {
+        if a == b {
+            return 1.0;
+        }
+        let (left, right) = (trigrams(a), trigrams(b));
+        let shared = left.iter().filter(|gram| right.contains(gram)).count();
+        let union = left.len() + right.len() - shared;
+        if union == 0 { 0.0 } else { shared as f64 / union as f64 }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn char_triples_give_the_string_trigrams_likeness(a in "[a-c0-9é]{0,7}", b in "[a-c0-9é]{0,7}") {
+            proptest::prop_assert_eq!(similarity(&a, &b), reference_similarity(&a, &b));
+            let mut grams = Vec::new();
+            gram_list(&a, &mut grams);
+            let strings: Vec<String> = grams.iter().map(|g| g.iter().collect()).collect();
+            proptest::prop_assert_eq!(strings, trigrams(&a));
+        }
+    }
 
     #[test]
     fn units_and_models_split_where_letters_meet_digits() {
