@@ -6,7 +6,8 @@
 //! Driven by `scripts/bench/search.sh`. Not a timed test: nothing here asserts a speed.
 //!
 //! Env: SEARCH_BENCH_LISTINGS (100000 of each kind), SEARCH_BENCH_DATABASE_URL,
-//! SEARCH_BENCH_QUERIES (how many uncached queries, default 500).
+//! SEARCH_BENCH_QUERIES (how many uncached queries, default 500), SEARCH_BENCH_SLOWEST (print
+//! that many of the slowest uncached queries on stderr, default 0).
 
 use std::{sync::Arc, time::Instant};
 
@@ -43,11 +44,19 @@ async fn main() {
         })
         .collect();
     let (mut uncached, mut cached, mut results) = (Vec::new(), Vec::new(), 0usize);
+    let mut by_query: Vec<(f64, String)> = Vec::new();
     for request in &requests {
         let started = Instant::now();
         let answer = search.search(request.clone()).await.expect("search");
-        uncached.push(started.elapsed().as_secs_f64() * 1e3);
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        uncached.push(ms);
+        by_query.push((ms, request.q.clone().unwrap_or_default()));
         results += answer.results.len();
+    }
+    // The tail's queries, on stderr: what a p95 is made of.
+    by_query.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, q) in by_query.iter().take(env("SEARCH_BENCH_SLOWEST", "0").parse().unwrap_or(0)) {
+        eprintln!("slow {ms:8.2} ms  {q}");
     }
     for request in &requests {
         let started = Instant::now();
