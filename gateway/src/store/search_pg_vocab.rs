@@ -1,16 +1,23 @@
 //! PostgreSQL's query terms as the text lookup asks for them (migration 0017): each term's
 //! tsquery operand with its typo corrections from the vocabulary (`search_vocab`), and how
 //! many listings hold it, estimated from the planner's statistics. The counterpart of the
-//! first step of SQLite's `search_words.rs`, in two round trips whatever the query's length:
+//! first step of SQLite's `search_words.rs`, in one round trip whatever the query's length (plus one a minute for the statistics):
 //!
 //! 1. **Vocabulary:** for each term, whether any word is it (or begins with it, for 3+
 //!    characters), and the words sharing its first half, from which
 //!    [`corrections`](super::search_terms::corrections) picks the alike ones.
 //! 2. **Counts:** `pg_stats.most_common_elems` of `search_tsv` (ANALYZE keeps the frequencies
-//!    of about the thousand commonest words) times the table's row estimate. A word that is
+//!    of about the thousand commonest words) times the table's row estimate, read once a
+//!    minute per table and kept in the process. A word that is
 //!    not among them is rare, which is all the "any term" read's budget needs to know: it
 //!    leaves out the commonest terms (`gb`, `16`), never the rare ones. Before the first
 //!    ANALYZE every count is 0 and every term is read.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
+};
 
 use sqlx::PgPool;
 
@@ -44,14 +51,60 @@ const VOCABULARY: &str = "SELECT EXISTS (SELECT 1 FROM search_vocab WHERE kind =
  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(low, high, half_low, half_high, i)
  ORDER BY t.i";
 
-const COUNTS: &str = "WITH s AS (
-     SELECT unnest(most_common_elems::text::text[]) AS w, unnest(most_common_elem_freqs) AS f
-     FROM pg_stats WHERE schemaname = current_schema() AND tablename = $1 AND attname = 'search_tsv'),
-   n AS (SELECT greatest(coalesce((SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)), 0), 0)::float8 AS rows)
- SELECT (coalesce(sum(s.f), 0) * (SELECT rows FROM n))::int8
- FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(low, high, i)
- LEFT JOIN s ON s.w COLLATE \"C\" >= t.low AND s.w COLLATE \"C\" < t.high
- GROUP BY t.i ORDER BY t.i";
+const COMMON_WORDS: &str = "SELECT coalesce(most_common_elems::text::text[], '{}'), coalesce(most_common_elem_freqs, '{}'),
+        greatest(coalesce((SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)), 0), 0)::float8
+ FROM (SELECT 1) one
+ LEFT JOIN pg_stats ON schemaname = current_schema() AND tablename = $1 AND attname = 'search_tsv'";
+
+/// How long a table's statistics are reused: they change only when ANALYZE runs.
+const COMMON_TTL: Duration = Duration::from_secs(60);
+
+/// A table's commonest words (sorted) with the share of rows holding each, and its rows.
+struct Common {
+    words: Vec<(String, f64)>,
+    rows: f64,
+}
+
+impl Common {
+    /// Estimated listings holding a word in `[low, high)`.
+    fn listings(&self, low: &str, high: &str) -> i64 {
+        let start = self.words.partition_point(|(w, _)| w.as_str() < low);
+        let share: f64 = self.words[start..]
+            .iter()
+            .take_while(|(w, _)| w.as_str() < high)
+            .map(|(_, f)| f)
+            .sum();
+        (share * self.rows).round() as i64
+    }
+}
+
+type CommonCache = Mutex<HashMap<String, (Instant, Arc<Common>)>>;
+
+/// The planner's statistics for `table` (reading `pg_stats` costs a few milliseconds, so
+/// they are kept for [`COMMON_TTL`] per database and table).
+async fn common_words(pool: &PgPool, table: &str) -> Result<Arc<Common>, StoreError> {
+    static CACHE: OnceLock<CommonCache> = OnceLock::new();
+    let options = pool.connect_options();
+    let key = format!("{}:{}/{}/{table}", options.get_host(), options.get_port(), options.get_database().unwrap_or_default());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some((at, common)) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+        && at.elapsed() < COMMON_TTL
+    {
+        return Ok(common.clone());
+    }
+    let (elems, freqs, rows): (Vec<String>, Vec<f32>, f64) =
+        sqlx::query_as(COMMON_WORDS).bind(table).fetch_one(pool).await?;
+    // most_common_elem_freqs has three more entries (min, max, nulls) than there are words.
+    let mut words: Vec<(String, f64)> = elems.into_iter().zip(freqs.into_iter().map(f64::from)).collect();
+    words.sort_by(|a, b| a.0.cmp(&b.0));
+    let common = Arc::new(Common { words, rows });
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() > 64 {
+        cache.clear();
+    }
+    cache.insert(key, (Instant::now(), common.clone()));
+    Ok(common)
+}
 
 /// Each term of `terms` that the vocabulary knows or corrects, as a tsquery group with its
 /// estimated listings; terms with neither are left out, and so are terms that are not plain
@@ -113,12 +166,8 @@ pub(crate) async fn groups(pool: &PgPool, kind: ListingKind, terms: &[String]) -
         ListingKind::Offer => "offers",
         ListingKind::Product => "products",
     };
-    let counts: Vec<i64> = sqlx::query_scalar(COUNTS)
-        .bind(table)
-        .bind(&count_low)
-        .bind(&count_high)
-        .fetch_all(pool)
-        .await?;
+    let common = common_words(pool, table).await?;
+    let counts: Vec<i64> = count_low.iter().zip(&count_high).map(|(l, h)| common.listings(l, h)).collect();
     let mut counts = counts.into_iter();
     let mut out = Vec::new();
     for (own, alike) in wanted {
@@ -143,6 +192,20 @@ pub(crate) async fn groups(pool: &PgPool, kind: ListingKind, terms: &[String]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_add_the_shares_of_the_common_words_in_range() {
+        let common = Common {
+            words: vec![("gb".into(), 0.5), ("iphone".into(), 0.1), ("iphones".into(), 0.02), ("ipod".into(), 0.01)],
+            rows: 1_000.0,
+        };
+        let (low, high) = own_range("iphon");
+        assert_eq!(common.listings(&low, &high), 120);
+        let (low, high) = own_range("gb");
+        assert_eq!(common.listings(&low, &high), 500);
+        let (low, high) = own_range("zebra");
+        assert_eq!(common.listings(&low, &high), 0);
+    }
 
     #[test]
     fn a_term_reads_its_own_words_as_a_prefix_from_three_characters() {
