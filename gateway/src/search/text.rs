@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Candidates read per kind before ranking, at least (more when a deep page needs them).
-pub const MIN_CANDIDATES: usize = 200;
+pub const MIN_CANDIDATES: usize = 50;
 const DAY_MS: f64 = 86_400_000.0;
 
 pub struct TextRetriever {
@@ -45,17 +45,12 @@ impl Retriever for TextRetriever {
         let phrase = query.terms.join(" ");
         let limit = i64::try_from(depth.max(MIN_CANDIDATES)).unwrap_or(i64::MAX);
         let now = now_ms();
+        // Each kind's lookup on its own connection, side by side.
+        let lookups = query.kinds.iter().map(|kind| {
+            search_index::candidates(&self.db, *kind, &query.terms, &phrase, &query.filter, limit)
+        });
         let mut ranked = Vec::new();
-        for kind in &query.kinds {
-            let candidates = search_index::candidates(
-                &self.db,
-                *kind,
-                &query.terms,
-                &phrase,
-                &query.filter,
-                limit,
-            )
-            .await?;
+        for candidates in futures_util::future::try_join_all(lookups).await? {
             ranked.extend(rank(&query.terms, &candidates, now));
         }
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));

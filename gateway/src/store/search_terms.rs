@@ -8,7 +8,7 @@ use crate::parse::search_text::similarity;
 
 /// The most listings one "at least k of n terms" read takes (newest first), unless the
 /// caller asks more.
-pub const STRICT_CAP: usize = 500;
+pub const STRICT_CAP: usize = 100;
 /// The most listings (by the vocabulary's counts) that the "some terms" read may touch.
 pub const RELAX_BUDGET: i64 = 5_000;
 
