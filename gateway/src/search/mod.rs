@@ -193,8 +193,12 @@ impl SearchService {
         let mut answered = Vec::new();
         let mut degraded = false;
         let mut lists: Vec<(f64, Vec<Ranked>)> = Vec::new();
-        for retriever in self.retrievers.iter().filter(|r| asked.contains(&r.kind())) {
-            match retriever.retrieve(&query, depth).await {
+        // The retrievers run side by side: the text one waits on the database while the
+        // semantic one embeds the query, so a hybrid answer costs the slower of the two.
+        let chosen: Vec<_> = self.retrievers.iter().filter(|r| asked.contains(&r.kind())).collect();
+        let answers = futures_util::future::join_all(chosen.iter().map(|r| r.retrieve(&query, depth))).await;
+        for (retriever, answer) in chosen.into_iter().zip(answers) {
+            match answer {
                 Ok(Some(list)) => {
                     answered.push(retriever.kind());
                     lists.push((retriever.fusion_weight(), list));

@@ -105,10 +105,13 @@ impl Retriever for SemanticTextRetriever {
             Err(SemanticError::Store(error)) => return Err(SearchError::Store(error)),
             Err(error) => return Err(SearchError::Retriever(format!("semantic text query: {error}"))),
         };
-        let hits = match narrow_candidates(&offers, &products) {
+        // The graph walk is milliseconds of CPU: off the async workers, so that a hybrid
+        // query's full-text half goes on meanwhile.
+        let index = self.index.clone();
+        let hits = tokio::task::spawn_blocking(move || match narrow_candidates(&offers, &products) {
             // A filter that keeps few listings: score exactly those (the graph walk could starve).
-            Some(candidates) if self.index.uses_ann(SpaceKind::Text) => {
-                self.index.query_among(SpaceKind::Text, &vector, depth, &candidates)
+            Some(candidates) if index.uses_ann(SpaceKind::Text) => {
+                index.query_among(SpaceKind::Text, &vector, depth, &candidates)
             }
             _ => {
                 let keep = |listing: &ListingRef| {
@@ -118,9 +121,11 @@ impl Retriever for SemanticTextRetriever {
                     };
                     allowed.as_ref().is_some_and(|a| a.keeps(&listing.id))
                 };
-                self.index.query_vector(SpaceKind::Text, &vector, depth, &keep)
+                index.query_vector(SpaceKind::Text, &vector, depth, &keep)
             }
-        };
+        })
+        .await
+        .map_err(|error| SearchError::Retriever(format!("semantic text walk: {error}")))?;
         Ok(Some(
             hits.into_iter()
                 .filter(|(_, cosine)| *cosine >= MIN_COSINE)
