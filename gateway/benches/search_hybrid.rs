@@ -202,10 +202,18 @@ async fn main() {
     let vector = index.text_vector(title).await.expect("vector");
     let committed = Instant::now();
     write_vectors(&store.db, &model_id, &[("offer", offer_id.clone(), vector.clone())]).await;
-    index.catch_up().await.expect("catch up");
-    let found = index.query_vector(SpaceKind::Text, &vector, 1, &|_| true);
-    let vector_visible = committed.elapsed();
-    assert_eq!(found.first().map(|(k, _)| k.id.as_str()), Some(offer_id.as_str()));
+    // Follower passes until the vector is the top hit (a pass can come before the row is
+    // visible to it, on PostgreSQL especially); the time is the commit to the first pass
+    // that finds it.
+    let vector_visible = loop {
+        index.catch_up().await.expect("catch up");
+        let found = index.query_vector(SpaceKind::Text, &vector, 1, &|_| true);
+        if found.first().map(|(k, _)| k.id.as_str()) == Some(offer_id.as_str()) {
+            break committed.elapsed();
+        }
+        assert!(committed.elapsed() < Duration::from_secs(10), "the new vector never showed: {found:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
 
     let backend = if url.starts_with("postgres") { "postgres" } else { "sqlite" };
     let line = serde_json::json!({
@@ -220,7 +228,7 @@ async fn main() {
         "uncached_text": summary(text_laps), "uncached_semantic": summary(semantic_laps),
         "uncached_hybrid": summary(hybrid_laps), "cached_hybrid": summary(cached_laps),
         "mean_hybrid_results": results as f64 / asked.max(1) as f64,
-        "visible_after_commit_ms": { "text": ms(text_visible), "vector_one_catch_up": ms(vector_visible) },
+        "visible_after_commit_ms": { "text": ms(text_visible), "vector_catch_up": ms(vector_visible) },
     });
     println!("{line}");
 }
