@@ -167,24 +167,12 @@ pub(crate) async fn groups(pool: &PgPool, kind: ListingKind, terms: &[String]) -
         ListingKind::Product => "products",
     };
     let common = common_words(pool, table).await?;
-    let counts: Vec<i64> = count_low.iter().zip(&count_high).map(|(l, h)| common.listings(l, h)).collect();
-    let mut counts = counts.into_iter();
+    let mut counts = count_low.iter().zip(&count_high).map(|(l, h)| common.listings(l, h));
     let mut out = Vec::new();
     for (own, alike) in wanted {
-        let mut exprs = Vec::new();
-        let mut listings = 0;
-        for expr in own.into_iter().chain(alike) {
-            listings += counts.next().unwrap_or(0);
-            exprs.push(expr);
-        }
-        match exprs.len() {
-            0 => {}
-            1 => out.push(Group { expr: exprs.remove(0), listings }),
-            _ => out.push(Group {
-                expr: format!("({})", exprs.join(" | ")),
-                listings,
-            }),
-        }
+        let exprs: Vec<String> = own.into_iter().chain(alike).collect();
+        let listings = counts.by_ref().take(exprs.len()).sum();
+        out.extend(Group::any_of(exprs, listings, " | "));
     }
     Ok(out)
 }

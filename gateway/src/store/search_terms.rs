@@ -19,6 +19,21 @@ pub(crate) struct Group {
     pub(crate) listings: i64,
 }
 
+impl Group {
+    /// One term's alternatives (`or`: FTS5's `" OR "`, tsquery's `" | "`) as a group, or `None`
+    /// when there are none.
+    pub(crate) fn any_of(mut exprs: Vec<String>, listings: i64, or: &str) -> Option<Group> {
+        match exprs.len() {
+            0 => None,
+            1 => Some(Group { expr: exprs.remove(0), listings }),
+            _ => Some(Group {
+                expr: format!("({})", exprs.join(or)),
+                listings,
+            }),
+        }
+    }
+}
+
 pub(crate) fn quoted(word: &str) -> String {
     format!("\"{}\"", word.replace('"', "\"\""))
 }
@@ -178,6 +193,13 @@ mod tests {
         for word in ["sal", "san", "sa", "tam"] {
             assert!(!(word >= low.as_str() && word < high.as_str()), "{word}");
         }
+    }
+
+    #[test]
+    fn a_group_brackets_its_alternatives_only_when_there_are_several() {
+        assert_eq!(Group::any_of(Vec::new(), 0, " | "), None);
+        assert_eq!(Group::any_of(vec!["a:*".into()], 3, " | "), Some(group("a:*", 3)));
+        assert_eq!(Group::any_of(vec!["a".into(), "b".into()], 5, " OR "), Some(group("(a OR b)", 5)));
     }
 
     #[test]

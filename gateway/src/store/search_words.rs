@@ -112,14 +112,7 @@ async fn groups(pool: &SqlitePool, vocab: &str, terms: &[String]) -> Result<Vec<
                 listings += doc;
             }
         }
-        match exprs.len() {
-            0 => {}
-            1 => out.push(Group { expr: exprs.remove(0), listings }),
-            _ => out.push(Group {
-                expr: format!("({})", exprs.join(" OR ")),
-                listings,
-            }),
-        }
+        out.extend(Group::any_of(exprs, listings, " OR "));
     }
     Ok(out)
 }
