@@ -29,7 +29,7 @@ use gateway::{
     metrics::Metrics,
     pipeline::embed::vector_to_le_bytes,
     search::{RawSearch, SearchService, SearchSettings, semantic_text::SemanticTextRetriever},
-    semantic::{SemanticIndex, SemanticSettings, SpaceKind, TextEncoder},
+    semantic::{Effort, SemanticIndex, SemanticSettings, SpaceKind, TextEncoder},
     store::Database,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -127,7 +127,15 @@ async fn main() {
     let write_s = started.elapsed().as_secs_f64();
     drop(rows);
 
-    let settings = SemanticSettings { text_model_dir: Some(model_dir.clone()), ..SemanticSettings::default() };
+    // SEARCH_BENCH_EFFORT=<ef_search>,<code_candidates> overrides the defaults for every query.
+    let configured = env("SEARCH_BENCH_EFFORT", "").split_once(',').and_then(|(ef, codes)| Some(Effort { ef_search: ef.parse().ok()?, code_candidates: codes.parse().ok()? }));
+    let effort = configured.unwrap_or_else(|| SemanticSettings::default().effort());
+    let settings = SemanticSettings {
+        text_model_dir: Some(model_dir.clone()),
+        ef_search: effort.ef_search,
+        code_candidates: effort.code_candidates,
+        ..SemanticSettings::default()
+    };
     let index = SemanticIndex::new(store.db.clone(), settings, Some(encoder.clone()), None);
     let started = Instant::now();
     let read = index.catch_up().await.expect("catch up");
@@ -144,25 +152,28 @@ async fn main() {
         .iter()
         .map(|v| index.query_exact(SpaceKind::Text, v, 20).into_iter().map(|(k, _)| k).collect())
         .collect();
-    // The configured walk (SEARCH_INDEX_EF_SEARCH's default) and a sweep of widths around it.
-    let walk = |ef: usize| {
+    // The configured effort (SEARCH_INDEX_EF_SEARCH, SEARCH_INDEX_CODE_CANDIDATES), the graph's
+    // walk alone at several widths, and the sign codes' pass at several sizes beside the walk.
+    let walk = |effort: Effort| {
         let (mut laps, mut hit, mut total) = (Vec::new(), 0usize, 0usize);
         for (v, truth) in query_vectors.iter().zip(&truths) {
             let started = Instant::now();
-            let found = index.query_vector_with(SpaceKind::Text, v, 20, ef, &|_| true);
+            let found = index.query_vector_with(SpaceKind::Text, v, 20, effort, &|_| true);
             laps.push(ms(started.elapsed()));
             hit += found.iter().filter(|(k, _)| truth.contains(k)).count();
             total += truth.len();
         }
         (laps, hit as f64 / total.max(1) as f64)
     };
-    let (ann_laps, recall) = walk(SemanticSettings::default().ef_search);
+    let (ann_laps, recall) = walk(effort);
+    let sweep_point = |effort: Effort| {
+        let (laps, recall) = walk(effort);
+        serde_json::json!({ "ef_search": effort.ef_search, "code_candidates": effort.code_candidates, "recall_at_20": recall, "top20": summary(laps) })
+    };
     let sweep: Vec<serde_json::Value> = [64usize, 128, 256, 512, 1024]
         .into_iter()
-        .map(|ef| {
-            let (laps, recall) = walk(ef);
-            serde_json::json!({ "ef_search": ef, "recall_at_20": recall, "top20": summary(laps) })
-        })
+        .map(|ef| sweep_point(Effort { ef_search: ef, code_candidates: 0 }))
+        .chain([500usize, 1_000, 2_000, 4_000].into_iter().map(|codes| sweep_point(Effort { code_candidates: codes, ..effort })))
         .collect();
     let started = Instant::now();
     for q in queries.iter().take(50) {
@@ -224,7 +235,7 @@ async fn main() {
         "index_build": { "vectors": read, "seconds": build_s },
         "vector_top20": summary(ann_laps),
         "recall_at_20": recall,
-        "ef_search": SemanticSettings::default().ef_search, "ef_sweep": sweep,
+        "effort": { "ef_search": effort.ef_search, "code_candidates": effort.code_candidates }, "effort_sweep": sweep,
         "uncached_text": summary(text_laps), "uncached_semantic": summary(semantic_laps),
         "uncached_hybrid": summary(hybrid_laps), "cached_hybrid": summary(cached_laps),
         "mean_hybrid_results": results as f64 / asked.max(1) as f64,

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use gateway::semantic::ListingRef;
+use gateway::semantic::{ListingRef, SemanticSettings};
 use gateway::semantic::space::Space;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -62,12 +62,13 @@ fn main() {
     let ann_build = started.elapsed();
     assert!(ann.uses_ann());
 
+    let effort = SemanticSettings::default().effort();
     let time = |space: &Space| {
         let mut laps: Vec<Duration> = qs
             .iter()
             .map(|q| {
                 let t = Instant::now();
-                std::hint::black_box(space.search(q, 20, &|_| true));
+                std::hint::black_box(space.search(q, 20, effort, &|_| true));
                 t.elapsed()
             })
             .collect();
@@ -79,7 +80,7 @@ fn main() {
     let (mut hit, mut total) = (0usize, 0usize);
     for q in &qs {
         let truth: HashSet<ListingRef> = exact.search_exact(q, 20).into_iter().map(|(k, _)| k).collect();
-        hit += ann.search(q, 20, &|_| true).iter().filter(|(k, _)| truth.contains(k)).count();
+        hit += ann.search(q, 20, effort, &|_| true).iter().filter(|(k, _)| truth.contains(k)).count();
         total += truth.len();
     }
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
@@ -88,5 +89,5 @@ fn main() {
     println!("  HNSW build (rows+graph){:>10.2?}", ann_build);
     println!("  exact top-20   p50 {:>9.2?}  p95 {:>9.2?}", exact_p50, exact_p95);
     println!("  HNSW  top-20   p50 {:>9.2?}  p95 {:>9.2?}", ann_p50, ann_p95);
-    println!("  recall@20 (HNSW vs exact) {:.4}", hit as f64 / total.max(1) as f64);
+    println!("  recall@20 (HNSW + sign codes vs exact, {effort:?}) {:.4}", hit as f64 / total.max(1) as f64);
 }

@@ -1,6 +1,6 @@
 //! Semantic search settings from the environment (issue 15): `SEARCH_TEXT_MODEL_DIR`,
 //! `SEARCH_INDEX_DIR`, `SEARCH_INDEX_POLL_MS`, `SEARCH_EXACT_BELOW`, `SEARCH_INDEX_EF_SEARCH`,
-//! `SEARCH_EMBED_BATCH`, with
+//! `SEARCH_INDEX_CODE_CANDIDATES`, `SEARCH_EMBED_BATCH`, with
 //! `ORT_DYLIB_PATH` (the table is in `docs/CONFIGURATION.md`).
 
 use std::path::PathBuf;
@@ -39,6 +39,7 @@ pub(super) fn semantic_settings(env: &mut Env<'_>) -> SemanticSettings {
         poll: Duration::from_millis(env.parse("SEARCH_INDEX_POLL_MS", defaults.poll.as_millis() as u64, 10..=1_000)),
         exact_below: env.parse("SEARCH_EXACT_BELOW", defaults.exact_below, 0..=100_000_000),
         ef_search: env.parse("SEARCH_INDEX_EF_SEARCH", defaults.ef_search, 16..=4_096),
+        code_candidates: env.parse("SEARCH_INDEX_CODE_CANDIDATES", defaults.code_candidates, 0..=1_000_000),
         embed_batch: env.parse("SEARCH_EMBED_BATCH", defaults.embed_batch, 1..=1_024),
         concurrency: 0,
     };

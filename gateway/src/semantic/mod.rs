@@ -8,7 +8,8 @@
 //! - [`follow`] keeps the spaces current through the `index_seq` column (polled at most every
 //!   second, so replicas converge within a second), and saves and restores a snapshot in
 //!   `SEARCH_INDEX_DIR`. Each space scans exactly below `SEARCH_EXACT_BELOW` vectors (20,000)
-//!   and uses an HNSW graph ([`ann`]) above.
+//!   and above it uses an HNSW graph ([`ann`]) together with a pass over every row's sign bits
+//!   ([`sign_codes`]), re-scored exactly.
 //!
 //! The face for the search route and the HTTP layer is [`SemanticIndex`].
 
@@ -18,6 +19,7 @@ pub mod flat;
 pub mod follow;
 pub mod listing_job;
 pub mod rows;
+pub mod sign_codes;
 pub mod snapshot;
 pub mod space;
 pub mod text_model;
@@ -33,6 +35,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 pub use self::error::SemanticError;
+pub use self::space::Effort;
 pub use self::text_model::TextEncoder;
 use crate::pipeline::embed::{EmbedInput, Embedder, ImageStatus};
 use crate::pipeline::media::{FetchError, ImageFetcher};
@@ -51,12 +54,22 @@ pub struct SemanticSettings {
     pub poll: Duration,
     /// `SEARCH_EXACT_BELOW` (default 20,000): spaces smaller than this are scanned exactly.
     pub exact_below: usize,
-    /// `SEARCH_INDEX_EF_SEARCH` (default 512): how wide the graph walk is (recall against time).
+    /// `SEARCH_INDEX_EF_SEARCH` (default 256): how wide the graph walk is (recall against time).
     pub ef_search: usize,
+    /// `SEARCH_INDEX_CODE_CANDIDATES` (default 2,000; 0 turns the pass off): rows nearest the query
+    /// by sign bits that are re-scored exactly beside the graph's hits (recall on near-copies).
+    pub code_candidates: usize,
     /// `SEARCH_EMBED_BATCH` (default 32): listings embedded in one model run.
     pub embed_batch: usize,
     /// Jobs of the listing-embedding stage in flight (`SEARCH_EMBED_BATCH`, so they fill a batch).
     pub concurrency: usize,
+}
+
+impl SemanticSettings {
+    /// How hard an approximate query looks.
+    pub fn effort(&self) -> Effort {
+        Effort { ef_search: self.ef_search, code_candidates: self.code_candidates }
+    }
 }
 
 impl Default for SemanticSettings {
@@ -67,7 +80,8 @@ impl Default for SemanticSettings {
             ort_dylib_path: None,
             poll: Duration::from_millis(250),
             exact_below: 20_000,
-            ef_search: 512,
+            ef_search: 256,
+            code_candidates: 2_000,
             embed_batch: 32,
             concurrency: 8,
         }
@@ -172,13 +186,13 @@ impl SemanticIndex {
 
     /// Searches one space with a ready vector.
     pub fn query_vector(&self, space: SpaceKind, vector: &[f32], k: usize, keep: Keep<'_>) -> Vec<(ListingRef, f32)> {
-        self.query_vector_with(space, vector, k, self.settings.ef_search, keep)
+        self.query_vector_with(space, vector, k, self.settings.effort(), keep)
     }
 
-    /// [`Self::query_vector`] with the graph walk's width given (the benchmark's sweep).
-    pub fn query_vector_with(&self, space: SpaceKind, vector: &[f32], k: usize, ef_search: usize, keep: Keep<'_>) -> Vec<(ListingRef, f32)> {
+    /// [`Self::query_vector`] with the effort given (the benchmark's sweep).
+    pub fn query_vector_with(&self, space: SpaceKind, vector: &[f32], k: usize, effort: Effort, keep: Keep<'_>) -> Vec<(ListingRef, f32)> {
         let spaces = self.spaces.read().unwrap_or_else(|p| p.into_inner());
-        spaces.get(space).map(|s| s.search(vector, k, ef_search, keep)).unwrap_or_default()
+        spaces.get(space).map(|s| s.search(vector, k, effort, keep)).unwrap_or_default()
     }
 
     /// Exact top `k` among `candidates` only (a narrow filter's allowed listings): a graph walk
@@ -269,6 +283,6 @@ impl SemanticIndex {
         let space = spaces.get(space).ok_or(SemanticError::NotIndexed)?;
         let vector = space.get(&me).ok_or(SemanticError::NotIndexed)?.to_vec();
         let not_me = |l: &ListingRef| *l != me && keep(l);
-        Ok(space.search(&vector, k, self.settings.ef_search, &not_me))
+        Ok(space.search(&vector, k, self.settings.effort(), &not_me))
     }
 }

@@ -1,19 +1,32 @@
 //! One vector space (offer and product text, product images, or the image+text hybrid): the exact
 //! rows in [`FlatVectors`], which listing each slot holds, and, from `ann_from` live vectors up, an
-//! approximate graph ([`Ann`]) over the same slots. Below that size a query scans exactly; above it
-//! the graph answers. A changed vector takes a new slot and retires the old one in both.
+//! approximate graph ([`Ann`]) over the same slots, plus every row's sign code ([`SignCodes`]).
+//! Below that size a query scans exactly; above it the graph's walk and the codes' coarse pass each
+//! bring candidates, and the best of both by exact score answer. A changed vector takes a new slot
+//! and retires the old one everywhere.
 
 use std::collections::HashMap;
 
 use super::ann::Ann;
-use super::flat::{FlatVectors, Scored};
+use super::flat::{FlatVectors, Scored, TopK, dot};
+use super::sign_codes::SignCodes;
 use super::ListingRef;
 
 /// Rebuild when more than this share of the slots are retired.
 const MAX_RETIRED_SHARE: f32 = 0.25;
 
+/// How hard a query looks once the space answers approximately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effort {
+    /// The graph walk's candidate list (`SEARCH_INDEX_EF_SEARCH`).
+    pub ef_search: usize,
+    /// Rows the sign codes' pass hands to the exact re-score (`SEARCH_INDEX_CODE_CANDIDATES`; 0: none).
+    pub code_candidates: usize,
+}
+
 pub struct Space {
     flat: FlatVectors,
+    codes: SignCodes,
     keys: Vec<ListingRef>,
     slot_of: HashMap<ListingRef, u32>,
     ann: Option<Ann>,
@@ -22,7 +35,7 @@ pub struct Space {
 
 impl Space {
     pub fn new(dim: usize, ann_from: usize) -> Self {
-        Self { flat: FlatVectors::new(dim), keys: Vec::new(), slot_of: HashMap::new(), ann: None, ann_from }
+        Self { flat: FlatVectors::new(dim), codes: SignCodes::new(dim), keys: Vec::new(), slot_of: HashMap::new(), ann: None, ann_from }
     }
 
     pub fn dim(&self) -> usize {
@@ -101,6 +114,7 @@ impl Space {
             self.retire_slot(old);
         }
         let slot = self.flat.push(v);
+        self.codes.push(v);
         self.keys.push(key.clone());
         self.slot_of.insert(key, slot);
         Some(slot)
@@ -143,6 +157,7 @@ impl Space {
         }
         let had_ann = self.ann.is_some();
         self.flat = fresh.flat;
+        self.codes = fresh.codes;
         self.keys = fresh.keys;
         self.slot_of = fresh.slot_of;
         self.ann = None;
@@ -166,11 +181,11 @@ impl Space {
     }
 
     /// The top `k` listings for `query` among those `keep` accepts, best first, with cosine scores.
-    pub fn search(&self, query: &[f32], k: usize, ef_search: usize, keep: &dyn Fn(&ListingRef) -> bool) -> Vec<(ListingRef, f32)> {
+    pub fn search(&self, query: &[f32], k: usize, effort: Effort, keep: &dyn Fn(&ListingRef) -> bool) -> Vec<(ListingRef, f32)> {
         let accept = |slot: u32| self.flat.is_live(slot) && self.keys.get(slot as usize).is_some_and(keep);
         let hits: Vec<Scored> = match &self.ann {
-            Some(ann) => match ann.search(query, k, ef_search, &accept) {
-                Ok(hits) => hits,
+            Some(ann) => match ann.search(query, k, effort.ef_search, &accept) {
+                Ok(walked) => self.with_code_candidates(query, k, effort.code_candidates, walked, &accept),
                 Err(error) => {
                     tracing::warn!(%error, "approximate search failed; scanning exactly");
                     self.flat.search(query, k, &accept)
@@ -179,6 +194,24 @@ impl Space {
             None => self.flat.search(query, k, &accept),
         };
         hits.into_iter().filter_map(|h| self.keys.get(h.slot as usize).map(|key| (key.clone(), h.score))).collect()
+    }
+
+    /// The best `k` of the graph's hits and the sign codes' nearest `candidates` rows, all scored
+    /// by the same exact dot product (the graph's `1 − distance` can differ in the last bit).
+    fn with_code_candidates(&self, query: &[f32], k: usize, candidates: usize, walked: Vec<Scored>, accept: &dyn Fn(u32) -> bool) -> Vec<Scored> {
+        if candidates == 0 || query.len() != self.flat.dim() {
+            return walked;
+        }
+        let mut top = TopK::new(k);
+        let mut seen: Vec<u32> = walked.iter().map(|h| h.slot).collect();
+        seen.sort_unstable();
+        let code_hits = self.codes.nearest(query, candidates.max(k), accept);
+        for slot in seen.iter().copied().chain(code_hits.into_iter().filter(|slot| seen.binary_search(slot).is_err())) {
+            if let Some(row) = self.flat.row(slot) {
+                top.push(slot, dot(query, row));
+            }
+        }
+        top.into_sorted()
     }
 
     /// The exact answer whatever the size (recall measurements).

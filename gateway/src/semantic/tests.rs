@@ -1,5 +1,6 @@
 //! Unit tests of the index: the approximate graph's recall against the exact scan on random unit
-//! vectors, replacements and filters, the snapshot's round trip and staleness checks, and the
+//! vectors, the sign codes' pass under a narrow filter (where the graph alone comes back short),
+//! replacements and filters, the snapshot's round trip and staleness checks, and the
 //! MiniLM export run through ONNX Runtime against the numpy reference `scripts/export_minilm.py`
 //! writes (cosine ≥ 0.999).
 
@@ -9,8 +10,13 @@ use std::path::PathBuf;
 use super::follow::Spaces;
 use super::listing_job::text_hash;
 use super::snapshot::{decode, encode};
-use super::space::Space;
+use super::space::{Effort, Space};
 use super::{ListingRef, SpaceKind, TextEncoder};
+
+/// The graph and the sign codes' pass together, as queries run.
+const EFFORT: Effort = Effort { ef_search: 128, code_candidates: 200 };
+/// The graph's walk alone.
+const GRAPH_ONLY: Effort = Effort { ef_search: 128, code_candidates: 0 };
 
 /// xorshift64*: reproducible random data without a dependency.
 struct Rng(u64);
@@ -49,7 +55,7 @@ fn ann_recall_at_20_against_the_exact_scan() {
     for _ in 0..40 {
         let q = rng.unit(64);
         let exact: HashSet<ListingRef> = space.search_exact(&q, 20).into_iter().map(|(k, _)| k).collect();
-        let approx = space.search(&q, 20, 128, &|_| true);
+        let approx = space.search(&q, 20, GRAPH_ONLY, &|_| true);
         assert_eq!(approx.len(), 20);
         found += approx.iter().filter(|(k, _)| exact.contains(k)).count();
         total += exact.len();
@@ -59,11 +65,43 @@ fn ann_recall_at_20_against_the_exact_scan() {
 }
 
 #[test]
+fn the_sign_codes_pass_makes_a_narrowly_filtered_query_complete_and_exact() {
+    let (space, mut rng) = filled(4_000, 64, 1_000, 17);
+    assert!(space.uses_ann());
+    // A filter that keeps 80 of 4,000 listings: the graph's walk meets few of them and can come
+    // back short; the codes' pass reaches further until it has enough (here: all 80).
+    let rare = |l: &ListingRef| l.id.parse::<u32>().is_ok_and(|n| n % 50 == 0);
+    let narrow = Effort { ef_search: 40, code_candidates: 0 };
+    let mut graph_missed = 0;
+    for _ in 0..20 {
+        let q = rng.unit(64);
+        let mut exact: Vec<(ListingRef, f32)> = space.search_exact(&q, 4_000).into_iter().filter(|(k, _)| rare(k)).collect();
+        exact.truncate(20);
+        assert_eq!(space.search(&q, 20, Effort { code_candidates: 100, ..narrow }, &rare), exact);
+        let keys = |hits: &[(ListingRef, f32)]| hits.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        graph_missed += usize::from(keys(&space.search(&q, 20, narrow, &rare)) != keys(&exact));
+    }
+    eprintln!("the graph's walk alone differed from the exact filtered answer in {graph_missed} of 20 queries");
+    // Every row handed to the exact re-score: the exact answer, unfiltered too, where a walk this
+    // narrow misses some of the top 20.
+    let all = Effort { code_candidates: 4_000, ..narrow };
+    let mut walk_missed = 0;
+    for _ in 0..20 {
+        let q = rng.unit(64);
+        let exact = space.search_exact(&q, 20);
+        assert_eq!(space.search(&q, 20, all, &|_| true), exact);
+        let walked: HashSet<ListingRef> = space.search(&q, 20, narrow, &|_| true).into_iter().map(|(k, _)| k).collect();
+        walk_missed += exact.iter().filter(|(k, _)| !walked.contains(k)).count();
+    }
+    eprintln!("unfiltered, the narrow walk alone missed {walk_missed} of the 400 exact hits");
+}
+
+#[test]
 fn below_the_threshold_the_scan_is_exact_and_ordered() {
     let (space, mut rng) = filled(500, 32, 20_000, 3);
     assert!(!space.uses_ann());
     let q = rng.unit(32);
-    let hits = space.search(&q, 10, 128, &|_| true);
+    let hits = space.search(&q, 10, EFFORT, &|_| true);
     assert_eq!(hits, space.search_exact(&q, 10));
     assert!(hits.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
 }
@@ -77,16 +115,16 @@ fn a_replaced_vector_is_found_by_its_new_value_only_and_filters_apply_before_ran
         let new = rng.unit(16);
         space.upsert(key.clone(), &new);
         assert_eq!(space.len(), 300, "a replacement is not a new listing");
-        assert_eq!(space.search(&new, 1, 128, &|_| true)[0].0, key);
-        let near_old = space.search(&old, 300, 128, &|_| true);
+        assert_eq!(space.search(&new, 1, EFFORT, &|_| true)[0].0, key);
+        let near_old = space.search(&old, 300, EFFORT, &|_| true);
         assert!(near_old.iter().filter(|(k, _)| *k == key).count() <= 1, "one entry per listing");
         // A filter that keeps only even ids: the best 5 are all even, and there are 5 of them.
         let even = |l: &ListingRef| l.id.parse::<u32>().is_ok_and(|n| n % 2 == 0);
-        let hits = space.search(&new, 5, 128, &even);
+        let hits = space.search(&new, 5, EFFORT, &even);
         assert_eq!(hits.len(), 5);
         assert!(hits.iter().all(|(k, _)| even(k)));
         space.remove(&key);
-        assert!(space.search(&new, 300, 128, &|_| true).iter().all(|(k, _)| *k != key));
+        assert!(space.search(&new, 300, EFFORT, &|_| true).iter().all(|(k, _)| *k != key));
     }
 }
 
@@ -101,7 +139,7 @@ fn many_replacements_compact_without_losing_listings() {
     }
     let target = rng.unit(8);
     space.upsert(ListingRef::offer("42"), &target);
-    assert_eq!(space.search(&target, 1, 128, &|_| true)[0].0, ListingRef::offer("42"));
+    assert_eq!(space.search(&target, 1, EFFORT, &|_| true)[0].0, ListingRef::offer("42"));
 }
 
 #[test]
@@ -119,7 +157,7 @@ fn a_batch_past_the_threshold_builds_the_graph_once_and_later_batches_join_it() 
     let space = slot.as_ref().expect("a space");
     assert_eq!(space.len(), 600);
     for (key, v) in rows.iter().step_by(37) {
-        assert_eq!(&space.search(v, 1, 128, &|_| true)[0].0, key);
+        assert_eq!(&space.search(v, 1, EFFORT, &|_| true)[0].0, key);
     }
     // A run of another width starts the space again, as a single put does.
     let wide = rng.unit(24);
@@ -193,3 +231,4 @@ fn minilm_through_onnx_runtime_matches_the_numpy_reference() {
         assert!(same >= 0.9999, "sentence {i}: batched vs alone {same}");
     }
 }
+
