@@ -3,12 +3,14 @@
 //! so each stage maps them the same way: 429, 5xx and network trouble are retried through the
 //! queue, anything else (404, an oversized or non-image body) is terminal. The client is fenced
 //! ([`crate::pipeline::fence`]): a refused address is [`FetchError::Blocked`], which each stage
-//! turns into a dead job with reason `blocked_address`.
+//! turns into a dead job with reason `blocked_address`. With an [`ImageCache`], the stages' clones
+//! of one fetcher download each image once.
 
 use std::{sync::Arc, time::Duration};
 
 use bytes::{Bytes, BytesMut};
 
+use super::image_cache::ImageCache;
 use crate::jobs::StageOutcome;
 use crate::pipeline::fence::{Fence, FenceRefusal};
 
@@ -22,7 +24,7 @@ pub struct FetchedImage {
     pub content_type: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
     #[error("image URL is not http(s): {0}")]
     InvalidUrl(String),
@@ -66,12 +68,13 @@ impl FetchError {
     }
 }
 
-/// Cheap to clone: clones share the connection pool.
+/// Cheap to clone: clones share the connection pool and the cache.
 #[derive(Debug, Clone)]
 pub struct ImageFetcher {
     client: reqwest::Client,
     fence: Arc<Fence>,
     max_bytes: usize,
+    cache: Option<ImageCache>,
 }
 
 impl ImageFetcher {
@@ -82,7 +85,13 @@ impl ImageFetcher {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("soko-ingest/", env!("CARGO_PKG_VERSION"), " (+image fetch)"))
             .build()?;
-        Ok(Self { client, fence, max_bytes })
+        Ok(Self { client, fence, max_bytes, cache: None })
+    }
+
+    /// Keeps fetched images in `cache` (shared by this fetcher's clones); `None` fetches every time.
+    pub fn with_cache(mut self, cache: Option<ImageCache>) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// The fence this fetcher's client is built with (stages count its refusals).
@@ -94,7 +103,15 @@ impl ImageFetcher {
         self.max_bytes
     }
 
+    /// The image at `url`: from the cache when this process fetched it lately, else downloaded.
     pub async fn fetch(&self, url: &str) -> Result<FetchedImage, FetchError> {
+        match &self.cache {
+            Some(cache) => cache.get_or_fetch(url, self.download(url)).await,
+            None => self.download(url).await,
+        }
+    }
+
+    async fn download(&self, url: &str) -> Result<FetchedImage, FetchError> {
         let parsed = url::Url::parse(url).map_err(|_| FetchError::InvalidUrl(short(url)))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(FetchError::InvalidUrl(short(url)));

@@ -1,8 +1,9 @@
-//! What the embed, quality-control and persist stages share: their settings ([`settings`]), fetching a product image into memory under a size cap ([`fetch`]),
+//! What the embed, quality-control and persist stages share: their settings ([`settings`]), fetching a product image into memory under a size cap ([`fetch`]) through one cache ([`image_cache`]),
 //! loading the product a job is about, and their event-trail entries ([`events`]).
 
 pub mod events;
 pub mod fetch;
+pub mod image_cache;
 pub mod settings;
 pub mod stages;
 #[cfg(test)]
@@ -14,6 +15,7 @@ mod stage_tests;
 
 pub use settings::{DEFAULT_GEMINI_MODEL, DEFAULT_IMAGE_DIR, EmbedSettings, ImageStoreSettings, LlmEndpoint, MediaSettings, QcSettings, S3Settings};
 pub use fetch::{FetchError, FetchedImage, ImageFetcher};
+pub use image_cache::ImageCache;
 
 use crate::store::jobs::{NewJob, enqueue};
 use crate::domain::Product;

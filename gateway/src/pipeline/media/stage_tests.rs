@@ -1,5 +1,5 @@
 //! The embed, QC and persist stages run directly (as the queue would) against a real database
-//! and a local HTTP server, with their commits applied in real transactions.
+//! and a local HTTP server (which counts downloads), with their commits applied in real transactions.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use image::ImageFormat;
 use serde_json::json;
 
 use super::test_support::{FixtureServer, Route, TestStore, apply, job, sharp_image, tiny_model};
-use super::ImageFetcher;
+use super::{ImageCache, ImageFetcher};
 use crate::jobs::{Stage, StageOutcome};
 use crate::pipeline::fence::{Fence, FenceSettings};
 use crate::pipeline::embed::{EmbedBatcher, EmbedConfig, EmbedStage, Embedder, store as embeddings};
@@ -55,10 +55,12 @@ async fn a_good_product_is_embedded_approved_and_persisted_locally() {
     let store = TestStore::open().await;
     store.insert_product(ID, "Red cotton dress", "Size M, new, delivery available 🔥 inbox for price", Some(&server.url("/p.png"))).await;
     let db = store.db().clone();
+    // One fetcher for the three stages, as `stages::build` makes it: its cache means one download.
+    let shared = fetcher(&server).with_cache(ImageCache::new(64 << 20, Duration::from_secs(600)));
 
     let batcher = embedder().await;
     let dim = batcher.dim();
-    let embed = EmbedStage::new(db.clone(), fetcher(&server), Some((batcher, "tiny".into())), 2);
+    let embed = EmbedStage::new(db.clone(), shared.clone(), Some((batcher, "tiny".into())), 2);
     let outcome = embed.run(&job(stage::EMBED, ID, 1)).await;
     assert!(matches!(outcome, StageOutcome::Done(_)), "{outcome:?}");
     apply(&db, outcome).await;
@@ -74,7 +76,7 @@ async fn a_good_product_is_embedded_approved_and_persisted_locally() {
     let hash = store.scalar_text(&format!("SELECT last_embedding_hash FROM products WHERE product_id = '{ID}'")).await;
     assert_eq!(hash, store.scalar_text(&format!("SELECT semantic_hash FROM products WHERE product_id = '{ID}'")).await);
 
-    let qc = QcStage::new(db.clone(), fetcher(&server), rules(), QcEngine::Rules, Duration::from_secs(86_400), 2);
+    let qc = QcStage::new(db.clone(), shared.clone(), rules(), QcEngine::Rules, Duration::from_secs(86_400), 2);
     apply(&db, qc.run(&job(stage::QC, ID, 1)).await).await;
     assert_eq!(store.scalar_text(&format!("SELECT qc_decision FROM products WHERE product_id = '{ID}'")).await.as_deref(), Some("approved"));
     assert_eq!(job_state(&store, stage::PERSIST).await.as_deref(), Some("ready"));
@@ -82,7 +84,7 @@ async fn a_good_product_is_embedded_approved_and_persisted_locally() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let image_store = Arc::new(ImageStore::Local(LocalStore::open(dir.path()).expect("store")));
-    let persist = PersistStage::new(db.clone(), fetcher(&server), image_store, store.metrics.clone(), 2);
+    let persist = PersistStage::new(db.clone(), shared, image_store, store.metrics.clone(), 2);
     apply(&db, persist.run(&job(stage::PERSIST, ID, 1)).await).await;
     let url = store.scalar_text(&format!("SELECT persisted_image_url FROM products WHERE product_id = '{ID}'")).await;
     assert_eq!(url.as_deref(), Some("/images/products/1234567890123456.png"));
@@ -92,6 +94,7 @@ async fn a_good_product_is_embedded_approved_and_persisted_locally() {
     assert_eq!(on_disk, sharp_image(320, 3, ImageFormat::Png));
     assert_eq!((events_of(&store, "lazy_persist_start").await, events_of(&store, "lazy_persist_success").await), (1, 1));
     assert_eq!(store.metrics.media.with_label_values(&["persisted"]).get(), 1);
+    assert_eq!(server.hits("/p.png"), 1, "embed, QC and persist share one download of the image");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::{ImageFetcher, ImageStoreSettings, MediaSettings};
+use super::{ImageCache, ImageFetcher, ImageStoreSettings, MediaSettings};
 use crate::jobs::Stage;
 use crate::metrics::Metrics;
 use crate::redis_link::RedisLink;
@@ -27,7 +27,10 @@ pub async fn build(
     concurrency: usize,
     fence: Arc<Fence>,
 ) -> anyhow::Result<Vec<Arc<dyn Stage>>> {
-    let fetcher = ImageFetcher::new(config.max_image_bytes, config.fetch_timeout, fence).context("building the image HTTP client")?;
+    // One fetcher (and so one image cache) for the three stages: an approved image is downloaded once.
+    let fetcher = ImageFetcher::new(config.max_image_bytes, config.fetch_timeout, fence)
+        .context("building the image HTTP client")?
+        .with_cache(ImageCache::new(config.cache_bytes, config.cache_ttl));
     let model = load_model(config).await?;
     let qc_engine = provider::engine(&config.qc, config.fetch_timeout.max(std::time::Duration::from_secs(30)))
         .context("building the QC provider HTTP client")?;
