@@ -17,7 +17,7 @@ use crate::pipeline::{
 pub(super) fn media_settings(env: &mut Env<'_>) -> MediaSettings {
     let max_image_bytes = env.number("MEDIA_MAX_IMAGE_BYTES", 10 * 1_048_576usize, 1_024, 256 * 1_048_576);
     let fetch_timeout = Duration::from_secs_f64(env.number("MEDIA_FETCH_TIMEOUT_SECONDS", 10.0f64, 0.1, 300.0));
-    let cache_bytes = env.number("MEDIA_CACHE_MB", 64u64, 0, 65_536) * 1_048_576;
+    let cache_bytes = env.number("MEDIA_CACHE_MB", 32u64, 0, 65_536) * 1_048_576;
     let cache_ttl = Duration::from_secs(env.number("MEDIA_CACHE_TTL_SECONDS", 600u64, 1, 86_400));
     let embed = embed_settings(env);
     let qc = qc_settings(env);

@@ -10,7 +10,7 @@
 //! | `EMBED_SESSIONS`, `EMBED_THREADS`, `EMBED_MAX_BATCH` | 1, cores, 16 | inference pool |
 //! | `MEDIA_MAX_IMAGE_BYTES` | 10 MiB | cap on a fetched image |
 //! | `MEDIA_FETCH_TIMEOUT_SECONDS` | 10 | whole-request timeout of an image fetch |
-//! | `MEDIA_CACHE_MB`, `MEDIA_CACHE_TTL_SECONDS` | 64, 600 | fetched images kept for the chain's next stage (0 MB: off) |
+//! | `MEDIA_CACHE_MB`, `MEDIA_CACHE_TTL_SECONDS` | 32, 600 | fetched images kept for the chain's next stage (0 MB: off) |
 //! | `QC_PROVIDER` | `rules` | `rules`, `gemini` or `openai` |
 //! | `GEMINI_API_KEY`, `GEMINI_MODEL`, `GEMINI_BASE_URL` | –, `gemini-2.5-flash`, Google's | Gemini |
 //! | `QC_BASE_URL`, `QC_API_KEY`, `QC_MODEL` | – | any OpenAI-compatible endpoint |
