@@ -9,6 +9,16 @@
 # PostgreSQL database on TEST_POSTGRES_URL's server, dropped afterwards) and
 # a private redis-server on a free port (never the shared one).
 #
+# Beside msgs/s it prints what does not depend on the machine's mood (issue
+# 17): per setup, the gateways' CPU-seconds per 1,000 created messages and
+# their share of the cores, the bytes they wrote to storage per message
+# (/proc/<pid>/io), and for PostgreSQL its own CPU-seconds per 1,000 messages
+# (every postgres process, plus the backends that ended, through the
+# postmaster's children times), its WAL bytes per message (pg_stat_wal) and its
+# commits per second (pg_stat_database); then an fsync probe of the disk
+# (scripts/bench/fsync_probe.py), so a reader can tell a slow disk from a slow
+# gateway. The PostgreSQL figures are the server's: run nothing else on it.
+#
 # Usage: scripts/bench_scaleout.sh
 # Knobs (env): BENCH_DURATION_SECONDS (12), BENCH_CONCURRENCY (32),
 #   BENCH_BATCH_SIZE (50), BENCH_DUPLICATE_RATIO (0), BENCH_MAX_MESSAGES (2000000),
@@ -43,12 +53,94 @@ stop_all() {
         wait "$pid" 2>/dev/null || true
     done
     PIDS=()
+    GATEWAY_PIDS=()
 }
 cleanup() {
     stop_all
     for db in "${DATABASES[@]}"; do psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT INT TERM
+
+# CPU seconds (user + system) of the given processes so far, from /proc.
+cpu_seconds() { # pid...
+    python3 - "$@" <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK")
+total = 0
+for pid in sys.argv[1:]:
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        pass
+print(total / tick)
+PY
+}
+# Bytes the given processes have caused to be written to storage so far.
+write_bytes() { # pid...
+    local total=0 pid bytes
+    for pid in "$@"; do
+        bytes=$(awk '/^write_bytes:/ {print $2}' "/proc/$pid/io" 2>/dev/null || echo 0)
+        total=$((total + ${bytes:-0}))
+    done
+    echo "$total"
+}
+# PostgreSQL's CPU seconds so far: every live postgres process, plus the
+# children the postmaster has reaped (backends that ended).
+postgres_cpu_seconds() {
+    python3 - <<'PY'
+import os
+tick = os.sysconf("SC_CLK_TCK")
+total = 0
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    try:
+        head, tail = open(f"/proc/{pid}/stat").read().rsplit(")", 1)
+        if not head.split("(", 1)[1].startswith("postgres"):
+            continue
+        fields = tail.split()
+        total += int(fields[11]) + int(fields[12])
+        if int(fields[1]) == 1 or open(f"/proc/{fields[1]}/stat").read().split("(", 1)[1].split(")")[0] != "postgres":
+            total += int(fields[13]) + int(fields[14])  # the postmaster: its reaped children
+    except (OSError, IndexError, ValueError):
+        pass
+print(total / tick)
+PY
+}
+# Cluster-wide WAL bytes written so far, and a database's commits.
+pg_wal_bytes() { psql -qtA "$PG_ADMIN" -c "SELECT wal_bytes FROM pg_stat_wal" 2>/dev/null || echo ""; }
+pg_commits() { psql -qtA "$PG_ADMIN" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$1'" 2>/dev/null || echo ""; }
+
+# Before/after figures of one setup, written to $OUT/<setup>.cost.json.
+GATEWAY_PIDS=()
+cost_begin() {
+    COST_CPU=$(cpu_seconds "${GATEWAY_PIDS[@]}")
+    COST_IO=$(write_bytes "${GATEWAY_PIDS[@]}")
+    COST_PG_CPU=$(postgres_cpu_seconds)
+    COST_WAL=$(pg_wal_bytes)
+    COST_COMMITS=$(pg_commits "${CURRENT_DB:-}")
+    COST_STARTED=$(date +%s.%N)
+}
+cost_end() { # setup postgres(0|1)
+    sleep 2 # the checkpoint that follows a run is part of its writes
+    python3 - "$OUT/$1.cost.json" "$2" "$COST_CPU" "$(cpu_seconds "${GATEWAY_PIDS[@]}")" "$COST_IO" "$(write_bytes "${GATEWAY_PIDS[@]}")" \
+        "$COST_PG_CPU" "$(postgres_cpu_seconds)" "$COST_WAL" "$(pg_wal_bytes)" "$COST_COMMITS" "$(pg_commits "${CURRENT_DB:-}")" \
+        "$COST_STARTED" "$(date +%s.%N)" <<'PY'
+import json, sys
+path, pg, *numbers = sys.argv[1:]
+def delta(a, b):
+    try:
+        return float(b) - float(a)
+    except ValueError:
+        return None
+cpu, io, pg_cpu, wal, commits, wall = (delta(numbers[i], numbers[i + 1]) for i in range(0, 12, 2))
+cost = {"gateway_cpu_s": cpu, "gateway_write_bytes": io, "wall_s": wall}
+if pg == "1":
+    cost.update({"postgres_cpu_s": pg_cpu, "wal_bytes": wal, "commits": commits})
+json.dump(cost, open(path, "w"))
+PY
+}
 
 wait_ready() { # base_url
     for _ in $(seq 1 600); do
@@ -75,6 +167,7 @@ start_gateway() { # name database_url [redis_url]; sets BASE
         DATABASE_MAX_CONNECTIONS=16 RUST_LOG=${RUST_LOG:-warn} \
         "$GATEWAY_BIN" >"$OUT/$name.log" 2>&1 &
     PIDS+=($!)
+    GATEWAY_PIDS+=($!)
     BASE="http://127.0.0.1:$port"
     wait_ready "$BASE" || { log "$name did not become ready (see $OUT/$name.log)"; exit 1; }
 }
@@ -83,6 +176,7 @@ fresh_postgres() { # sets DATABASE_URL_FRESH
     local name="soko_bench_$$_$RANDOM"
     psql -q "$PG_ADMIN" -c "CREATE DATABASE \"$name\"" >/dev/null
     DATABASES+=("$name")
+    CURRENT_DB=$name
     DATABASE_URL_FRESH="$PG_BASE/$name"
 }
 
@@ -93,15 +187,21 @@ run_load() { # report base concurrency client
         --report-file "$OUT/$1.json" >"$OUT/$1.out" 2>&1 || true
 }
 
+python3 "$ROOT/scripts/bench/fsync_probe.py" "$OUT" >"$OUT/fsync.json" || true
+
 log "1/3: one gateway on SQLite"
 start_gateway sqlite "sqlite://$OUT/bench.db"
+cost_begin
 run_load sqlite "$BASE" "$CONCURRENCY" bench-sqlite
+cost_end sqlite 0
 stop_all
 
 log "2/3: one gateway on PostgreSQL"
 fresh_postgres
 start_gateway postgres "$DATABASE_URL_FRESH"
+cost_begin
 run_load postgres "$BASE" "$CONCURRENCY" bench-postgres
+cost_end postgres 1
 stop_all
 
 log "3/3: two gateways on PostgreSQL + Redis (private redis-server)"
@@ -114,10 +214,12 @@ first=$BASE
 start_gateway scaleout-b "$DATABASE_URL_FRESH" "redis://127.0.0.1:$redis_port/0"
 second=$BASE
 half=$((CONCURRENCY / 2))
+cost_begin
 run_load scaleout-a "$first" "$half" bench-scaleout-a &
 load_a=$!
 run_load scaleout-b "$second" "$half" bench-scaleout-b
 wait "$load_a"
+cost_end scaleout 1
 grep -q '^soko_redis_fallback 0' <(curl -fsS "$first/metrics") || log "WARNING: gateway A reports Redis fallback"
 stop_all
 
@@ -146,5 +248,38 @@ print(row("1 gateway, SQLite", ["sqlite"]))
 print(row("1 gateway, PostgreSQL", ["postgres"]))
 print(row("2 gateways, PostgreSQL + Redis", ["scaleout-a", "scaleout-b"]))
 print("(2 gateways: two harness processes at once, one per gateway; msgs/s added, worst p99 shown)")
+
+cores = os.cpu_count() or 1
+def cost_row(label, setup, names):
+    cost, reports = report(setup + ".cost"), [report(n) for n in names]
+    if cost is None or any(r is None for r in reports):
+        return f"{label:<32} (no figures)"
+    created = sum((r["messages"].get("created") or 0) for r in reports)
+    elapsed = max(r["throughput"].get("elapsed_seconds") or 0 for r in reports)
+    def per(value, scale):
+        return f"{value * scale / created:,.3f}" if value is not None and created else "n/a"
+    def per0(value):
+        return f"{value / created:,.0f}" if value is not None and created else "n/a"
+    share = f"{cost['gateway_cpu_s'] / (elapsed * cores) * 100:.0f}%" if cost.get("gateway_cpu_s") is not None and elapsed else "n/a"
+    pg_cpu = per(cost.get("postgres_cpu_s"), 1000) if "postgres_cpu_s" in cost else "-"
+    wal = per0(cost.get("wal_bytes")) if "wal_bytes" in cost else "-"
+    commits = f"{cost['commits'] / elapsed:,.0f}" if cost.get("commits") is not None and elapsed else "-"
+    return (f"{label:<32} {created:>10,} {per(cost.get('gateway_cpu_s'), 1000):>10} {share:>7}"
+            f" {per0(cost.get('gateway_write_bytes')):>9} {pg_cpu:>9} {wal:>9} {commits:>9}")
+print()
+header = f"{'setup':<32} {'created':>10} {'gw CPU s/1k':>10} {'gw CPU':>7} {'gw B/msg':>9} {'pg CPU/1k':>9} {'WAL B/msg':>9} {'commits/s':>9}"
+print(header); print("-" * len(header))
+print(cost_row("1 gateway, SQLite", "sqlite", ["sqlite"]))
+print(cost_row("1 gateway, PostgreSQL", "postgres", ["postgres"]))
+print(cost_row("2 gateways, PostgreSQL + Redis", "scaleout", ["scaleout-a", "scaleout-b"]))
+probe = report("fsync") or {}
+def ms(key):
+    value = probe.get(key)
+    return "n/a" if value is None else f"{value:.2f}"
+print(f"(gw = the gateway processes, CPU-seconds per 1,000 created messages and their share of {cores} cores over the"
+      " send phase; B/msg = /proc/<pid>/io write_bytes over the run and its checkpoint per created message; pg = every"
+      " postgres process, cluster-wide; WAL from pg_stat_wal, commits from pg_stat_database)")
+print(f"disk fsync probe: 4 KiB p50/p95 {ms('fsync_4k_p50_ms')}/{ms('fsync_4k_p95_ms')} ms,"
+      f" 512 KiB p50/p95 {ms('fsync_512k_p50_ms')}/{ms('fsync_512k_p95_ms')} ms")
 PY
 log "reports: $OUT"
