@@ -11,8 +11,8 @@ use hnsw_rs::prelude::{FilterT, Hnsw};
 use super::flat::{Scored, dot};
 
 /// HNSW parameters: M = 16 links per node, ef_construction = 200; ef_search is the caller's
-/// (`SEARCH_INDEX_EF_SEARCH`), at least 2·k. Recall@20 is above 0.99 on 384-wide random unit
-/// vectors; clustered near-copies need a wider walk (docs/PERFORMANCE.md has the sweep).
+/// (`SEARCH_INDEX_EF_SEARCH`), at least 2·k. On clusters of near-copies the walk misses some of the
+/// exact top k whatever the build; [`super::sign_codes`] covers that (docs/PERFORMANCE.md).
 const CONNECTIONS: usize = 16;
 const MAX_LAYER: usize = 16;
 const EF_CONSTRUCTION: usize = 200;
