@@ -210,6 +210,7 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--reference")
+    ap.add_argument("--int8", action="store_true", help="also write an int8-weight copy into OUT_DIR-int8 (scripts/quantize_int8.py)")
     args = ap.parse_args()
     from tokenizers import Tokenizer
 
@@ -247,6 +248,12 @@ def main():
         with open(args.reference, "w") as f:
             json.dump({"model_id": model_id, "sentences": SENTENCES, "embeddings": reference.astype(np.float32).tolist()}, f)
         print(f"wrote {args.reference}")
+    if args.int8:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from quantize_int8 import quantize_dir
+        int8_dir = os.path.abspath(args.out_dir).rstrip("/") + "-int8"
+        quantize_dir(args.out_dir, int8_dir)
+        print(f"int8: SEARCH_TEXT_MODEL_DIR={int8_dir}")
 
 
 if __name__ == "__main__":

@@ -118,6 +118,8 @@ def main(argv):
     parser.add_argument("--from-published", action="store_true",
                         help=f"download the published ONNX export ({PUBLISHED}) instead of exporting")
     parser.add_argument("--published-repo", default=PUBLISHED)
+    parser.add_argument("--int8", action="store_true",
+                        help="also write dynamically quantised (int8 weight) towers into OUT_DIR-int8 (scripts/quantize_int8.py)")
     args = parser.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     if args.from_published:
@@ -125,6 +127,12 @@ def main(argv):
     else:
         export_towers(args.out_dir, args.model, args.opset)
     print(f"done: EMBED_MODEL_DIR={os.path.abspath(args.out_dir)}")
+    if args.int8:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from quantize_int8 import quantize_dir
+        int8_dir = os.path.abspath(args.out_dir).rstrip("/") + "-int8"
+        quantize_dir(args.out_dir, int8_dir)
+        print(f"int8: EMBED_MODEL_DIR={int8_dir}")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,13 @@ if ! python3 -c "import onnx, tokenizers" >/dev/null 2>&1; then
   python3 -m pip install -q "onnx==1.23.2" tokenizers 2>/dev/null \
     || python3 -m pip install -q --break-system-packages "onnx==1.23.2" tokenizers
 fi
+# The int8 test (issue 17) quantises the tiny models with scripts/quantize_int8.py, which needs the
+# PyPI onnxruntime package (the same 1.31.1 whose library the gateway loads).
+if ! python3 -c "import onnxruntime.quantization" >/dev/null 2>&1; then
+  echo "installing onnxruntime (int8 quantisation of the test models)"
+  python3 -m pip install -q "onnxruntime==1.31.1" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "onnxruntime==1.31.1"
+fi
 ort_lib="$(bash scripts/fetch_onnxruntime.sh)"
 echo "export ORT_DYLIB_PATH=\"$ort_lib\"" >> .cache/test-env.sh
 # The S3 tests (image store) start moto_server (PyPI moto[s3]); the embed stage and end-to-end tests

@@ -8,6 +8,9 @@
 //!   (`python3 scripts/make_test_models.py .cache/embed-test-models`);
 //! - optionally `EMBED_BENCH_SIGLIP_DIR`: random-weight SigLIP-base-sized models
 //!   (`shared/tools/make_siglip_sized.py`), measured too when set;
+//! - optionally `EMBED_BENCH_SIGLIP_INT8_DIR`: the same models quantised to int8 weights
+//!   (`scripts/quantize_int8.py`), measured beside them, with the ratio of their rates and the mean
+//!   cosine between the two variants' vectors of a fixed sample of 32 products;
 //! - `EMBED_BENCH_SECS` (default 8) seconds per configuration, `EMBED_BENCH_BATCH` (default 16),
 //!   `EMBED_BENCH_THREADS` (default: all cores) ONNX Runtime threads.
 
@@ -62,7 +65,8 @@ fn pct(part: Duration, total: Duration) -> f64 {
     100.0 * part.as_secs_f64() / total.as_secs_f64().max(1e-9)
 }
 
-fn measure(label: &str, model_dir: &Path, config: &EmbedConfig, batch: usize, seconds: f64, side: u32) {
+/// Products per second through `model_dir`'s models.
+fn measure(label: &str, model_dir: &Path, config: &EmbedConfig, batch: usize, seconds: f64, side: u32) -> f64 {
     let embedder = match Embedder::load(model_dir, config.clone()) {
         Ok(e) => e,
         Err(e) => panic!("loading {}: {e}", model_dir.display()),
@@ -107,6 +111,29 @@ fn measure(label: &str, model_dir: &Path, config: &EmbedConfig, batch: usize, se
         timings.images as f64 / timings.vision_inference.as_secs_f64().max(1e-9),
         timings.texts as f64 / timings.text_inference.as_secs_f64().max(1e-9)
     );
+    n / wall.as_secs_f64()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    dot / (norm(a) * norm(b)).max(1e-12)
+}
+
+/// Mean cosine between the fp32 and the int8 models' vectors (image, text, hybrid) of the same
+/// 32 products: how much the quantisation moves them.
+fn agreement(fp32: &Path, int8: &Path, config: &EmbedConfig, side: u32) -> [f64; 3] {
+    let items = products(32, side);
+    let embed = |dir: &Path| match Embedder::load(dir, config.clone()).and_then(|e| e.embed_batch_blocking(&items)) {
+        Ok((vectors, _)) => vectors,
+        Err(e) => panic!("embedding the sample with {}: {e}", dir.display()),
+    };
+    let (a, b) = (embed(fp32), embed(int8));
+    let mean = |pick: &dyn Fn(&gateway::pipeline::embed::Embedding) -> Option<&[f32]>| {
+        let pairs: Vec<f64> = a.iter().zip(&b).filter_map(|(x, y)| Some(cosine(pick(x)?, pick(y)?))).collect();
+        pairs.iter().sum::<f64>() / pairs.len().max(1) as f64
+    };
+    [mean(&|e| e.image.as_deref()), mean(&|e| Some(e.text.as_slice())), mean(&|e| Some(e.hybrid.as_slice()))]
 }
 
 /// `make_siglip_sized.py` writes no tokenizer: borrow the tiny one (its ids are all below 32,000)
@@ -115,7 +142,8 @@ fn with_tokenizer(dir: &Path, tiny: &Path) -> PathBuf {
     if dir.join("tokenizer.json").is_file() {
         return dir.to_path_buf();
     }
-    let linked = std::env::temp_dir().join(format!("embed-bench-{}", std::process::id()));
+    let name = dir.file_name().map_or_else(|| "models".into(), |n| n.to_string_lossy().into_owned());
+    let linked = std::env::temp_dir().join(format!("embed-bench-{}-{name}", std::process::id()));
     let made = std::fs::create_dir_all(&linked).and_then(|()| {
         for (from, name) in [(dir, "vision_model.onnx"), (dir, "text_model.onnx"), (tiny, "tokenizer.json")] {
             let target = linked.join(name);
@@ -155,7 +183,16 @@ fn main() {
     match std::env::var_os("EMBED_BENCH_SIGLIP_DIR").map(PathBuf::from) {
         Some(dir) => {
             let dir = with_tokenizer(&dir, &tiny);
-            measure("SigLIP-base-sized random weights", &dir, &config, batch, seconds.max(20.0), 800);
+            let fp32 = measure("SigLIP-base-sized random weights", &dir, &config, batch, seconds.max(20.0), 800);
+            if let Some(int8_dir) = std::env::var_os("EMBED_BENCH_SIGLIP_INT8_DIR").map(PathBuf::from) {
+                let int8_dir = with_tokenizer(&int8_dir, &tiny);
+                let int8 = measure("SigLIP-base-sized random weights, int8", &int8_dir, &config, batch, seconds.max(20.0), 800);
+                let [image, text, hybrid] = agreement(&dir, &int8_dir, &config, 800);
+                println!(
+                    "int8 / fp32: {:.2}x the products/s; mean cosine between their vectors of 32 products: image {image:.4}, text {text:.4}, hybrid {hybrid:.4}",
+                    int8 / fp32.max(1e-9)
+                );
+            }
         }
         None => println!("SigLIP-sized models skipped: set EMBED_BENCH_SIGLIP_DIR (shared/tools/make_siglip_sized.py writes them)"),
     }

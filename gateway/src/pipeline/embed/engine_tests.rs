@@ -19,7 +19,7 @@ use super::*;
 
 const ORT_CACHE_LIB: &str = ".cache/onnxruntime/1.31.1/libonnxruntime.so.1.31.1";
 
-fn repo_root() -> PathBuf {
+pub(super) fn repo_root() -> PathBuf {
     let starts = [PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from(file!())];
     starts
         .iter()
@@ -28,7 +28,7 @@ fn repo_root() -> PathBuf {
         .expect("cannot find the repository root (a directory with scripts/make_test_models.py) above CARGO_MANIFEST_DIR or this file")
 }
 
-fn python(root: &Path) -> PathBuf {
+pub(super) fn python(root: &Path) -> PathBuf {
     if let Some(p) = std::env::var_os("EMBED_TEST_PYTHON") {
         return PathBuf::from(p);
     }
@@ -61,7 +61,7 @@ fn has_models(dir: &Path) -> bool {
 }
 
 /// The tiny model directory, generated once per process when absent.
-fn model_dir() -> &'static Path {
+pub(super) fn model_dir() -> &'static Path {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         if let Some(dir) = std::env::var_os("EMBED_TEST_MODEL_DIR").map(PathBuf::from) {
@@ -98,7 +98,7 @@ fn dylib() -> PathBuf {
     cached
 }
 
-fn config() -> EmbedConfig {
+pub(super) fn config() -> EmbedConfig {
     EmbedConfig { ort_dylib_path: Some(dylib()), intra_threads: 1, ..EmbedConfig::default() }
 }
 
@@ -109,11 +109,11 @@ fn load(config: EmbedConfig) -> Embedder {
     }
 }
 
-fn png(img: &RgbImage) -> Bytes {
+pub(super) fn png(img: &RgbImage) -> Bytes {
     Bytes::from(encode(img, ImageFormat::Png))
 }
 
-fn gradient(seed: u8) -> RgbImage {
+pub(super) fn gradient(seed: u8) -> RgbImage {
     RgbImage::from_fn(97, 61, |x, y| Rgb([(x as u8).wrapping_mul(seed), (y as u8).wrapping_mul(3), seed]))
 }
 
@@ -121,7 +121,7 @@ fn assert_unit(v: &[f32], what: &str) {
     assert!((l2_norm(v) - 1.0).abs() < 1e-5, "{what}: norm {}", l2_norm(v));
 }
 
-fn run(embedder: &Embedder, items: &[EmbedInput]) -> Vec<Embedding> {
+pub(super) fn run(embedder: &Embedder, items: &[EmbedInput]) -> Vec<Embedding> {
     match embedder.embed_batch_blocking(items) {
         Ok((out, _)) => out,
         Err(e) => panic!("embedding: {e}"),

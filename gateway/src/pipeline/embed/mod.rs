@@ -25,6 +25,8 @@ mod vector;
 
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod int8_tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
