@@ -22,6 +22,7 @@
 # Usage: scripts/bench_scaleout.sh
 # Knobs (env): BENCH_DURATION_SECONDS (12), BENCH_CONCURRENCY (32),
 #   BENCH_BATCH_SIZE (50), BENCH_DUPLICATE_RATIO (0), BENCH_MAX_MESSAGES (2000000),
+#   BENCH_DB_CONNECTIONS (16: each gateway's DATABASE_MAX_CONNECTIONS),
 #   TEST_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_OUT,
 #   CARGO_TARGET_DIR, GATEWAY_BIN / HARNESS_BIN (prebuilt binaries: skip building).
 set -euo pipefail
@@ -164,7 +165,7 @@ start_gateway() { # name database_url [redis_url]; sets BASE
         ${redis_url:+REDIS_URL="$redis_url"} REDIS_KEY_PREFIX="bench-$$" \
         WHATSAPP_INGEST_TOKEN=$TOKEN WHATSAPP_INGEST_HMAC_SECRET=$SECRET \
         WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE=100000000 WHATSAPP_INGEST_RATE_LIMIT_BURST=10000000 \
-        DATABASE_MAX_CONNECTIONS=16 RUST_LOG=${RUST_LOG:-warn} \
+        DATABASE_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} RUST_LOG=${RUST_LOG:-warn} \
         "$GATEWAY_BIN" >"$OUT/$name.log" 2>&1 &
     PIDS+=($!)
     GATEWAY_PIDS+=($!)
