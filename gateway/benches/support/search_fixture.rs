@@ -136,6 +136,7 @@ pub async fn open_store(dir: &std::path::Path, metrics: std::sync::Arc<Metrics>)
     let settings = StoreSettings {
         database_url: url.clone(),
         max_connections: 10,
+        write_groups: 2,
         acquire_timeout: Duration::from_secs(5),
         sqlite_cache_mb: 256,
         content_hash_window: Duration::from_secs(24 * 3_600),

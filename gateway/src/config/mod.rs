@@ -138,6 +138,7 @@ impl Config {
             store: StoreSettings {
                 database_url: env.get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
                 max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10u32, 1..=1_000),
+                write_groups: env.parse("DATABASE_WRITE_GROUPS", default_workers(), 1..=256),
                 acquire_timeout: Duration::from_millis(env.parse("DATABASE_ACQUIRE_TIMEOUT_MS", 1_000u64, 50..=60_000)),
                 sqlite_cache_mb: env.parse("SQLITE_CACHE_MB", 64u32, 1..=65_536),
                 content_hash_window,

@@ -68,8 +68,9 @@ struct GroupContext {
 impl PostgresWriter {
     pub fn start(pool: PgPool, config: &StoreSettings, metrics: Arc<Metrics>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-        // Leave some connections for reads, workers and health checks.
-        let concurrent_groups = (config.max_connections as usize / 2).max(1);
+        // Leave some connections for reads, workers and health checks; past the primary's cores,
+        // more groups at once only make each smaller and every commit slower.
+        let concurrent_groups = config.write_groups.clamp(1, (config.max_connections as usize / 2).max(1));
         let context = Arc::new(GroupContext {
             pool,
             metrics,

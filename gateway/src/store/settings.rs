@@ -11,6 +11,11 @@ pub struct StoreSettings {
     /// `sqlite://…` or `postgres://…`.
     pub database_url: String,
     pub max_connections: u32,
+    /// `DATABASE_WRITE_GROUPS`: how many ingest groups the PostgreSQL writer commits at once
+    /// (default: this host's cores; at most half the pool). Every replica's groups meet on the
+    /// same primary, whose capacity falls when more commit at once than it has cores
+    /// (docs/PERFORMANCE.md): with several replicas, keep their sum near the primary's cores.
+    pub write_groups: usize,
     /// How long a request waits for a connection before answering 503
     /// (short, so an unreachable PostgreSQL fails requests fast).
     pub acquire_timeout: Duration,
@@ -33,6 +38,7 @@ impl StoreSettings {
         Self {
             database_url: database_url.to_owned(),
             max_connections: 10,
+            write_groups: 2,
             acquire_timeout: Duration::from_secs(1),
             sqlite_cache_mb: 64,
             content_hash_window: Duration::from_secs(24 * 3_600),
