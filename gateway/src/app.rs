@@ -9,11 +9,11 @@ use ipnet::IpNet;
 use secrecy::SecretString;
 
 use crate::{
-    documents::DocumentSettings,
+    documents::{ArtefactBackend, ArtefactError, ArtefactStore, DocumentSettings, LocalArtefacts},
     extraction::ExtractionService,
     ingest::{IngestService, auth::TokenVerifier, meta::MetaReceiver},
     metrics::Metrics,
-    pipeline::ServedImages,
+    pipeline::{S3Settings, S3Store, ServedImages},
     redis_link::RedisLink,
     search::SearchService,
     semantic::SemanticIndex,
@@ -40,6 +40,36 @@ pub struct AppState {
     pub semantic: Arc<SemanticIndex>,
     /// Vendor document imports (`POST /documents`).
     pub documents: Arc<DocumentSettings>,
+    /// Where uploaded documents are kept (`DOCUMENT_STORE`).
+    pub artefacts: Arc<dyn ArtefactStore>,
+}
+
+/// The document store the settings name. `DOCUMENT_STORE=s3` uses the pipeline's S3 client (one
+/// bucket configuration for images and documents); `config` has checked that `s3` is present.
+pub async fn artefact_store(settings: &DocumentSettings, s3: Option<&S3Settings>) -> Arc<dyn ArtefactStore> {
+    match (&settings.artefacts, s3) {
+        (ArtefactBackend::S3, Some(s3)) => Arc::new(S3Artefacts(S3Store::connect(s3).await)),
+        (ArtefactBackend::Local { dir }, _) => Arc::new(LocalArtefacts::new(dir)),
+        (ArtefactBackend::S3, None) => Arc::new(LocalArtefacts::new(DocumentSettings::DEFAULT_STORAGE_DIR.as_ref())),
+    }
+}
+
+/// `DOCUMENT_STORE=s3`: documents as objects beside the images.
+struct S3Artefacts(S3Store);
+
+#[async_trait::async_trait]
+impl ArtefactStore for S3Artefacts {
+    fn kind(&self) -> &'static str {
+        "s3"
+    }
+
+    async fn put(&self, key: &str, bytes: bytes::Bytes, media_type: &str) -> Result<(), ArtefactError> {
+        self.0.put(key, bytes, media_type).await.map(|_| ()).map_err(|e| ArtefactError::S3(e.to_string()))
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>, ArtefactError> {
+        self.0.get(key).await.map_err(|e| ArtefactError::S3(e.to_string()))
+    }
 }
 
 /// The admin console's settings (`ADMIN_TIME_ZONE`): the operator's time zone,

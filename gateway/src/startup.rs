@@ -100,6 +100,7 @@ impl Application {
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
+        let artefacts = crate::app::artefact_store(&config.documents, config.documents_s3.as_ref()).await;
         let state = web::Data::new(AppState {
             metrics,
             store,
@@ -113,6 +114,7 @@ impl Application {
             search,
             semantic,
             documents: Arc::new(config.documents.clone()),
+            artefacts,
         });
         let config = Arc::new(config);
         let server = {
@@ -223,7 +225,7 @@ async fn start_product_chain(
         stages.push(stage);
         tasks.spawn(semantic::listing_job::sweep(db.clone(), config.semantic.poll, shutdown.clone()));
     }
-    stages.push(Arc::new(documents::import::ImportStage::new(db.clone(), state.documents.clone())));
+    stages.push(Arc::new(documents::import::ImportStage::new(db.clone(), state.documents.clone(), state.artefacts.clone())));
     let settings = jobs::RuntimeSettings { lease: chain.job_lease, poll: chain.job_poll };
     jobs::JobRuntime::spawn(db.clone(), state.metrics.clone(), stages, settings, shutdown.clone(), tasks);
     tasks.spawn(jobs::background::heartbeat(db, chain.heartbeat, shutdown.clone()));

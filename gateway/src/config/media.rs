@@ -104,26 +104,29 @@ fn qc_settings(env: &mut Env<'_>) -> QcSettings {
     settings
 }
 
+/// The bucket and client settings (`S3_*`) shared by the image store and the document store.
+pub(super) fn s3_settings(env: &mut Env<'_>, why: &str) -> S3Settings {
+    let bucket = env.require("S3_BUCKET", why).unwrap_or_default();
+    let access_key_id = env.get("S3_ACCESS_KEY_ID");
+    let secret_access_key = env.get("S3_SECRET_ACCESS_KEY").map(SecretString::from);
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        env.problem("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together".to_owned());
+    }
+    S3Settings {
+        bucket,
+        endpoint: env.url("S3_ENDPOINT"),
+        region: env.get("S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+        public_base_url: env.url("S3_PUBLIC_BASE_URL"),
+        access_key_id,
+        secret_access_key,
+    }
+}
+
 fn image_store_settings(env: &mut Env<'_>) -> ImageStoreSettings {
     let local = || ImageStoreSettings::Local { dir: PathBuf::from(DEFAULT_IMAGE_DIR) };
     match env.get("IMAGE_STORE").map(|s| s.to_ascii_lowercase()).as_deref() {
         None | Some("local") => ImageStoreSettings::Local { dir: env.get("IMAGE_DIR").map_or_else(|| PathBuf::from(DEFAULT_IMAGE_DIR), PathBuf::from) },
-        Some("s3") => {
-            let bucket = env.require("S3_BUCKET", "when IMAGE_STORE=s3").unwrap_or_default();
-            let access_key_id = env.get("S3_ACCESS_KEY_ID");
-            let secret_access_key = env.get("S3_SECRET_ACCESS_KEY").map(SecretString::from);
-            if access_key_id.is_some() != secret_access_key.is_some() {
-                env.problem("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together".to_owned());
-            }
-            ImageStoreSettings::S3(Box::new(S3Settings {
-                bucket,
-                endpoint: env.url("S3_ENDPOINT"),
-                region: env.get("S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
-                public_base_url: env.url("S3_PUBLIC_BASE_URL"),
-                access_key_id,
-                secret_access_key,
-            }))
-        }
+        Some("s3") => ImageStoreSettings::S3(Box::new(s3_settings(env, "when IMAGE_STORE=s3"))),
         Some(other) => {
             env.problem(format!("IMAGE_STORE={other:?} must be local or s3"));
             local()

@@ -6,6 +6,7 @@
 //! collected and reported together, so an operator fixes a bad deployment in
 //! one pass.
 
+mod documents;
 mod env;
 mod extraction;
 mod media;
@@ -57,8 +58,10 @@ pub struct Config {
     pub search: SearchSettings,
     /// Semantic and visual search (`SEARCH_TEXT_MODEL_DIR`, `SEARCH_INDEX_DIR`, …).
     pub semantic: crate::semantic::SemanticSettings,
-    /// Vendor document imports (`DOCUMENT_MAX_BYTES`).
+    /// Vendor document imports (`DOCUMENT_*`, `INGESTION_STORAGE_DIR`).
     pub documents: crate::documents::DocumentSettings,
+    /// The bucket documents are kept in when `DOCUMENT_STORE=s3`.
+    pub documents_s3: Option<crate::pipeline::S3Settings>,
 }
 
 /// What one process does (`gateway --role`, or `GATEWAY_ROLE`).
@@ -126,6 +129,7 @@ impl Config {
         };
         let media = media::media_settings(&mut env);
         let extraction = extraction::extraction_settings(&mut env, region, ingest.failures_log_max_rows);
+        let (documents, documents_s3) = documents::document_settings(&mut env, &extraction.default_currency);
         let config = Config {
             host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: env.parse("PORT", 8000u16, 0..=u16::MAX),
@@ -156,10 +160,8 @@ impl Config {
                 cache_ttl: Duration::from_secs(env.parse("SEARCH_CACHE_TTL_SECONDS", 3_600u64, 1..=604_800)),
             },
             semantic: semantic::semantic_settings(&mut env),
-            documents: crate::documents::DocumentSettings {
-                max_bytes: env.parse("DOCUMENT_MAX_BYTES", crate::documents::DocumentSettings::DEFAULT_MAX_BYTES, 1_024..=1_073_741_824),
-                default_currency: extraction.default_currency.clone(),
-            },
+            documents,
+            documents_s3,
         };
         if let Some(list) = &config.chain.user_agents
             && let Err(error) = UserAgentPool::parse_list(list)

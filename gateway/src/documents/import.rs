@@ -6,7 +6,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use super::{DocumentInput, DocumentSettings, Extracted, ProcessError, diff, pick};
+use super::{ArtefactStore, DocumentInput, DocumentSettings, Extracted, ProcessError, diff, pick};
 use crate::{
     domain::{DocumentCounts, DocumentStatus, RowError, job::stage},
     jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
@@ -23,11 +23,26 @@ use crate::{
 pub struct ImportStage {
     db: Database,
     settings: Arc<DocumentSettings>,
+    artefacts: Arc<dyn ArtefactStore>,
 }
 
 impl ImportStage {
-    pub fn new(db: Database, settings: Arc<DocumentSettings>) -> Self {
-        Self { db, settings }
+    pub fn new(db: Database, settings: Arc<DocumentSettings>, artefacts: Arc<dyn ArtefactStore>) -> Self {
+        Self { db, settings, artefacts }
+    }
+
+    /// The upload's bytes: from the document store, or (uploads from before it) from the row.
+    async fn content(&self, input: &documents::ImportInput) -> Result<Option<Vec<u8>>, StageOutcome> {
+        if let Some(content) = &input.content {
+            return Ok(Some(content.clone()));
+        }
+        let Some(key) = input.storage_key.as_deref() else {
+            return Ok(None);
+        };
+        match self.artefacts.get(key).await {
+            Ok(bytes) => Ok(bytes.map(|b| b.to_vec())),
+            Err(error) => Err(retry(error)),
+        }
     }
 }
 
@@ -67,7 +82,11 @@ impl Stage for ImportStage {
             Ok(None) => return StageOutcome::done_empty(),
             Err(error) => return retry(error),
         };
-        let Some(content) = input.content else {
+        let content = match self.content(&input).await {
+            Ok(content) => content,
+            Err(outcome) => return outcome,
+        };
+        let Some(content) = content else {
             let commit = Failed {
                 document_id,
                 reason: "the stored upload is missing".into(),

@@ -289,6 +289,28 @@ impl From<ProbeError> for ApiError {
     }
 }
 
+impl From<crate::documents::intake::IntakeError> for ApiError {
+    fn from(error: crate::documents::intake::IntakeError) -> Self {
+        use crate::documents::intake::IntakeError;
+        match error {
+            IntakeError::UnknownVendorId(_) => Self::NotFound,
+            IntakeError::Refused(refusal) => refusal.into(),
+            IntakeError::Artefact(artefact) => artefact.into(),
+            IntakeError::Store(store) => store.into(),
+            IntakeError::Probe(reason) => Self::Internal(anyhow::anyhow!(reason)),
+            client @ (IntakeError::Empty | IntakeError::NoVendor | IntakeError::VendorNameTooLong) => {
+                Self::BadRequest(client.to_string())
+            }
+        }
+    }
+}
+
+impl From<crate::documents::ArtefactError> for ApiError {
+    fn from(error: crate::documents::ArtefactError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         if error.is_transient() {

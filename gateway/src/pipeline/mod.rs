@@ -20,7 +20,8 @@ mod settings;
 
 pub use fence::FenceSettings;
 pub use images::{ServedImages, StoredImage};
-pub use media::MediaSettings;
+pub use media::{MediaSettings, S3Settings};
+pub use persist::S3Store;
 pub use settings::ChainSettings;
 
 use std::sync::Arc;

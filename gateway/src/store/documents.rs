@@ -37,6 +37,10 @@ pub struct DocumentRecord {
     pub errors: String,
     pub created_at_ms: i64,
     pub finished_at_ms: Option<i64>,
+    /// Where the upload's bytes are kept (`documents/<sha256>`); null for uploads from before the
+    /// document store.
+    #[serde(skip)]
+    pub storage_key: Option<String>,
 }
 
 /// The documents as shown: one whose import job gave up (dead after its retries) before it could
@@ -47,7 +51,7 @@ const DOCUMENTS: &str = "SELECT d.id, d.vendor_id, d.file_name, d.media_type, d.
              THEN 'job_dead: ' || COALESCE(j.last_error, 'the import job gave up') ELSE d.reason END AS reason,
         d.created_count, d.updated_count, d.unchanged_count, d.removed_count, d.error_count, d.errors, d.created_at_ms,
         CASE WHEN d.status IN ('queued', 'processing') AND j.state = 'dead' THEN j.updated_at_ms ELSE d.finished_at_ms END
-            AS finished_at_ms
+            AS finished_at_ms, d.storage_key
     FROM source_documents d
     LEFT JOIN jobs j ON j.stage = 'import_document' AND j.dedupe_key = CAST(d.id AS TEXT)";
 
@@ -58,7 +62,9 @@ pub struct NewDocument<'a> {
     pub media_type: &'a str,
     pub sha256: &'a str,
     pub processor: &'a str,
-    pub content: &'a [u8],
+    pub size_bytes: usize,
+    /// The key the bytes were stored under, before this row is written.
+    pub storage_key: &'a str,
     pub now_ms: i64,
 }
 
@@ -89,20 +95,15 @@ pub async fn create(
 ) -> Result<(i64, DocumentStatus), StoreError> {
     let mut tx = db.begin_write().await?;
     let skip = same_as_last_import(&mut tx, doc.vendor_id, doc.sha256, -1).await?;
-    let (status, reason, content, finished) = if skip {
-        (
-            DocumentStatus::Skipped,
-            Some("no_changes"),
-            None,
-            Some(doc.now_ms),
-        )
+    let (status, reason, finished) = if skip {
+        (DocumentStatus::Skipped, Some("no_changes"), Some(doc.now_ms))
     } else {
-        (DocumentStatus::Queued, None, Some(doc.content), None)
+        (DocumentStatus::Queued, None, None)
     };
     let sql = "INSERT INTO source_documents (vendor_id, file_name, media_type, sha256, size_bytes, processor, status, reason,
-                                             content, created_at_ms, finished_at_ms)
+                                             storage_key, created_at_ms, finished_at_ms)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
-    let size = i64::try_from(doc.content.len()).unwrap_or(i64::MAX);
+    let size = i64::try_from(doc.size_bytes).unwrap_or(i64::MAX);
     let id: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(sql)
         .bind(doc.vendor_id)
         .bind(doc.file_name)
@@ -112,7 +113,7 @@ pub async fn create(
         .bind(doc.processor)
         .bind(status.as_str())
         .bind(reason)
-        .bind(content)
+        .bind(doc.storage_key)
         .bind(doc.now_ms)
         .bind(finished)
         .fetch_one(conn)
@@ -219,7 +220,9 @@ pub struct ImportInput {
     pub file_name: String,
     pub processor: String,
     pub sha256: String,
+    /// The bytes of an upload from before the document store; else read `storage_key`.
     pub content: Option<Vec<u8>>,
+    pub storage_key: Option<String>,
     pub created_at_ms: i64,
     pub vendor_currency: Option<String>,
 }
@@ -236,7 +239,7 @@ pub async fn start_import(db: &Database, id: i64) -> Result<Option<ImportInput>,
     if started == 0 {
         return Ok(None);
     }
-    let sql = "SELECT d.vendor_id, d.file_name, d.processor, d.sha256, d.content, d.created_at_ms, v.default_currency AS vendor_currency
+    let sql = "SELECT d.vendor_id, d.file_name, d.processor, d.sha256, d.content, d.storage_key, d.created_at_ms, v.default_currency AS vendor_currency
                FROM source_documents d JOIN vendors v ON v.id = d.vendor_id WHERE d.id = $1";
     Ok(on_pool!(db, |pool| sqlx::query_as(sql)
         .bind(id)

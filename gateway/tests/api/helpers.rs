@@ -43,21 +43,26 @@ pub struct TestDatabase {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
     postgres_name: Option<String>,
+    /// The test's document store (`INGESTION_STORAGE_DIR`), shared by every app on this database.
+    pub storage_dir: std::path::PathBuf,
+    _storage: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl TestDatabase {
     pub async fn create() -> Self {
+        let storage = std::sync::Arc::new(tempfile::tempdir().expect("storage dir"));
+        let storage_dir = storage.path().to_path_buf();
         if backend() == "postgres" {
             let name = format!("soko_test_{}", uuid::Uuid::new_v4().simple());
             let admin = postgres_admin_url();
             let mut connection = sqlx::PgConnection::connect(&admin).await.expect("connect to the PostgreSQL test server");
             connection.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("create test database");
             let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).unwrap_or(admin);
-            return Self { url: format!("{base}/{name}"), _dir: None, postgres_name: Some(name) };
+            return Self { url: format!("{base}/{name}"), _dir: None, postgres_name: Some(name), storage_dir, _storage: storage };
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("soko.db").display());
-        Self { url, _dir: Some(dir), postgres_name: None }
+        Self { url, _dir: Some(dir), postgres_name: None, storage_dir, _storage: storage }
     }
 
     pub async fn drop_database(&self) {
@@ -70,7 +75,13 @@ impl TestDatabase {
 
     /// The same database, for a second app; dropping it is left to the owner.
     pub fn share(&self) -> TestDatabase {
-        TestDatabase { url: self.url.clone(), _dir: None, postgres_name: None }
+        TestDatabase {
+            url: self.url.clone(),
+            _dir: None,
+            postgres_name: None,
+            storage_dir: self.storage_dir.clone(),
+            _storage: self._storage.clone(),
+        }
     }
 
     /// Runs one statement (test set-up and fast-forwarding stored times).
@@ -153,6 +164,7 @@ pub async fn start_on(db: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
         ("PORT".into(), "0".into()),
         ("HTTP_WORKERS".into(), "2".into()),
         ("DATABASE_URL".into(), db.url.clone()),
+        ("INGESTION_STORAGE_DIR".into(), db.storage_dir.display().to_string()),
         // Nothing listens on the discard port; product-chain tests point this at their fixture.
         ("WHATSAPP_WEB_BASE_URL".into(), "http://127.0.0.1:9".into()),
     ]);

@@ -54,6 +54,17 @@ impl S3Store {
             .map_err(|e| ImageStoreError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
         Ok(format!("{}/{key}", self.public_base))
     }
+
+    /// The object's bytes, or `None` when the bucket has no such key.
+    pub async fn get(&self, key: &str) -> Result<Option<Bytes>, ImageStoreError> {
+        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(object) => object,
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            Err(error) => return Err(ImageStoreError::S3(aws_sdk_s3::error::DisplayErrorContext(error).to_string())),
+        };
+        let body = object.body.collect().await.map_err(|e| ImageStoreError::S3(e.to_string()))?;
+        Ok(Some(body.into_bytes()))
+    }
 }
 
 /// `S3_PUBLIC_BASE_URL`, else the path-style URL at the endpoint, else AWS's virtual-host URL.

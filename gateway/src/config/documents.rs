@@ -1,0 +1,37 @@
+//! `DOCUMENT_*` and `INGESTION_STORAGE_DIR` → [`DocumentSettings`]: the upload cap and where
+//! uploads are kept (`DOCUMENT_STORE=local`, under `INGESTION_STORAGE_DIR`, or `s3`, in the
+//! bucket the `S3_*` variables name, the image store's).
+
+use std::path::PathBuf;
+
+use super::{env::Env, media::s3_settings};
+use crate::{
+    documents::{ArtefactBackend, DocumentSettings},
+    pipeline::S3Settings,
+};
+
+/// The settings, and the S3 client settings when `DOCUMENT_STORE=s3`.
+pub(super) fn document_settings(env: &mut Env<'_>, default_currency: &str) -> (DocumentSettings, Option<S3Settings>) {
+    let defaults = DocumentSettings::default();
+    let (artefacts, s3) = match env.get("DOCUMENT_STORE").map(|s| s.to_ascii_lowercase()).as_deref() {
+        None | Some("local") => {
+            let dir = env.get("INGESTION_STORAGE_DIR").map_or_else(|| PathBuf::from(DocumentSettings::DEFAULT_STORAGE_DIR), PathBuf::from);
+            if dir.exists() && !dir.is_dir() {
+                env.problem(format!("INGESTION_STORAGE_DIR {} is not a directory", dir.display()));
+            }
+            (ArtefactBackend::Local { dir }, None)
+        }
+        Some("s3") => (ArtefactBackend::S3, Some(s3_settings(env, "when DOCUMENT_STORE=s3"))),
+        Some(other) => {
+            env.problem(format!("DOCUMENT_STORE={other:?} must be local or s3"));
+            (defaults.artefacts.clone(), None)
+        }
+    };
+    let settings = DocumentSettings {
+        max_bytes: env.parse("DOCUMENT_MAX_BYTES", DocumentSettings::DEFAULT_MAX_BYTES, 1_024..=1_073_741_824),
+        default_currency: default_currency.to_owned(),
+        artefacts,
+        ..defaults
+    };
+    (settings, s3)
+}
