@@ -13,7 +13,8 @@
 //! - [`search`]: full-text search over offers and products, fused across retrievers;
 //! - [`semantic`]: text and image vectors and the in-process index over them;
 //! - [`http`]: the only layer that knows the web; [`app`]: its shared state;
-//! - [`config`], [`startup`]: read the environment and wire it all together.
+//! - [`config`], [`startup`]: read the environment and wire it all together;
+//! - [`document_cli`]: `gateway ingest`, a vendor document imported from the command line.
 
 // Tests may unwrap; request paths may not (the workspace warns on `unwrap_used`).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -32,6 +33,7 @@ pub mod http;
 pub mod app;
 pub mod config;
 pub mod startup;
+pub mod document_cli;
 pub mod metrics;
 pub mod redis_link;
 pub mod telemetry;

@@ -34,6 +34,30 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import a vendor document (price list, chat export, PDF or photo) the way POST /documents
+    /// does, and wait for its import: prints the counts and the rows that could not be read.
+    /// Exit 0 when done or skipped (same bytes as the vendor's last import), 1 when the import
+    /// failed, 65 when the file is refused (format, corrupt, too large), 2 for bad settings.
+    Ingest {
+        /// The file: .xlsx, .xls, .ods, .csv, .tsv, a chat export (.txt, .zip), .pdf or an image.
+        file: std::path::PathBuf,
+        /// A vendor id, or a vendor name (created when unknown).
+        #[arg(long)]
+        vendor: String,
+        /// Force a processor instead of choosing one from the file.
+        #[arg(long)]
+        processor: Option<String>,
+        /// key=value; the known key is prefer_llm.
+        #[arg(long = "option", value_parser = parse_option)]
+        options: Vec<(String, String)>,
+    },
+}
+
+fn parse_option(raw: &str) -> Result<(String, String), String> {
+    raw.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("{raw:?} is not key=value"))
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -50,8 +74,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(Command::Purge { client_prefix, dry_run }) = cli.command {
-        return purge(&config, &client_prefix, dry_run).await;
+    match cli.command {
+        Some(Command::Purge { client_prefix, dry_run }) => return purge(&config, &client_prefix, dry_run).await,
+        Some(Command::Ingest { file, vendor, processor, options }) => {
+            return gateway::document_cli::run(&config, &file, vendor, processor, options).await;
+        }
+        None => {}
     }
     if let Some(role) = cli.role {
         config.role = role;

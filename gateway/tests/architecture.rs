@@ -30,7 +30,7 @@ const LAYERS: &[&[&str]] = &[
     &["search"],
     &["app"],
     &["http", "config"],
-    &["startup"],
+    &["startup", "document_cli"],
 ];
 
 /// The rules of issue #12, word for word: `module` never names any of these.

@@ -11,18 +11,31 @@
 //! [`cells`] (amounts, quantities, currencies), [`rows`] (a sheet's rows), [`diff`] (the
 //! partition into create, update, unchanged and removed).
 
+pub mod artefacts;
 pub mod cells;
 pub mod diff;
 pub mod format;
 pub mod header;
 pub mod import;
+pub mod intake;
 pub mod rows;
 pub mod sheet;
+pub mod template;
 
+pub use artefacts::{ArtefactError, ArtefactStore, LocalArtefacts};
 pub use format::{Format, FormatError};
 pub use rows::Extracted;
 
-/// The settings of document imports (`DOCUMENT_MAX_BYTES`, the default currency).
+/// Where uploads are kept (`DOCUMENT_STORE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtefactBackend {
+    /// Files under `INGESTION_STORAGE_DIR` (default `./data/storage`).
+    Local { dir: std::path::PathBuf },
+    /// Objects in the `S3_BUCKET` the image store uses.
+    S3,
+}
+
+/// The settings of document imports (`DOCUMENT_MAX_BYTES`, the default currency, the store).
 #[derive(Debug, Clone)]
 pub struct DocumentSettings {
     /// The largest upload accepted, counted while it streams in (default 20 MiB).
@@ -30,10 +43,13 @@ pub struct DocumentSettings {
     /// The currency of prices without any marker when the vendor has no default of its own:
     /// `WHATSAPP_DEFAULT_CURRENCY`, the same fallback chat extraction uses.
     pub default_currency: String,
+    /// Where uploaded documents are kept.
+    pub artefacts: ArtefactBackend,
 }
 
 impl DocumentSettings {
     pub const DEFAULT_MAX_BYTES: usize = 20 * 1024 * 1024;
+    pub const DEFAULT_STORAGE_DIR: &'static str = "./data/storage";
 }
 
 impl Default for DocumentSettings {
@@ -41,6 +57,7 @@ impl Default for DocumentSettings {
         Self {
             max_bytes: Self::DEFAULT_MAX_BYTES,
             default_currency: "KES".to_owned(),
+            artefacts: ArtefactBackend::Local { dir: Self::DEFAULT_STORAGE_DIR.into() },
         }
     }
 }

@@ -206,6 +206,7 @@ pub async fn detail(
             .ok_or(ApiError::NotFound)?;
         let messages = market::latest_messages(db, &chat_id, 50).await?;
         let filter = market::OfferFilter {
+            document_id: None,
             chat_id: Some(chat_id.clone()),
             limit: 100,
             ..Default::default()
@@ -254,6 +255,7 @@ async fn detail_page(
         messages.extend(market::message_in_chat(db, chat_id, pk).await?);
     }
     let filter = market::OfferFilter {
+        document_id: None,
         chat_id: Some(chat_id.to_owned()),
         limit: 100,
         ..Default::default()

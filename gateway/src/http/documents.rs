@@ -4,36 +4,35 @@
 //! and anything over `DOCUMENT_MAX_BYTES` while it streams in (413); it stores the upload and its
 //! import job together and answers 202, or 200 `skipped` / `no_changes` when the vendor's last
 //! import had the same bytes. `?wait=true` answers once the import is finished.
-//! `GET /documents` lists them, `GET /documents/{id}` shows one with its row errors.
+//! `GET /documents` lists them, `GET /documents/{id}` shows one with its row errors
+//! (`http/document_files.rs` serves its file and the template).
 
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{
+    auth,
     body::read_capped,
+    views::layout,
     errors::{ApiError, ErrorBody},
     list_cursor,
     openapi::ReadErrors,
 };
 use crate::{
     app::AppState,
-    documents,
+    documents::intake,
     domain::{DocumentStatus, RowError},
     ingest::IngestError,
     parse::multipart,
-    store::documents::{self as stored, DocumentFilter, DocumentRecord, NewDocument},
-    time::now_ms,
+    store::documents::{self as stored, DocumentFilter, DocumentRecord},
 };
 
 /// Room for the multipart framing and the small fields around the file.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 /// `?wait=true` gives up (answering 202 with the status so far) after this long.
 const WAIT_AT_MOST: Duration = Duration::from_secs(120);
-/// A vendor named in an upload (created when unknown) stays a readable name.
-const MAX_VENDOR_NAME: usize = 200;
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
@@ -96,6 +95,7 @@ pub struct UploadQuery {
     responses(
         (status = 200, description = "Skipped (the vendor's last import had the same bytes), or finished with `?wait=true`", body = DocumentAccepted),
         (status = 202, description = "Stored; the import runs as a job", body = DocumentAccepted),
+        (status = 303, description = "A browser's form post (Accept: text/html): to the document's page, /admin/documents/{id}"),
         (status = 404, description = "The vendor id is unknown", body = ErrorBody),
         (status = 413, description = "The file is over DOCUMENT_MAX_BYTES", body = ErrorBody),
         (status = 415, description = "Not multipart/form-data, or a file no processor reads", body = ErrorBody),
@@ -108,6 +108,8 @@ pub async fn upload(
     query: web::Query<UploadQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    // The admin page's form posts here with basic credentials: only from this gateway's pages.
+    auth::require_same_origin(&request, &state)?;
     let max_bytes = state.documents.max_bytes;
     let content_type = request
         .headers()
@@ -129,9 +131,6 @@ pub async fn upload(
     if file.body.len() > max_bytes {
         return Err(ApiError::PayloadTooLarge(max_bytes));
     }
-    if file.body.is_empty() {
-        return Err(ApiError::BadRequest("the file is empty".into()));
-    }
     let text = |name: &str| {
         field(name)
             .map(|p| String::from_utf8_lossy(p.body).trim().to_owned())
@@ -139,39 +138,21 @@ pub async fn upload(
     };
     let vendor = text("vendor")
         .ok_or_else(|| ApiError::BadRequest("the multipart form has no `vendor` part".into()))?;
-    if vendor.chars().count() > MAX_VENDOR_NAME {
-        return Err(ApiError::BadRequest(format!(
-            "the vendor name is longer than {MAX_VENDOR_NAME} characters"
-        )));
-    }
     let processor = text("processor");
     let file_name = file.filename.clone().unwrap_or_default();
-    let bytes = body.slice_ref(file.body);
-
-    let probe_bytes = bytes.clone();
-    let probe_name = file_name.clone();
-    let (processor, media_type) = tokio::task::spawn_blocking(move || {
-        documents::probe(&probe_name, &probe_bytes, processor.as_deref())
-    })
-    .await
-    .map_err(|join| ApiError::Internal(join.into()))??;
-    let now = now_ms();
-    let vendor_id = match vendor.parse::<i64>() {
-        Ok(id) if stored::vendor_exists(&state.store.db, id).await? => id,
-        Ok(_) => return Err(ApiError::NotFound),
-        Err(_) => stored::vendor_named(&state.store.db, &vendor, now).await?,
-    };
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let new = NewDocument {
-        vendor_id,
+    let submission = intake::Submission {
         file_name: &file_name,
-        media_type,
-        sha256: &sha256,
-        processor,
-        content: &bytes,
-        now_ms: now,
+        bytes: body.slice_ref(file.body),
+        vendor: &vendor,
+        processor: processor.as_deref(),
     };
-    let (document_id, status) = stored::create(&state.store.db, &new).await?;
+    let intake::Accepted { document_id, status } =
+        intake::accept(&state.store.db, state.artefacts.as_ref(), submission).await?;
+    if layout::wants_html(&request) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/admin/documents/{document_id}")))
+            .finish());
+    }
     if status == DocumentStatus::Skipped {
         return Ok(HttpResponse::Ok().json(DocumentAccepted {
             document_id,
@@ -195,7 +176,9 @@ pub async fn upload(
                     document,
                 }));
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            // Fine-grained at first (a small list is done in tens of milliseconds), then gentler.
+            let pause = if started.elapsed() < Duration::from_secs(2) { 10 } else { 50 };
+            tokio::time::sleep(Duration::from_millis(pause)).await;
         }
     }
     Ok(HttpResponse::Accepted().json(DocumentAccepted {

@@ -40,6 +40,10 @@ pub struct OffersQuery {
     product_id: Option<String>,
     /// Only offers of this chat.
     chat_id: Option<String>,
+    /// Only the rows of this vendor document (`GET /documents/{id}` links here).
+    #[serde(default, deserialize_with = "list_cursor::empty_as_none")]
+    #[param(value_type = Option<i64>)]
+    document_id: Option<i64>,
     /// Only offers posted by this sender: E.164 (`+254712345678`) or a WhatsApp JID
     /// (`254712345678@s.whatsapp.net`).
     #[param(example = "+254712345678")]
@@ -168,6 +172,7 @@ pub async fn offers(
             .filter(|p| !html || !p.trim().is_empty())
             .map(product_key),
         chat_id: chat_id.clone(),
+        document_id: query.document_id,
         sender,
         since_ms,
         title_pattern: query.q.as_deref().and_then(admin_lists::like_pattern),

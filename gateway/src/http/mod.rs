@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod admin_documents;
 pub mod admin_senders;
 pub mod admin_views;
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod views;
 pub mod search;
 pub mod search_page;
 pub mod similar;
+pub mod document_files;
 pub mod documents;
 
 use actix_web::web;
@@ -75,13 +77,17 @@ pub fn register_api(config: &mut web::ServiceConfig) -> Vec<Operation> {
         .add(Resource::new(Readers, "/products/{product_id}/similar").get(similar::similar))
         .add(Resource::new(Readers, "/search/image").post(similar::search_image))
         .add(Resource::new(Readers, "/documents").get(documents::list).post(documents::upload))
+        .add(Resource::new(Readers, "/documents/templates/vendor-price").get(document_files::vendor_price_template))
         .add(Resource::new(Readers, "/documents/{id}").get(documents::detail))
+        .add(Resource::new(Readers, "/documents/{id}/file").get(document_files::file))
         .add(Resource::new(Operators, "/chat/tools/diagnostics").get(diagnostics::diagnostics))
         .add(Resource::new(Operators, "/chat/tools/diagnostics/logs").get(diagnostics::logs))
         .add(Resource::new(Admins, "/admin/whatsapp").get(admin::list))
         .add(Resource::new(Admins, "/admin/whatsapp/{chat_id}").get(admin::detail).post(admin::map))
         .add(Resource::new(Admins, "/admin/purge").post(purge::purge))
         .add(Resource::new(Admins, "/admin/whatsapp/{chat_id}/senders").get(admin_senders::list).post(admin_senders::map))
+        .add(Resource::new(Admins, "/admin/documents").get(admin_documents::list))
+        .add(Resource::new(Admins, "/admin/documents/{id}").get(admin_documents::detail))
         .add(Resource::new(Admins, "/admin/jobs").get(jobs_admin::overview))
         .add(Resource::new(Admins, "/admin/jobs/retry-dead").post(jobs_admin::retry_dead))
         .add(Resource::new(Admins, "/admin/jobs/{id}/retry").post(jobs_admin::retry_one));

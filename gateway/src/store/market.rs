@@ -17,6 +17,8 @@ pub struct OfferFilter {
     /// A normalised title key or a WhatsApp product id.
     pub product: Option<String>,
     pub chat_id: Option<String>,
+    /// Only the rows of this vendor document.
+    pub document_id: Option<i64>,
     /// An E.164 sender.
     pub sender: Option<String>,
     pub since_ms: Option<i64>,
@@ -51,6 +53,9 @@ pub async fn offers(db: &Database, filter: &OfferFilter) -> Result<Vec<Offer>, S
     }
     if let Some(chat) = &filter.chat_id {
         push("chat_id = ?", Bind::Text(chat.clone()));
+    }
+    if let Some(document) = filter.document_id {
+        push("source_document_id = ?", Bind::Int(document));
     }
     if let Some(sender) = &filter.sender {
         push("sender = ?", Bind::Text(sender.clone()));

@@ -16,6 +16,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("Chats", "/admin/whatsapp"),
     ("Vendors", "/vendors"),
     ("Offers", "/offers"),
+    ("Documents", "/admin/documents"),
     ("Products", "/products"),
     ("Search", "/search"),
     ("Jobs", "/admin/jobs"),

@@ -4,6 +4,7 @@
 
 pub mod chats;
 pub mod diagnostics;
+pub mod documents;
 pub mod format;
 pub mod jobs;
 pub mod layout;
