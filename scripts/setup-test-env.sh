@@ -51,6 +51,12 @@ if ! python3 -c "import onnxruntime.quantization" >/dev/null 2>&1; then
   python3 -m pip install -q "onnxruntime==1.31.1" 2>/dev/null \
     || python3 -m pip install -q --break-system-packages "onnxruntime==1.31.1"
 fi
+# The legacy .xls test (issue 16) writes a BIFF8 workbook with the PyPI `xlwt` package.
+if ! python3 -c "import xlwt" >/dev/null 2>&1; then
+  echo "installing xlwt (legacy .xls workbooks for the document tests)"
+  python3 -m pip install -q "xlwt==1.3.0" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "xlwt==1.3.0"
+fi
 ort_lib="$(bash scripts/fetch_onnxruntime.sh)"
 echo "export ORT_DYLIB_PATH=\"$ort_lib\"" >> .cache/test-env.sh
 # The S3 tests (image store) start moto_server (PyPI moto[s3]); the embed stage and end-to-end tests

@@ -8,7 +8,7 @@ use collector_client::message::IngestMessage;
 
 use crate::helpers::{batch, message, spawn_app_with};
 
-fn chromium() -> PathBuf {
+pub(crate) fn chromium() -> PathBuf {
     let candidates = [std::env::var("CHROMIUM").ok(), Some("/usr/bin/chromium".into()), Some("/usr/bin/chromium-browser".into())];
     candidates
         .into_iter()
@@ -18,7 +18,7 @@ fn chromium() -> PathBuf {
         .unwrap_or_else(|| panic!("headless Chromium is required: run scripts/setup-test-env.sh (apt-get install chromium) or set CHROMIUM"))
 }
 
-fn run_chromium(profile: &std::path::Path, extra: &[&str], url: &str) -> std::process::Output {
+pub(crate) fn run_chromium(profile: &std::path::Path, extra: &[&str], url: &str) -> std::process::Output {
     let mut command = Command::new(chromium());
     command.args([
         "--headless",

@@ -14,16 +14,29 @@ use parking_lot::Mutex;
 
 use crate::helpers::{SECRET, TOKEN, TestDatabase, answer, batch, message};
 
-struct GatewayProcess {
-    child: Child,
-    base: String,
+pub(crate) struct GatewayProcess {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
-fn free_port() -> u16 {
+/// A test that fails part-way leaves no gateway running.
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 async fn start_gateway(db: &TestDatabase, port: u16) -> GatewayProcess {
+    start_gateway_with(db, port, &[]).await
+}
+
+/// The binary on `db`, with `extra` settings on top of the load-test ones.
+pub(crate) async fn start_gateway_with(db: &TestDatabase, port: u16, extra: &[(&str, &str)]) -> GatewayProcess {
     let child = Command::new(env!("CARGO_BIN_EXE_gateway"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -34,6 +47,7 @@ async fn start_gateway(db: &TestDatabase, port: u16) -> GatewayProcess {
         .env("DATABASE_URL", &db.url)
         .env("PORT", port.to_string())
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -153,7 +167,13 @@ async fn run_interrupted(signal: &str) {
             assert!(status.is_ok_and(|s| s.success()));
         }
     }
-    let exit = tokio::task::spawn_blocking(move || gateway.child.wait()).await.expect("join").expect("wait");
+    let exit = tokio::task::spawn_blocking(move || {
+        let mut gateway = gateway;
+        gateway.child.wait()
+    })
+    .await
+    .expect("join")
+    .expect("wait");
     if signal == "TERM" {
         assert!(exit.success(), "graceful stop exits 0, got {exit:?}");
     }

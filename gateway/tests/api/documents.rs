@@ -103,7 +103,7 @@ const SECOND_LIST: &str = "Kamau Electronics,,,,\nSKU,Description,Price (KES),Qt
     OP9,OnePlus 9 Pro,\"52,000\",1,refurbished\n\
     ,Anker charger 20W,$15.50,,\n";
 
-fn form(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+pub(crate) fn form(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "soko-test-boundary-7c1f";
     let mut body = Vec::new();
     for (name, file_name, value) in fields {
@@ -121,7 +121,7 @@ fn form(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(app: &TestApp, file_name: &str, bytes: &[u8], vendor: &str, wait: bool) -> Answer {
+pub(crate) async fn upload(app: &TestApp, file_name: &str, bytes: &[u8], vendor: &str, wait: bool) -> Answer {
     let (content_type, body) = form(&[
         ("file", Some(file_name), bytes),
         ("vendor", None, vendor.as_bytes()),
@@ -140,7 +140,7 @@ async fn upload(app: &TestApp, file_name: &str, bytes: &[u8], vendor: &str, wait
     .await
 }
 
-fn counts(document: &Value) -> [i64; 5] {
+pub(crate) fn counts(document: &Value) -> [i64; 5] {
     [
         "created_count",
         "updated_count",
@@ -152,7 +152,7 @@ fn counts(document: &Value) -> [i64; 5] {
 }
 
 /// (sku or title, price, currency) of the vendor's listed offers, sorted.
-async fn listed(app: &TestApp, vendor_id: i64) -> Vec<(String, String, String)> {
+pub(crate) async fn listed(app: &TestApp, vendor_id: i64) -> Vec<(String, String, String)> {
     let page = app.read(&format!("/offers?vendor_id={vendor_id}")).await;
     assert_eq!(page.status, 200, "{:?}", page.body);
     let mut offers: Vec<(String, String, String)> = page.body["offers"]
@@ -378,7 +378,7 @@ async fn a_price_list_becomes_offers_and_its_next_version_is_applied_by_differen
     app.finish().await;
 }
 
-async fn wait_for_final(app: &TestApp, id: i64) -> Value {
+pub(crate) async fn wait_for_final(app: &TestApp, id: i64) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let answer = app.read(&format!("/documents/{id}")).await;

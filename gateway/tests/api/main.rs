@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod admin_documents;
 mod admin_console;
 mod bounded_state;
 mod browser;
@@ -11,6 +12,8 @@ mod crash;
 mod dedupe;
 mod diagnostics;
 mod documents;
+mod documents_crash;
+mod documents_files;
 mod documents_migration;
 mod extraction;
 mod fan_out;
