@@ -158,6 +158,7 @@ impl Config {
             semantic: semantic::semantic_settings(&mut env),
             documents: crate::documents::DocumentSettings {
                 max_bytes: env.parse("DOCUMENT_MAX_BYTES", crate::documents::DocumentSettings::DEFAULT_MAX_BYTES, 1_024..=1_073_741_824),
+                max_expanded_bytes: crate::documents::DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES,
                 default_currency: extraction.default_currency.clone(),
             },
         };

@@ -11,6 +11,7 @@ mod crash;
 mod dedupe;
 mod diagnostics;
 mod documents;
+mod documents_chat_export;
 mod documents_migration;
 mod extraction;
 mod fan_out;
