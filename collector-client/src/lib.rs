@@ -3,10 +3,10 @@
 //! `signing` and `message` are the wire contract shared with the harness and
 //! the gateway's tests; keep their public API stable.
 //!
-//! The rest: `export` parses chat exports, `sources` reads stdin and watched
-//! directories, `relay` receives bridge webhooks, `sender` batches, spools
-//! and delivers, `metrics` and `status` report, `config` and `cli` are the
-//! command line.
+//! The rest: `export` maps chat exports (parsed by the `chat-export` crate)
+//! to messages, `sources` reads stdin and watched directories, `relay`
+//! receives bridge webhooks, `sender` batches, spools and delivers, `metrics`
+//! and `status` report, `config` and `cli` are the command line.
 
 pub mod cli;
 pub mod config;

@@ -94,7 +94,7 @@ pub async fn ingest(config: &Config, request: IngestRequest, mut progress: impl 
         vendor: &request.vendor,
         processor: request.processor.as_deref(),
     };
-    let accepted = match intake::accept(&store.db, artefacts.as_ref(), submission).await {
+    let accepted = match intake::accept(&store.db, artefacts.as_ref(), &config.documents, submission).await {
         Ok(accepted) => accepted,
         Err(error @ (intake::IntakeError::Store(_) | intake::IntakeError::Artefact(_) | intake::IntakeError::Probe(_))) => {
             return Err(CliError::Other(anyhow::Error::new(error).context("storing the document")));

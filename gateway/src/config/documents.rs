@@ -1,4 +1,4 @@
-//! `DOCUMENT_*` and `INGESTION_STORAGE_DIR` → [`DocumentSettings`]: the upload cap and where
+//! `DOCUMENT_*` and `INGESTION_STORAGE_DIR` → [`DocumentSettings`]: the upload and expansion caps and where
 //! uploads are kept (`DOCUMENT_STORE=local`, under `INGESTION_STORAGE_DIR`, or `s3`, in the
 //! bucket the `S3_*` variables name, the image store's).
 
@@ -29,6 +29,7 @@ pub(super) fn document_settings(env: &mut Env<'_>, default_currency: &str) -> (D
     };
     let settings = DocumentSettings {
         max_bytes: env.parse("DOCUMENT_MAX_BYTES", DocumentSettings::DEFAULT_MAX_BYTES, 1_024..=1_073_741_824),
+        max_expanded_bytes: env.parse("DOCUMENT_MAX_EXPANDED_BYTES", DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES, 1_024..=17_179_869_184),
         default_currency: default_currency.to_owned(),
         artefacts,
         ..defaults

@@ -1,6 +1,7 @@
 //! Which processor reads an upload: its extension, checked against its first bytes (a zip for
 //! `.xlsx` and `.ods`, an OLE compound file for `.xls`, text without NUL bytes for `.csv` and
-//! `.tsv`). A file whose bytes contradict its name is refused, never guessed at.
+//! `.tsv`). A file whose bytes contradict its name is refused, never guessed at. A `.txt` whose
+//! first lines are WhatsApp message headers, and a zip holding a `.txt` chat, are chat exports.
 
 /// What the importer can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,6 +10,10 @@ pub enum Format {
     Tsv,
     /// `.xlsx`, `.xls` or `.ods`: calamine tells them apart by their bytes.
     Workbook,
+    /// A WhatsApp chat export: its text, or a zip holding it.
+    ChatExport {
+        zipped: bool,
+    },
 }
 
 impl Format {
@@ -22,6 +27,18 @@ impl Format {
             (Self::Workbook, _) => {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             }
+            (Self::ChatExport { zipped: true }, _) => "application/zip",
+            (Self::ChatExport { zipped: false }, _) => "text/plain",
+        }
+    }
+
+    /// How the spreadsheet processor reads it when told to: an export's text as CSV, its zip
+    /// as a workbook (which then fails to open).
+    pub fn as_sheet(self) -> Self {
+        match self {
+            Self::ChatExport { zipped: true } => Self::Workbook,
+            Self::ChatExport { zipped: false } => Self::Csv,
+            other => other,
         }
     }
 }
@@ -32,7 +49,9 @@ pub(super) const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 /// Why an upload has no processor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
-    #[error("unsupported file type {0:?}: send .xlsx, .xls, .ods, .csv or .tsv")]
+    #[error(
+        "unsupported file type {0:?}: send .xlsx, .xls, .ods, .csv, .tsv or a WhatsApp chat export (.txt or .zip)"
+    )]
     Unsupported(String),
     #[error("the file is named {name:?} but its bytes are not a {expected}")]
     Mismatch {
@@ -59,7 +78,11 @@ pub fn detect(file_name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
     let ext = extension(file_name);
     let zip = bytes.starts_with(ZIP);
     let ole = bytes.starts_with(OLE);
+    let chat_zip = || zip && super::chat_export::zip_holds_chat(bytes);
     match ext.as_deref() {
+        Some("txt") if looks_like_text(bytes) && super::chat_export::text_is_export(bytes) => {
+            Ok(Format::ChatExport { zipped: false })
+        }
         Some("csv") | Some("txt") if looks_like_text(bytes) => Ok(Format::Csv),
         Some("tsv") | Some("tab") if looks_like_text(bytes) => Ok(Format::Tsv),
         Some("csv" | "txt" | "tsv" | "tab") => Err(FormatError::Mismatch {
@@ -77,7 +100,13 @@ pub fn detect(file_name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
             name: file_name.to_owned(),
             expected: "Excel workbook",
         }),
+        Some("zip") if chat_zip() => Ok(Format::ChatExport { zipped: true }),
+        Some("zip") => Err(FormatError::Mismatch {
+            name: file_name.to_owned(),
+            expected: "zip holding a WhatsApp chat export (_chat.txt)",
+        }),
         // No telling extension: the bytes decide, and text is not guessed at.
+        _ if chat_zip() => Ok(Format::ChatExport { zipped: true }),
         _ if zip || ole => Ok(Format::Workbook),
         _ => Err(FormatError::Unsupported(ext.unwrap_or_default())),
     }

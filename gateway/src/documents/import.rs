@@ -102,6 +102,7 @@ impl Stage for ImportStage {
             .vendor_currency
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| self.settings.default_currency.clone());
+        let max_expanded_bytes = self.settings.max_expanded_bytes;
         let processor_name = input.processor.clone();
         let file_name = input.file_name.clone();
         let read = tokio::task::spawn_blocking(move || {
@@ -110,6 +111,7 @@ impl Stage for ImportStage {
             processor.read(&DocumentInput {
                 bytes: &content,
                 default_currency: &currency,
+                max_expanded_bytes,
             })
         })
         .await;

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::{ArtefactError, ArtefactStore, ProbeError, artefacts, probe};
+use super::{ArtefactError, ArtefactStore, DocumentSettings, ProbeError, artefacts, probe};
 use crate::{
     domain::DocumentStatus,
     store::{
@@ -57,7 +57,12 @@ pub enum IntakeError {
 }
 
 /// Stores the submission and queues its import (see the module note).
-pub async fn accept(db: &Database, store: &dyn ArtefactStore, submission: Submission<'_>) -> Result<Accepted, IntakeError> {
+pub async fn accept(
+    db: &Database,
+    store: &dyn ArtefactStore,
+    settings: &DocumentSettings,
+    submission: Submission<'_>,
+) -> Result<Accepted, IntakeError> {
     let vendor = submission.vendor.trim();
     if submission.bytes.is_empty() {
         return Err(IntakeError::Empty);
@@ -70,8 +75,9 @@ pub async fn accept(db: &Database, store: &dyn ArtefactStore, submission: Submis
     }
     let (bytes, file_name) = (submission.bytes.clone(), submission.file_name.to_owned());
     let requested = submission.processor.map(str::to_owned);
+    let limit = settings.max_expanded_bytes;
     let (processor, media_type) =
-        tokio::task::spawn_blocking(move || probe(&file_name, &bytes, requested.as_deref()))
+        tokio::task::spawn_blocking(move || probe(&file_name, &bytes, requested.as_deref(), limit))
             .await
             .map_err(|join| IntakeError::Probe(join.to_string()))??;
     let now = now_ms();

@@ -7,12 +7,16 @@
 //! - [`probe`], the cheap check an upload gets before it is accepted (format, and whether a
 //!   workbook opens at all), so a corrupt file is refused at once with its reason.
 //!
+//! Processors: [`sheet`] (spreadsheets), [`chat_export`] (WhatsApp chat exports, through the
+//! `chat-export` crate the collector shares).
+//!
 //! The pure parts are small modules: [`format`] (which processor), [`header`] (the header row),
 //! [`cells`] (amounts, quantities, currencies), [`rows`] (a sheet's rows), [`diff`] (the
 //! partition into create, update, unchanged and removed).
 
 pub mod artefacts;
 pub mod cells;
+pub mod chat_export;
 pub mod diff;
 pub mod format;
 pub mod header;
@@ -21,6 +25,7 @@ pub mod intake;
 pub mod rows;
 pub mod sheet;
 pub mod template;
+pub mod zip_limit;
 
 pub use artefacts::{ArtefactError, ArtefactStore, LocalArtefacts};
 pub use format::{Format, FormatError};
@@ -35,11 +40,14 @@ pub enum ArtefactBackend {
     S3,
 }
 
-/// The settings of document imports (`DOCUMENT_MAX_BYTES`, the default currency, the store).
+/// The settings of document imports (`DOCUMENT_MAX_BYTES`, the expansion cap, the default
+/// currency, the store).
 #[derive(Debug, Clone)]
 pub struct DocumentSettings {
     /// The largest upload accepted, counted while it streams in (default 20 MiB).
     pub max_bytes: usize,
+    /// The most a zip (a chat export) may expand to; past it the document fails (default 200 MiB).
+    pub max_expanded_bytes: u64,
     /// The currency of prices without any marker when the vendor has no default of its own:
     /// `WHATSAPP_DEFAULT_CURRENCY`, the same fallback chat extraction uses.
     pub default_currency: String,
@@ -50,12 +58,14 @@ pub struct DocumentSettings {
 impl DocumentSettings {
     pub const DEFAULT_MAX_BYTES: usize = 20 * 1024 * 1024;
     pub const DEFAULT_STORAGE_DIR: &'static str = "./data/storage";
+    pub const DEFAULT_MAX_EXPANDED_BYTES: u64 = 200 * 1024 * 1024;
 }
 
 impl Default for DocumentSettings {
     fn default() -> Self {
         Self {
             max_bytes: Self::DEFAULT_MAX_BYTES,
+            max_expanded_bytes: Self::DEFAULT_MAX_EXPANDED_BYTES,
             default_currency: "KES".to_owned(),
             artefacts: ArtefactBackend::Local { dir: Self::DEFAULT_STORAGE_DIR.into() },
         }
@@ -67,6 +77,8 @@ pub struct DocumentInput<'a> {
     pub bytes: &'a [u8],
     /// The vendor's default currency, else the settings' one.
     pub default_currency: &'a str,
+    /// [`DocumentSettings::max_expanded_bytes`].
+    pub max_expanded_bytes: u64,
 }
 
 /// Why a document could not be read as a whole (a single bad row is a `RowError` instead).
@@ -76,6 +88,9 @@ pub enum ProcessError {
     Corrupt(String),
     #[error("no sheet has a header row with a price and a description or SKU column")]
     NoHeader,
+    /// A zip whose entries expand past [`DocumentSettings::max_expanded_bytes`].
+    #[error("the archive expands past the limit of {0} bytes")]
+    TooLarge(u64),
 }
 
 impl ProcessError {
@@ -84,6 +99,7 @@ impl ProcessError {
         match self {
             Self::Corrupt(_) => "corrupt",
             Self::NoHeader => "no_header",
+            Self::TooLarge(_) => "too_large",
         }
     }
 }
@@ -101,7 +117,7 @@ pub trait Processor: Send + Sync {
 pub enum PickError {
     #[error(transparent)]
     Format(#[from] FormatError),
-    #[error("unknown processor {0:?}: the known one is \"spreadsheet\"")]
+    #[error("unknown processor {0:?}: the known ones are \"spreadsheet\" and \"chat_export\"")]
     UnknownProcessor(String),
 }
 
@@ -112,24 +128,40 @@ pub fn pick(
     bytes: &[u8],
     requested: Option<&str>,
 ) -> Result<Box<dyn Processor>, PickError> {
-    if let Some(name) = requested.map(str::trim).filter(|n| !n.is_empty())
-        && name != "spreadsheet"
-    {
-        return Err(PickError::UnknownProcessor(name.to_owned()));
+    let requested = requested.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(name) = requested {
+        if chat_export::is_named(name) {
+            return Ok(Box::new(chat_export::ChatExport));
+        }
+        if name != "spreadsheet" {
+            return Err(PickError::UnknownProcessor(name.to_owned()));
+        }
     }
-    let format = format::detect(file_name, bytes)?;
-    Ok(Box::new(sheet::Spreadsheet { format }))
+    let processor: Box<dyn Processor> = match format::detect(file_name, bytes)? {
+        Format::ChatExport { .. } if requested.is_none() => Box::new(chat_export::ChatExport),
+        format => Box::new(sheet::Spreadsheet {
+            format: format.as_sheet(),
+        }),
+    };
+    Ok(processor)
 }
 
 /// The processor's name and the media type, after checking that a workbook opens: a corrupt or
-/// encrypted file is refused here, before anything is stored. Blocking for workbooks.
+/// encrypted file, or a zip that expands past `max_expanded_bytes`, is refused here, before
+/// anything is stored. Blocking for workbooks.
 pub fn probe(
     file_name: &str,
     bytes: &[u8],
     requested: Option<&str>,
+    max_expanded_bytes: u64,
 ) -> Result<(&'static str, &'static str), ProbeError> {
     let processor = pick(file_name, bytes, requested)?;
-    let format = format::detect(file_name, bytes)?;
+    zip_limit::check(bytes, max_expanded_bytes).map_err(ProbeError::Unreadable)?;
+    if processor.name() == chat_export::NAME {
+        let media_type = chat_export::probe(bytes).map_err(ProbeError::Unreadable)?;
+        return Ok((chat_export::NAME, media_type));
+    }
+    let format = format::detect(file_name, bytes)?.as_sheet();
     if format == Format::Workbook {
         sheet::open_check(bytes).map_err(ProbeError::Unreadable)?;
     }

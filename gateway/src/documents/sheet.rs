@@ -25,9 +25,15 @@ impl Processor for Spreadsheet {
 
     fn read(&self, input: &DocumentInput<'_>) -> Result<Extracted, ProcessError> {
         let grids = match self.format {
-            Format::Csv => vec![delimited(input.bytes, b',')?],
+            // A chat export's text named as a spreadsheet is CSV (`Format::as_sheet`).
+            Format::Csv | Format::ChatExport { zipped: false } => {
+                vec![delimited(input.bytes, b',')?]
+            }
             Format::Tsv => vec![delimited(input.bytes, b'\t')?],
-            Format::Workbook => workbook(input.bytes)?,
+            Format::Workbook | Format::ChatExport { zipped: true } => {
+                super::zip_limit::check(input.bytes, input.max_expanded_bytes)?;
+                workbook(input.bytes)?
+            }
         };
         let mut out = Extracted::default();
         let mut any_header = false;
@@ -166,6 +172,7 @@ mod tests {
         Spreadsheet { format }.read(&DocumentInput {
             bytes,
             default_currency: "KES",
+            max_expanded_bytes: crate::documents::DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES,
         })
     }
 

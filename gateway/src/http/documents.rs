@@ -70,12 +70,13 @@ pub struct DocumentAccepted {
 /// The multipart form of `POST /documents`.
 #[derive(Debug, utoipa::ToSchema)]
 pub struct DocumentUpload {
-    /// The price list: `.xlsx`, `.xls`, `.ods`, `.csv` or `.tsv`, at most `DOCUMENT_MAX_BYTES`.
+    /// The price list: `.xlsx`, `.xls`, `.ods`, `.csv` or `.tsv`, or a WhatsApp chat export
+    /// (`.txt`, or a `.zip` holding `_chat.txt`), at most `DOCUMENT_MAX_BYTES`.
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
     /// A vendor id, or a vendor name (an unknown name creates the vendor).
     pub vendor: String,
-    /// `spreadsheet` (the default for every format read today).
+    /// `spreadsheet` or `chat_export` (alias `whatsapp_text`); without it, the file decides.
     pub processor: Option<String>,
 }
 
@@ -147,7 +148,7 @@ pub async fn upload(
         processor: processor.as_deref(),
     };
     let intake::Accepted { document_id, status } =
-        intake::accept(&state.store.db, state.artefacts.as_ref(), submission).await?;
+        intake::accept(&state.store.db, state.artefacts.as_ref(), &state.documents, submission).await?;
     if layout::wants_html(&request) {
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/admin/documents/{document_id}")))

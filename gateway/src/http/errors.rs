@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::request_context;
 use crate::{
-    documents::{FormatError, PickError, ProbeError},
+    documents::{FormatError, PickError, ProbeError, ProcessError},
     extraction::ExtractionError,
     ingest::{IngestError, meta::MetaError, rate_limit::RateDecision},
     search::SearchError,
@@ -95,6 +95,7 @@ impl ApiError {
 fn document_code(error: &ProbeError) -> &'static str {
     match error {
         ProbeError::Pick(PickError::Format(FormatError::Unsupported(_) | FormatError::Mismatch { .. })) => "unsupported_document",
+        ProbeError::Unreadable(ProcessError::TooLarge(_)) => "document_too_large",
         ProbeError::Pick(PickError::Format(FormatError::Encrypted)) | ProbeError::Unreadable(_) => "unreadable_document",
         ProbeError::Pick(PickError::UnknownProcessor(_)) => "unknown_processor",
     }
@@ -104,6 +105,7 @@ fn document_code(error: &ProbeError) -> &'static str {
 pub fn document_status(error: &ProbeError) -> StatusCode {
     match error {
         ProbeError::Pick(PickError::Format(FormatError::Unsupported(_) | FormatError::Mismatch { .. })) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ProbeError::Unreadable(ProcessError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
         ProbeError::Pick(PickError::Format(FormatError::Encrypted)) | ProbeError::Unreadable(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ProbeError::Pick(PickError::UnknownProcessor(_)) => StatusCode::BAD_REQUEST,
     }

@@ -187,3 +187,18 @@ async fn the_ingest_command_imports_a_file_and_says_what_it_did() {
     assert_eq!(prices, ["17900", "45000"], "{:?}", page.body);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_workbook_that_expands_past_the_limit_is_refused_before_it_is_stored() {
+    let app = spawn_app_with(&[("DOCUMENT_MAX_EXPANDED_BYTES", "4096"), ("JOB_POLL_SECONDS", "0.05")]).await;
+    let template = raw_get(&app, "/documents/templates/vendor-price", Some(READ_TOKEN)).await;
+    let template = template.bytes().await.expect("template bytes");
+    let answer = upload(&app, "list.xlsx", &template, "Tiny Limit Vendor", true).await;
+    assert_eq!(answer.status, 413, "{:?}", answer.body);
+    assert_eq!(answer.error_code(), "document_too_large");
+    assert!(answer.error_message().contains("4096 bytes"), "{:?}", answer.body);
+    assert_eq!(app.db.query_i64("SELECT COUNT(*) FROM source_documents").await, [0], "nothing stored");
+    // A CSV is no zip: the expansion limit does not apply to it.
+    assert_eq!(upload(&app, "list.csv", LIST.as_bytes(), "Tiny Limit Vendor", true).await.status, 200);
+    app.finish().await;
+}

@@ -12,6 +12,7 @@ mod crash;
 mod dedupe;
 mod diagnostics;
 mod documents;
+mod documents_chat_export;
 mod documents_crash;
 mod documents_files;
 mod documents_migration;

@@ -1,4 +1,6 @@
-//! WhatsApp chat exports (`.txt` or `.zip`) → ingest messages.
+//! WhatsApp chat exports (`.txt` or `.zip`) → neutral message records
+//! ([`ExportedMessage`]), shared by the collector (which turns them into
+//! ingest batches) and the gateway (which reads them as vendor documents).
 //!
 //! The parse runs in two passes: the first finds header lines and groups
 //! continuation lines under them; the second, knowing the file's date order
@@ -18,11 +20,13 @@ mod header;
 
 pub use body::{Body, Sender, classify_body, normalise_sender, split_sender};
 pub use dates::{DateOrder, OrderEvidence, detect_date_order};
-pub use file::{ExportText, MAX_EXPORT_BYTES, chat_title_from_file_name, read_export_bytes, read_export_file};
+pub use file::{
+    ExportText, MAX_EXPORT_BYTES, chat_title_from_file_name, looks_like_export, read_export_bytes, read_export_bytes_capped,
+    read_export_file, zip_holds_chat,
+};
 pub use header::{HeaderLine, Layout, parse_header};
 
-use crate::message::{IngestMedia, IngestMessage};
-use chrono::{FixedOffset, NaiveDateTime, SecondsFormat, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, TimeZone};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -33,6 +37,9 @@ pub enum ExportError {
     Io { path: String, source: std::io::Error },
     #[error("{file} is not a readable WhatsApp export zip: {reason}")]
     Zip { file: String, reason: String },
+    /// The zip's entries (as declared, or the chat as it inflates) pass the caller's cap.
+    #[error("{file} expands past the limit of {limit} bytes")]
+    TooLarge { file: String, limit: u64 },
     #[error("no WhatsApp message lines found (is this a chat export?)")]
     NoMessages,
 }
@@ -63,9 +70,42 @@ pub struct ExportReport {
     pub twelve_hour_clock: bool,
 }
 
+/// One message of an export, in no consumer's wire format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedMessage {
+    pub chat_title: String,
+    /// The time the phone showed, with no zone.
+    pub local_time: NaiveDateTime,
+    /// `local_time` at the caller's UTC offset; `None` when that instant does not exist.
+    pub timestamp: Option<DateTime<FixedOffset>>,
+    /// Digits with a leading `+` when the export had one (the gateway normalises it to E.164),
+    /// when the sender is a phone number.
+    pub sender: Option<String>,
+    /// When the sender is a contact name.
+    pub sender_name: Option<String>,
+    /// Stable synthetic id, `wa-export-` and 32 hex digits.
+    pub message_id: String,
+    /// The text, or a media item's caption.
+    pub text: Option<String>,
+    pub media: Vec<ExportedMedia>,
+}
+
+impl ExportedMessage {
+    /// The timestamp as RFC 3339 to the second (`2023-12-31T21:41:00+03:00`, `…Z` at UTC).
+    pub fn timestamp_rfc3339(&self) -> Option<String> {
+        self.timestamp.map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+}
+
+/// A media placeholder or attached file: only its caption survives an export.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportedMedia {
+    pub caption: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedExport {
-    pub messages: Vec<IngestMessage>,
+    pub messages: Vec<ExportedMessage>,
     pub report: ExportReport,
 }
 
@@ -139,7 +179,7 @@ pub fn parse_export(text: &str, options: &ExportOptions) -> Result<ParsedExport,
 
 struct MessageBuilder<'o> {
     options: &'o ExportOptions,
-    messages: Vec<IngestMessage>,
+    messages: Vec<ExportedMessage>,
     occurrences: HashMap<String, u32>,
 }
 
@@ -162,7 +202,7 @@ impl<'o> MessageBuilder<'o> {
             Body::Text(text) => (Some(text), Vec::new()),
             Body::Media { caption } => {
                 report.media_placeholders += 1;
-                (caption.clone(), vec![IngestMedia { caption, ..IngestMedia::default() }])
+                (caption.clone(), vec![ExportedMedia { caption }])
             }
             Body::Deleted => {
                 report.deleted_skipped += 1;
@@ -187,19 +227,14 @@ impl<'o> MessageBuilder<'o> {
         let occurrence = self.occurrences.entry(identity.clone()).or_insert(0);
         let message_id = synthetic_message_id(&identity, *occurrence);
         *occurrence += 1;
-        let timestamp = self
-            .options
-            .utc_offset
-            .from_local_datetime(&at)
-            .single()
-            .map(|at| serde_json::Value::String(at.to_rfc3339_opts(SecondsFormat::Secs, true)));
-        self.messages.push(IngestMessage {
-            chat_id: None,
+        let timestamp = self.options.utc_offset.from_local_datetime(&at).single();
+        self.messages.push(ExportedMessage {
             chat_title: self.options.chat_title.clone(),
+            local_time: at,
+            timestamp,
             sender,
             sender_name,
-            message_id: Some(message_id),
-            timestamp,
+            message_id,
             text,
             media,
         });

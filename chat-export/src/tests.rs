@@ -15,7 +15,7 @@ fn multi_line_messages_keep_their_lines() {
     let parsed = parse(export);
     assert_eq!(parsed.messages.len(), 2);
     assert_eq!(parsed.messages[0].text.as_deref(), Some("Samsung A14\n128GB\nKSh 18,500"));
-    assert_eq!(parsed.messages[0].timestamp, Some(serde_json::json!("2023-12-31T21:41:00+03:00")));
+    assert_eq!(parsed.messages[0].timestamp_rfc3339().as_deref(), Some("2023-12-31T21:41:00+03:00"));
     assert_eq!(parsed.messages[1].text.as_deref(), Some("ok"));
 }
 
@@ -55,7 +55,7 @@ fn the_utc_offset_only_changes_the_timestamp() {
     let mut utc = options("Nairobi Phones");
     utc.utc_offset = parse_utc_offset("Z").unwrap_or_else(|e| panic!("{e}"));
     let utc = parse_export(export, &utc).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(utc.messages[0].timestamp, Some(serde_json::json!("2023-12-31T21:41:00Z")));
+    assert_eq!(utc.messages[0].timestamp_rfc3339().as_deref(), Some("2023-12-31T21:41:00Z"));
     assert_eq!(utc.messages[0].message_id, nairobi.messages[0].message_id);
 }
 
@@ -65,7 +65,7 @@ fn a_forced_date_order_wins_over_detection() {
     let mut forced = options("c");
     forced.date_order = Some(DateOrder::MonthFirst);
     let parsed = parse_export(export, &forced).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(parsed.messages[0].timestamp, Some(serde_json::json!("2024-03-04T10:00:00+03:00")));
+    assert_eq!(parsed.messages[0].timestamp_rfc3339().as_deref(), Some("2024-03-04T10:00:00+03:00"));
     assert_eq!(parsed.report.date_order_evidence, Some(OrderEvidence::Override));
 }
 
@@ -121,9 +121,28 @@ proptest! {
         if let Ok(parsed) = parse_export(&text, &options("p")) {
             prop_assert_eq!(parsed.report.messages, parsed.messages.len());
             for message in &parsed.messages {
-                prop_assert!(message.message_id.as_deref().is_some_and(|id| id.starts_with("wa-export-")));
+                prop_assert!(message.message_id.starts_with("wa-export-"));
                 prop_assert!(message.text.is_some() || !message.media.is_empty());
             }
+        }
+    }
+
+    #[test]
+    fn any_bytes_are_read_and_parsed_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..512), zipped in any::<bool>()) {
+        let bytes = if zipped { [b"PK\x03\x04".as_slice(), &bytes].concat() } else { bytes };
+        if let Ok(export) = read_export_bytes_capped("upload", &bytes, 4096) {
+            let _ = looks_like_export(&export.text);
+            let _ = parse_export(&export.text, &options("p"));
+        }
+    }
+
+    #[test]
+    fn any_text_parses_or_is_refused_without_panicking(text in "\\PC{0,400}") {
+        let _ = looks_like_export(&text);
+        let headers = text.lines().filter(|line| parse_header(line.strip_suffix('\r').unwrap_or(line)).is_some()).count();
+        match parse_export(&text, &options("p")) {
+            Ok(parsed) => prop_assert!(headers > 0 && parsed.messages.len() <= headers),
+            Err(error) => prop_assert!(headers == 0 && matches!(error, ExportError::NoMessages)),
         }
     }
 }
