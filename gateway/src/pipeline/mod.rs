@@ -21,6 +21,7 @@ mod settings;
 pub use fence::FenceSettings;
 pub use images::{ServedImages, StoredImage};
 pub use media::MediaSettings;
+pub use scout::resync::{resync_catalogs, resync_due_catalogs};
 pub use settings::ChainSettings;
 
 use std::sync::Arc;
