@@ -6,6 +6,7 @@ mod admin;
 mod admin_console;
 mod bounded_state;
 mod browser;
+mod catalog_resync;
 mod chain;
 mod crash;
 mod dedupe;
