@@ -205,7 +205,7 @@ impl Application {
     }
 }
 
-/// The product chain's queue workers, heartbeat and queue-depth sampler (issue #4).
+/// The product chain's queue workers, heartbeat, catalog re-sync and queue-depth sampler (issues #4, #16).
 async fn start_product_chain(
     state: &web::Data<AppState>,
     config: &Config,
@@ -228,6 +228,9 @@ async fn start_product_chain(
     stages.push(Arc::new(documents::import::ImportStage::new(db.clone(), state.documents.clone(), state.artefacts.clone())));
     let settings = jobs::RuntimeSettings { lease: chain.job_lease, poll: chain.job_poll };
     jobs::JobRuntime::spawn(db.clone(), state.metrics.clone(), stages, settings, shutdown.clone(), tasks);
+    if let Some(every) = chain.catalog_resync {
+        tasks.spawn(pipeline::resync_catalogs(db.clone(), every, shutdown.clone()));
+    }
     tasks.spawn(jobs::background::heartbeat(db, chain.heartbeat, shutdown.clone()));
     Ok(())
 }

@@ -264,6 +264,7 @@ fn chain_settings(env: &mut Env<'_>) -> ChainSettings {
         job_lease: Duration::from_secs_f64(env.parse("JOB_LEASE_SECONDS", 60.0f64, 0.1..=86_400.0)),
         job_poll: Duration::from_secs_f64(env.parse("JOB_POLL_SECONDS", 1.0f64, 0.01..=3_600.0)),
         heartbeat: hours(env.parse("HEARTBEAT_HOURS", 24.0f64, 0.0001..=8_760.0)),
+        catalog_resync: catalog_resync(env),
         whatsapp_web_base_url: env.base_url("WHATSAPP_WEB_BASE_URL", "https://wa.me"),
         fetch_timeout: Duration::from_secs_f64(env.parse("HYDRATE_TIMEOUT_SECONDS", 10.0f64, 0.05..=300.0)),
         fetch_max_bytes: env.parse("HYDRATE_MAX_BYTES", 2 * 1_048_576usize, 1_024..=256 * 1_048_576),
@@ -271,6 +272,13 @@ fn chain_settings(env: &mut Env<'_>) -> ChainSettings {
         user_agents: env.get("HYDRATE_USER_AGENTS"),
         fence: fence_settings(env),
     }
+}
+
+/// `CATALOG_RESYNC_HOURS`: the age of a catalog's last scout that makes it due again (fractions
+/// allowed, at most a year); 0 turns re-sync off.
+fn catalog_resync(env: &mut Env<'_>) -> Option<Duration> {
+    let value = env.parse("CATALOG_RESYNC_HOURS", 24.0f64, 0.0..=8_760.0);
+    (value > 0.0).then(|| hours(value))
 }
 
 /// `FETCH_ALLOW_PRIVATE_HOSTS`: `host:port` entries the fetch fence lets reach private addresses.
@@ -355,6 +363,19 @@ mod tests {
         assert_eq!(config.store.content_hash_window, config.ingest.content_hash_window);
         assert!(config.ingest.hmac_secrets.is_empty());
         assert_eq!(config.ingest.rate_limit_per_token_per_minute, 20 * 120);
+    }
+
+    #[test]
+    fn catalog_resync_defaults_to_a_day_zero_turns_it_off_and_bad_values_are_refused() {
+        let base = ("WHATSAPP_INGEST_TOKEN", "t");
+        assert_eq!(config(&[base]).expect("valid").chain.catalog_resync, Some(Duration::from_secs(24 * 3_600)));
+        let half = config(&[base, ("CATALOG_RESYNC_HOURS", "0.5")]).expect("valid");
+        assert_eq!(half.chain.catalog_resync, Some(Duration::from_secs(1_800)));
+        assert_eq!(config(&[base, ("CATALOG_RESYNC_HOURS", "0")]).expect("valid").chain.catalog_resync, None);
+        for bad in ["-1", "daily", "9000", "NaN"] {
+            let error = config(&[base, ("CATALOG_RESYNC_HOURS", bad)]).expect_err("refused");
+            assert!(error.to_string().contains("CATALOG_RESYNC_HOURS"), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Product {
     pub semantic_hash: Option<String>,
     pub last_embedding_hash: Option<String>,
     pub hydrate_status: Option<String>,
+    /// When a re-scout found the product gone from its seller's catalog (it is then inactive).
+    pub delisted_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }

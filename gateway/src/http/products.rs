@@ -36,7 +36,10 @@ pub struct ProductView {
     pub persisted_image_url: Option<String>,
     /// The persisted copy when present, else the CDN URL.
     pub display_image_url: Option<String>,
+    /// False when hydrate found the page gone, or the seller's catalog no longer lists it.
     pub active: bool,
+    /// When a catalog re-scout found the product no longer listed; null while it is listed.
+    pub delisted_at: Option<String>,
     pub hydrate_status: Option<String>,
     pub last_hydrated_at: Option<String>,
     pub qc: QcView,
@@ -63,6 +66,7 @@ impl From<Product> for ProductView {
             image_url: p.image_url,
             persisted_image_url: p.persisted_image_url,
             active: p.active != 0,
+            delisted_at: p.delisted_at_ms.map(rfc3339),
             hydrate_status: p.hydrate_status,
             last_hydrated_at: p.last_hydrated_at_ms.map(rfc3339),
             qc: QcView { decision: p.qc_decision, confidence: p.qc_confidence, reason: p.qc_reason },

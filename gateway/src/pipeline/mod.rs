@@ -22,6 +22,7 @@ pub use fence::FenceSettings;
 pub use images::{ServedImages, StoredImage};
 pub use media::{MediaSettings, S3Settings};
 pub use persist::S3Store;
+pub use scout::resync::{resync_catalogs, resync_due_catalogs};
 pub use settings::ChainSettings;
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! Settings of the product chain's queue workers, scout and hydrate:
-//! `JOB_*`, `HEARTBEAT_HOURS`, `WHATSAPP_WEB_BASE_URL`, `HYDRATE_*` and the
+//! `JOB_*`, `HEARTBEAT_HOURS`, `CATALOG_RESYNC_HOURS`, `WHATSAPP_WEB_BASE_URL`, `HYDRATE_*` and the
 //! fetch fence's `FETCH_ALLOW_PRIVATE_HOSTS`, read and validated by `config`.
 
 use std::time::Duration;
@@ -17,6 +17,9 @@ pub struct ChainSettings {
     /// How often idle workers look for jobs enqueued by other processes.
     pub job_poll: Duration,
     pub heartbeat: Duration,
+    /// Catalogs are scouted again once their last scout is this old (`CATALOG_RESYNC_HOURS`);
+    /// `None` (0) turns re-sync off.
+    pub catalog_resync: Option<Duration>,
     pub whatsapp_web_base_url: url::Url,
     pub fetch_timeout: Duration,
     pub fetch_max_bytes: usize,

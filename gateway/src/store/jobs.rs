@@ -47,18 +47,25 @@ pub struct NewJob<'a, P: Serialize> {
     pub run_at_ms: i64,
 }
 
-/// Returns true when the job was new, or re-armed because its previous run had finished
-/// (`done` or `dead`). A job still ready or running is left alone.
-pub async fn enqueue<P: Serialize>(tx: &mut Tx, job: NewJob<'_, P>) -> Result<bool, StoreError> {
-    let payload = serde_json::to_string(job.payload).map_err(|e| StoreError::Failed(format!("job payload: {e}")))?;
-    let sql = "INSERT INTO jobs (stage, dedupe_key, payload, state, attempts, run_at_ms, created_at_ms, updated_at_ms)
-               VALUES ($1, $2, $3, 'ready', 0, $4, $4, $4)
-               ON CONFLICT (stage, dedupe_key) DO UPDATE SET
+/// The upsert tail of every enqueue (one job here, or a batch in `catalogs`/`catalog_writes`):
+/// a `(stage, dedupe_key)` seen before is re-armed only when its previous run had finished.
+pub(super) const REARM_FINISHED: &str = "ON CONFLICT (stage, dedupe_key) DO UPDATE SET
                    payload = excluded.payload, state = 'ready', attempts = 0, run_at_ms = excluded.run_at_ms,
                    lease_expires_at_ms = NULL, leased_by = NULL, last_error = NULL, last_status = NULL,
                    updated_at_ms = excluded.updated_at_ms
                WHERE jobs.state IN ('done', 'dead')";
-    let result = on_tx!(tx, |conn| sqlx::query(sql)
+
+/// Returns true when the job was new, or re-armed because its previous run had finished
+/// (`done` or `dead`). A job still ready or running is left alone.
+pub async fn enqueue<P: Serialize>(tx: &mut Tx, job: NewJob<'_, P>) -> Result<bool, StoreError> {
+    let payload = serde_json::to_string(job.payload).map_err(|e| StoreError::Failed(format!("job payload: {e}")))?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "INSERT INTO jobs (stage, dedupe_key, payload, state, attempts, run_at_ms, created_at_ms, updated_at_ms)
+             VALUES ($1, $2, $3, 'ready', 0, $4, $4, $4) {REARM_FINISHED}"
+        )
+    });
+    let result = on_tx!(tx, |conn| sqlx::query(SQL.as_str())
         .bind(job.stage)
         .bind(job.dedupe_key)
         .bind(&payload)

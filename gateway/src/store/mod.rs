@@ -5,6 +5,8 @@
 //! (`sqlite_writer`, `postgres_writer`) because it is the hot path.
 
 pub mod admin_lists;
+pub mod catalog_writes;
+pub mod catalogs;
 pub mod chat_index;
 pub mod checkpoint;
 pub mod dedupe_index;

@@ -1,12 +1,12 @@
-//! Product rows of the product chain: found by extraction or scout, filled in by hydrate
-//! (name, description, Meta CDN image, semantic hash), then by embed, QC and persist. Every write
+//! Product rows of the product chain: found by extraction or scout (`catalog_writes`), filled in
+//! by hydrate (name, description, Meta CDN image, semantic hash), then by embed, QC and persist. Every write
 //! here takes the stage's transaction, so a product's row and the next job commit together.
 
 use super::{Database, StoreError, queries::on_pool, tx::{Tx, on_tx}};
 use crate::{domain::Product, parse::search_text::index_text};
 
 const COLUMNS: &str = "product_id, seller_phone, name, description, image_url, persisted_image_url, last_hydrated_at_ms,
-    active, qc_decision, qc_confidence, qc_reason, semantic_hash, last_embedding_hash, hydrate_status, created_at_ms, updated_at_ms";
+    active, qc_decision, qc_confidence, qc_reason, semantic_hash, last_embedding_hash, hydrate_status, delisted_at_ms, created_at_ms, updated_at_ms";
 
 pub async fn get(db: &Database, product_id: &str) -> Result<Option<Product>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM products WHERE product_id = $1");
@@ -54,14 +54,6 @@ pub async fn list(db: &Database, filter: &ProductFilter) -> Result<Vec<Product>,
         .await?))
 }
 
-/// Records a product a catalog listed; true when it was new.
-pub async fn insert_discovered(tx: &mut Tx, product_id: &str, seller_phone: &str, now_ms: i64) -> Result<bool, StoreError> {
-    let sql = "INSERT INTO products (product_id, seller_phone, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $3)
-               ON CONFLICT (product_id) DO NOTHING";
-    let rows = on_tx!(tx, |conn| sqlx::query(sql).bind(product_id).bind(seller_phone).bind(now_ms).execute(conn).await?.rows_affected());
-    Ok(rows == 1)
-}
-
 /// What a product page said.
 #[derive(Debug, Clone)]
 pub struct Hydrated<'a> {
@@ -71,7 +63,8 @@ pub struct Hydrated<'a> {
     pub semantic_hash: &'a str,
 }
 
-/// Writes a hydration (creating the row if extraction never did) and marks the product active.
+/// Writes a hydration (creating the row if extraction never did) and marks the product active,
+/// unless its catalog delisted it (`delisted_at_ms`): only the catalog listing it again does that.
 pub async fn record_hydrated(tx: &mut Tx, product_id: &str, seller_phone: Option<&str>, page: &Hydrated<'_>, now_ms: i64) -> Result<(), StoreError> {
     let sql = "INSERT INTO products (product_id, seller_phone, name, description, image_url, semantic_hash, last_hydrated_at_ms,
                                      active, hydrate_status, created_at_ms, updated_at_ms, search_text)
@@ -80,7 +73,8 @@ pub async fn record_hydrated(tx: &mut Tx, product_id: &str, seller_phone: Option
                    seller_phone = COALESCE(products.seller_phone, excluded.seller_phone),
                    name = excluded.name, description = excluded.description, image_url = excluded.image_url,
                    semantic_hash = excluded.semantic_hash, last_hydrated_at_ms = excluded.last_hydrated_at_ms,
-                   active = 1, hydrate_status = 'ok', updated_at_ms = excluded.updated_at_ms,
+                   active = CASE WHEN products.delisted_at_ms IS NULL THEN 1 ELSE 0 END,
+                   hydrate_status = 'ok', updated_at_ms = excluded.updated_at_ms,
                    search_text = excluded.search_text";
     on_tx!(tx, |conn| sqlx::query(sql)
         .bind(product_id)

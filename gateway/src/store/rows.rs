@@ -24,7 +24,8 @@ macro_rules! from_row {
 
 from_row!(Product {
     product_id, seller_phone, name, description, image_url, persisted_image_url, last_hydrated_at_ms, active,
-    qc_decision, qc_confidence, qc_reason, semantic_hash, last_embedding_hash, hydrate_status, created_at_ms, updated_at_ms,
+    qc_decision, qc_confidence, qc_reason, semantic_hash, last_embedding_hash, hydrate_status, delisted_at_ms,
+    created_at_ms, updated_at_ms,
 });
 
 from_row!(Offer {

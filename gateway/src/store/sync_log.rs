@@ -1,10 +1,11 @@
 //! The product chain's event trail, the seed's `catalog_sync_logs`: one row per stage event
 //! (`scout_start` … `lazy_persist_failed`) with the HTTP status, the error message and a small
 //! details JSON. Written inside the stage's commit transaction, so the trail matches the data.
+//! A catalog diff writes one event per product it delists or relists, in one statement.
 
 use serde::Serialize;
 
-use super::{Database, StoreError, queries::on_pool, tx::{Tx, on_tx}};
+use super::{Database, StoreError, catalog_writes::{id_array, id_set}, queries::on_pool, tx::{Tx, on_tx}};
 
 /// Event type names, as the seed's enum spells them.
 pub mod event {
@@ -24,6 +25,10 @@ pub mod event {
     pub const LAZY_PERSIST_FAILED: &str = "lazy_persist_failed";
     /// A fetch the fence refused (reason `blocked_address`); not in the seed's list.
     pub const FETCH_BLOCKED: &str = "fetch_blocked";
+    /// A re-scout no longer found the product in its seller's catalog: it is inactive (issue 16).
+    pub const PRODUCT_DELISTED: &str = "product_delisted";
+    /// A delisted product is in its seller's catalog again: active once more (issue 16).
+    pub const PRODUCT_RELISTED: &str = "product_relisted";
 }
 
 /// One event to append.
@@ -72,6 +77,35 @@ pub async fn append(tx: &mut Tx, at_ms: i64, event: &SyncEvent<'_>) -> Result<()
         .await?
         .rows_affected());
     Ok(())
+}
+
+/// One `event_type` event per product of `product_ids`, all with the same seller and details.
+pub async fn append_for_products(
+    tx: &mut Tx,
+    at_ms: i64,
+    event_type: &'static str,
+    seller_phone: &str,
+    product_ids: &[String],
+    details: &serde_json::Value,
+) -> Result<u64, StoreError> {
+    if product_ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "INSERT INTO catalog_sync_logs (seller_phone, product_id, event_type, details, created_at_ms)
+         SELECT $2, value, $3, $4, $5 FROM ({}) AS ids",
+        id_set(tx, 1)
+    );
+    let (list, details) = (id_array(product_ids)?, details.to_string());
+    Ok(on_tx!(tx, |conn| sqlx::query(&sql)
+        .bind(&list)
+        .bind(seller_phone)
+        .bind(event_type)
+        .bind(&details)
+        .bind(at_ms)
+        .execute(conn)
+        .await?
+        .rows_affected()))
 }
 
 /// Appends in a transaction of its own (events that precede any result, e.g. `hydrate_start`).

@@ -7,6 +7,7 @@ mod admin_documents;
 mod admin_console;
 mod bounded_state;
 mod browser;
+mod catalog_resync;
 mod chain;
 mod crash;
 mod dedupe;

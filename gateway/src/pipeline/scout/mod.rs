@@ -2,8 +2,12 @@
 //! fetched by the worker; [`catalog`] reads product ids and the next-page link from each page,
 //! and the URL helpers here build the catalog and product URLs from the configured base
 //! (`WHATSAPP_WEB_BASE_URL`, default `https://wa.me`), so tests point them at a local server.
+//! [`diff`] compares a listing with the one before; [`resync`] scouts catalogs again when due.
 
 pub mod catalog;
+mod commit;
+pub mod diff;
+pub mod resync;
 pub mod stage;
 
 pub use catalog::{CatalogPage, extract_product_ids, find_next_page, scan_catalog_page};

@@ -1,33 +1,40 @@
 //! The scout stage: fetch a seller's catalog (`<base>/c/<phone>`), follow its pagination, and
-//! record every product id it lists; each product not seen before gets a hydrate job, in the
-//! same transaction. A missing catalog (404/410) is a recorded outcome; 429 and 5xx go back to
-//! the queue, honouring `Retry-After`. A page the fence refuses kills the job (`blocked_address`).
+//! hand the product ids it lists to the commit ([`super::commit`]), which compares them with the
+//! catalog's listing before: new products get hydrate jobs, vanished ones become inactive. A
+//! missing catalog (404/410) is a recorded outcome; 429 and 5xx go back to the queue, honouring
+//! `Retry-After`. A page the fence refuses kills the job (`blocked_address`). A catalog that lists
+//! no products is "no information" (`scout_error`, reason `no_products`): nothing is delisted,
+//! and the re-sync sweep looks again after `CATALOG_RESYNC_HOURS`.
 
 use std::{collections::HashSet, sync::Arc, time::SystemTime};
 
 use serde_json::json;
 use url::Url;
 
-use super::{catalog_url, scan_catalog_page};
+use super::{
+    catalog_url,
+    commit::{ScoutCommit, ScoutFailure, scout_event},
+    scan_catalog_page,
+};
 use crate::domain::job::stage;
 use crate::{
-    jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
+    jobs::{ClaimedJob, Stage, StageOutcome},
     pipeline::{
         fence::blocked_outcome,
         fetch::{FetchError, Fetcher},
         hydrate::{HydrateStatusClass, classify_status, decode_html, parse_retry_after},
     },
     store::{
-        Database, StoreError,
-        jobs::{self, NewJob},
-        products,
-        sync_log::{self, SyncEvent, event},
-        tx::Tx,
+        Database,
+        sync_log::{self, event},
     },
 };
 
 /// Pages followed per catalog; a pagination loop or a giant catalog stops here.
 pub const MAX_CATALOG_PAGES: usize = 100;
+
+/// The job's note and the `scout_error` message of a catalog that listed nothing.
+pub const NO_PRODUCTS: &str = "catalog listed no products; nothing delisted";
 
 pub struct ScoutStage {
     pub db: Database,
@@ -53,15 +60,21 @@ impl Stage for ScoutStage {
         };
         let Ok(first) = catalog_url(&self.base_url, &phone) else {
             let error = "seller phone is not a valid catalog phone".to_owned();
-            let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: None });
+            let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: None, reason: None });
             return StageOutcome::Terminal { error, status: None, commit: Some(commit), dead: true };
         };
         let mut ids: Vec<String> = Vec::new();
         let mut seen_ids: HashSet<String> = HashSet::new();
         let mut visited: HashSet<Url> = HashSet::new();
         let mut next = Some(first);
+        // False when the page limit stops the walk: the listing is then partial.
+        let mut whole = true;
         while let Some(url) = next.take() {
-            if visited.len() >= MAX_CATALOG_PAGES || !visited.insert(url.clone()) {
+            if visited.len() >= MAX_CATALOG_PAGES {
+                whole = false;
+                break;
+            }
+            if !visited.insert(url.clone()) {
                 break;
             }
             let fetched = match self.fetcher.get(&url).await {
@@ -72,7 +85,7 @@ impl Stage for ScoutStage {
                 Err(error) if error.is_transient() => return self.retry(&phone, started_ms, error.to_string(), None, None).await,
                 Err(error) => {
                     let error = error.to_string();
-                    let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: None });
+                    let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: None, reason: None });
                     return StageOutcome::Terminal { error, status: None, commit: Some(commit), dead: true };
                 }
             };
@@ -85,7 +98,7 @@ impl Stage for ScoutStage {
                 }
                 class => {
                     let error = format!("catalog page answered {status}");
-                    let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: Some(status) });
+                    let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: Some(status), reason: None });
                     let dead = class != HydrateStatusClass::Gone;
                     return StageOutcome::Terminal { error, status: Some(status), commit: Some(commit), dead };
                 }
@@ -99,7 +112,14 @@ impl Stage for ScoutStage {
             }
             next = page.next_page;
         }
-        StageOutcome::Done(Box::new(ScoutCommit { phone, started_ms, ids, pages: visited.len() }))
+        if ids.is_empty() {
+            // A blank page, a login wall or markup the scanner no longer reads: never "all gone".
+            tracing::info!(pages = visited.len(), "a catalog listed no products; nothing is delisted");
+            let error = NO_PRODUCTS.to_owned();
+            let commit = Box::new(ScoutFailure { phone, started_ms, error: error.clone(), status: Some(200), reason: Some("no_products") });
+            return StageOutcome::Terminal { error, status: Some(200), commit: Some(commit), dead: false };
+        }
+        StageOutcome::Done(Box::new(ScoutCommit { phone, started_ms, ids, pages: visited.len(), whole }))
     }
 }
 
@@ -116,50 +136,5 @@ impl ScoutStage {
             tracing::warn!(error = %e, "could not log a scout retry");
         }
         StageOutcome::Retry { error, status, retry_after: wait }
-    }
-}
-
-fn scout_event<'a>(phone: &'a str, kind: &'static str, status: Option<u16>, error: Option<&'a str>, details: serde_json::Value) -> SyncEvent<'a> {
-    SyncEvent { event_type: kind, seller_phone: Some(phone), product_id: None, status_code: status, error_message: error, details }
-}
-
-struct ScoutCommit {
-    phone: String,
-    started_ms: i64,
-    ids: Vec<String>,
-    pages: usize,
-}
-
-#[async_trait::async_trait]
-impl StageCommit for ScoutCommit {
-    async fn apply(self: Box<Self>, tx: &mut Tx) -> Result<(), StoreError> {
-        let now = crate::time::now_ms();
-        let mut new_products = 0usize;
-        for id in &self.ids {
-            if products::insert_discovered(tx, id, &self.phone, now).await? {
-                new_products += 1;
-                let payload = json!({"product_id": id, "phone": self.phone});
-                jobs::enqueue(tx, NewJob { stage: stage::HYDRATE, dedupe_key: id, payload: &payload, run_at_ms: now }).await?;
-            }
-        }
-        sync_log::append(tx, self.started_ms, &scout_event(&self.phone, event::SCOUT_START, None, None, json!({}))).await?;
-        let details = json!({"products": self.ids.len(), "new_products": new_products, "pages": self.pages});
-        sync_log::append(tx, now, &scout_event(&self.phone, event::SCOUT_SUCCESS, Some(200), None, details)).await
-    }
-}
-
-struct ScoutFailure {
-    phone: String,
-    started_ms: i64,
-    error: String,
-    status: Option<u16>,
-}
-
-#[async_trait::async_trait]
-impl StageCommit for ScoutFailure {
-    async fn apply(self: Box<Self>, tx: &mut Tx) -> Result<(), StoreError> {
-        sync_log::append(tx, self.started_ms, &scout_event(&self.phone, event::SCOUT_START, None, None, json!({}))).await?;
-        let e = scout_event(&self.phone, event::SCOUT_ERROR, self.status, Some(&self.error), json!({}));
-        sync_log::append(tx, crate::time::now_ms(), &e).await
     }
 }
