@@ -9,12 +9,14 @@
 //!
 //! The pure parts are small modules: [`format`] (which processor), [`header`] (the header row),
 //! [`cells`] (amounts, quantities, currencies), [`rows`] (a sheet's rows), [`diff`] (the
-//! partition into create, update, unchanged and removed).
+//! partition into create, update, unchanged and removed), [`history`] (the price changes an
+//! import appends to `price_history`).
 
 pub mod cells;
 pub mod diff;
 pub mod format;
 pub mod header;
+pub mod history;
 pub mod import;
 pub mod rows;
 pub mod sheet;

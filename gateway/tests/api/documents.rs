@@ -121,7 +121,13 @@ fn form(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(app: &TestApp, file_name: &str, bytes: &[u8], vendor: &str, wait: bool) -> Answer {
+pub(crate) async fn upload(
+    app: &TestApp,
+    file_name: &str,
+    bytes: &[u8],
+    vendor: &str,
+    wait: bool,
+) -> Answer {
     let (content_type, body) = form(&[
         ("file", Some(file_name), bytes),
         ("vendor", None, vendor.as_bytes()),
@@ -378,7 +384,7 @@ async fn a_price_list_becomes_offers_and_its_next_version_is_applied_by_differen
     app.finish().await;
 }
 
-async fn wait_for_final(app: &TestApp, id: i64) -> Value {
+pub(crate) async fn wait_for_final(app: &TestApp, id: i64) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let answer = app.read(&format!("/documents/{id}")).await;
