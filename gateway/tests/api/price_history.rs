@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::{
     documents::upload,
-    helpers::{Answer, READ_TOKEN, TestApp, batch, message, spawn_app_with},
+    helpers::{Answer, READ_TOKEN, TestApp, batch, message, spawn_app_with, start_on},
 };
 
 const SETTINGS: &[(&str, &str)] = &[
@@ -254,6 +254,35 @@ async fn a_reimport_keeps_the_old_price_and_the_history_downloads_as_csv() {
         app.db.query_i64("SELECT COUNT(*) FROM price_history").await,
         [3],
         "chat offers are not copied"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn document_offers_stored_before_the_table_get_their_current_price() {
+    let app = spawn_app_with(SETTINGS).await;
+    import(&app, "kamau.csv", FIRST).await;
+    let second = import(&app, "kamau-week2.csv", SECOND).await;
+    let db = app.stop().await;
+    // Back to before migration 0018: no table, the migration forgotten.
+    db.execute("DROP TABLE price_history").await;
+    db.execute("DELETE FROM _sqlx_migrations WHERE version = 18")
+        .await;
+    let app = start_on(db, SETTINGS).await;
+    // Each document offer gets one point: its price now, from the document that last wrote it.
+    let history = points(&app.read(SAMSUNG).await);
+    assert_eq!(prices(&history), owned(&[("document", None, "17900")]));
+    assert_eq!(history[0]["source_document_id"], second);
+    let uploaded = app
+        .db
+        .query_i64(&format!(
+            "SELECT created_at_ms FROM source_documents WHERE id = {second}"
+        ))
+        .await;
+    assert_eq!(history[0]["at_ms"].as_i64(), uploaded.first().copied());
+    assert_eq!(
+        app.db.query_i64("SELECT COUNT(*) FROM price_history").await,
+        [2]
     );
     app.finish().await;
 }
