@@ -2,7 +2,8 @@
 //! key. New keys are created; known keys with another content hash (or an inactive offer coming
 //! back) are updated; the rest are unchanged; active keys the import no longer has are removed,
 //! which makes their offers inactive. A key twice in one import keeps its first row; the later
-//! one is an error with both row numbers.
+//! one is an error with both row numbers. An update whose price or currency differs from the
+//! offer's is also a price change, for `price_history`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,6 +15,18 @@ pub struct Known {
     pub offer_id: i64,
     pub row_hash: String,
     pub active: bool,
+    /// The offer's price and currency now.
+    pub price: Option<String>,
+    pub currency: String,
+}
+
+/// An update that changes the offer's price (or its currency): its old and new price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repriced<'r> {
+    pub offer_id: i64,
+    pub row: &'r DocumentRow,
+    pub old_price: Option<String>,
+    pub old_currency: String,
 }
 
 /// What an import does, row by row.
@@ -22,6 +35,8 @@ pub struct Partition<'r> {
     pub create: Vec<&'r DocumentRow>,
     /// (offer id, its new row).
     pub update: Vec<(i64, &'r DocumentRow)>,
+    /// The updates whose price or currency changed.
+    pub repriced: Vec<Repriced<'r>>,
     pub unchanged: usize,
     /// Offer ids that leave the snapshot.
     pub removed: Vec<i64>,
@@ -46,7 +61,19 @@ pub fn partition<'r>(rows: &'r [DocumentRow], snapshot: &HashMap<String, Known>)
         match snapshot.get(&key) {
             None => out.create.push(row),
             Some(known) if known.active && known.row_hash == row.row_hash() => out.unchanged += 1,
-            Some(known) => out.update.push((known.offer_id, row)),
+            Some(known) => {
+                out.update.push((known.offer_id, row));
+                if known.price.as_deref() != Some(row.price.as_str())
+                    || known.currency != row.currency
+                {
+                    out.repriced.push(Repriced {
+                        offer_id: known.offer_id,
+                        row,
+                        old_price: known.price.clone(),
+                        old_currency: known.currency.clone(),
+                    });
+                }
+            }
         }
         seen.insert(key, row);
     }
@@ -86,6 +113,8 @@ mod tests {
             offer_id: id,
             row_hash: row.row_hash(),
             active,
+            price: Some(row.price.clone()),
+            currency: row.currency.clone(),
         }
     }
 
@@ -122,10 +151,44 @@ mod tests {
             [(2, 3), (4, 5)],
             "changed, and back from inactive"
         );
+        assert_eq!(
+            split
+                .repriced
+                .iter()
+                .map(|r| (r.offer_id, r.old_price.as_deref(), r.row.price.as_str()))
+                .collect::<Vec<_>>(),
+            [(2, Some("200"), "250")],
+            "only the changed price; back from inactive at the same price is no change"
+        );
         assert_eq!(split.create.iter().map(|r| r.row).collect::<Vec<_>>(), [4]);
         assert_eq!(split.removed, [3]);
         assert_eq!(split.duplicates.len(), 1);
         assert_eq!(split.duplicates[0].row, Some(6));
+    }
+
+    #[test]
+    fn a_new_currency_is_a_price_change_and_a_new_title_is_not() {
+        let before = [row(2, "a", "100"), row(3, "b", "200")];
+        let snapshot: HashMap<String, Known> = [
+            ("sku:a".to_owned(), known(1, &before[0], true)),
+            ("sku:b".to_owned(), known(2, &before[1], true)),
+        ]
+        .into();
+        let mut dollars = row(2, "a", "100");
+        dollars.currency = "USD".into();
+        let mut renamed = row(3, "b", "200");
+        renamed.title = "item b, boxed".into();
+        let now = [dollars, renamed];
+        let split = partition(&now, &snapshot);
+        assert_eq!(split.update.len(), 2);
+        assert_eq!(
+            split
+                .repriced
+                .iter()
+                .map(|r| (r.offer_id, r.old_currency.as_str(), r.row.currency.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "KES", "USD")]
+        );
     }
 
     proptest! {

@@ -1,12 +1,12 @@
 //! The `import_document` job: reads the stored upload (off the async runtime), then applies the
-//! diff in the job's completion transaction, so the vendor's offers, the document row and the
-//! job's `done` commit together. A crash before that commit leaves the previous snapshot intact
-//! and the job runs again (its lease expires); a repeated delivery after it finds the document
-//! finished and does nothing.
+//! diff in the job's completion transaction, so the vendor's offers, their `price_history` rows,
+//! the document row and the job's `done` commit together. A crash before that commit leaves the
+//! previous snapshot intact and the job runs again (its lease expires); a repeated delivery after
+//! it finds the document finished and does nothing.
 
 use std::{collections::HashMap, sync::Arc};
 
-use super::{ArtefactStore, DocumentInput, DocumentSettings, Extracted, ProcessError, diff, pick};
+use super::{ArtefactStore, DocumentInput, DocumentSettings, Extracted, ProcessError, diff, history, pick};
 use crate::{
     domain::{DocumentCounts, DocumentStatus, RowError, job::stage},
     jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
@@ -14,6 +14,7 @@ use crate::{
     store::{
         Database, StoreError,
         documents::{self, RowWrite},
+        price_history,
         tx::Tx,
     },
     time::now_ms,
@@ -203,13 +204,15 @@ impl StageCommit for Apply {
         let snapshot: HashMap<String, diff::Known> = documents::snapshot(tx, self.vendor_id)
             .await?
             .into_iter()
-            .map(|(key, offer_id, row_hash, active)| {
+            .map(|known| {
                 (
-                    key,
+                    known.row_key,
                     diff::Known {
-                        offer_id,
-                        row_hash,
-                        active: active != 0,
+                        offer_id: known.id,
+                        row_hash: known.row_hash,
+                        active: known.active != 0,
+                        price: known.price,
+                        currency: known.currency,
                     },
                 )
             })
@@ -221,7 +224,7 @@ impl StageCommit for Apply {
             .iter()
             .map(|(id, row)| (*id, write(row)))
             .collect();
-        documents::insert_rows(
+        let created = documents::insert_rows(
             tx,
             self.document_id,
             self.vendor_id,
@@ -232,6 +235,14 @@ impl StageCommit for Apply {
         .await?;
         documents::update_rows(tx, self.document_id, &updates, now).await?;
         documents::deactivate(tx, &split.removed, now).await?;
+        // Every first price and every changed one, dated at the upload.
+        let source = history::Source {
+            document_id: self.document_id,
+            vendor_id: self.vendor_id,
+            at_ms: self.received_at_ms,
+        };
+        let prices = history::changes(source, &split.create, &created, &split.repriced);
+        price_history::append(tx, &prices).await?;
         let mut errors: Vec<RowError> = self.extracted.errors.clone();
         errors.extend(split.duplicates.iter().cloned());
         let counts = DocumentCounts {

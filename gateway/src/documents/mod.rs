@@ -12,7 +12,8 @@
 //!
 //! The pure parts are small modules: [`format`] (which processor), [`header`] (the header row),
 //! [`cells`] (amounts, quantities, currencies), [`rows`] (a sheet's rows), [`diff`] (the
-//! partition into create, update, unchanged and removed).
+//! partition into create, update, unchanged and removed), [`history`] (the price changes an
+//! import appends to `price_history`).
 
 pub mod artefacts;
 pub mod cells;
@@ -20,6 +21,7 @@ pub mod chat_export;
 pub mod diff;
 pub mod format;
 pub mod header;
+pub mod history;
 pub mod import;
 pub mod intake;
 pub mod rows;

@@ -1,5 +1,5 @@
-//! Read APIs over extracted offers: `GET /offers`, `GET /vendors`,
-//! `GET /price-history/product/{id}`.
+//! Read APIs over extracted offers: `GET /offers`, `GET /vendors` (the price history of a
+//! product is `price_history.rs`).
 
 use std::collections::HashMap;
 
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     auth,
-    errors::{ApiError, ErrorBody},
+    errors::ApiError,
     list_cursor,
     openapi::ReadErrors,
     views::{layout, market as pages},
@@ -21,7 +21,7 @@ use crate::{
     parse::{normalize_title_key, phone::normalize_phone},
     store::{
         admin_lists,
-        market::{self, PricePoint, Vendor},
+        market::{self, Vendor},
     },
     time::now_ms,
 };
@@ -87,15 +87,6 @@ pub struct VendorsQuery {
     cursor: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct PriceHistory {
-    /// As requested.
-    pub product_id: String,
-    /// The normalised key it was matched by.
-    pub product_key: String,
-    pub points: Vec<PricePoint>,
-}
-
 fn encode_cursor(id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("offer:{id}"))
 }
@@ -109,7 +100,7 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
 
 /// A product is named by its 16-digit WhatsApp id or by a title, which is
 /// reduced to the same normalised key extraction stores.
-fn product_key(raw: &str) -> String {
+pub(super) fn product_key(raw: &str) -> String {
     let raw = raw.trim();
     if raw.len() >= 15 && raw.bytes().all(|b| b.is_ascii_digit()) { raw.to_owned() } else { normalize_title_key(raw) }
 }
@@ -284,26 +275,6 @@ pub async fn vendors(
         zone: state.console.time_zone,
         now_ms: now_ms(),
     })))
-}
-
-#[utoipa::path(
-    get, path = "/price-history/product/{id}", tag = "read", summary = "Prices of one product over time, across vendors",
-    params(("id" = String, Path, description = "A 16-digit WhatsApp product id, or a product title", example = "Samsung A15 128GB")),
-    security(("read_token" = []), ("admin_basic" = [])),
-    responses(
-        (status = 200, description = "Priced offers of the product, oldest first", body = PriceHistory),
-        (status = 404, description = "No priced offer of this product", body = ErrorBody),
-        ReadErrors,
-    ),
-)]
-pub async fn price_history(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let requested = path.into_inner();
-    let key = product_key(&requested);
-    let points = market::price_history(&state.store.db, &key, 5_000).await?;
-    if points.is_empty() {
-        return Err(ApiError::NotFound);
-    }
-    Ok(HttpResponse::Ok().json(PriceHistory { product_id: requested, product_key: key, points }))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod market;
 pub mod meta;
 pub mod openapi;
 pub mod ops;
+pub mod price_history;
 pub mod products;
 pub mod purge;
 pub mod request_context;
@@ -70,7 +71,7 @@ pub fn register_api(config: &mut web::ServiceConfig) -> Vec<Operation> {
         .add(Resource::new(Public, "/integrations/whatsapp/chats/{chat_id}/extract-latest").post(extract_latest::extract_latest))
         .add(Resource::new(Readers, "/offers").get(market::offers))
         .add(Resource::new(Readers, "/vendors").get(market::vendors))
-        .add(Resource::new(Readers, "/price-history/product/{id}").get(market::price_history))
+        .add(Resource::new(Readers, "/price-history/product/{id}").get(price_history::price_history))
         .add(Resource::new(Readers, "/search").get(search::search))
         .add(Resource::new(Readers, "/products").get(products::list))
         .add(Resource::new(Readers, "/products/{product_id}").get(products::detail))

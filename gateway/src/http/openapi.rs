@@ -15,7 +15,7 @@ use utoipa::{
     },
 };
 
-use super::{admin, admin_documents, admin_senders, diagnostics, docs, document_files, documents, errors, extract_latest, images, ingest, jobs_admin, market, meta, ops, products, purge, search, similar};
+use super::{admin, admin_documents, admin_senders, diagnostics, docs, document_files, documents, errors, extract_latest, images, ingest, jobs_admin, market, meta, ops, price_history, products, purge, search, similar};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,7 +28,7 @@ use super::{admin, admin_documents, admin_senders, diagnostics, docs, document_f
     paths(
         ingest::ingest, ops::healthz, ops::readyz, images::serve, super::admin_views::stylesheet, document,
         docs::index, docs::asset, ops::whatsapp_metrics, ops::prometheus, extract_latest::extract_latest,
-        market::offers, market::vendors, market::price_history, search::search, products::list, products::detail, similar::search_image, similar::similar,
+        market::offers, market::vendors, price_history::price_history, search::search, products::list, products::detail, similar::search_image, similar::similar,
         documents::upload, documents::list, documents::detail, admin_documents::list, admin_documents::detail, document_files::file, document_files::vendor_price_template,
         diagnostics::diagnostics, diagnostics::logs, admin::list, admin::detail, admin::map,
         admin_senders::list, admin_senders::map,

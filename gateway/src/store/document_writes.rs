@@ -27,7 +27,8 @@ fn placeholders(rows: usize, columns: usize, first: usize) -> String {
         .join(", ")
 }
 
-/// New offers of `document_id` for `vendor_id`.
+/// New offers of `document_id` for `vendor_id`; returns `(offer id, row key)` of each (in no
+/// particular order), so their first prices can go to `price_history`.
 pub async fn insert_rows(
     tx: &mut Tx,
     document_id: i64,
@@ -35,11 +36,11 @@ pub async fn insert_rows(
     received_at_ms: i64,
     rows: &[RowWrite<'_>],
     now_ms: i64,
-) -> Result<u64, StoreError> {
+) -> Result<Vec<(i64, String)>, StoreError> {
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
-    let mut written = 0;
+    let mut written: Vec<(i64, String)> = Vec::with_capacity(rows.len());
     match tx {
         Tx::Sqlite(transaction, ..) => {
             for chunk in rows.chunks(SQLITE_CHUNK) {
@@ -48,10 +49,11 @@ pub async fn insert_rows(
                     "INSERT INTO offers (source_document_id, vendor_id, message_received_at_ms, created_at_ms, updated_at_ms,
                                          item_index, span_start, source_row, title, product_key, price, currency, quantity,
                                          condition, span_end, source_text, search_text, row_key, row_hash, active)
-                     SELECT $1, $2, $3, $4, $4, 0, 0, v.* , 1 FROM (VALUES {}) AS v",
+                     SELECT $1, $2, $3, $4, $4, 0, 0, v.* , 1 FROM (VALUES {}) AS v
+                     RETURNING id, row_key",
                     placeholders(chunk.len(), 12, 4)
                 );
-                let mut query = sqlx::query(&sql)
+                let mut query = sqlx::query_as(&sql)
                     .bind(document_id)
                     .bind(vendor_id)
                     .bind(received_at_ms)
@@ -71,7 +73,7 @@ pub async fn insert_rows(
                         .bind(&w.row_key)
                         .bind(&w.row_hash);
                 }
-                written += query.execute(&mut **transaction).await?.rows_affected();
+                written.extend(query.fetch_all(&mut **transaction).await?);
             }
         }
         Tx::Postgres(transaction, ..) => {
@@ -80,9 +82,10 @@ pub async fn insert_rows(
                                            condition, span_end, source_text, search_text, row_key, row_hash, active)
                        SELECT $1::bigint, $2::bigint, $3::bigint, $4::bigint, $4::bigint, 0, 0, v.*, 1
                        FROM UNNEST($5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::text[],
-                                   $12::int[], $13::text[], $14::text[], $15::text[], $16::text[]) AS v";
+                                   $12::int[], $13::text[], $14::text[], $15::text[], $16::text[]) AS v
+                       RETURNING id, row_key";
             let columns = Columns::of(rows);
-            written += sqlx::query(sql)
+            let returned: Vec<(i64, String)> = sqlx::query_as(sql)
                 .bind(document_id)
                 .bind(vendor_id)
                 .bind(received_at_ms)
@@ -99,9 +102,9 @@ pub async fn insert_rows(
                 .bind(columns.search_text)
                 .bind(columns.row_key)
                 .bind(columns.row_hash)
-                .execute(&mut **transaction)
-                .await?
-                .rows_affected();
+                .fetch_all(&mut **transaction)
+                .await?;
+            written.extend(returned);
         }
     }
     Ok(written)

@@ -294,12 +294,22 @@ pub async fn lock_vendor(tx: &mut Tx, vendor_id: i64) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// The vendor's document offers: (row key, offer id, row hash, active).
-pub async fn snapshot(
-    tx: &mut Tx,
-    vendor_id: i64,
-) -> Result<Vec<(String, i64, String, i32)>, StoreError> {
-    let sql = "SELECT row_key, id, row_hash, active FROM offers WHERE vendor_id = $1 AND source_document_id IS NOT NULL";
+/// One document offer of a vendor, as the diff compares it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SnapshotRow {
+    pub row_key: String,
+    pub id: i64,
+    pub row_hash: String,
+    pub active: i32,
+    /// The offer's price now (the old price of a change).
+    pub price: Option<String>,
+    pub currency: String,
+}
+
+/// The vendor's document offers.
+pub async fn snapshot(tx: &mut Tx, vendor_id: i64) -> Result<Vec<SnapshotRow>, StoreError> {
+    let sql = "SELECT row_key, id, row_hash, active, price, currency FROM offers
+               WHERE vendor_id = $1 AND source_document_id IS NOT NULL";
     Ok(on_tx!(tx, |conn| sqlx::query_as(sql)
         .bind(vendor_id)
         .fetch_all(conn)

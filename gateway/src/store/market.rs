@@ -1,6 +1,6 @@
 //! Read side of what extraction produces: offers with filters and stable
-//! cursor pagination, vendors, price history, and the chat views of the admin
-//! mapping page. Shared SQL for both backends.
+//! cursor pagination, vendors, and the chat views of the admin mapping page
+//! (price history is `price_history.rs`). Shared SQL for both backends.
 
 use serde::Serialize;
 
@@ -136,29 +136,6 @@ pub async fn vendors(db: &Database) -> Result<Vec<Vendor>, StoreError> {
                       (SELECT COUNT(*) FROM offers o WHERE o.vendor_id = v.id) AS offer_count
                FROM vendors v ORDER BY v.name, v.id";
     Ok(on_pool!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct PricePoint {
-    pub at_ms: i64,
-    pub price: String,
-    pub currency: String,
-    pub vendor_id: Option<i64>,
-    pub vendor_name: Option<String>,
-    pub offer_id: i64,
-    /// The offer's chat, or null for an offer from a vendor document.
-    pub chat_id: Option<String>,
-    pub title: String,
-}
-
-/// Prices over time across vendors for one product (title key or WhatsApp id).
-pub async fn price_history(db: &Database, product: &str, limit: i64) -> Result<Vec<PricePoint>, StoreError> {
-    let sql = "SELECT o.message_received_at_ms AS at_ms, o.price, o.currency, o.vendor_id, v.name AS vendor_name,
-                      o.id AS offer_id, o.chat_id, o.title
-               FROM offers o LEFT JOIN vendors v ON v.id = o.vendor_id
-               WHERE (o.product_key = $1 OR o.wa_product_id = $1) AND o.price IS NOT NULL
-               ORDER BY o.message_received_at_ms, o.id LIMIT $2";
-    Ok(on_pool!(db, |pool| sqlx::query_as(sql).bind(product).bind(limit).fetch_all(pool).await?))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

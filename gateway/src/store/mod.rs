@@ -21,6 +21,7 @@ pub mod link_budget;
 pub mod market;
 pub mod postgres_group_sql;
 pub mod postgres_writer;
+pub mod price_history;
 pub mod products;
 pub mod purge;
 pub mod queries;

@@ -30,6 +30,7 @@ mod ops_small_fixes;
 mod media_e2e;
 mod ops;
 mod page_fixture;
+mod price_history;
 mod purge;
 mod relay_captions;
 mod replays;
