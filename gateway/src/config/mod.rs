@@ -159,6 +159,7 @@ impl Config {
             documents: crate::documents::DocumentSettings {
                 max_bytes: env.parse("DOCUMENT_MAX_BYTES", crate::documents::DocumentSettings::DEFAULT_MAX_BYTES, 1_024..=1_073_741_824),
                 default_currency: extraction.default_currency.clone(),
+                ..Default::default()
             },
         };
         if let Some(list) = &config.chain.user_agents

@@ -85,12 +85,14 @@ impl Stage for ImportStage {
             .unwrap_or_else(|| self.settings.default_currency.clone());
         let processor_name = input.processor.clone();
         let file_name = input.file_name.clone();
+        let settings = Arc::clone(&self.settings);
         let read = tokio::task::spawn_blocking(move || {
             let processor = pick(&file_name, &content, Some(&processor_name))
                 .map_err(|e| ProcessError::Corrupt(e.to_string()))?;
             processor.read(&DocumentInput {
                 bytes: &content,
                 default_currency: &currency,
+                ocr: settings.ocr_tools(),
             })
         })
         .await;

@@ -1,5 +1,5 @@
-//! Vendor documents (issue 16): price lists sent as spreadsheets become offers of their vendor,
-//! re-synced by difference. The public face:
+//! Vendor documents (issue 16): price lists sent as spreadsheets, PDFs or photos become offers of
+//! their vendor, re-synced by difference. The public face:
 //! - [`Processor`], the one trait every reader implements, and [`pick`], which chooses it from the
 //!   file's extension and magic bytes (or the `processor` the client names);
 //! - [`DocumentSettings`], owned here and filled in by `config`;
@@ -9,15 +9,20 @@
 //!
 //! The pure parts are small modules: [`format`] (which processor), [`header`] (the header row),
 //! [`cells`] (amounts, quantities, currencies), [`rows`] (a sheet's rows), [`diff`] (the
-//! partition into create, update, unchanged and removed).
+//! partition into create, update, unchanged and removed), [`text_rows`] (a text's lines through the
+//! chat offer extractor, for [`pdf`] and [`ocr`]), [`command`] (the outside programs OCR runs).
 
 pub mod cells;
+pub mod command;
 pub mod diff;
 pub mod format;
 pub mod header;
 pub mod import;
+pub mod ocr;
+pub mod pdf;
 pub mod rows;
 pub mod sheet;
+pub mod text_rows;
 
 pub use format::{Format, FormatError};
 pub use rows::Extracted;
@@ -30,6 +35,12 @@ pub struct DocumentSettings {
     /// The currency of prices without any marker when the vendor has no default of its own:
     /// `WHATSAPP_DEFAULT_CURRENCY`, the same fallback chat extraction uses.
     pub default_currency: String,
+    /// The OCR program, on `PATH` or as a path (default `tesseract`).
+    pub ocr_command: String,
+    /// What turns a scanned PDF's pages into images for OCR (default `pdftoppm`).
+    pub pdf_raster_command: String,
+    /// How long one run of either may take (default 120 s).
+    pub ocr_timeout: std::time::Duration,
 }
 
 impl DocumentSettings {
@@ -41,6 +52,20 @@ impl Default for DocumentSettings {
         Self {
             max_bytes: Self::DEFAULT_MAX_BYTES,
             default_currency: "KES".to_owned(),
+            ocr_command: "tesseract".to_owned(),
+            pdf_raster_command: "pdftoppm".to_owned(),
+            ocr_timeout: std::time::Duration::from_secs(120),
+        }
+    }
+}
+
+impl DocumentSettings {
+    /// The OCR programs a processor runs.
+    pub fn ocr_tools(&self) -> ocr::OcrTools<'_> {
+        ocr::OcrTools {
+            command: &self.ocr_command,
+            raster_command: &self.pdf_raster_command,
+            timeout: self.ocr_timeout,
         }
     }
 }
@@ -50,6 +75,8 @@ pub struct DocumentInput<'a> {
     pub bytes: &'a [u8],
     /// The vendor's default currency, else the settings' one.
     pub default_currency: &'a str,
+    /// The programs OCR runs (images and scanned PDFs).
+    pub ocr: ocr::OcrTools<'a>,
 }
 
 /// Why a document could not be read as a whole (a single bad row is a `RowError` instead).
@@ -59,6 +86,15 @@ pub enum ProcessError {
     Corrupt(String),
     #[error("no sheet has a header row with a price and a description or SKU column")]
     NoHeader,
+    /// A PDF or an image whose text has no line that reads as a priced item.
+    #[error("no line of the text reads as an item with a price")]
+    NoOffers,
+    /// `tesseract` (or, for a scanned PDF, `pdftoppm`) is not installed.
+    #[error("{0}")]
+    OcrUnavailable(String),
+    /// OCR ran but failed or outlasted its timeout.
+    #[error("{0}")]
+    OcrFailed(String),
 }
 
 impl ProcessError {
@@ -67,6 +103,9 @@ impl ProcessError {
         match self {
             Self::Corrupt(_) => "corrupt",
             Self::NoHeader => "no_header",
+            Self::NoOffers => "no_offers",
+            Self::OcrUnavailable(_) => "ocr_unavailable",
+            Self::OcrFailed(_) => "ocr_failed",
         }
     }
 }
@@ -84,8 +123,15 @@ pub trait Processor: Send + Sync {
 pub enum PickError {
     #[error(transparent)]
     Format(#[from] FormatError),
-    #[error("unknown processor {0:?}: the known one is \"spreadsheet\"")]
+    #[error(
+        "unknown processor {0:?}: the known ones are \"spreadsheet\", \"pdf\" (or \"document_text\") and \"ocr\""
+    )]
     UnknownProcessor(String),
+    #[error("processor {processor:?} cannot read {what}")]
+    Unsuited {
+        processor: String,
+        what: &'static str,
+    },
 }
 
 /// The processor for `bytes` named `file_name`; `requested` (the client's `processor`) must name
@@ -95,17 +141,41 @@ pub fn pick(
     bytes: &[u8],
     requested: Option<&str>,
 ) -> Result<Box<dyn Processor>, PickError> {
-    if let Some(name) = requested.map(str::trim).filter(|n| !n.is_empty())
-        && name != "spreadsheet"
+    let requested = requested.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(name) = requested
+        && !matches!(name, "spreadsheet" | "pdf" | "document_text" | "ocr")
     {
         return Err(PickError::UnknownProcessor(name.to_owned()));
     }
     let format = format::detect(file_name, bytes)?;
-    Ok(Box::new(sheet::Spreadsheet { format }))
+    let what = match format {
+        Format::Csv | Format::Tsv | Format::Workbook => "a spreadsheet",
+        Format::Pdf => "a PDF",
+        Format::Image(_) => "an image",
+    };
+    Ok(match (requested, format) {
+        (None | Some("spreadsheet"), Format::Csv | Format::Tsv | Format::Workbook) => {
+            Box::new(sheet::Spreadsheet { format })
+        }
+        (None | Some("pdf" | "document_text"), Format::Pdf) => Box::new(pdf::PdfText),
+        (Some("ocr"), Format::Pdf) => Box::new(ocr::Ocr {
+            source: ocr::Source::Pdf,
+        }),
+        (None | Some("ocr"), Format::Image(image)) => Box::new(ocr::Ocr {
+            source: ocr::Source::Image(image),
+        }),
+        (Some(name), _) => {
+            return Err(PickError::Unsuited {
+                processor: name.to_owned(),
+                what,
+            });
+        }
+    })
 }
 
-/// The processor's name and the media type, after checking that a workbook opens: a corrupt or
-/// encrypted file is refused here, before anything is stored. Blocking for workbooks.
+/// The processor's name and the media type, after checking that a workbook or PDF opens: a
+/// corrupt or encrypted file is refused here, before anything is stored. Blocking for workbooks
+/// and PDFs.
 pub fn probe(
     file_name: &str,
     bytes: &[u8],
@@ -113,8 +183,10 @@ pub fn probe(
 ) -> Result<(&'static str, &'static str), ProbeError> {
     let processor = pick(file_name, bytes, requested)?;
     let format = format::detect(file_name, bytes)?;
-    if format == Format::Workbook {
-        sheet::open_check(bytes).map_err(ProbeError::Unreadable)?;
+    match format {
+        Format::Workbook => sheet::open_check(bytes).map_err(ProbeError::Unreadable)?,
+        Format::Pdf => pdf::open_check(bytes).map_err(ProbeError::Unreadable)?,
+        _ => {}
     }
     Ok((processor.name(), format.media_type(file_name)))
 }

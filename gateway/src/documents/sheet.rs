@@ -28,6 +28,11 @@ impl Processor for Spreadsheet {
             Format::Csv => vec![delimited(input.bytes, b',')?],
             Format::Tsv => vec![delimited(input.bytes, b'\t')?],
             Format::Workbook => workbook(input.bytes)?,
+            Format::Pdf | Format::Image(_) => {
+                return Err(ProcessError::Corrupt(
+                    "the file is not a spreadsheet".to_owned(),
+                ));
+            }
         };
         let mut out = Extracted::default();
         let mut any_header = false;
@@ -166,6 +171,7 @@ mod tests {
         Spreadsheet { format }.read(&DocumentInput {
             bytes,
             default_currency: "KES",
+            ocr: super::super::ocr::OcrTools::default(),
         })
     }
 

@@ -71,12 +71,14 @@ pub struct DocumentAccepted {
 /// The multipart form of `POST /documents`.
 #[derive(Debug, utoipa::ToSchema)]
 pub struct DocumentUpload {
-    /// The price list: `.xlsx`, `.xls`, `.ods`, `.csv` or `.tsv`, at most `DOCUMENT_MAX_BYTES`.
+    /// The price list: `.xlsx`, `.xls`, `.ods`, `.csv`, `.tsv`, `.pdf`, or a photo (`.png`, `.jpg`,
+    /// `.webp`, `.tif`), at most `DOCUMENT_MAX_BYTES`.
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
     /// A vendor id, or a vendor name (an unknown name creates the vendor).
     pub vendor: String,
-    /// `spreadsheet` (the default for every format read today).
+    /// `spreadsheet`, `pdf` (alias `document_text`) or `ocr`; by default the file's format decides
+    /// (`ocr` for photos; a PDF without a text layer is read through OCR too).
     pub processor: Option<String>,
 }
 

@@ -97,6 +97,7 @@ fn document_code(error: &ProbeError) -> &'static str {
         ProbeError::Pick(PickError::Format(FormatError::Unsupported(_) | FormatError::Mismatch { .. })) => "unsupported_document",
         ProbeError::Pick(PickError::Format(FormatError::Encrypted)) | ProbeError::Unreadable(_) => "unreadable_document",
         ProbeError::Pick(PickError::UnknownProcessor(_)) => "unknown_processor",
+        ProbeError::Pick(PickError::Unsuited { .. }) => "unsuited_processor",
     }
 }
 
@@ -105,7 +106,7 @@ pub fn document_status(error: &ProbeError) -> StatusCode {
     match error {
         ProbeError::Pick(PickError::Format(FormatError::Unsupported(_) | FormatError::Mismatch { .. })) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ProbeError::Pick(PickError::Format(FormatError::Encrypted)) | ProbeError::Unreadable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        ProbeError::Pick(PickError::UnknownProcessor(_)) => StatusCode::BAD_REQUEST,
+        ProbeError::Pick(PickError::UnknownProcessor(_) | PickError::Unsuited { .. }) => StatusCode::BAD_REQUEST,
     }
 }
 
