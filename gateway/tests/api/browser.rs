@@ -8,7 +8,7 @@ use collector_client::message::IngestMessage;
 
 use crate::helpers::{batch, message, spawn_app_with};
 
-fn chromium() -> PathBuf {
+pub fn chromium() -> PathBuf {
     let candidates = [std::env::var("CHROMIUM").ok(), Some("/usr/bin/chromium".into()), Some("/usr/bin/chromium-browser".into())];
     candidates
         .into_iter()

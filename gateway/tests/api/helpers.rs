@@ -143,6 +143,16 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
 
 /// Starts an app on an existing database (restarts).
 pub async fn start_on(db: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
+    start_configured(db, settings, |_| {}).await
+}
+
+/// Starts the app with extra environment settings, then `tweak` on the parsed configuration
+/// (for settings that have no environment variable).
+pub async fn spawn_app_configured(settings: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) -> TestApp {
+    start_configured(TestDatabase::create().await, settings, tweak).await
+}
+
+async fn start_configured(db: TestDatabase, settings: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) -> TestApp {
     LazyLock::force(&TRACING);
     let mut vars: HashMap<String, String> = HashMap::from([
         ("WHATSAPP_INGEST_TOKEN".into(), TOKEN.into()),
@@ -163,7 +173,8 @@ pub async fn start_on(db: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
             vars.insert((*key).into(), (*value).into());
         }
     }
-    let config = Config::from_lookup(|key| vars.get(key).cloned()).expect("valid test configuration");
+    let mut config = Config::from_lookup(|key| vars.get(key).cloned()).expect("valid test configuration");
+    tweak(&mut config);
     let application = Application::build(config).await.expect("application starts");
     let address = format!("http://127.0.0.1:{}", application.port());
     let shutdown = application.shutdown_token();

@@ -12,6 +12,7 @@ mod dedupe;
 mod diagnostics;
 mod documents;
 mod documents_migration;
+mod documents_pdf_ocr;
 mod extraction;
 mod fan_out;
 mod fence;
