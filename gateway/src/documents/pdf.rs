@@ -241,4 +241,41 @@ pub(crate) mod tests {
             );
         }
     }
+
+    /// `text_pdf` saved with RC4 128-bit encryption: `user` is the password needed to open it
+    /// (empty: anyone opens it, only the owner password restricts it).
+    fn encrypted(user: &str) -> Vec<u8> {
+        let plain = text_pdf(&[&["Samsung A15 128GB KES 18,500"]]);
+        let mut document = Document::load_mem(&plain).expect("loads");
+        let id = Object::string_literal("soko-test-file-id");
+        document.trailer.set("ID", vec![id.clone(), id]);
+        let state = lopdf::EncryptionState::try_from(lopdf::EncryptionVersion::V2 {
+            document: &document,
+            owner_password: "owner-secret",
+            user_password: user,
+            key_length: 128,
+            permissions: lopdf::Permissions::all(),
+        })
+        .expect("encryption state");
+        document.encrypt(&state).expect("encrypts");
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).expect("pdf bytes");
+        bytes
+    }
+
+    #[test]
+    fn a_password_protected_pdf_is_refused_and_an_owner_only_one_read() {
+        let error = open_check(&encrypted("open-sesame")).expect_err("refused");
+        assert!(
+            matches!(&error, ProcessError::Corrupt(reason) if reason.contains("password-protected")),
+            "{error}"
+        );
+        let out = read(&encrypted("")).expect("opens without a password");
+        let rows: Vec<(&str, &str)> = out
+            .rows
+            .iter()
+            .map(|r| (r.title.as_str(), r.price.as_str()))
+            .collect();
+        assert_eq!(rows, [("Samsung A15 128GB", "18500")]);
+    }
 }
