@@ -15,6 +15,19 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "WARNING: chromium is missing; the admin browser test will fail. Install it: apt-get install chromium" >&2
   fi
 fi
+# tesseract (OCR of price-list photos) and pdftoppm (a scanned PDF's pages as images) for the
+# document OCR tests (Debian packages `tesseract-ocr`, with its English data, and `poppler-utils`).
+for tool in tesseract:tesseract-ocr pdftoppm:poppler-utils; do
+  if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "installing ${tool#*:} (document OCR tests)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool#*:}" >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool#*:}" >/dev/null; }
+    else
+      echo "WARNING: ${tool%%:*} is missing; the document OCR tests will fail. Install it: apt-get install ${tool#*:}" >&2
+    fi
+  fi
+done
 # redis-server for the scale-out tests: each starts a private server on a free
 # port (they stop and restart it), so only the binary is needed.
 if ! command -v redis-server >/dev/null 2>&1; then

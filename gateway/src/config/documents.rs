@@ -1,4 +1,5 @@
-//! `DOCUMENT_*` and `INGESTION_STORAGE_DIR` → [`DocumentSettings`]: the upload and expansion caps and where
+//! `DOCUMENT_*` and `INGESTION_STORAGE_DIR` → [`DocumentSettings`]: the upload and expansion caps, the
+//! OCR programs (`DOCUMENT_OCR_COMMAND`, `DOCUMENT_PDF_RASTER_COMMAND`, their timeout) and where
 //! uploads are kept (`DOCUMENT_STORE=local`, under `INGESTION_STORAGE_DIR`, or `s3`, in the
 //! bucket the `S3_*` variables name, the image store's).
 
@@ -32,6 +33,9 @@ pub(super) fn document_settings(env: &mut Env<'_>, default_currency: &str) -> (D
         max_expanded_bytes: env.parse("DOCUMENT_MAX_EXPANDED_BYTES", DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES, 1_024..=17_179_869_184),
         default_currency: default_currency.to_owned(),
         artefacts,
+        ocr_command: env.get("DOCUMENT_OCR_COMMAND").unwrap_or(defaults.ocr_command.clone()),
+        pdf_raster_command: env.get("DOCUMENT_PDF_RASTER_COMMAND").unwrap_or(defaults.pdf_raster_command.clone()),
+        ocr_timeout: std::time::Duration::from_secs_f64(env.parse("DOCUMENT_OCR_TIMEOUT_SECONDS", 120.0f64, 1.0..=3_600.0)),
         ..defaults
     };
     (settings, s3)

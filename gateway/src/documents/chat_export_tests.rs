@@ -24,6 +24,7 @@ fn read(bytes: &[u8], currency: &str, max_expanded_bytes: u64) -> Result<Extract
         bytes,
         default_currency: currency,
         max_expanded_bytes,
+        ocr: crate::documents::ocr::OcrTools::default(),
     })
 }
 

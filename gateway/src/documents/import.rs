@@ -106,6 +106,7 @@ impl Stage for ImportStage {
         let max_expanded_bytes = self.settings.max_expanded_bytes;
         let processor_name = input.processor.clone();
         let file_name = input.file_name.clone();
+        let settings = Arc::clone(&self.settings);
         let read = tokio::task::spawn_blocking(move || {
             let processor = pick(&file_name, &content, Some(&processor_name))
                 .map_err(|e| ProcessError::Corrupt(e.to_string()))?;
@@ -113,6 +114,7 @@ impl Stage for ImportStage {
                 bytes: &content,
                 default_currency: &currency,
                 max_expanded_bytes,
+                ocr: settings.ocr_tools(),
             })
         })
         .await;

@@ -1,5 +1,5 @@
-//! Vendor documents (issue 16): price lists sent as spreadsheets become offers of their vendor,
-//! re-synced by difference. The public face:
+//! Vendor documents (issue 16): price lists sent as spreadsheets, PDFs or photos become offers of
+//! their vendor, re-synced by difference. The public face:
 //! - [`Processor`], the one trait every reader implements, and [`pick`], which chooses it from the
 //!   file's extension and magic bytes (or the `processor` the client names);
 //! - [`DocumentSettings`], owned here and filled in by `config`;
@@ -8,25 +8,31 @@
 //!   workbook opens at all), so a corrupt file is refused at once with its reason.
 //!
 //! Processors: [`sheet`] (spreadsheets), [`chat_export`] (WhatsApp chat exports, through the
-//! `chat-export` crate the collector shares).
+//! `chat-export` crate the collector shares), [`pdf`] (a PDF's text layer) and [`ocr`] (photos and
+//! scans through `tesseract`).
 //!
 //! The pure parts are small modules: [`format`] (which processor), [`header`] (the header row),
 //! [`cells`] (amounts, quantities, currencies), [`rows`] (a sheet's rows), [`diff`] (the
 //! partition into create, update, unchanged and removed), [`history`] (the price changes an
-//! import appends to `price_history`).
+//! import appends to `price_history`), [`text_rows`] (a text's lines through the chat offer
+//! extractor, for [`pdf`] and [`ocr`]), [`command`] (the outside programs OCR runs).
 
 pub mod artefacts;
 pub mod cells;
 pub mod chat_export;
+pub mod command;
 pub mod diff;
 pub mod format;
 pub mod header;
 pub mod history;
 pub mod import;
 pub mod intake;
+pub mod ocr;
+pub mod pdf;
 pub mod rows;
 pub mod sheet;
 pub mod template;
+pub mod text_rows;
 pub mod zip_limit;
 
 pub use artefacts::{ArtefactError, ArtefactStore, LocalArtefacts};
@@ -55,6 +61,12 @@ pub struct DocumentSettings {
     pub default_currency: String,
     /// Where uploaded documents are kept.
     pub artefacts: ArtefactBackend,
+    /// The OCR program, on `PATH` or as a path (default `tesseract`).
+    pub ocr_command: String,
+    /// What turns a scanned PDF's pages into images for OCR (default `pdftoppm`).
+    pub pdf_raster_command: String,
+    /// How long one run of either may take (default 120 s).
+    pub ocr_timeout: std::time::Duration,
 }
 
 impl DocumentSettings {
@@ -70,6 +82,20 @@ impl Default for DocumentSettings {
             max_expanded_bytes: Self::DEFAULT_MAX_EXPANDED_BYTES,
             default_currency: "KES".to_owned(),
             artefacts: ArtefactBackend::Local { dir: Self::DEFAULT_STORAGE_DIR.into() },
+            ocr_command: "tesseract".to_owned(),
+            pdf_raster_command: "pdftoppm".to_owned(),
+            ocr_timeout: std::time::Duration::from_secs(120),
+        }
+    }
+}
+
+impl DocumentSettings {
+    /// The OCR programs a processor runs.
+    pub fn ocr_tools(&self) -> ocr::OcrTools<'_> {
+        ocr::OcrTools {
+            command: &self.ocr_command,
+            raster_command: &self.pdf_raster_command,
+            timeout: self.ocr_timeout,
         }
     }
 }
@@ -81,6 +107,8 @@ pub struct DocumentInput<'a> {
     pub default_currency: &'a str,
     /// [`DocumentSettings::max_expanded_bytes`].
     pub max_expanded_bytes: u64,
+    /// The programs OCR runs (images and scanned PDFs).
+    pub ocr: ocr::OcrTools<'a>,
 }
 
 /// Why a document could not be read as a whole (a single bad row is a `RowError` instead).
@@ -93,6 +121,15 @@ pub enum ProcessError {
     /// A zip whose entries expand past [`DocumentSettings::max_expanded_bytes`].
     #[error("the archive expands past the limit of {0} bytes")]
     TooLarge(u64),
+    /// A PDF or an image whose text has no line that reads as a priced item.
+    #[error("no line of the text reads as an item with a price")]
+    NoOffers,
+    /// `tesseract` (or, for a scanned PDF, `pdftoppm`) is not installed.
+    #[error("{0}")]
+    OcrUnavailable(String),
+    /// OCR ran but failed or outlasted its timeout.
+    #[error("{0}")]
+    OcrFailed(String),
 }
 
 impl ProcessError {
@@ -102,6 +139,9 @@ impl ProcessError {
             Self::Corrupt(_) => "corrupt",
             Self::NoHeader => "no_header",
             Self::TooLarge(_) => "too_large",
+            Self::NoOffers => "no_offers",
+            Self::OcrUnavailable(_) => "ocr_unavailable",
+            Self::OcrFailed(_) => "ocr_failed",
         }
     }
 }
@@ -119,8 +159,15 @@ pub trait Processor: Send + Sync {
 pub enum PickError {
     #[error(transparent)]
     Format(#[from] FormatError),
-    #[error("unknown processor {0:?}: the known ones are \"spreadsheet\" and \"chat_export\"")]
+    #[error(
+        "unknown processor {0:?}: the known ones are \"spreadsheet\", \"chat_export\" (or \"whatsapp_text\"), \"pdf\" (or \"document_text\") and \"ocr\""
+    )]
     UnknownProcessor(String),
+    #[error("processor {processor:?} cannot read {what}")]
+    Unsuited {
+        processor: String,
+        what: &'static str,
+    },
 }
 
 /// The processor for `bytes` named `file_name`; `requested` (the client's `processor`) must name
@@ -135,22 +182,46 @@ pub fn pick(
         if chat_export::is_named(name) {
             return Ok(Box::new(chat_export::ChatExport));
         }
-        if name != "spreadsheet" {
+        if !matches!(name, "spreadsheet" | "pdf" | "document_text" | "ocr") {
             return Err(PickError::UnknownProcessor(name.to_owned()));
         }
     }
-    let processor: Box<dyn Processor> = match format::detect(file_name, bytes)? {
-        Format::ChatExport { .. } if requested.is_none() => Box::new(chat_export::ChatExport),
-        format => Box::new(sheet::Spreadsheet {
+    let format = format::detect(file_name, bytes)?;
+    let what = match format {
+        Format::Csv | Format::Tsv | Format::Workbook => "a spreadsheet",
+        Format::ChatExport { .. } => "a chat export",
+        Format::Pdf => "a PDF",
+        Format::Image(_) => "an image",
+    };
+    Ok(match (requested, format) {
+        (None, Format::ChatExport { .. }) => Box::new(chat_export::ChatExport),
+        // Told to, the spreadsheet reader takes an export's text as CSV (and its zip as a
+        // workbook, which then fails to open).
+        (Some("spreadsheet"), Format::ChatExport { .. }) => Box::new(sheet::Spreadsheet {
             format: format.as_sheet(),
         }),
-    };
-    Ok(processor)
+        (None | Some("spreadsheet"), Format::Csv | Format::Tsv | Format::Workbook) => {
+            Box::new(sheet::Spreadsheet { format })
+        }
+        (None | Some("pdf" | "document_text"), Format::Pdf) => Box::new(pdf::PdfText),
+        (Some("ocr"), Format::Pdf) => Box::new(ocr::Ocr {
+            source: ocr::Source::Pdf,
+        }),
+        (None | Some("ocr"), Format::Image(image)) => Box::new(ocr::Ocr {
+            source: ocr::Source::Image(image),
+        }),
+        (Some(name), _) => {
+            return Err(PickError::Unsuited {
+                processor: name.to_owned(),
+                what,
+            });
+        }
+    })
 }
 
-/// The processor's name and the media type, after checking that a workbook opens: a corrupt or
-/// encrypted file, or a zip that expands past `max_expanded_bytes`, is refused here, before
-/// anything is stored. Blocking for workbooks.
+/// The processor's name and the media type, after checking that a workbook or PDF opens: a
+/// corrupt or encrypted file, or a zip that expands past `max_expanded_bytes`, is refused here,
+/// before anything is stored. Blocking for workbooks and PDFs.
 pub fn probe(
     file_name: &str,
     bytes: &[u8],
@@ -164,8 +235,10 @@ pub fn probe(
         return Ok((chat_export::NAME, media_type));
     }
     let format = format::detect(file_name, bytes)?.as_sheet();
-    if format == Format::Workbook {
-        sheet::open_check(bytes).map_err(ProbeError::Unreadable)?;
+    match format {
+        Format::Workbook => sheet::open_check(bytes).map_err(ProbeError::Unreadable)?,
+        Format::Pdf => pdf::open_check(bytes).map_err(ProbeError::Unreadable)?,
+        _ => {}
     }
     Ok((processor.name(), format.media_type(file_name)))
 }

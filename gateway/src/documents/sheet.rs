@@ -34,6 +34,11 @@ impl Processor for Spreadsheet {
                 super::zip_limit::check(input.bytes, input.max_expanded_bytes)?;
                 workbook(input.bytes)?
             }
+            Format::Pdf | Format::Image(_) => {
+                return Err(ProcessError::Corrupt(
+                    "the file is not a spreadsheet".to_owned(),
+                ));
+            }
         };
         let mut out = Extracted::default();
         let mut any_header = false;
@@ -173,6 +178,7 @@ mod tests {
             bytes,
             default_currency: "KES",
             max_expanded_bytes: crate::documents::DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES,
+            ocr: super::super::ocr::OcrTools::default(),
         })
     }
 

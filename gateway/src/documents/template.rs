@@ -51,7 +51,12 @@ mod tests {
     fn the_template_reads_back_as_its_two_example_offers() {
         let bytes = vendor_price("UGX").expect("template");
         let rows = Spreadsheet { format: FileFormat::Workbook }
-            .read(&DocumentInput { bytes: &bytes, default_currency: "KES", max_expanded_bytes: 1 << 20 })
+            .read(&DocumentInput {
+                bytes: &bytes,
+                default_currency: "KES",
+                max_expanded_bytes: 1 << 20,
+                ocr: crate::documents::ocr::OcrTools::default(),
+            })
             .expect("readable")
             .rows;
         let read: Vec<_> = rows.iter().map(|r| (r.sku.as_deref(), r.price.as_str(), r.currency.as_str(), r.quantity)).collect();

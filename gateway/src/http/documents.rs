@@ -70,13 +70,16 @@ pub struct DocumentAccepted {
 /// The multipart form of `POST /documents`.
 #[derive(Debug, utoipa::ToSchema)]
 pub struct DocumentUpload {
-    /// The price list: `.xlsx`, `.xls`, `.ods`, `.csv` or `.tsv`, or a WhatsApp chat export
-    /// (`.txt`, or a `.zip` holding `_chat.txt`), at most `DOCUMENT_MAX_BYTES`.
+    /// The price list: `.xlsx`, `.xls`, `.ods`, `.csv`, `.tsv`, `.pdf`, a photo (`.png`, `.jpg`,
+    /// `.webp`, `.tif`) or a WhatsApp chat export (`.txt`, or a `.zip` holding `_chat.txt`), at
+    /// most `DOCUMENT_MAX_BYTES`.
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
     /// A vendor id, or a vendor name (an unknown name creates the vendor).
     pub vendor: String,
-    /// `spreadsheet` or `chat_export` (alias `whatsapp_text`); without it, the file decides.
+    /// `spreadsheet`, `chat_export` (alias `whatsapp_text`), `pdf` (alias `document_text`) or
+    /// `ocr`; by default the file's format decides (`ocr` for photos; a PDF without a text layer is
+    /// read through OCR too).
     pub processor: Option<String>,
 }
 

@@ -98,6 +98,7 @@ fn document_code(error: &ProbeError) -> &'static str {
         ProbeError::Unreadable(ProcessError::TooLarge(_)) => "document_too_large",
         ProbeError::Pick(PickError::Format(FormatError::Encrypted)) | ProbeError::Unreadable(_) => "unreadable_document",
         ProbeError::Pick(PickError::UnknownProcessor(_)) => "unknown_processor",
+        ProbeError::Pick(PickError::Unsuited { .. }) => "unsuited_processor",
     }
 }
 
@@ -107,7 +108,7 @@ pub fn document_status(error: &ProbeError) -> StatusCode {
         ProbeError::Pick(PickError::Format(FormatError::Unsupported(_) | FormatError::Mismatch { .. })) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ProbeError::Unreadable(ProcessError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
         ProbeError::Pick(PickError::Format(FormatError::Encrypted)) | ProbeError::Unreadable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        ProbeError::Pick(PickError::UnknownProcessor(_)) => StatusCode::BAD_REQUEST,
+        ProbeError::Pick(PickError::UnknownProcessor(_) | PickError::Unsuited { .. }) => StatusCode::BAD_REQUEST,
     }
 }
 
