@@ -13,7 +13,13 @@ use crate::{app::AppState, documents::template, store::documents as stored};
     params(("id" = i64, Path, description = "The document id")),
     security(("read_token" = []), ("admin_basic" = [])),
     responses(
-        (status = 200, description = "The bytes as uploaded, with their media type", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The bytes as uploaded, with the media type stored with the document", content(
+            (Vec<u8> = "text/csv"), (Vec<u8> = "text/tab-separated-values"), (Vec<u8> = "text/plain"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/vnd.ms-excel"), (Vec<u8> = "application/vnd.oasis.opendocument.spreadsheet"),
+            (Vec<u8> = "application/zip"), (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp"), (Vec<u8> = "image/tiff"),
+        )),
         (status = 404, description = "No such document, or its file is not kept (an upload from before the document store)", body = ErrorBody),
         ReadErrors,
     ),
