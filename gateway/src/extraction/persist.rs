@@ -11,7 +11,7 @@ use crate::domain::{LinkDrops, job::stage};
 use crate::{
     parse::{WaLink, search_text},
     store::{
-        Database, events,
+        Database, events, placeholders,
         jobs::{self, NewJob},
         tx::{Tx, on_tx},
     },
@@ -92,13 +92,7 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
         page.messages.iter().flat_map(|m| m.offers.iter().map(move |o| (m, o))).collect();
     // SQLite allows 32,766 parameters per statement; stay well inside.
     for chunk in rows.chunks(1_000) {
-        let placeholders: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let first = row * OFFER_COLUMNS;
-                let cells: Vec<String> = (1..=OFFER_COLUMNS).map(|c| format!("${}", first + c)).collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
+        let values = placeholders::rows(tx.is_postgres(), chunk.len(), OFFER_COLUMNS, 0);
         let sql = format!(
             "INSERT INTO offers (chat_id, vendor_id, sender, source_message_pk, item_index, title, product_key, wa_product_id,
                                  price, currency, delivery_fee, quantity, condition, span_start, span_end, source_text,
@@ -112,7 +106,7 @@ async fn upsert_offers(tx: &mut Tx, page: &PageInput<'_>, outcome: &mut PageOutc
                  condition = excluded.condition, span_start = excluded.span_start, span_end = excluded.span_end,
                  source_text = excluded.source_text, updated_at_ms = excluded.updated_at_ms,
                  search_text = excluded.search_text",
-            placeholders.join(", ")
+            values
         );
         on_tx!(tx, |conn| {
             let mut query = sqlx::query(&sql);

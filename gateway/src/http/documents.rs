@@ -168,7 +168,14 @@ pub async fn upload(
     if query.wait {
         let started = Instant::now();
         while started.elapsed() < WAIT_AT_MOST {
-            if let Some(record) = stored::get(&state.store.db, document_id).await?
+            // The upload is accepted and durable: a poll that meets a busy pool (a large import
+            // holds connections) waits on, and the deadline answers 202 as usual.
+            let record = match stored::get(&state.store.db, document_id).await {
+                Ok(record) => record,
+                Err(error) if error.is_transient() => None,
+                Err(error) => return Err(error.into()),
+            };
+            if let Some(record) = record
                 && let Some(status) = DocumentStatus::parse(&record.status).filter(|s| s.is_final())
             {
                 let reason = record.reason.clone();

@@ -1,8 +1,9 @@
 //! The import diff's batch writes, one dialect each: SQLite gets multi-row `INSERT … VALUES` and
-//! `WITH v(…) AS (VALUES …) UPDATE … FROM v` in chunks under its parameter limit; PostgreSQL gets
-//! one statement per kind over `UNNEST` arrays. Never a statement per row.
+//! `WITH v(…) AS (VALUES …) UPDATE … FROM v` in chunks under its parameter limit, with anonymous
+//! `?` parameters bound in text order (see `store::placeholders`); PostgreSQL gets one statement
+//! per kind over `UNNEST` arrays. Never a statement per row.
 
-use super::{StoreError, documents::RowWrite, tx::Tx};
+use super::{StoreError, documents::RowWrite, placeholders, tx::Tx};
 
 /// Rows per SQLite statement: 14 parameters each stays far under SQLite's 32,766.
 const SQLITE_CHUNK: usize = 1_000;
@@ -13,18 +14,6 @@ fn len_i32(text: &str) -> i32 {
 
 fn row_i32(write: &RowWrite<'_>) -> i32 {
     i32::try_from(write.row.row).unwrap_or(i32::MAX)
-}
-
-fn placeholders(rows: usize, columns: usize, first: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", first + r * columns + c))
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// New offers of `document_id` for `vendor_id`; returns `(offer id, row key)` of each (in no
@@ -44,19 +33,20 @@ pub async fn insert_rows(
     match tx {
         Tx::Sqlite(transaction, ..) => {
             for chunk in rows.chunks(SQLITE_CHUNK) {
-                // $1..$4 are shared: document, vendor, received, now.
+                // The first five are shared: document, vendor, received, created, updated.
                 let sql = format!(
                     "INSERT INTO offers (source_document_id, vendor_id, message_received_at_ms, created_at_ms, updated_at_ms,
                                          item_index, span_start, source_row, title, product_key, price, currency, quantity,
                                          condition, span_end, source_text, search_text, row_key, row_hash, active)
-                     SELECT $1, $2, $3, $4, $4, 0, 0, v.* , 1 FROM (VALUES {}) AS v
+                     SELECT ?, ?, ?, ?, ?, 0, 0, v.* , 1 FROM (VALUES {}) AS v
                      RETURNING id, row_key",
-                    placeholders(chunk.len(), 12, 4)
+                    placeholders::rows(false, chunk.len(), 12, 0)
                 );
                 let mut query = sqlx::query_as(&sql)
                     .bind(document_id)
                     .bind(vendor_id)
                     .bind(received_at_ms)
+                    .bind(now_ms)
                     .bind(now_ms);
                 for w in chunk {
                     query = query
@@ -120,18 +110,22 @@ pub async fn update_rows(
     if rows.is_empty() {
         return Ok(0);
     }
-    const SET: &str = "source_document_id = $1, updated_at_ms = $2, active = 1, source_row = v.source_row, title = v.title,
+    // `p` (SQLite) or `$1`, `$2` (PostgreSQL) carry the document and the time.
+    const SET: &str = "active = 1, source_row = v.source_row, title = v.title,
         product_key = v.product_key, price = v.price, currency = v.currency, quantity = v.quantity, condition = v.condition,
         span_end = v.span_end, source_text = v.source_text, search_text = v.search_text, row_hash = v.row_hash";
     let mut written = 0;
     match tx {
         Tx::Sqlite(transaction, ..) => {
             for chunk in rows.chunks(SQLITE_CHUNK) {
+                // Text order: the two shared values, then the rows.
                 let sql = format!(
-                    "WITH v(id, source_row, title, product_key, price, currency, quantity, condition, span_end, source_text,
+                    "WITH p(document_id, now_ms) AS (SELECT ?, ?),
+                          v(id, source_row, title, product_key, price, currency, quantity, condition, span_end, source_text,
                             search_text, row_hash) AS (VALUES {})
-                     UPDATE offers SET {SET} FROM v WHERE offers.id = v.id",
-                    placeholders(chunk.len(), 12, 2)
+                     UPDATE offers SET source_document_id = p.document_id, updated_at_ms = p.now_ms, {SET}
+                     FROM v, p WHERE offers.id = v.id",
+                    placeholders::rows(false, chunk.len(), 12, 0)
                 );
                 let mut query = sqlx::query(&sql).bind(document_id).bind(now_ms);
                 for (id, w) in chunk {
@@ -154,7 +148,7 @@ pub async fn update_rows(
         }
         Tx::Postgres(transaction, ..) => {
             let sql = format!(
-                "UPDATE offers SET {SET}
+                "UPDATE offers SET source_document_id = $1, updated_at_ms = $2, {SET}
                  FROM UNNEST($3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[],
                              $11::int[], $12::text[], $13::text[], $14::text[])
                       AS v(id, source_row, title, product_key, price, currency, quantity, condition, span_end, source_text,
@@ -196,10 +190,9 @@ pub async fn deactivate(tx: &mut Tx, ids: &[i64], now_ms: i64) -> Result<u64, St
     match tx {
         Tx::Sqlite(transaction, ..) => {
             for chunk in ids.chunks(SQLITE_CHUNK) {
-                let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
                 let sql = format!(
-                    "UPDATE offers SET active = 0, updated_at_ms = $1 WHERE id IN ({})",
-                    list.join(", ")
+                    "UPDATE offers SET active = 0, updated_at_ms = ? WHERE id IN ({})",
+                    placeholders::sqlite_list(chunk.len())
                 );
                 let mut query = sqlx::query(&sql).bind(now_ms);
                 for id in chunk {

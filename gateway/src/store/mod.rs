@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod jobs_admin;
 pub mod link_budget;
 pub mod market;
+pub mod placeholders;
 pub mod postgres_group_sql;
 pub mod postgres_writer;
 pub mod price_history;

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{Database, StoreError, queries::on_pool, tx::Tx};
+use super::{Database, StoreError, placeholders, queries::on_pool, tx::Tx};
 
 /// What stated a price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,16 +63,9 @@ pub async fn append(tx: &mut Tx, changes: &[PriceChange]) -> Result<u64, StoreEr
     match tx {
         Tx::Sqlite(transaction, ..) => {
             for chunk in changes.chunks(SQLITE_CHUNK) {
-                let rows: Vec<String> = (0..chunk.len())
-                    .map(|r| {
-                        let cells: Vec<String> =
-                            (1..=11).map(|c| format!("${}", r * 11 + c)).collect();
-                        format!("({})", cells.join(", "))
-                    })
-                    .collect();
                 let sql = format!(
                     "INSERT INTO price_history ({COLUMNS}) VALUES {}",
-                    rows.join(", ")
+                    placeholders::rows(false, chunk.len(), 11, 0)
                 );
                 let mut query = sqlx::query(&sql);
                 for c in chunk {

@@ -55,6 +55,10 @@ impl Database {
 }
 
 impl Tx {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Postgres(..))
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         let wakes = match self {
             Tx::Sqlite(transaction, turn, wakes) => {

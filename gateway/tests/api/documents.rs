@@ -122,10 +122,20 @@ pub(crate) fn form(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) 
 }
 
 pub(crate) async fn upload(app: &TestApp, file_name: &str, bytes: &[u8], vendor: &str, wait: bool) -> Answer {
-    let (content_type, body) = form(&[
-        ("file", Some(file_name), bytes),
-        ("vendor", None, vendor.as_bytes()),
-    ]);
+    post_form(
+        app,
+        &[
+            ("file", Some(file_name), bytes),
+            ("vendor", None, vendor.as_bytes()),
+        ],
+        wait,
+    )
+    .await
+}
+
+/// `POST /documents` (`?wait=true` when `wait`) with the read token and these form fields.
+pub(crate) async fn post_form(app: &TestApp, fields: &[(&str, Option<&str>, &[u8])], wait: bool) -> Answer {
+    let (content_type, body) = form(fields);
     let path = if wait {
         "/documents?wait=true"
     } else {

@@ -8,7 +8,10 @@ use std::io::{Cursor, Write};
 
 use serde_json::Value;
 
-use crate::helpers::{Answer, READ_TOKEN, TestApp, spawn_app_with};
+use crate::{
+    documents::{self, counts},
+    helpers::{Answer, TestApp, spawn_app_with},
+};
 
 const SETTINGS: &[(&str, &str)] = &[("JOB_POLL_SECONDS", "0.05")];
 
@@ -39,19 +42,7 @@ fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, file_name: &str, bytes: &[u8], vendor: &str) -> Answer {
-    let boundary = "soko-chat-export-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"vendor\"\r\n\r\n{vendor}\r\n--{boundary}--\r\n").as_bytes());
-    let content_type = format!("multipart/form-data; boundary={boundary}");
-    let auth = format!("Bearer {READ_TOKEN}");
-    app.post_with(
-        "/documents?wait=true",
-        &[("content-type", &content_type), ("authorization", &auth)],
-        body,
-    )
-    .await
+    documents::upload(app, file_name, bytes, vendor, true).await
 }
 
 /// The finished document of a `?wait=true` upload.
@@ -59,17 +50,6 @@ fn finished(answer: &Answer) -> &Value {
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert!(answer.body["document"].is_object(), "{:?}", answer.body);
     &answer.body["document"]
-}
-
-fn counts(document: &Value) -> [i64; 5] {
-    [
-        "created_count",
-        "updated_count",
-        "unchanged_count",
-        "removed_count",
-        "error_count",
-    ]
-    .map(|k| document[k].as_i64().unwrap_or(-1))
 }
 
 /// (title, price, source document, source row) of the vendor's listed offers, sorted.

@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use crate::{
     browser::chromium,
-    helpers::{Answer, READ_TOKEN, TestApp, spawn_app_with},
+    documents,
+    helpers::{Answer, TestApp, spawn_app_with},
 };
 
 const SETTINGS: &[(&str, &str)] = &[("JOB_POLL_SECONDS", "0.05")];
@@ -154,38 +155,14 @@ fn render(dir: &Path, file_name: &str) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, file_name: &str, bytes: &[u8], processor: Option<&str>) -> Answer {
-    let boundary = "soko-pdf-ocr-boundary";
-    let mut body = Vec::new();
-    let mut part = |head: String, value: &[u8]| {
-        body.extend_from_slice(format!("--{boundary}\r\n{head}\r\n\r\n").as_bytes());
-        body.extend_from_slice(value);
-        body.extend_from_slice(b"\r\n");
-    };
-    part(
-        format!(
-            "Content-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream"
-        ),
-        bytes,
-    );
-    part(
-        "Content-Disposition: form-data; name=\"vendor\"".into(),
-        b"Kamau Electronics",
-    );
+    let mut fields: Vec<(&str, Option<&str>, &[u8])> = vec![
+        ("file", Some(file_name), bytes),
+        ("vendor", None, b"Kamau Electronics"),
+    ];
     if let Some(processor) = processor {
-        part(
-            "Content-Disposition: form-data; name=\"processor\"".into(),
-            processor.as_bytes(),
-        );
+        fields.push(("processor", None, processor.as_bytes()));
     }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let content_type = format!("multipart/form-data; boundary={boundary}");
-    let auth = format!("Bearer {READ_TOKEN}");
-    app.post_with(
-        "/documents?wait=true",
-        &[("content-type", &content_type), ("authorization", &auth)],
-        body,
-    )
-    .await
+    documents::post_form(app, &fields, true).await
 }
 
 /// (title, price, currency, source_row) of the vendor's listed offers, sorted by row.
