@@ -165,6 +165,9 @@ impl StageCommit for Failed {
     }
 }
 
+/// Rows per write statement (both dialects; SQLite splits further under its parameter limit).
+const WRITE_CHUNK: usize = 2_000;
+
 /// The diff and its writes, inside the job's completion transaction.
 struct Apply {
     document_id: i64,
@@ -220,36 +223,35 @@ impl StageCommit for Apply {
             })
             .collect();
         let split = diff::partition(&self.extracted.rows, &snapshot);
-        let creates: Vec<RowWrite<'_>> = split.create.iter().map(|row| write(row)).collect();
-        let updates: Vec<(i64, RowWrite<'_>)> = split
-            .update
-            .iter()
-            .map(|(id, row)| (*id, write(row)))
-            .collect();
-        let created = documents::insert_rows(
-            tx,
-            self.document_id,
-            self.vendor_id,
-            self.received_at_ms,
-            &creates,
-            now,
-        )
-        .await?;
-        documents::update_rows(tx, self.document_id, &updates, now).await?;
-        documents::deactivate(tx, &split.removed, now).await?;
-        // Every first price and every changed one, dated at the upload.
+        drop(snapshot);
+        // Written a chunk at a time, so the statement's parameters (and the connection's buffer,
+        // which keeps its largest size) stay bounded however long the list is. Every first price
+        // and every changed one goes to `price_history`, dated at the upload.
         let source = history::Source {
             document_id: self.document_id,
             vendor_id: self.vendor_id,
             at_ms: self.received_at_ms,
         };
-        let prices = history::changes(source, &split.create, &created, &split.repriced);
-        price_history::append(tx, &prices).await?;
+        for chunk in split.create.chunks(WRITE_CHUNK) {
+            let writes: Vec<RowWrite<'_>> = chunk.iter().map(|row| write(row)).collect();
+            let created =
+                documents::insert_rows(tx, self.document_id, self.vendor_id, self.received_at_ms, &writes, now)
+                    .await?;
+            price_history::append(tx, &history::changes(source, chunk, &created, &[])).await?;
+        }
+        for chunk in split.update.chunks(WRITE_CHUNK) {
+            let writes: Vec<(i64, RowWrite<'_>)> = chunk.iter().map(|(id, row)| (*id, write(row))).collect();
+            documents::update_rows(tx, self.document_id, &writes, now).await?;
+        }
+        for chunk in split.repriced.chunks(WRITE_CHUNK) {
+            price_history::append(tx, &history::changes(source, &[], &[], chunk)).await?;
+        }
+        documents::deactivate(tx, &split.removed, now).await?;
         let mut errors: Vec<RowError> = self.extracted.errors.clone();
         errors.extend(split.duplicates.iter().cloned());
         let counts = DocumentCounts {
-            created: creates.len() as i64,
-            updated: updates.len() as i64,
+            created: split.create.len() as i64,
+            updated: split.update.len() as i64,
             unchanged: split.unchanged as i64,
             removed: split.removed.len() as i64,
             errors: errors.iter().filter(|e| e.row.is_some()).count() as i64,

@@ -43,6 +43,8 @@ pub async fn insert_rows(
                     placeholders::rows(false, chunk.len(), 12, 0)
                 );
                 let mut query = sqlx::query_as(&sql)
+                    // A short last chunk's text is one of a kind: not worth a cached statement.
+                    .persistent(chunk.len() == SQLITE_CHUNK)
                     .bind(document_id)
                     .bind(vendor_id)
                     .bind(received_at_ms)
@@ -127,7 +129,7 @@ pub async fn update_rows(
                      FROM v, p WHERE offers.id = v.id",
                     placeholders::rows(false, chunk.len(), 12, 0)
                 );
-                let mut query = sqlx::query(&sql).bind(document_id).bind(now_ms);
+                let mut query = sqlx::query(&sql).persistent(chunk.len() == SQLITE_CHUNK).bind(document_id).bind(now_ms);
                 for (id, w) in chunk {
                     query = query
                         .bind(*id)
@@ -194,7 +196,7 @@ pub async fn deactivate(tx: &mut Tx, ids: &[i64], now_ms: i64) -> Result<u64, St
                     "UPDATE offers SET active = 0, updated_at_ms = ? WHERE id IN ({})",
                     placeholders::sqlite_list(chunk.len())
                 );
-                let mut query = sqlx::query(&sql).bind(now_ms);
+                let mut query = sqlx::query(&sql).persistent(chunk.len() == SQLITE_CHUNK).bind(now_ms);
                 for id in chunk {
                     query = query.bind(*id);
                 }

@@ -67,7 +67,7 @@ pub async fn append(tx: &mut Tx, changes: &[PriceChange]) -> Result<u64, StoreEr
                     "INSERT INTO price_history ({COLUMNS}) VALUES {}",
                     placeholders::rows(false, chunk.len(), 11, 0)
                 );
-                let mut query = sqlx::query(&sql);
+                let mut query = sqlx::query(&sql).persistent(chunk.len() == SQLITE_CHUNK);
                 for c in chunk {
                     query = query
                         .bind(c.offer_id)
