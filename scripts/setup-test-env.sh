@@ -64,6 +64,12 @@ if ! python3 -c "import onnxruntime.quantization" >/dev/null 2>&1; then
   python3 -m pip install -q "onnxruntime==1.31.1" 2>/dev/null \
     || python3 -m pip install -q --break-system-packages "onnxruntime==1.31.1"
 fi
+# The OpenDocument test (issue 16) writes an .ods with the PyPI `odfpy` package (pure Python).
+if ! python3 -c "import odf.opendocument" >/dev/null 2>&1; then
+  echo "installing odfpy (.ods workbooks for the document tests)"
+  python3 -m pip install -q "odfpy==1.4.1" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "odfpy==1.4.1"
+fi
 # The legacy .xls test (issue 16) writes a BIFF8 workbook with the PyPI `xlwt` package.
 if ! python3 -c "import xlwt" >/dev/null 2>&1; then
   echo "installing xlwt (legacy .xls workbooks for the document tests)"

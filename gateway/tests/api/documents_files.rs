@@ -2,7 +2,8 @@
 //! kept in the document store (`INGESTION_STORAGE_DIR`) and given back byte for byte at
 //! `GET /documents/{id}/file`; the `.xlsx` template imports as its two example offers;
 //! `GET /offers?document_id=` lists one document's rows; a legacy `.xls` workbook (written by the
-//! PyPI `xlwt` package) is read like the others; and `gateway ingest` imports from the command line.
+//! PyPI `xlwt` package) and an OpenDocument `.ods` (written by `odfpy`) are read like the others;
+//! and `gateway ingest` imports from the command line.
 
 use std::process::Command;
 
@@ -93,8 +94,78 @@ sheet.write(4, 0, "NK-105"); sheet.write(4, 1, "Nokia 105"); sheet.write(4, 2, "
 sheet.write(5, 0, "BAD"); sheet.write(5, 1, "Mystery phone"); sheet.write(5, 2, "call me"); sheet.write(5, 3, 1)
 book.save(sys.argv[1])
 "#;
+    python_writes(script, path, "xlwt");
+}
+
+/// Runs `script` with `path` as its argument; `package` (installed by
+/// `scripts/setup-test-env.sh`) writes the file.
+fn python_writes(script: &str, path: &std::path::Path, package: &str) {
     let status = Command::new("python3").arg("-c").arg(script).arg(path).status().expect("python3 runs");
-    assert!(status.success(), "xlwt wrote the workbook (scripts/setup-test-env.sh installs it)");
+    assert!(status.success(), "{package} wrote the workbook (scripts/setup-test-env.sh installs it)");
+}
+
+/// An OpenDocument spreadsheet written by odfpy: a title row and a blank row above the header on
+/// the first sheet, a price with thousands separators, a row without a price, and a second sheet.
+fn ods(path: &std::path::Path) {
+    let script = r#"
+import sys
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.table import Table, TableRow, TableCell
+from odf.text import P
+doc = OpenDocumentSpreadsheet()
+for name, rows in [
+    ("Simu", [["MAMA MBOGA PHONES - PRICE LIST"], [], ["Code", "Name", "Price (UGX)", "Qty"],
+              ["TEC-S10", "Tecno Spark 10", 450000, 4], ["ITL-A70", "itel A70", "320,000", 9],
+              ["BAD", "Mystery phone", "ask", 1]]),
+    ("Vifaa", [["Code", "Name", "Price (UGX)", "Qty"], ["CHG-20", "Oraimo charger 20W", 35000, 30]]),
+]:
+    table = Table(name=name)
+    for values in rows:
+        row = TableRow()
+        for v in values:
+            number = isinstance(v, int)
+            c = TableCell(valuetype="float", value=v) if number else TableCell(valuetype="string")
+            c.addElement(P(text=str(v)))
+            row.addElement(c)
+        table.addElement(row)
+    doc.spreadsheet.addElement(table)
+doc.save(sys.argv[1])
+"#;
+    python_writes(script, path, "odfpy");
+}
+
+#[tokio::test]
+async fn an_opendocument_spreadsheet_is_read_sheet_by_sheet_with_its_bad_row_recorded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("simu.ods");
+    ods(&path);
+    let bytes = std::fs::read(&path).expect("ods bytes");
+    let app = spawn_app_with(SETTINGS).await;
+    let answer = upload(&app, "simu.ods", &bytes, "Mama Mboga Phones", true).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let document = &answer.body["document"];
+    assert_eq!(document["media_type"], "application/vnd.oasis.opendocument.spreadsheet", "{document}");
+    assert_eq!(document["processor"], "spreadsheet", "{document}");
+    assert_eq!(counts(document), [3, 0, 0, 0, 1], "{document}");
+    let errors = document["errors"].as_array().expect("errors");
+    assert_eq!((errors[0]["row"].as_i64(), errors[0]["sheet"].as_str()), (Some(6), Some("Simu")), "{errors:?}");
+    let page = app.read(&format!("/offers?document_id={}", document_id(&answer.body))).await;
+    let mut read: Vec<(String, String, String, i64)> = page.body["offers"]
+        .as_array()
+        .expect("offers")
+        .iter()
+        .map(|o| {
+            let text = |k: &str| o[k].as_str().unwrap_or("").to_owned();
+            (text("title"), text("price"), text("currency"), o["quantity"].as_i64().unwrap_or(-1))
+        })
+        .collect();
+    read.sort();
+    let row = |t: &str, p: &str, q: i64| (t.to_owned(), p.to_owned(), "UGX".to_owned(), q);
+    assert_eq!(
+        read,
+        [row("Oraimo charger 20W", "35000", 30), row("Tecno Spark 10", "450000", 4), row("itel A70", "320000", 9)]
+    );
+    app.finish().await;
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod dedupe;
 mod diagnostics;
 mod documents;
 mod documents_chat_export;
+mod documents_chunks;
 mod documents_crash;
 mod documents_files;
 mod documents_migration;
