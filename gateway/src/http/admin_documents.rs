@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
 use super::{
@@ -15,7 +15,7 @@ use super::{
     list_cursor,
     openapi::AdminErrors,
     views::{
-        documents::{DocumentFilters, DocumentView, DocumentsView, document_page, documents_page},
+        documents::{DocumentFilters, DocumentView, DocumentsView, Refused, document_page, documents_page},
         layout,
     },
 };
@@ -23,7 +23,7 @@ use crate::{
     app::AppState,
     domain::{DocumentStatus, RowError},
     store::{
-        documents::{self as stored, DocumentFilter},
+        documents::{self as stored, DocumentFilter, DocumentRecord},
         market,
     },
     time::now_ms,
@@ -31,7 +31,7 @@ use crate::{
 
 const PAGE: i64 = 50;
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AdminDocumentsQuery {
     /// Only this vendor's documents.
@@ -56,6 +56,21 @@ async fn vendor_names(state: &AppState) -> Result<HashMap<i64, String>, ApiError
 )]
 pub async fn list(request: HttpRequest, query: web::Query<AdminDocumentsQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    if wants_json(&request) {
+        let (documents, next_cursor) = page_of(&state, &query).await?;
+        let documents = documents.into_iter().map(JsonDocument::from).collect();
+        return Ok(HttpResponse::Ok().json(json::DocumentPage { documents, next_cursor }));
+    }
+    list_page(&state, &query, StatusCode::OK, None).await
+}
+
+/// The form's upload was refused (`POST /documents` from a browser): the page again, with `status`,
+/// the reason above the form and the vendor as typed.
+pub async fn refused_upload(state: &AppState, status: StatusCode, refused: Refused<'_>) -> Result<HttpResponse, ApiError> {
+    list_page(state, &AdminDocumentsQuery::default(), status, Some(refused)).await
+}
+
+async fn page_of(state: &AppState, query: &AdminDocumentsQuery) -> Result<(Vec<DocumentRecord>, Option<String>), ApiError> {
     let status = match query.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(raw) => Some(DocumentStatus::parse(raw).ok_or_else(|| {
@@ -66,20 +81,34 @@ pub async fn list(request: HttpRequest, query: web::Query<AdminDocumentsQuery>, 
     let filter = DocumentFilter { vendor_id: query.vendor, status, before_id, limit: PAGE };
     let documents = stored::list(&state.store.db, &filter).await?;
     let next_cursor = (documents.len() as i64 == PAGE).then(|| documents.last().map(|d| list_cursor::document(d.id))).flatten();
-    if wants_json(&request) {
-        let documents = documents.into_iter().map(JsonDocument::from).collect();
-        return Ok(HttpResponse::Ok().json(json::DocumentPage { documents, next_cursor }));
-    }
-    let vendors = vendor_names(&state).await?;
-    let filters = DocumentFilters { vendor: query.vendor, status: status.map(|s| s.as_str().to_owned()), paged: before_id.is_some() };
-    Ok(layout::ok(documents_page(&DocumentsView {
-        documents: &documents,
-        vendors: &vendors,
-        filters: &filters,
-        next_cursor: next_cursor.as_deref(),
-        zone: state.console.time_zone,
-        now_ms: now_ms(),
-    })))
+    Ok((documents, next_cursor))
+}
+
+async fn list_page(
+    state: &AppState,
+    query: &AdminDocumentsQuery,
+    code: StatusCode,
+    refused: Option<Refused<'_>>,
+) -> Result<HttpResponse, ApiError> {
+    let (documents, next_cursor) = page_of(state, query).await?;
+    let vendors = vendor_names(state).await?;
+    let filters = DocumentFilters {
+        vendor: query.vendor,
+        status: query.status.as_deref().and_then(DocumentStatus::parse).map(|s| s.as_str().to_owned()),
+        paged: query.cursor.as_deref().is_some_and(|c| !c.is_empty()),
+    };
+    Ok(layout::respond(
+        code,
+        documents_page(&DocumentsView {
+            documents: &documents,
+            vendors: &vendors,
+            filters: &filters,
+            next_cursor: next_cursor.as_deref(),
+            zone: state.console.time_zone,
+            now_ms: now_ms(),
+            refused,
+        }),
+    ))
 }
 
 #[utoipa::path(

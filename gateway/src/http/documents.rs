@@ -9,13 +9,13 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, http::header, web};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    auth,
+    admin_documents, auth,
     body::read_capped,
-    views::layout,
+    views::{documents::Refused, layout},
     errors::{ApiError, ErrorBody},
     list_cursor,
     openapi::ReadErrors,
@@ -114,6 +114,27 @@ pub async fn upload(
 ) -> Result<HttpResponse, ApiError> {
     // The admin page's form posts here with basic credentials: only from this gateway's pages.
     auth::require_same_origin(&request, &state)?;
+    let mut typed_vendor = None;
+    match receive(&request, payload, &query, &state, &mut typed_vendor).await {
+        // A browser's refused upload gets the form back with the reason, not a JSON body.
+        Err(error) if layout::wants_html(&request) && error.status_code().is_client_error() => {
+            let message = error.to_string();
+            let refused = Refused { message: &message, vendor: typed_vendor.as_deref() };
+            admin_documents::refused_upload(&state, error.status_code(), refused).await
+        }
+        answer => answer,
+    }
+}
+
+/// Reads the form, accepts the upload and answers; `typed_vendor` keeps the vendor field for a
+/// refusal page.
+async fn receive(
+    request: &HttpRequest,
+    payload: web::Payload,
+    query: &UploadQuery,
+    state: &AppState,
+    typed_vendor: &mut Option<String>,
+) -> Result<HttpResponse, ApiError> {
     let max_bytes = state.documents.max_bytes;
     let content_type = request
         .headers()
@@ -121,7 +142,7 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let boundary = multipart::boundary(content_type).ok_or(ApiError::NotMultipart)?;
-    let body = read_capped(&request, payload, max_bytes + MULTIPART_OVERHEAD)
+    let body = read_capped(request, payload, max_bytes + MULTIPART_OVERHEAD)
         .await
         .map_err(|error| match error {
             IngestError::TooLarge(_) => ApiError::PayloadTooLarge(max_bytes),
@@ -140,7 +161,9 @@ pub async fn upload(
             .map(|p| String::from_utf8_lossy(p.body).trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let vendor = text("vendor")
+    *typed_vendor = text("vendor");
+    let vendor = typed_vendor
+        .clone()
         .ok_or_else(|| ApiError::BadRequest("the multipart form has no `vendor` part".into()))?;
     let processor = text("processor");
     let file_name = file.filename.clone().unwrap_or_default();
@@ -152,7 +175,7 @@ pub async fn upload(
     };
     let intake::Accepted { document_id, status } =
         intake::accept(&state.store.db, state.artefacts.as_ref(), &state.documents, submission).await?;
-    if layout::wants_html(&request) {
+    if layout::wants_html(request) {
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/admin/documents/{document_id}")))
             .finish());

@@ -1,7 +1,8 @@
 //! `/admin/documents` (issue 16): the upload form, the list and a document's page with its row
 //! errors, rendered by headless Chromium; the form's post (a browser's `Accept: text/html`, basic
 //! credentials and this gateway's `Origin`) is redirected to the new document's page, and the same
-//! post from another site is refused.
+//! post from another site is refused; a refused upload gives the browser the form back with the
+//! reason.
 
 use crate::browser::run_chromium;
 use crate::documents::{form, wait_for_final};
@@ -47,6 +48,26 @@ async fn the_documents_pages_upload_list_and_show_row_errors_in_chromium() {
     // The row error names the row (3: the header is row 1) and why.
     let errors = document["errors"].as_array().expect("errors");
     assert_eq!(errors[0]["row"].as_i64(), Some(3), "{errors:?}");
+    // A file no processor reads: the browser gets the form back (415) with the reason and the
+    // vendor as typed, not a JSON body.
+    let (content_type, body) = form(&[("file", Some("notes.bin"), b"\x00\x01\x02 no processor reads this"), ("vendor", None, b"Duka <Moja>")]);
+    let refused = app
+        .client
+        .post(app.url("/documents"))
+        .basic_auth("admin", Some("admin-secret"))
+        .header("content-type", content_type)
+        .header("accept", "text/html")
+        .header("origin", app.address.clone())
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), 415);
+    assert!(refused.headers()["content-type"].to_str().is_ok_and(|t| t.starts_with("text/html")));
+    let page = refused.text().await.expect("page");
+    for needle in ["role=\"alert\"", "Not imported: unsupported file type", "value=\"Duka &lt;Moja&gt;\"", "Upload and import"] {
+        assert!(page.contains(needle), "{needle:?} missing from the refusal page:\n{page}");
+    }
     // Without the admin token the pages are closed.
     let anonymous = app.client.get(app.url("/admin/documents")).send().await.expect("sent");
     assert_eq!(anonymous.status(), 401);

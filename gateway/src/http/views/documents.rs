@@ -41,6 +41,14 @@ pub struct DocumentsView<'a> {
     pub next_cursor: Option<&'a str>,
     pub zone: Tz,
     pub now_ms: i64,
+    /// A refused upload: why, and the vendor as it was typed.
+    pub refused: Option<Refused<'a>>,
+}
+
+/// Why the form's last upload was refused, shown above the form.
+pub struct Refused<'a> {
+    pub message: &'a str,
+    pub vendor: Option<&'a str>,
 }
 
 fn counts(d: &DocumentRecord) -> String {
@@ -68,11 +76,15 @@ pub fn documents_page(view: &DocumentsView<'_>) -> Markup {
             h1 { "Vendor documents" }
             section.card aria-labelledby="upload-title" {
                 h2 #upload-title { "Import a price list" }
+                @if let Some(refused) = &view.refused {
+                    p.error role="alert" { "Not imported: " (refused.message) }
+                }
                 form method="post" action="/documents" enctype="multipart/form-data" {
                     label { "File (.xlsx, .xls, .ods, .csv, .tsv, chat export, PDF or photo) "
                         input type="file" name="file" required; }
                     label { "Vendor (id or name; a new name creates the vendor) "
-                        input type="text" name="vendor" required maxlength="200" list="vendor-names"; }
+                        input type="text" name="vendor" required maxlength="200" list="vendor-names"
+                            value=[view.refused.as_ref().and_then(|r| r.vendor)]; }
                     datalist #vendor-names { @for (_, name) in &vendor_options { option value=(name) {} } }
                     button type="submit" { "Upload and import" }
                 }
