@@ -182,6 +182,9 @@ pub async fn start_on(db: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
     let server = tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
+        // actix closes a connection idle for 5 s (its default keep-alive); a pooled one reused
+        // at that moment fails with `IncompleteMessage`. Dropping them at 2 s avoids the race.
+        .pool_idle_timeout(Duration::from_secs(2))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");

@@ -97,17 +97,19 @@ pub fn documents_page(view: &DocumentsView<'_>) -> Markup {
             @if view.documents.is_empty() {
                 p.muted { "No documents match." }
             } @else {
-                table {
-                    thead { tr { th { "#" } th { "File" } th { "Vendor" } th { "Status" } th { "Rows" } th { "Received" } } }
-                    tbody {
-                        @for d in view.documents {
-                            tr {
-                                td { a href={ (PATH) "/" (d.id) } { (d.id) } }
-                                td { a href={ (PATH) "/" (d.id) } { (d.file_name) } }
-                                td { (vendor_name(view.vendors, d.vendor_id)) }
-                                td { span class={ "status " (d.status) } { (d.status) } }
-                                td { (counts(d)) }
-                                td { (when(view.zone, view.now_ms, Some(d.created_at_ms))) }
+                div.table-wrap {
+                    table.cards {
+                        thead { tr { th { "#" } th { "File" } th { "Vendor" } th { "Status" } th { "Rows" } th { "Received" } } }
+                        tbody {
+                            @for d in view.documents {
+                                tr {
+                                    td data-label="#" { a href={ (PATH) "/" (d.id) } { (d.id) } }
+                                    td.wrap data-label="File" { a href={ (PATH) "/" (d.id) } { (d.file_name) } }
+                                    td.wrap data-label="Vendor" { (vendor_name(view.vendors, d.vendor_id)) }
+                                    td data-label="Status" { span class={ "status " (d.status) } { (d.status) } }
+                                    td data-label="Rows" { (counts(d)) }
+                                    td data-label="Received" { (when(view.zone, view.now_ms, Some(d.created_at_ms))) }
+                                }
                             }
                         }
                     }
@@ -142,7 +144,7 @@ pub fn document_page(view: &DocumentView<'_>) -> Markup {
                 dt { "Rows" } dd { (counts(d)) }
                 dt { "Received" } dd { (when(view.zone, view.now_ms, Some(d.created_at_ms))) }
                 dt { "Finished" } dd { (when(view.zone, view.now_ms, d.finished_at_ms)) }
-                dt { "sha256" } dd { code { (d.sha256) } }
+                dt { "sha256" } dd.wrap { code { (d.sha256) } }
             }
             p {
                 @if d.storage_key.is_some() { a.button href={ "/documents/" (d.id) "/file" } { "Download the file" } " " }
@@ -152,14 +154,16 @@ pub fn document_page(view: &DocumentView<'_>) -> Markup {
             @if view.errors.is_empty() {
                 p.muted { "None." }
             } @else {
-                table {
-                    thead { tr { th { "Sheet" } th { "Row" } th { "Why" } } }
-                    tbody {
-                        @for e in view.errors {
-                            tr {
-                                td { (e.sheet.as_deref().unwrap_or("—")) }
-                                td { @if let Some(row) = e.row { (row) } @else { "whole sheet" } }
-                                td { (e.reason) }
+                div.table-wrap {
+                    table {
+                        thead { tr { th { "Sheet" } th { "Row" } th { "Why" } } }
+                        tbody {
+                            @for e in view.errors {
+                                tr {
+                                    td.wrap { (e.sheet.as_deref().unwrap_or("—")) }
+                                    td { @if let Some(row) = e.row { (row) } @else { "whole sheet" } }
+                                    td.wrap { (e.reason) }
+                                }
                             }
                         }
                     }
