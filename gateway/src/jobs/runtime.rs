@@ -128,6 +128,7 @@ impl Dispatcher {
                     token: token.clone(),
                     finished: self.finished.clone(),
                     shutdown: self.shutdown.clone(),
+                    lease: self.settings.lease,
                 };
                 self.tasks.spawn(async move {
                     attempt.run(job, max_attempts).await;
@@ -161,12 +162,35 @@ impl Dispatcher {
     }
 }
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn renew_lease(db: Database, id: i64, token: Arc<str>, lease: Duration) {
+    let every = (lease / 3).max(Duration::from_millis(20));
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 4);
+    loop {
+        tokio::time::sleep(every).await;
+        match jobs::extend_lease(&db, id, &token, crate::time::now_ms().saturating_add(lease_ms)).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(error) => tracing::warn!(error = %error, job_id = id, "could not renew a job's lease"),
+        }
+    }
+}
+
 struct Attempt {
     db: Database,
     stage: Arc<dyn Stage>,
     token: Arc<str>,
     finished: mpsc::Sender<Finished>,
     shutdown: CancellationToken,
+    lease: Duration,
 }
 
 impl Attempt {
@@ -175,6 +199,11 @@ impl Attempt {
         let (stage, for_task) = (self.stage.clone(), job.clone());
         // A task of its own, so a panicking stage becomes a retry instead of a lost worker.
         let mut running = tokio::spawn(async move { stage.run(&for_task).await });
+        // The lease is renewed every third of it while the attempt runs, so a long one (a large
+        // import, OCR, LLM calls) is never claimed again underneath itself; a process that dies
+        // stops renewing, and its jobs come due when the lease runs out.
+        let renewing = tokio::spawn(renew_lease(self.db.clone(), job.id, self.token.clone(), self.lease));
+        let _stop_renewing = AbortOnDrop(renewing);
         let grace = async {
             self.shutdown.cancelled().await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;

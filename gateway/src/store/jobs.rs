@@ -155,6 +155,16 @@ pub async fn mark_dead(tx: &mut Tx, id: i64, token: &str, error: &str, status: O
     Ok(rows == 1)
 }
 
+/// Pushes a running job's lease on to `until_ms` while its attempt is still working (a long import
+/// or OCR run must not be claimed a second time); false when the lease was lost.
+pub async fn extend_lease(db: &Database, id: i64, token: &str, until_ms: i64) -> Result<bool, StoreError> {
+    let sql = "UPDATE jobs SET lease_expires_at_ms = $3 WHERE id = $1 AND leased_by = $2 AND state = 'running'";
+    let mut tx = db.begin_write().await?;
+    let rows = on_tx!(&mut tx, |conn| sqlx::query(sql).bind(id).bind(token).bind(until_ms).execute(conn).await?.rows_affected());
+    tx.commit().await?;
+    Ok(rows == 1)
+}
+
 /// Gives a leased job back unrun (shutdown): ready now, and the attempt does not count.
 pub async fn release(db: &Database, id: i64, token: &str, now_ms: i64) -> Result<bool, StoreError> {
     let sql = "UPDATE jobs SET state = 'ready', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,

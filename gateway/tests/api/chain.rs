@@ -318,3 +318,49 @@ async fn the_heartbeat_hydrates_again_and_unchanged_content_is_not_embedded_agai
     app.finish().await;
     fixture.stop().await;
 }
+
+/// A stage whose attempts outlast the lease, counting them.
+struct SlowStage {
+    runs: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl gateway::jobs::Stage for SlowStage {
+    fn name(&self) -> &'static str {
+        "hydrate"
+    }
+
+    fn concurrency(&self) -> usize {
+        2
+    }
+
+    async fn run(&self, _job: &gateway::jobs::ClaimedJob) -> gateway::jobs::StageOutcome {
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        gateway::jobs::StageOutcome::done_empty()
+    }
+}
+
+#[tokio::test]
+async fn an_attempt_longer_than_its_lease_renews_it_and_runs_once() {
+    // Migrated by an app that runs no workers, then stopped: the runtime below is the only one.
+    let db = crate::helpers::spawn_app_with(&[("JOB_WORKERS", "false")]).await.stop().await;
+    let id = product_id(41);
+    insert_hydrate_job(&db, &id, "ready").await;
+    let pool = connect(&db.url).await;
+    let stage = std::sync::Arc::new(SlowStage { runs: Default::default() });
+    let metrics = std::sync::Arc::new(gateway::metrics::Metrics::new().expect("metrics"));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let tasks = tokio_util::task::TaskTracker::new();
+    // A 300 ms lease against a 1.5 s attempt: without renewal the same dispatcher (two slots)
+    // would claim the job again at 300 ms and run it a second time beside the first.
+    let settings = gateway::jobs::RuntimeSettings { lease: Duration::from_millis(300), poll: Duration::from_millis(20) };
+    gateway::jobs::JobRuntime::spawn(pool, metrics, vec![stage.clone()], settings, shutdown.clone(), &tasks);
+    db.wait_for(&format!("SELECT COUNT(*) FROM jobs WHERE dedupe_key = '{id}' AND state = 'done'"), 1, Duration::from_secs(10)).await;
+    shutdown.cancel();
+    tasks.close();
+    tasks.wait().await;
+    assert_eq!(stage.runs.load(std::sync::atomic::Ordering::SeqCst), 1, "one attempt, never a second beside it");
+    assert_eq!(db.query_i64(&format!("SELECT CAST(attempts AS BIGINT) FROM jobs WHERE dedupe_key = '{id}'")).await, [1]);
+    db.drop_database().await;
+}
