@@ -58,26 +58,25 @@ pub enum CliError {
     Other(#[from] anyhow::Error),
 }
 
-/// Checks the `--option` pairs: `prefer_llm` is the only key, and LLM normalisation is not built,
-/// so asking for it is refused rather than ignored.
-fn check_options(options: &[(String, String)]) -> Result<(), CliError> {
+/// Reads the `--option` pairs: `prefer_llm` (true or false) is the only key; the last one given
+/// counts. Whether an LLM is configured is the intake's check, as for `POST /documents`.
+fn prefer_llm_of(options: &[(String, String)]) -> Result<bool, CliError> {
+    let mut prefer_llm = false;
     for (key, value) in options {
-        match (key.as_str(), value.as_str()) {
-            ("prefer_llm", "false" | "0" | "no") => {}
-            ("prefer_llm", _) => {
-                return Err(CliError::Refused(
-                    "--option prefer_llm: LLM normalisation of documents is not available in this build; the rule-based readers are used".into(),
-                ));
+        match key.as_str() {
+            "prefer_llm" => {
+                prefer_llm = intake::flag_value(value)
+                    .ok_or_else(|| CliError::Refused(format!("--option prefer_llm={value:?}: the value must be true or false")))?;
             }
-            (other, _) => return Err(CliError::Refused(format!("--option {other:?} is unknown: the known option is prefer_llm"))),
+            other => return Err(CliError::Refused(format!("--option {other:?} is unknown: the known option is prefer_llm"))),
         }
     }
-    Ok(())
+    Ok(prefer_llm)
 }
 
 /// Runs one import to its end; `progress` hears each change of step.
 pub async fn ingest(config: &Config, request: IngestRequest, mut progress: impl FnMut(Step)) -> Result<IngestOutcome, CliError> {
-    check_options(&request.options)?;
+    let prefer_llm = prefer_llm_of(&request.options)?;
     if request.bytes.len() > config.documents.max_bytes {
         return Err(CliError::Refused(format!(
             "the file is {} bytes, over DOCUMENT_MAX_BYTES ({})",
@@ -93,6 +92,7 @@ pub async fn ingest(config: &Config, request: IngestRequest, mut progress: impl 
         bytes: request.bytes,
         vendor: &request.vendor,
         processor: request.processor.as_deref(),
+        prefer_llm,
     };
     let accepted = match intake::accept(&store.db, artefacts.as_ref(), &config.documents, submission).await {
         Ok(accepted) => accepted,
@@ -134,6 +134,7 @@ async fn wait_until_final(store: &Store, id: i64, progress: &mut impl FnMut(Step
                 unchanged: record.unchanged_count,
                 removed: record.removed_count,
                 errors: record.error_count,
+                llm_rows: record.llm_rows,
             };
             return Ok(IngestOutcome { document_id: id, status, reason: record.reason, counts, errors });
         }
@@ -209,7 +210,8 @@ fn print_outcome(outcome: &IngestOutcome) {
     if let Some(reason) = &outcome.reason {
         println!("reason {reason}");
     }
-    println!("created={} updated={} unchanged={} removed={} errors={}", c.created, c.updated, c.unchanged, c.removed, c.errors);
+    let llm = if c.llm_rows > 0 { format!(" llm_rows={}", c.llm_rows) } else { String::new() };
+    println!("created={} updated={} unchanged={} removed={} errors={}{llm}", c.created, c.updated, c.unchanged, c.removed, c.errors);
     for error in outcome.errors.iter().take(50) {
         let place = match (&error.sheet, error.row) {
             (Some(sheet), Some(row)) => format!("{sheet} row {row}"),
@@ -231,9 +233,10 @@ mod tests {
     #[test]
     fn options_are_checked_not_ignored() {
         let pair = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
-        assert!(check_options(&[]).is_ok());
-        assert!(check_options(&pair("prefer_llm", "false")).is_ok());
-        assert!(matches!(check_options(&pair("prefer_llm", "true")), Err(CliError::Refused(m)) if m.contains("not available")));
-        assert!(matches!(check_options(&pair("colour", "red")), Err(CliError::Refused(m)) if m.contains("unknown")));
+        assert!(matches!(prefer_llm_of(&[]), Ok(false)));
+        assert!(matches!(prefer_llm_of(&pair("prefer_llm", "false")), Ok(false)));
+        assert!(matches!(prefer_llm_of(&pair("prefer_llm", "TRUE")), Ok(true)));
+        assert!(matches!(prefer_llm_of(&pair("prefer_llm", "maybe")), Err(CliError::Refused(m)) if m.contains("true or false")));
+        assert!(matches!(prefer_llm_of(&pair("colour", "red")), Err(CliError::Refused(m)) if m.contains("unknown")));
     }
 }

@@ -7,12 +7,14 @@ use std::path::PathBuf;
 
 use super::{env::Env, media::s3_settings};
 use crate::{
-    documents::{ArtefactBackend, DocumentSettings},
-    pipeline::S3Settings,
+    documents::{ArtefactBackend, DocumentSettings, LlmSettings},
+    pipeline::{MediaSettings, S3Settings},
 };
 
-/// The settings, and the S3 client settings when `DOCUMENT_STORE=s3`.
-pub(super) fn document_settings(env: &mut Env<'_>, default_currency: &str) -> (DocumentSettings, Option<S3Settings>) {
+/// The settings, and the S3 client settings when `DOCUMENT_STORE=s3`. `prefer_llm` imports use
+/// QC's OpenAI-compatible server (`QC_PROVIDER=openai`, `QC_BASE_URL`, `QC_MODEL`, `QC_API_KEY`),
+/// with their own timeout and row cap (`DOCUMENT_LLM_TIMEOUT_SECONDS`, `DOCUMENT_LLM_MAX_ROWS`).
+pub(super) fn document_settings(env: &mut Env<'_>, default_currency: &str, media: &MediaSettings) -> (DocumentSettings, Option<S3Settings>) {
     let defaults = DocumentSettings::default();
     let (artefacts, s3) = match env.get("DOCUMENT_STORE").map(|s| s.to_ascii_lowercase()).as_deref() {
         None | Some("local") => {
@@ -36,7 +38,21 @@ pub(super) fn document_settings(env: &mut Env<'_>, default_currency: &str) -> (D
         ocr_command: env.get("DOCUMENT_OCR_COMMAND").unwrap_or(defaults.ocr_command.clone()),
         pdf_raster_command: env.get("DOCUMENT_PDF_RASTER_COMMAND").unwrap_or(defaults.pdf_raster_command.clone()),
         ocr_timeout: std::time::Duration::from_secs_f64(env.parse("DOCUMENT_OCR_TIMEOUT_SECONDS", 120.0f64, 1.0..=3_600.0)),
+        llm: llm_settings(env, media),
         ..defaults
     };
     (settings, s3)
+}
+
+fn llm_settings(env: &mut Env<'_>, media: &MediaSettings) -> Option<LlmSettings> {
+    let timeout = env.parse("DOCUMENT_LLM_TIMEOUT_SECONDS", LlmSettings::DEFAULT_TIMEOUT.as_secs_f64(), 1.0..=600.0);
+    let max_rows = env.parse("DOCUMENT_LLM_MAX_ROWS", LlmSettings::DEFAULT_MAX_ROWS, 1..=100_000);
+    let endpoint = media.qc.openai.as_ref()?;
+    Some(LlmSettings {
+        base_url: endpoint.base_url.clone(),
+        model: endpoint.model.clone(),
+        api_key: endpoint.api_key.clone(),
+        timeout: std::time::Duration::from_secs_f64(timeout),
+        max_rows,
+    })
 }

@@ -129,7 +129,7 @@ impl Config {
         };
         let media = media::media_settings(&mut env);
         let extraction = extraction::extraction_settings(&mut env, region, ingest.failures_log_max_rows);
-        let (documents, documents_s3) = documents::document_settings(&mut env, &extraction.default_currency);
+        let (documents, documents_s3) = documents::document_settings(&mut env, &extraction.default_currency, &media);
         let config = Config {
             host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: env.parse("PORT", 8000u16, 0..=u16::MAX),

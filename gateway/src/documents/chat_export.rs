@@ -124,7 +124,7 @@ pub fn offers_of(messages: &[ExportedMessage], default_currency: &str) -> Extrac
     latest.reverse();
     Extracted {
         rows: latest,
-        errors: Vec::new(),
+        ..Extracted::default()
     }
 }
 

@@ -25,6 +25,7 @@ fn read(bytes: &[u8], currency: &str, max_expanded_bytes: u64) -> Result<Extract
         default_currency: currency,
         max_expanded_bytes,
         ocr: crate::documents::ocr::OcrTools::default(),
+        keep_unread: 0,
     })
 }
 

@@ -6,7 +6,10 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use super::{ArtefactStore, DocumentInput, DocumentSettings, Extracted, ProcessError, diff, history, pick};
+use super::{
+    ArtefactStore, DocumentInput, DocumentSettings, Extracted, ProcessError, diff, history,
+    llm_normalise::{Normaliser, Unavailable}, pick,
+};
 use crate::{
     domain::{DocumentCounts, DocumentStatus, RowError, job::stage},
     jobs::{ClaimedJob, Stage, StageCommit, StageOutcome},
@@ -25,11 +28,20 @@ pub struct ImportStage {
     db: Database,
     settings: Arc<DocumentSettings>,
     artefacts: Arc<dyn ArtefactStore>,
+    /// For `prefer_llm` imports, when an LLM is configured.
+    normaliser: Option<Normaliser>,
 }
 
 impl ImportStage {
     pub fn new(db: Database, settings: Arc<DocumentSettings>, artefacts: Arc<dyn ArtefactStore>) -> Self {
-        Self { db, settings, artefacts }
+        let normaliser = settings.llm.clone().and_then(|llm| match Normaliser::new(llm) {
+            Ok(normaliser) => Some(normaliser),
+            Err(error) => {
+                tracing::error!(error = %error, "the LLM client for document normalisation cannot be built");
+                None
+            }
+        });
+        Self { db, settings, artefacts, normaliser }
     }
 
     /// The upload's bytes: from the document store, or (uploads from before it) from the row.
@@ -107,6 +119,11 @@ impl Stage for ImportStage {
         let processor_name = input.processor.clone();
         let file_name = input.file_name.clone();
         let settings = Arc::clone(&self.settings);
+        let keep_unread = match (&self.normaliser, input.prefer_llm) {
+            (Some(normaliser), true) => normaliser.max_rows(),
+            _ => 0,
+        };
+        let default_currency = currency.clone();
         let read = tokio::task::spawn_blocking(move || {
             let processor = pick(&file_name, &content, Some(&processor_name))
                 .map_err(|e| ProcessError::Corrupt(e.to_string()))?;
@@ -115,18 +132,36 @@ impl Stage for ImportStage {
                 default_currency: &currency,
                 max_expanded_bytes,
                 ocr: settings.ocr_tools(),
+                keep_unread,
             })
         })
         .await;
+        let read = match read {
+            Ok(Ok(extracted)) if input.prefer_llm => match self.normalised(extracted, &default_currency).await {
+                Ok(read) => read,
+                // The LLM server is down: the whole import runs again later (nothing applied).
+                Err(down) => {
+                    return StageOutcome::Retry {
+                        error: down.reason,
+                        status: None,
+                        retry_after: down.retry_after,
+                    };
+                }
+            },
+            Ok(read) => read.map(|extracted| (extracted, 0)),
+            Err(join) => return retry(format!("the reader stopped: {join}")),
+        };
         match read {
-            Ok(Ok(extracted)) => StageOutcome::Done(Box::new(Apply {
+            Ok((extracted, llm_rows)) => StageOutcome::Done(Box::new(Apply {
                 document_id,
                 vendor_id: input.vendor_id,
                 sha256: input.sha256,
+                prefer_llm: input.prefer_llm,
                 received_at_ms: input.created_at_ms,
                 extracted,
+                llm_rows,
             })),
-            Ok(Err(error)) => {
+            Err(error) => {
                 let commit = Failed {
                     document_id,
                     reason: format!("{}: {error}", error.code()),
@@ -138,8 +173,34 @@ impl Stage for ImportStage {
                     dead: false,
                 }
             }
-            Err(join) => retry(format!("the reader stopped: {join}")),
         }
+    }
+}
+
+impl ImportStage {
+    /// `prefer_llm`: the unread rows through the LLM (a note when none is configured any more),
+    /// and how many it read; `Unavailable` when its server is down. A document whose sheets had
+    /// no header fails `no_header` unless the LLM read some of its rows.
+    async fn normalised(
+        &self,
+        mut extracted: Extracted,
+        default_currency: &str,
+    ) -> Result<Result<(Extracted, i64), ProcessError>, Unavailable> {
+        let llm_rows = match &self.normaliser {
+            Some(normaliser) => normaliser.normalise(&mut extracted, default_currency).await?,
+            None => {
+                extracted.errors.push(RowError {
+                    row: None,
+                    sheet: None,
+                    reason: "prefer_llm was asked but no LLM is configured (QC_PROVIDER=openai, QC_BASE_URL, QC_MODEL); the rule-based reading stands".into(),
+                });
+                0
+            }
+        };
+        if extracted.no_header && extracted.rows.is_empty() {
+            return Ok(Err(ProcessError::NoHeader));
+        }
+        Ok(Ok((extracted, i64::try_from(llm_rows).unwrap_or(i64::MAX))))
     }
 }
 
@@ -173,8 +234,10 @@ struct Apply {
     document_id: i64,
     vendor_id: i64,
     sha256: String,
+    prefer_llm: bool,
     received_at_ms: i64,
     extracted: Extracted,
+    llm_rows: i64,
 }
 
 fn write<'r>(row: &'r crate::domain::DocumentRow) -> RowWrite<'r> {
@@ -192,7 +255,7 @@ impl StageCommit for Apply {
         let now = now_ms();
         documents::lock_vendor(tx, self.vendor_id).await?;
         // Another import of the same bytes finished while this one waited: nothing changes.
-        if documents::same_as_last_import(tx, self.vendor_id, &self.sha256, self.document_id)
+        if documents::same_as_last_import(tx, self.vendor_id, &self.sha256, self.prefer_llm, self.document_id)
             .await?
         {
             return documents::finish(
@@ -255,6 +318,7 @@ impl StageCommit for Apply {
             unchanged: split.unchanged as i64,
             removed: split.removed.len() as i64,
             errors: errors.iter().filter(|e| e.row.is_some()).count() as i64,
+            llm_rows: self.llm_rows,
         };
         documents::finish(
             tx,

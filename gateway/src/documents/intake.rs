@@ -27,6 +27,8 @@ pub struct Submission<'a> {
     pub vendor: &'a str,
     /// The processor the client names, if any.
     pub processor: Option<&'a str>,
+    /// Send the rows the rules cannot read to the LLM (spreadsheets only).
+    pub prefer_llm: bool,
 }
 
 /// The stored document and where it stands (`queued`, or `skipped` with `no_changes`).
@@ -46,6 +48,12 @@ pub enum IntakeError {
     VendorNameTooLong,
     #[error("no vendor has the id {0}")]
     UnknownVendorId(i64),
+    #[error(
+        "prefer_llm needs an OpenAI-compatible LLM, and none is configured: set QC_PROVIDER=openai, QC_BASE_URL and QC_MODEL"
+    )]
+    LlmUnavailable,
+    #[error("prefer_llm applies to spreadsheets; this file is read by the {0} processor")]
+    LlmNotForProcessor(&'static str),
     #[error(transparent)]
     Refused(#[from] ProbeError),
     #[error("the format check stopped: {0}")]
@@ -54,6 +62,16 @@ pub enum IntakeError {
     Artefact(#[from] ArtefactError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A `prefer_llm` value (a form field or `--option prefer_llm=`): `true`, `1`, `yes` or `on`, or
+/// `false`, `0`, `no` or `off`, in any case; anything else is `None`.
+pub fn flag_value(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 /// Stores the submission and queues its import (see the module note).
@@ -73,6 +91,9 @@ pub async fn accept(
     if vendor.chars().count() > MAX_VENDOR_NAME {
         return Err(IntakeError::VendorNameTooLong);
     }
+    if submission.prefer_llm && settings.llm.is_none() {
+        return Err(IntakeError::LlmUnavailable);
+    }
     let (bytes, file_name) = (submission.bytes.clone(), submission.file_name.to_owned());
     let requested = submission.processor.map(str::to_owned);
     let limit = settings.max_expanded_bytes;
@@ -80,6 +101,9 @@ pub async fn accept(
         tokio::task::spawn_blocking(move || probe(&file_name, &bytes, requested.as_deref(), limit))
             .await
             .map_err(|join| IntakeError::Probe(join.to_string()))??;
+    if submission.prefer_llm && processor != super::sheet::NAME {
+        return Err(IntakeError::LlmNotForProcessor(processor));
+    }
     let now = now_ms();
     let vendor_id = match vendor.parse::<i64>() {
         Ok(id) if stored::vendor_exists(db, id).await? => id,
@@ -100,6 +124,7 @@ pub async fn accept(
         processor,
         size_bytes,
         storage_key: &storage_key,
+        prefer_llm: submission.prefer_llm,
         now_ms: now,
     };
     let (document_id, status) = stored::create(db, &new).await?;

@@ -15,7 +15,9 @@
 //! [`cells`] (amounts, quantities, currencies), [`rows`] (a sheet's rows), [`diff`] (the
 //! partition into create, update, unchanged and removed), [`history`] (the price changes an
 //! import appends to `price_history`), [`text_rows`] (a text's lines through the chat offer
-//! extractor, for [`pdf`] and [`ocr`]), [`command`] (the outside programs OCR runs).
+//! extractor, for [`pdf`] and [`ocr`]), [`command`] (the outside programs OCR runs),
+//! [`llm_rows`] (the request and the checked answer of LLM normalisation) and
+//! [`llm_normalise`] (its calls, for an import with `prefer_llm`).
 
 pub mod artefacts;
 pub mod cells;
@@ -27,6 +29,8 @@ pub mod header;
 pub mod history;
 pub mod import;
 pub mod intake;
+pub mod llm_normalise;
+pub mod llm_rows;
 pub mod ocr;
 pub mod pdf;
 pub mod rows;
@@ -37,6 +41,7 @@ pub mod zip_limit;
 
 pub use artefacts::{ArtefactError, ArtefactStore, LocalArtefacts};
 pub use format::{Format, FormatError};
+pub use llm_normalise::LlmSettings;
 pub use rows::Extracted;
 
 /// Where uploads are kept (`DOCUMENT_STORE`).
@@ -67,6 +72,9 @@ pub struct DocumentSettings {
     pub pdf_raster_command: String,
     /// How long one run of either may take (default 120 s).
     pub ocr_timeout: std::time::Duration,
+    /// The OpenAI-compatible server `prefer_llm` imports use (QC's, when `QC_PROVIDER=openai`);
+    /// `None` refuses `prefer_llm`.
+    pub llm: Option<LlmSettings>,
 }
 
 impl DocumentSettings {
@@ -85,6 +93,7 @@ impl Default for DocumentSettings {
             ocr_command: "tesseract".to_owned(),
             pdf_raster_command: "pdftoppm".to_owned(),
             ocr_timeout: std::time::Duration::from_secs(120),
+            llm: None,
         }
     }
 }
@@ -109,6 +118,8 @@ pub struct DocumentInput<'a> {
     pub max_expanded_bytes: u64,
     /// The programs OCR runs (images and scanned PDFs).
     pub ocr: ocr::OcrTools<'a>,
+    /// Keep up to this many rows the rules cannot read, for LLM normalisation (0: none).
+    pub keep_unread: usize,
 }
 
 /// Why a document could not be read as a whole (a single bad row is a `RowError` instead).

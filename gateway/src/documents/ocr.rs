@@ -176,6 +176,7 @@ mod tests {
             default_currency: "KES",
             max_expanded_bytes: crate::documents::DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES,
             ocr: tools,
+            keep_unread: 0,
         }
     }
 

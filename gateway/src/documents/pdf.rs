@@ -183,6 +183,7 @@ pub(crate) mod tests {
             default_currency: "KES",
             max_expanded_bytes: crate::documents::DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES,
             ocr: ocr::OcrTools::default(),
+            keep_unread: 0,
         })
     }
 

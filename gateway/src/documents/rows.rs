@@ -3,6 +3,8 @@
 //! price cell's own marker, else the price header's suffix (`Price (KES)`), else the vendor's
 //! default (the same default extraction uses for chat messages).
 
+use std::sync::Arc;
+
 use super::{
     cells::{read_amount, read_currency, read_quantity},
     header::{Header, read_header},
@@ -23,17 +25,71 @@ pub struct Grid {
 pub struct Extracted {
     pub rows: Vec<DocumentRow>,
     pub errors: Vec<RowError>,
+    /// The rows the rules could not read, as they were, for LLM normalisation: kept only when the
+    /// import asked for it ([`super::DocumentInput::keep_unread`]), at most that many.
+    pub unread: Vec<UnreadRow>,
+    /// Unread rows past that limit (not kept).
+    pub unread_dropped: usize,
+    /// No sheet had a header row: with `keep_unread`, the sheet reader answers this instead of
+    /// failing, so the LLM may still read the rows; without any row from it the import fails.
+    pub no_header: bool,
 }
 
-/// Reads one sheet into `out`; returns false when it has content but no header row.
-pub fn read_grid(grid: &Grid, default_currency: &str, out: &mut Extracted) -> bool {
+/// A row the rules could not read (its cells' text), where it was, and the header row it sat
+/// under (none on a sheet without one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadRow {
+    pub sheet: Option<String>,
+    pub row: u32,
+    pub columns: Option<Arc<[String]>>,
+    pub cells: Vec<String>,
+}
+
+impl Extracted {
+    /// Keeps `cells` (without empty trailing cells) for the LLM, within `limit` rows.
+    fn keep_unread(
+        &mut self,
+        limit: usize,
+        sheet: &Option<String>,
+        columns: Option<&Arc<[String]>>,
+        row: u32,
+        cells: &[String],
+    ) {
+        if limit == 0 {
+            return;
+        }
+        if self.unread.len() >= limit {
+            self.unread_dropped += 1;
+            return;
+        }
+        let used = cells.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1);
+        let cells = cells[..used].iter().map(|c| c.trim().to_owned()).collect();
+        self.unread.push(UnreadRow {
+            sheet: sheet.clone(),
+            row,
+            columns: columns.cloned(),
+            cells,
+        });
+    }
+}
+
+/// Reads one sheet into `out`; returns false when it has content but no header row. With
+/// `keep_unread` > 0, every row that is not read (and every row of a sheet without a header) is
+/// also kept in [`Extracted::unread`], up to that many.
+pub fn read_grid(grid: &Grid, default_currency: &str, keep_unread: usize, out: &mut Extracted) -> bool {
     let cells: Vec<&[String]> = grid.rows.iter().map(|(_, c)| c.as_slice()).collect();
     let Some((index, header)) = super::header::find_header(&cells) else {
-        return grid
-            .rows
-            .iter()
-            .all(|(_, cells)| cells.iter().all(|c| c.trim().is_empty()));
+        let mut empty = true;
+        for (number, cells) in &grid.rows {
+            if cells.iter().any(|c| !c.trim().is_empty()) {
+                empty = false;
+                out.keep_unread(keep_unread, &grid.sheet, None, *number, cells);
+            }
+        }
+        return empty;
     };
+    let columns: Option<Arc<[String]>> = (keep_unread > 0)
+        .then(|| grid.rows[index].1.iter().map(|c| c.trim().to_owned()).collect());
     for (number, cells) in &grid.rows[index + 1..] {
         if cells.iter().all(|c| c.trim().is_empty()) || read_header(cells).is_some() {
             continue;
@@ -44,11 +100,14 @@ pub fn read_grid(grid: &Grid, default_currency: &str, out: &mut Extracted) -> bo
                 row.row = *number;
                 out.rows.push(row);
             }
-            Err(reason) => out.errors.push(RowError {
-                row: Some(*number),
-                sheet: grid.sheet.clone(),
-                reason,
-            }),
+            Err(reason) => {
+                out.keep_unread(keep_unread, &grid.sheet, columns.as_ref(), *number, cells);
+                out.errors.push(RowError {
+                    row: Some(*number),
+                    sheet: grid.sheet.clone(),
+                    reason,
+                });
+            }
         }
     }
     true
@@ -157,7 +216,7 @@ mod tests {
             &["", "", "", "", "note: prices include VAT"],
         ]);
         let mut out = Extracted::default();
-        assert!(read_grid(&sheet, "UGX", &mut out));
+        assert!(read_grid(&sheet, "UGX", 0, &mut out));
         assert_eq!(out.rows.len(), 2, "{:?}", out.errors);
         let first = &out.rows[0];
         assert_eq!(
@@ -206,7 +265,7 @@ mod tests {
             &["Rice 5kg", "9", "usd"],
         ]);
         let mut out = Extracted::default();
-        assert!(read_grid(&sheet, "TZS", &mut out));
+        assert!(read_grid(&sheet, "TZS", 0, &mut out));
         let currencies: Vec<&str> = out.rows.iter().map(|r| r.currency.as_str()).collect();
         assert_eq!(currencies, ["TZS", "USD"]);
     }
@@ -214,7 +273,34 @@ mod tests {
     #[test]
     fn a_sheet_without_a_header_says_so_unless_it_is_empty() {
         let mut out = Extracted::default();
-        assert!(!read_grid(&grid(&[&["hello", "world"]]), "KES", &mut out));
-        assert!(read_grid(&grid(&[&["", ""]]), "KES", &mut out));
+        assert!(!read_grid(&grid(&[&["hello", "world"]]), "KES", 0, &mut out));
+        assert!(read_grid(&grid(&[&["", ""]]), "KES", 0, &mut out));
+    }
+
+    #[test]
+    fn unread_rows_are_kept_only_when_asked_and_within_the_limit() {
+        let sheet = grid(&[
+            &["Item", "Price"],
+            &["Sugar", "250"],
+            &[" Rice 5kg ", "call", "", ""],
+            &["Oil", "n/a"],
+        ]);
+        let mut out = Extracted::default();
+        assert!(read_grid(&sheet, "KES", 0, &mut out));
+        assert!(out.unread.is_empty() && out.unread_dropped == 0);
+        let mut out = Extracted::default();
+        assert!(read_grid(&sheet, "KES", 1, &mut out));
+        let kept = UnreadRow {
+            sheet: Some("Phones".into()),
+            row: 3,
+            columns: Some(vec!["Item".to_owned(), "Price".to_owned()].into()),
+            cells: vec!["Rice 5kg".into(), "call".into()],
+        };
+        assert_eq!((out.unread, out.unread_dropped, out.errors.len()), (vec![kept], 1, 2));
+        let mut out = Extracted::default();
+        let headless = grid(&[&["Sugar 2kg going for 250 bob", ""], &["", ""], &["Oil 1l 300"]]);
+        assert!(!read_grid(&headless, "KES", 5, &mut out));
+        let rows: Vec<(u32, Vec<String>)> = out.unread.into_iter().map(|u| (u.row, u.cells)).collect();
+        assert_eq!(rows, [(1, vec!["Sugar 2kg going for 250 bob".to_owned()]), (3, vec!["Oil 1l 300".to_owned()])]);
     }
 }

@@ -13,6 +13,9 @@ use super::{
     rows::{Extracted, Grid, read_grid},
 };
 
+/// The spreadsheet processor's name.
+pub const NAME: &str = "spreadsheet";
+
 /// `processor = "spreadsheet"`.
 pub struct Spreadsheet {
     pub format: Format,
@@ -20,7 +23,7 @@ pub struct Spreadsheet {
 
 impl Processor for Spreadsheet {
     fn name(&self) -> &'static str {
-        "spreadsheet"
+        NAME
     }
 
     fn read(&self, input: &DocumentInput<'_>) -> Result<Extracted, ProcessError> {
@@ -47,7 +50,7 @@ impl Processor for Spreadsheet {
                 .rows
                 .iter()
                 .any(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-            if read_grid(grid, input.default_currency, &mut out) {
+            if read_grid(grid, input.default_currency, input.keep_unread, &mut out) {
                 any_header |= has_content;
             } else {
                 out.errors.push(crate::domain::RowError {
@@ -58,7 +61,12 @@ impl Processor for Spreadsheet {
             }
         }
         if !any_header {
-            return Err(ProcessError::NoHeader);
+            // Asked to keep unread rows (for the LLM), a sheet without a header is not the end:
+            // the import fails with `no_header` only if the LLM reads nothing either.
+            if out.unread.is_empty() {
+                return Err(ProcessError::NoHeader);
+            }
+            out.no_header = true;
         }
         Ok(out)
     }
@@ -179,6 +187,7 @@ mod tests {
             default_currency: "KES",
             max_expanded_bytes: crate::documents::DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES,
             ocr: super::super::ocr::OcrTools::default(),
+            keep_unread: 0,
         })
     }
 

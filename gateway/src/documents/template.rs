@@ -56,6 +56,7 @@ mod tests {
                 default_currency: "KES",
                 max_expanded_bytes: 1 << 20,
                 ocr: crate::documents::ocr::OcrTools::default(),
+                keep_unread: 0,
             })
             .expect("readable")
             .rows;

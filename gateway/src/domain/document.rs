@@ -116,6 +116,10 @@ pub struct DocumentCounts {
     pub unchanged: i64,
     pub removed: i64,
     pub errors: i64,
+    /// Rows the LLM read (only with `prefer_llm`); they are among `created`, `updated` and
+    /// `unchanged`.
+    #[serde(default)]
+    pub llm_rows: i64,
 }
 
 #[cfg(test)]

@@ -107,6 +107,7 @@ async fn list_page(
             zone: state.console.time_zone,
             now_ms: now_ms(),
             refused,
+            llm: state.documents.llm.is_some(),
         }),
     ))
 }

@@ -81,6 +81,11 @@ pub struct DocumentUpload {
     /// `ocr`; by default the file's format decides (`ocr` for photos; a PDF without a text layer is
     /// read through OCR too).
     pub processor: Option<String>,
+    /// `true` sends the rows the rules cannot read (and the rows of sheets without a header) to
+    /// the OpenAI-compatible LLM QC uses; spreadsheets only, and only when one is configured
+    /// (`QC_PROVIDER=openai`), else 400. Its answers are checked: a price must be written in its
+    /// row. Off by default.
+    pub prefer_llm: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -166,12 +171,19 @@ async fn receive(
         .clone()
         .ok_or_else(|| ApiError::BadRequest("the multipart form has no `vendor` part".into()))?;
     let processor = text("processor");
+    let prefer_llm = match text("prefer_llm") {
+        None => false,
+        Some(value) => intake::flag_value(&value).ok_or_else(|| {
+            ApiError::BadRequest("`prefer_llm` must be true or false".into())
+        })?,
+    };
     let file_name = file.filename.clone().unwrap_or_default();
     let submission = intake::Submission {
         file_name: &file_name,
         bytes: body.slice_ref(file.body),
         vendor: &vendor,
         processor: processor.as_deref(),
+        prefer_llm,
     };
     let intake::Accepted { document_id, status } =
         intake::accept(&state.store.db, state.artefacts.as_ref(), &state.documents, submission).await?;

@@ -301,7 +301,11 @@ impl From<crate::documents::intake::IntakeError> for ApiError {
             IntakeError::Artefact(artefact) => artefact.into(),
             IntakeError::Store(store) => store.into(),
             IntakeError::Probe(reason) => Self::Internal(anyhow::anyhow!(reason)),
-            client @ (IntakeError::Empty | IntakeError::NoVendor | IntakeError::VendorNameTooLong) => {
+            client @ (IntakeError::Empty
+            | IntakeError::NoVendor
+            | IntakeError::VendorNameTooLong
+            | IntakeError::LlmUnavailable
+            | IntakeError::LlmNotForProcessor(_)) => {
                 Self::BadRequest(client.to_string())
             }
         }

@@ -37,6 +37,10 @@ pub struct DocumentRecord {
     pub errors: String,
     pub created_at_ms: i64,
     pub finished_at_ms: Option<i64>,
+    /// The upload asked for LLM normalisation of the rows the rules cannot read.
+    pub prefer_llm: bool,
+    /// How many of its rows the LLM read.
+    pub llm_rows: i64,
     /// Where the upload's bytes are kept (`documents/<sha256>`); null for uploads from before the
     /// document store.
     #[serde(skip)]
@@ -51,7 +55,7 @@ const DOCUMENTS: &str = "SELECT d.id, d.vendor_id, d.file_name, d.media_type, d.
              THEN 'job_dead: ' || COALESCE(j.last_error, 'the import job gave up') ELSE d.reason END AS reason,
         d.created_count, d.updated_count, d.unchanged_count, d.removed_count, d.error_count, d.errors, d.created_at_ms,
         CASE WHEN d.status IN ('queued', 'processing') AND j.state = 'dead' THEN j.updated_at_ms ELSE d.finished_at_ms END
-            AS finished_at_ms, d.storage_key
+            AS finished_at_ms, d.prefer_llm, d.llm_rows, d.storage_key
     FROM source_documents d
     LEFT JOIN jobs j ON j.stage = 'import_document' AND j.dedupe_key = CAST(d.id AS TEXT)";
 
@@ -65,25 +69,28 @@ pub struct NewDocument<'a> {
     pub size_bytes: usize,
     /// The key the bytes were stored under, before this row is written.
     pub storage_key: &'a str,
+    /// LLM normalisation asked for.
+    pub prefer_llm: bool,
     pub now_ms: i64,
 }
 
 /// The vendor's last finished import (`done` or `skipped`) other than `except`, when its bytes
-/// were `sha256`: the whole-document skip.
+/// were `sha256` read the same way (with or without `prefer_llm`): the whole-document skip.
 pub async fn same_as_last_import(
     tx: &mut Tx,
     vendor_id: i64,
     sha256: &str,
+    prefer_llm: bool,
     except: i64,
 ) -> Result<bool, StoreError> {
-    let sql = "SELECT sha256 FROM source_documents WHERE vendor_id = $1 AND id <> $2 AND status IN ('done', 'skipped')
+    let sql = "SELECT sha256, prefer_llm FROM source_documents WHERE vendor_id = $1 AND id <> $2 AND status IN ('done', 'skipped')
                ORDER BY id DESC LIMIT 1";
-    let last: Option<String> = on_tx!(tx, |conn| sqlx::query_scalar(sql)
+    let last: Option<(String, bool)> = on_tx!(tx, |conn| sqlx::query_as(sql)
         .bind(vendor_id)
         .bind(except)
         .fetch_optional(conn)
         .await?);
-    Ok(last.as_deref() == Some(sha256))
+    Ok(last.is_some_and(|(last, llm)| last == sha256 && llm == prefer_llm))
 }
 
 /// Stores the upload. When the vendor's last import had the same bytes the row is `skipped`
@@ -94,15 +101,15 @@ pub async fn create(
     doc: &NewDocument<'_>,
 ) -> Result<(i64, DocumentStatus), StoreError> {
     let mut tx = db.begin_write().await?;
-    let skip = same_as_last_import(&mut tx, doc.vendor_id, doc.sha256, -1).await?;
+    let skip = same_as_last_import(&mut tx, doc.vendor_id, doc.sha256, doc.prefer_llm, -1).await?;
     let (status, reason, finished) = if skip {
         (DocumentStatus::Skipped, Some("no_changes"), Some(doc.now_ms))
     } else {
         (DocumentStatus::Queued, None, None)
     };
     let sql = "INSERT INTO source_documents (vendor_id, file_name, media_type, sha256, size_bytes, processor, status, reason,
-                                             storage_key, created_at_ms, finished_at_ms)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+                                             storage_key, created_at_ms, finished_at_ms, prefer_llm)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
     let size = i64::try_from(doc.size_bytes).unwrap_or(i64::MAX);
     let id: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(sql)
         .bind(doc.vendor_id)
@@ -116,6 +123,7 @@ pub async fn create(
         .bind(doc.storage_key)
         .bind(doc.now_ms)
         .bind(finished)
+        .bind(doc.prefer_llm)
         .fetch_one(conn)
         .await?);
     if !skip {
@@ -225,6 +233,7 @@ pub struct ImportInput {
     pub storage_key: Option<String>,
     pub created_at_ms: i64,
     pub vendor_currency: Option<String>,
+    pub prefer_llm: bool,
 }
 
 /// Marks a queued (or interrupted) document `processing` and returns what its import needs;
@@ -239,7 +248,7 @@ pub async fn start_import(db: &Database, id: i64) -> Result<Option<ImportInput>,
     if started == 0 {
         return Ok(None);
     }
-    let sql = "SELECT d.vendor_id, d.file_name, d.processor, d.sha256, d.content, d.storage_key, d.created_at_ms, v.default_currency AS vendor_currency
+    let sql = "SELECT d.vendor_id, d.file_name, d.processor, d.sha256, d.content, d.storage_key, d.created_at_ms, v.default_currency AS vendor_currency, d.prefer_llm
                FROM source_documents d JOIN vendors v ON v.id = d.vendor_id WHERE d.id = $1";
     Ok(on_pool!(db, |pool| sqlx::query_as(sql)
         .bind(id)
@@ -260,7 +269,8 @@ pub async fn finish(
     let errors = serde_json::to_string(errors)
         .map_err(|e| StoreError::Failed(format!("document errors: {e}")))?;
     let sql = "UPDATE source_documents SET status = $2, reason = $3, created_count = $4, updated_count = $5,
-                   unchanged_count = $6, removed_count = $7, error_count = $8, errors = $9, content = NULL, finished_at_ms = $10
+                   unchanged_count = $6, removed_count = $7, error_count = $8, errors = $9, content = NULL, finished_at_ms = $10,
+                   llm_rows = $11
                WHERE id = $1";
     on_tx!(tx, |conn| sqlx::query(sql)
         .bind(id)
@@ -273,6 +283,7 @@ pub async fn finish(
         .bind(counts.errors)
         .bind(errors)
         .bind(now_ms)
+        .bind(counts.llm_rows)
         .execute(conn)
         .await?
         .rows_affected());

@@ -198,12 +198,18 @@ async fn a_legacy_xls_workbook_is_read_with_its_bad_row_recorded() {
 /// `gateway ingest` against the test's database, with the environment a gateway would have.
 /// On SQLite the embedded database belongs to one process at a time, so no app runs beside it.
 fn ingest_cli(db: &TestDatabase, args: &[&str]) -> (i32, String, String) {
+    ingest_cli_with(db, &[], args)
+}
+
+/// `gateway ingest` with `env` beside the database settings: (exit code, stdout, stderr).
+pub(crate) fn ingest_cli_with(db: &TestDatabase, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("WHATSAPP_INGEST_TOKEN", TOKEN)
         .env("DATABASE_URL", &db.url)
         .env("INGESTION_STORAGE_DIR", &db.storage_dir)
+        .envs(env.iter().copied())
         .arg("ingest")
         .args(args)
         .output()
@@ -235,7 +241,7 @@ async fn the_ingest_command_imports_a_file_and_says_what_it_did() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("created=0 updated=1 unchanged=1 removed=0 errors=0"), "{out}");
 
-    // Refusals: an unknown format, an option that is not built, a missing file.
+    // Refusals: an unknown format, prefer_llm without an LLM configured, a missing file.
     let junk = dir.path().join("notes.bin");
     std::fs::write(&junk, [0u8, 159, 146, 150, 1, 2, 3]).expect("write junk");
     let (code, _, err) = ingest_cli(&db, &[junk.to_str().expect("path"), "--vendor", "Cli Vendor"]);

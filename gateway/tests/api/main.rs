@@ -17,6 +17,7 @@ mod documents_chat_export;
 mod documents_chunks;
 mod documents_crash;
 mod documents_files;
+mod documents_llm;
 mod documents_migration;
 mod documents_pdf_ocr;
 mod extraction;

@@ -43,6 +43,8 @@ pub struct DocumentsView<'a> {
     pub now_ms: i64,
     /// A refused upload: why, and the vendor as it was typed.
     pub refused: Option<Refused<'a>>,
+    /// An LLM is configured: the form offers `prefer_llm`.
+    pub llm: bool,
 }
 
 /// Why the form's last upload was refused, shown above the form.
@@ -52,8 +54,9 @@ pub struct Refused<'a> {
 }
 
 fn counts(d: &DocumentRecord) -> String {
+    let llm = if d.prefer_llm { format!(" · {} read by the LLM", d.llm_rows) } else { String::new() };
     format!(
-        "{} new · {} updated · {} unchanged · {} removed · {} errors",
+        "{} new · {} updated · {} unchanged · {} removed · {} errors{llm}",
         d.created_count, d.updated_count, d.unchanged_count, d.removed_count, d.error_count
     )
 }
@@ -86,6 +89,10 @@ pub fn documents_page(view: &DocumentsView<'_>) -> Markup {
                         input type="text" name="vendor" required maxlength="200" list="vendor-names"
                             value=[view.refused.as_ref().and_then(|r| r.vendor)]; }
                     datalist #vendor-names { @for (_, name) in &vendor_options { option value=(name) {} } }
+                    @if view.llm {
+                        label.check { input type="checkbox" name="prefer_llm" value="true";
+                            " Let the LLM read the rows the rules cannot (spreadsheets; every price it gives must be written in its row)" }
+                    }
                     button type="submit" { "Upload and import" }
                 }
                 p.muted { "Start from the " a href="/documents/templates/vendor-price" { "price-list template (.xlsx)" } "." }
