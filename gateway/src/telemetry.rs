@@ -29,3 +29,20 @@ pub fn init(format: LogFormat) {
     // Already initialised (several apps in one test process): keep the first.
     drop(result);
 }
+
+/// An error and its causes on one line (`a: b: c`), for logs and stored reasons.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A reqwest error's chain without its URL, which may hold a seller's phone number or a key.
+pub fn http_error_text(error: reqwest::Error) -> String {
+    error_chain(&error.without_url())
+}

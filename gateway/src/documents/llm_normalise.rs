@@ -22,7 +22,7 @@ use super::{
     llm_rows::{BATCH_ROWS, check_item, parse_answer, request},
     rows::UnreadRow,
 };
-use crate::domain::RowError;
+use crate::{domain::RowError, telemetry::http_error_text};
 
 /// Largest answer read.
 const MAX_ANSWER_BYTES: usize = 1_048_576;
@@ -135,7 +135,7 @@ impl Normaliser {
             http = http.bearer_auth(key.expose_secret());
         }
         let unreachable = |e: reqwest::Error| Unavailable {
-            reason: format!("the LLM server did not answer: {}", causes(e)),
+            reason: format!("the LLM server did not answer: {}", http_error_text(e)),
             retry_after: None,
         };
         let mut response = http.send().await.map_err(unreachable)?;
@@ -167,17 +167,4 @@ impl Normaliser {
 
 fn note(reason: String) -> RowError {
     RowError { row: None, sheet: None, reason }
-}
-
-/// A reqwest error and its causes, without the URL.
-fn causes(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -129,15 +129,7 @@ impl Fetcher {
             FetchError::Timeout(self.settings.timeout)
         } else {
             // Without the URL: it holds the seller's phone.
-            let error = error.without_url();
-            let mut message = error.to_string();
-            let mut source = std::error::Error::source(&error);
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            FetchError::Network(message)
+            FetchError::Network(crate::telemetry::http_error_text(error))
         }
     }
 }

@@ -8,11 +8,11 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use parking_lot::Mutex;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestDatabase, batch, message, spawn_app_with};
+use crate::helpers::{TestApp, TestDatabase, batch, message, serve_on_loopback, spawn_app_with};
 
 const SELLER: &str = "254712345009";
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -43,28 +43,16 @@ impl CatalogServer {
         let shop = Arc::new(Shop::default());
         *shop.listed.lock() = listed.iter().map(|(id, _)| *id).collect();
         let data = web::Data::from(shop.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind catalog fixture");
-        let base = format!(
-            "http://127.0.0.1:{}",
-            listener.local_addr().expect("addr").port()
-        );
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
+        let routes = move |app: &mut web::ServiceConfig| {
+            app.app_data(data.clone())
                 .route("/c/{phone}", web::get().to(catalog))
                 .route("/p/{id}/{phone}", web::get().to(product))
                 .route(
                     "/img/{file}",
                     web::get().to(|| async { HttpResponse::NotFound().finish() }),
-                )
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+                );
+        };
+        let (base, handle) = serve_on_loopback(routes, 1);
         Self { base, shop, handle }
     }
 

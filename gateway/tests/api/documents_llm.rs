@@ -11,12 +11,12 @@ use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::documents::{counts, listed, post_form, upload, wait_for_final};
 use crate::documents_files::ingest_cli_with;
-use crate::helpers::{TestApp, TestDatabase, spawn_app_with};
+use crate::helpers::{TestApp, TestDatabase, serve_on_loopback, spawn_app_with};
 
 /// A price list: one row the rules read, three they cannot (no price column value, a price in
 /// words, a quantity in words).
@@ -81,17 +81,11 @@ impl LlmServer {
     async fn start() -> LlmServer {
         let state = Arc::new(Scripted::default());
         let data = web::Data::from(state.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the LLM server");
-        let base = format!("http://127.0.0.1:{}/v1", listener.local_addr().expect("addr").port());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).route("/v1/chat/completions", web::post().to(completions)))
-            .workers(1)
-            .disable_signals()
-            .listen(listener)
-            .expect("listen")
-            .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        LlmServer { base, state, handle }
+        let routes = move |app: &mut web::ServiceConfig| {
+            app.app_data(data.clone()).route("/v1/chat/completions", web::post().to(completions));
+        };
+        let (root, handle) = serve_on_loopback(routes, 1);
+        LlmServer { base: format!("{root}/v1"), state, handle }
     }
 
     /// The first cell of every row sent, in order.

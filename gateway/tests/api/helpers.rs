@@ -325,3 +325,24 @@ pub fn signed_headers(body: &[u8], timestamp: &str, secret: &str) -> Vec<(&'stat
         ("x-signature", collector_client::signing::sign(secret.as_bytes(), timestamp, body)),
     ]
 }
+
+/// A fixture HTTP server on a free loopback port, configured by `routes` (its `app_data` and
+/// routes), with `workers` workers: its base URL (`http://127.0.0.1:<port>`) and handle. It runs
+/// on the calling test's runtime until the handle stops it.
+pub fn serve_on_loopback(
+    routes: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Clone + 'static,
+    workers: usize,
+) -> (String, actix_web::dev::ServerHandle) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a fixture server");
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let server = actix_web::HttpServer::new(move || actix_web::App::new().configure(routes.clone()))
+        .workers(workers)
+        .max_connections(10_000)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (base, handle)
+}

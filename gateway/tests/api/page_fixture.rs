@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -102,22 +102,12 @@ impl PageServer {
     pub async fn start() -> PageServer {
         let log = Arc::new(PageLog::default());
         let data = web::Data::from(log.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind page fixture");
-        let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
+        let routes = move |app: &mut web::ServiceConfig| {
+            app.app_data(data.clone())
                 .route("/p/{id}/{phone}", web::get().to(page))
-                .route("/img/{file}", web::get().to(image))
-        })
-        .workers(2)
-        .max_connections(10_000)
-        .disable_signals()
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+                .route("/img/{file}", web::get().to(image));
+        };
+        let (base, handle) = crate::helpers::serve_on_loopback(routes, 2);
         PageServer { base, log, handle }
     }
 

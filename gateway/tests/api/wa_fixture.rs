@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use parking_lot::Mutex;
 
 pub const SELLER: &str = "254712345001";
@@ -95,22 +95,13 @@ impl Fixture {
     pub async fn start() -> Fixture {
         let seen = Arc::new(Seen::default());
         let data = web::Data::from(seen.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fixture");
-        let port = listener.local_addr().expect("addr").port();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
+        let routes = move |app: &mut web::ServiceConfig| {
+            app.app_data(data.clone())
                 .route("/c/{phone}", web::get().to(catalog))
-                .route("/p/{id}/{phone}", web::get().to(product))
-        })
-        .workers(2)
-        .disable_signals()
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Fixture { base: format!("http://127.0.0.1:{port}"), seen, handle }
+                .route("/p/{id}/{phone}", web::get().to(product));
+        };
+        let (base, handle) = crate::helpers::serve_on_loopback(routes, 2);
+        Fixture { base, seen, handle }
     }
 
     pub async fn stop(self) {

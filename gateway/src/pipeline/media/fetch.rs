@@ -152,19 +152,8 @@ fn short(url: &str) -> String {
 fn network(error: reqwest::Error) -> FetchError {
     match FenceRefusal::find_in(&error) {
         Some(refusal) => FetchError::Blocked(refusal),
-        None => FetchError::Network(error_chain(&error)),
+        None => FetchError::Network(crate::telemetry::http_error_text(error)),
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

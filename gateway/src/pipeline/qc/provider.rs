@@ -14,6 +14,7 @@ use super::rules::{BannedWords, QcThresholds, decide_with};
 use super::title_check::assess_title;
 use super::{Decision, QcDecision, QcProviderKind};
 use crate::pipeline::media::settings::{LlmEndpoint, QcSettings};
+use crate::telemetry::http_error_text;
 
 /// Largest provider response read.
 const MAX_RESPONSE_BYTES: usize = 1_048_576;
@@ -86,7 +87,7 @@ impl LlmProvider {
             };
         }
         let retry = |status: Option<u16>, retry_after: Option<Duration>, error: String| LlmCallError::Retry { status, retry_after, error };
-        let mut response = http.send().await.map_err(|e| retry(None, None, format!("QC provider unreachable: {}", without_url(e))))?;
+        let mut response = http.send().await.map_err(|e| retry(None, None, format!("QC provider unreachable: {}", http_error_text(e))))?;
         let status = response.status().as_u16();
         let retry_after = crate::pipeline::hydrate::status::retry_after_of(response.headers());
         let mut body = Vec::new();
@@ -95,7 +96,7 @@ impl LlmProvider {
                 Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_RESPONSE_BYTES => body.extend_from_slice(&chunk),
                 Ok(Some(_)) => return Ok(flagged(format!("QC provider answer over {MAX_RESPONSE_BYTES} bytes"))),
                 Ok(None) => break,
-                Err(e) => return Err(retry(Some(status), None, format!("QC provider answer cut off: {}", without_url(e)))),
+                Err(e) => return Err(retry(Some(status), None, format!("QC provider answer cut off: {}", http_error_text(e)))),
             }
         }
         match status {
@@ -113,19 +114,6 @@ impl LlmProvider {
 
 fn flagged(reason: String) -> LlmAnswer {
     LlmAnswer { decision: QcDecision::new(Decision::Flagged, 0.0, reason), kind: llm::LlmAnswerKind::Malformed }
-}
-
-/// reqwest errors name the URL; keep keys in query strings out of logs.
-fn without_url(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Builds the engine the settings ask for.
