@@ -2,10 +2,9 @@
 //! questions and chatter left out, the latest price of a product kept, the default currency, a
 //! zip read by its `_chat.txt`, and a zip that expands past the cap refused with the limit.
 
-use std::io::{Cursor, Write};
 
 use super::*;
-use crate::documents::{DocumentSettings, Format, PickError, format, pick, probe};
+use crate::documents::{DocumentSettings, Format, PickError, document_fixtures::zip, format, pick, probe};
 
 const LIMIT: u64 = crate::documents::DocumentSettings::DEFAULT_MAX_EXPANDED_BYTES;
 
@@ -27,17 +26,6 @@ fn read(bytes: &[u8], currency: &str, max_expanded_bytes: u64) -> Result<Extract
         ocr: crate::documents::ocr::OcrTools::default(),
         keep_unread: 0,
     })
-}
-
-fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in entries {
-        writer.start_file(*name, options).expect("entry");
-        writer.write_all(bytes).expect("bytes");
-    }
-    writer.finish().expect("zip").into_inner()
 }
 
 /// (row, title, price, currency, source text)

@@ -33,6 +33,8 @@ pub mod llm_normalise;
 pub mod llm_rows;
 pub mod ocr;
 pub mod pdf;
+#[cfg(test)]
+pub(crate) mod document_fixtures;
 pub mod rows;
 pub mod sheet;
 pub mod template;

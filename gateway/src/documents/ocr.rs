@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn a_missing_rasteriser_is_ocr_unavailable_for_a_scanned_pdf() {
-        let bytes = pdf::tests::text_pdf(&[&[]]);
+        let bytes = super::super::document_fixtures::text_pdf(&[&[]]);
         let tools = OcrTools {
             raster_command: "/nonexistent/pdftoppm",
             ..OcrTools::default()

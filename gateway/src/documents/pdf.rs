@@ -122,60 +122,9 @@ fn text_layer(document: &Document) -> Result<Vec<PageText>, ProcessError> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use lopdf::{
-        Object, Stream,
-        content::{Content, Operation},
-        dictionary,
-    };
-
+mod tests {
+    use super::super::document_fixtures::text_pdf;
     use super::*;
-
-    /// A PDF whose pages each show `lines` in Helvetica, one line under the other.
-    pub(crate) fn text_pdf(pages: &[&[&str]]) -> Vec<u8> {
-        let mut document = Document::with_version("1.5");
-        let pages_id = document.new_object_id();
-        let font_id = document.add_object(dictionary! {
-            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-        });
-        let resources_id = document.add_object(dictionary! {
-            "Font" => dictionary! { "F1" => font_id },
-        });
-        let mut kids: Vec<Object> = Vec::new();
-        for lines in pages {
-            let mut operations = vec![
-                Operation::new("BT", vec![]),
-                Operation::new("Tf", vec!["F1".into(), 14.into()]),
-                Operation::new("TL", vec![20.into()]),
-                Operation::new("Td", vec![50.into(), 780.into()]),
-            ];
-            for line in *lines {
-                operations.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
-                operations.push(Operation::new("T*", vec![]));
-            }
-            operations.push(Operation::new("ET", vec![]));
-            let content = Content { operations }.encode().expect("content");
-            let content_id = document.add_object(Stream::new(dictionary! {}, content));
-            let page_id = document.add_object(dictionary! {
-                "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-            });
-            kids.push(page_id.into());
-        }
-        let count = kids.len() as i64;
-        document.objects.insert(
-            pages_id,
-            Object::Dictionary(dictionary! {
-                "Type" => "Pages", "Kids" => kids, "Count" => count,
-                "Resources" => resources_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-            }),
-        );
-        let catalog_id =
-            document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-        document.trailer.set("Root", catalog_id);
-        let mut bytes = Vec::new();
-        document.save_to(&mut bytes).expect("pdf bytes");
-        bytes
-    }
 
     fn read(bytes: &[u8]) -> Result<Extracted, ProcessError> {
         PdfText.read(&DocumentInput {
@@ -198,24 +147,12 @@ pub(crate) mod tests {
             &["iPhone 12 64GB KES 45,000", "Oppo A78 KES call"],
         ]);
         let out = read(&bytes).expect("reads");
-        let rows: Vec<(u32, &str, &str, &str)> = out
-            .rows
-            .iter()
-            .map(|r| {
-                (
-                    r.row,
-                    r.sheet.as_deref().unwrap_or(""),
-                    r.title.as_str(),
-                    r.price.as_str(),
-                )
-            })
-            .collect();
         assert_eq!(
-            rows,
+            out.summary(),
             [
-                (2, "page 1", "Samsung A15 128GB", "18500"),
-                (3, "page 1", "Tecno Spark 20", "14000"),
-                (4, "page 2", "iPhone 12 64GB", "45000"),
+                (Some("page 1"), 2, "Samsung A15 128GB", "18500", "KES"),
+                (Some("page 1"), 3, "Tecno Spark 20", "14000", "KES"),
+                (Some("page 2"), 4, "iPhone 12 64GB", "45000", "KES"),
             ],
             "{:?}",
             out.errors
@@ -249,7 +186,7 @@ pub(crate) mod tests {
     fn encrypted(user: &str) -> Vec<u8> {
         let plain = text_pdf(&[&["Samsung A15 128GB KES 18,500"]]);
         let mut document = Document::load_mem(&plain).expect("loads");
-        let id = Object::string_literal("soko-test-file-id");
+        let id = lopdf::Object::string_literal("soko-test-file-id");
         document.trailer.set("ID", vec![id.clone(), id]);
         let state = lopdf::EncryptionState::try_from(lopdf::EncryptionVersion::V2 {
             document: &document,

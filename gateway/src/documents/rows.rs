@@ -46,6 +46,15 @@ pub struct UnreadRow {
 }
 
 impl Extracted {
+    /// (sheet, row, title, price, currency) of every row: what the processors' tests compare.
+    #[cfg(test)]
+    pub fn summary(&self) -> Vec<(Option<&str>, u32, &str, &str, &str)> {
+        self.rows
+            .iter()
+            .map(|r| (r.sheet.as_deref(), r.row, r.title.as_str(), r.price.as_str(), r.currency.as_str()))
+            .collect()
+    }
+
     /// Keeps `cells` (without empty trailing cells) for the LLM, within `limit` rows.
     fn keep_unread(
         &mut self,

@@ -259,21 +259,8 @@ mod tests {
         tools.write_number(1, 1, 89.99).unwrap();
         let bytes = book.save_to_buffer().unwrap();
         let out = read(Format::Workbook, &bytes).expect("reads");
-        let rows: Vec<(Option<&str>, u32, &str, &str, &str)> = out
-            .rows
-            .iter()
-            .map(|r| {
-                (
-                    r.sheet.as_deref(),
-                    r.row,
-                    r.title.as_str(),
-                    r.price.as_str(),
-                    r.currency.as_str(),
-                )
-            })
-            .collect();
         assert_eq!(
-            rows,
+            out.summary(),
             [
                 (Some("Phones"), 4, "iPhone 12", "45000", "KES"),
                 (Some("Tools"), 2, "DRILL-1", "89.99", "USD")
@@ -335,23 +322,11 @@ mod tests {
         );
         assert!(super::super::format::detect("list.ods", &bytes).is_ok());
         let out = read(Format::Workbook, &bytes).expect("reads");
-        let rows: Vec<(u32, &str, &str, &str)> = out
-            .rows
-            .iter()
-            .map(|r| {
-                (
-                    r.row,
-                    r.title.as_str(),
-                    r.price.as_str(),
-                    r.currency.as_str(),
-                )
-            })
-            .collect();
         assert_eq!(
-            rows,
+            out.summary(),
             [
-                (3, "Sugar 2kg", "7500", "UGX"),
-                (4, "Rice 5kg", "1250.5", "UGX")
+                (Some("Prices"), 3, "Sugar 2kg", "7500", "UGX"),
+                (Some("Prices"), 4, "Rice 5kg", "1250.5", "UGX")
             ]
         );
         let locked = ods(&[("Item", "Price"), ("Sugar", "1")], true);

@@ -146,25 +146,12 @@ mod tests {
             ],
             "KES",
         );
-        let rows: Vec<(u32, &str, &str, &str, &str)> = out
-            .rows
-            .iter()
-            .map(|r| {
-                (
-                    r.row,
-                    r.sheet.as_deref().unwrap_or(""),
-                    r.title.as_str(),
-                    r.price.as_str(),
-                    r.currency.as_str(),
-                )
-            })
-            .collect();
         assert_eq!(
-            rows,
+            out.summary(),
             [
-                (2, "page 1", "Samsung A15 128GB", "18500", "KES"),
-                (3, "page 1", "Tecno Spark 20", "14000", "KES"),
-                (5, "page 2", "iPhone 12 64GB", "45000", "KES"),
+                (Some("page 1"), 2, "Samsung A15 128GB", "18500", "KES"),
+                (Some("page 1"), 3, "Tecno Spark 20", "14000", "KES"),
+                (Some("page 2"), 5, "iPhone 12 64GB", "45000", "KES"),
             ],
             "{:?}",
             out.errors

@@ -150,6 +150,12 @@ pub(crate) async fn post_form(app: &TestApp, fields: &[(&str, Option<&str>, &[u8
     .await
 }
 
+/// `answer` is the refusal `status` / `code`, and its message gives the reason (`reason` in it).
+pub(crate) fn assert_refused(answer: &Answer, status: u16, code: &str, reason: &str) {
+    assert_eq!((answer.status, answer.error_code()), (status, code), "{:?}", answer.body);
+    assert!(answer.error_message().contains(reason), "the reason is given: {:?}", answer.body);
+}
+
 pub(crate) fn counts(document: &Value) -> [i64; 5] {
     [
         "created_count",
@@ -432,17 +438,7 @@ async fn unreadable_uploads_are_refused_and_every_route_needs_a_token() {
         false,
     )
     .await;
-    assert_eq!(
-        (corrupt.status, corrupt.error_code()),
-        (422, "unreadable_document"),
-        "{:?}",
-        corrupt.body
-    );
-    assert!(
-        corrupt.error_message().contains("cannot be opened"),
-        "the reason is given: {:?}",
-        corrupt.body
-    );
+    assert_refused(&corrupt, 422, "unreadable_document", "cannot be opened");
     let too_big = upload(&app, "big.csv", &vec![b'a'; 5_000], "V", false).await;
     assert_eq!(
         (too_big.status, too_big.error_code()),

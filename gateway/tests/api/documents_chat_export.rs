@@ -9,6 +9,7 @@ use std::io::{Cursor, Write};
 use serde_json::Value;
 
 use crate::{
+    document_fixtures::zip,
     documents::{self, counts},
     helpers::{Answer, TestApp, spawn_app_with},
 };
@@ -30,26 +31,24 @@ const SECOND_CHAT: &str = "19/01/2024, 09:01 - +254 712 345 678: iPhone 12 64GB 
 19/01/2024, 09:02 - +254 712 345 678: Samsung Galaxy A14 128GB 18,500\n\
 19/01/2024, 18:30 - +254 712 345 678: iPhone 12 64GB 44,000\n";
 
-fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in entries {
-        writer.start_file(*name, options).expect("entry");
-        writer.write_all(bytes).expect("bytes");
-    }
-    writer.finish().expect("zip").into_inner()
-}
-
 async fn upload(app: &TestApp, file_name: &str, bytes: &[u8], vendor: &str) -> Answer {
     documents::upload(app, file_name, bytes, vendor, true).await
 }
 
 /// The finished document of a `?wait=true` upload.
-fn finished(answer: &Answer) -> &Value {
+/// The finished document of a chat export upload, checked `done` by the `chat_export`
+/// processor with `media_type`.
+fn finished<'a>(answer: &'a Answer, media_type: &str) -> &'a Value {
     assert_eq!(answer.status, 200, "{:?}", answer.body);
-    assert!(answer.body["document"].is_object(), "{:?}", answer.body);
-    &answer.body["document"]
+    let document = &answer.body["document"];
+    assert!(document.is_object(), "{:?}", answer.body);
+    assert_eq!(answer.body["status"], "done", "{:?}", answer.body);
+    assert_eq!(
+        (document["processor"].as_str(), document["media_type"].as_str()),
+        (Some("chat_export"), Some(media_type)),
+        "{document}"
+    );
+    document
 }
 
 /// (title, price, source document, source row) of the vendor's listed offers, sorted.
@@ -91,16 +90,7 @@ async fn a_chat_export_zip_becomes_offers_and_its_next_export_is_applied_by_diff
         "Kamau Phones",
     )
     .await;
-    let document = finished(&answer);
-    assert_eq!(answer.body["status"], "done", "{:?}", answer.body);
-    assert_eq!(
-        (
-            document["processor"].as_str(),
-            document["media_type"].as_str()
-        ),
-        (Some("chat_export"), Some("application/zip")),
-        "{document}"
-    );
+    let document = finished(&answer, "application/zip");
     assert_eq!(counts(document), [3, 0, 0, 0, 0], "{document}");
     let first_id = document["id"].as_i64().expect("an id");
     let vendor_id = document["vendor_id"].as_i64().expect("a vendor");
@@ -137,8 +127,7 @@ async fn a_chat_export_zip_becomes_offers_and_its_next_export_is_applied_by_diff
         &vendor_id.to_string(),
     )
     .await;
-    let document = finished(&answer);
-    assert_eq!(answer.body["status"], "done", "{:?}", answer.body);
+    let document = finished(&answer, "application/zip");
     assert_eq!(
         counts(document),
         [0, 1, 1, 1, 0],
@@ -172,15 +161,7 @@ async fn a_text_export_is_read_and_a_zip_that_expands_too_far_fails_with_the_lim
         "Mama Njeri",
     )
     .await;
-    let document = finished(&answer);
-    assert_eq!(answer.body["status"], "done", "{:?}", answer.body);
-    assert_eq!(
-        (
-            document["processor"].as_str(),
-            document["media_type"].as_str()
-        ),
-        (Some("chat_export"), Some("text/plain"))
-    );
+    let document = finished(&answer, "text/plain");
     assert_eq!(counts(document), [2, 0, 0, 0, 0], "{document}");
     let vendor_id = document["vendor_id"].as_i64().expect("a vendor");
     let titles: Vec<(String, String)> = listed(&app, vendor_id)

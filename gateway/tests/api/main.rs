@@ -29,6 +29,8 @@ mod ingest_success;
 mod market;
 mod meta;
 mod openapi;
+#[path = "../../src/documents/document_fixtures.rs"]
+mod document_fixtures;
 mod ops_small_fixes;
 mod media_e2e;
 mod ops;
