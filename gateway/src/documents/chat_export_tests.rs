@@ -2,7 +2,6 @@
 //! questions and chatter left out, the latest price of a product kept, the default currency, a
 //! zip read by its `_chat.txt`, and a zip that expands past the cap refused with the limit.
 
-
 use super::*;
 use crate::documents::{DocumentSettings, Format, PickError, document_fixtures::zip, format, pick, probe};
 
