@@ -58,8 +58,12 @@ pub fn read_header<S: AsRef<str>>(cells: &[S]) -> Option<Header> {
             Column::Condition => &mut header.condition,
             Column::Currency => &mut header.currency,
         };
-        // The first column of a kind wins (`Price` before a later `Price (old)`).
-        if slot.is_none() {
+        // The first column of a kind wins (`Price` before a later `Price (old)`), except that a
+        // product's name beats a description, which beats a bare `Item` (often a number or a
+        // code beside the real name: `Item | Name | Price`).
+        let better_title = column == Column::Description
+            && slot.is_some_and(|at| title_rank(cell.as_ref()) > title_rank(cells[at].as_ref()));
+        if slot.is_none() || better_title {
             *slot = Some(index);
             if column == Column::Price {
                 header.price_currency = currency;
@@ -68,6 +72,20 @@ pub fn read_header<S: AsRef<str>>(cells: &[S]) -> Option<Header> {
     }
     (header.price.is_some() && (header.description.is_some() || header.sku.is_some()))
         .then_some(header)
+}
+
+/// How well a description-like header names the offer's title: 3 for a name (`Name`, `Product
+/// name`, `Title`, `Product`), 2 for a description, 1 for `Item`.
+fn title_rank(cell: &str) -> u8 {
+    let words = words(cell);
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    if has(&["name", "title", "product", "products"]) {
+        3
+    } else if has(&["description", "desc", "details"]) {
+        2
+    } else {
+        1
+    }
 }
 
 /// The words of a header cell: lower case, letters and digits only.
@@ -178,6 +196,17 @@ mod tests {
             (Some(0), Some(1), Some(2))
         );
         assert_eq!(header.price_currency.as_deref(), Some("KES"));
+    }
+
+    #[test]
+    fn a_name_column_beats_a_description_which_beats_item() {
+        let description = |cells: &[&str]| read_header(cells).and_then(|h| h.description);
+        assert_eq!(description(&["Item", "Name", "Price"]), Some(1));
+        assert_eq!(description(&["Item", "Description", "Price"]), Some(1));
+        assert_eq!(description(&["Description", "Product name", "Price"]), Some(1));
+        assert_eq!(description(&["Product", "Description", "Price"]), Some(0));
+        assert_eq!(description(&["Name", "Title", "Price"]), Some(0), "a tie: the first");
+        assert_eq!(description(&["No", "Item", "Price"]), Some(1));
     }
 
     #[test]
