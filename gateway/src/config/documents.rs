@@ -38,6 +38,7 @@ pub(super) fn document_settings(env: &mut Env<'_>, default_currency: &str, media
         ocr_command: env.get("DOCUMENT_OCR_COMMAND").unwrap_or(defaults.ocr_command.clone()),
         pdf_raster_command: env.get("DOCUMENT_PDF_RASTER_COMMAND").unwrap_or(defaults.pdf_raster_command.clone()),
         ocr_timeout: std::time::Duration::from_secs_f64(env.parse("DOCUMENT_OCR_TIMEOUT_SECONDS", 120.0f64, 1.0..=3_600.0)),
+        ocr_languages: ocr_languages(env),
         llm: llm_settings(env, media),
         ..defaults
     };
@@ -55,4 +56,19 @@ fn llm_settings(env: &mut Env<'_>, media: &MediaSettings) -> Option<LlmSettings>
         timeout: std::time::Duration::from_secs_f64(timeout),
         max_rows,
     })
+}
+
+/// `DOCUMENT_OCR_LANGUAGES`: tesseract language codes joined by `+` (`eng`, `eng+swa`).
+fn ocr_languages(env: &mut Env<'_>) -> String {
+    let languages = env.get("DOCUMENT_OCR_LANGUAGES").unwrap_or_else(|| "eng".to_owned());
+    let valid = languages.split('+').all(|code| {
+        !code.is_empty() && code.len() <= 32 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    if !valid {
+        env.problem(format!(
+            "DOCUMENT_OCR_LANGUAGES={languages:?} must be tesseract language codes joined by + (e.g. eng or eng+swa)"
+        ));
+        return "eng".to_owned();
+    }
+    languages
 }

@@ -390,6 +390,34 @@ mod tests {
             let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("DOCUMENT_MAX_BYTES", bad)]).expect_err("refused");
             assert!(error.to_string().contains("DOCUMENT_MAX_BYTES"), "{error}");
         }
+        assert_eq!(default.documents.ocr_languages, "eng");
+        let two = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("DOCUMENT_OCR_LANGUAGES", "eng+swa")]).expect("valid");
+        assert_eq!(two.documents.ocr_languages, "eng+swa");
+        for bad in ["eng+", "eng -c x", "../eng", "+"] {
+            let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("DOCUMENT_OCR_LANGUAGES", bad)]).expect_err("refused");
+            assert!(error.to_string().contains("DOCUMENT_OCR_LANGUAGES"), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn prefer_llm_uses_qc_s_openai_compatible_server_with_its_own_limits() {
+        let none = config(&[("WHATSAPP_INGEST_TOKEN", "t")]).expect("valid");
+        assert!(none.documents.llm.is_none(), "no LLM unless QC_PROVIDER=openai");
+        let gemini = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("QC_PROVIDER", "gemini"), ("GEMINI_API_KEY", "k")]).expect("valid");
+        assert!(gemini.documents.llm.is_none(), "only an OpenAI-compatible server");
+        let openai = config(&[
+            ("WHATSAPP_INGEST_TOKEN", "t"),
+            ("QC_PROVIDER", "openai"),
+            ("QC_BASE_URL", "http://127.0.0.1:9/v1"),
+            ("QC_MODEL", "local-model"),
+            ("DOCUMENT_LLM_MAX_ROWS", "200"),
+        ])
+        .expect("valid");
+        let llm = openai.documents.llm.expect("an LLM");
+        assert_eq!((llm.base_url.as_str(), llm.model.as_str(), llm.max_rows), ("http://127.0.0.1:9/v1", "local-model", 200));
+        assert_eq!(llm.timeout, std::time::Duration::from_secs(60));
+        let error = config(&[("WHATSAPP_INGEST_TOKEN", "t"), ("DOCUMENT_LLM_MAX_ROWS", "0")]).expect_err("refused");
+        assert!(error.to_string().contains("DOCUMENT_LLM_MAX_ROWS"), "{error}");
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub struct DocumentSettings {
     pub pdf_raster_command: String,
     /// How long one run of either may take (default 120 s).
     pub ocr_timeout: std::time::Duration,
+    /// The language packs OCR reads with (`eng`, or `eng+swa`; default `eng`).
+    pub ocr_languages: String,
     /// The OpenAI-compatible server `prefer_llm` imports use (QC's, when `QC_PROVIDER=openai`);
     /// `None` refuses `prefer_llm`.
     pub llm: Option<LlmSettings>,
@@ -95,6 +97,7 @@ impl Default for DocumentSettings {
             ocr_command: "tesseract".to_owned(),
             pdf_raster_command: "pdftoppm".to_owned(),
             ocr_timeout: std::time::Duration::from_secs(120),
+            ocr_languages: "eng".to_owned(),
             llm: None,
         }
     }
@@ -107,6 +110,7 @@ impl DocumentSettings {
             command: &self.ocr_command,
             raster_command: &self.pdf_raster_command,
             timeout: self.ocr_timeout,
+            languages: &self.ocr_languages,
         }
     }
 }

@@ -31,6 +31,9 @@ pub struct OcrTools<'a> {
     pub raster_command: &'a str,
     /// For each run of either program.
     pub timeout: Duration,
+    /// tesseract's `-l`: `eng`, or several joined by `+` (`eng+swa`), each an installed
+    /// language pack (`DocumentSettings::ocr_languages`).
+    pub languages: &'a str,
 }
 
 impl Default for OcrTools<'_> {
@@ -39,6 +42,7 @@ impl Default for OcrTools<'_> {
             command: "tesseract",
             raster_command: "pdftoppm",
             timeout: Duration::from_secs(120),
+            languages: "eng",
         }
     }
 }
@@ -152,12 +156,25 @@ fn rows_of(pages: &[PageText], input: &DocumentInput<'_>) -> Result<Extracted, P
 /// The text tesseract reads on the image at `path` (page segmentation 4: one column of lines of
 /// varying size, as a price list is laid out).
 fn recognise(tools: OcrTools<'_>, scratch: &Scratch, path: &OsStr) -> Result<String, ProcessError> {
-    let args: [&OsStr; 4] = [path, "stdout".as_ref(), "--psm".as_ref(), "4".as_ref()];
+    let args: [&OsStr; 6] = [
+        path,
+        "stdout".as_ref(),
+        "-l".as_ref(),
+        tools.languages.as_ref(),
+        "--psm".as_ref(),
+        "4".as_ref(),
+    ];
     match run(tools.command, &args, scratch, tools.timeout) {
         Ok(stdout) => Ok(String::from_utf8_lossy(&stdout).into_owned()),
         Err(error @ CommandError::Missing { .. }) => Err(ProcessError::OcrUnavailable(format!(
             "OCR is not available: {error} (install Debian's tesseract-ocr)"
         ))),
+        Err(CommandError::Failed { stderr, .. }) if stderr.contains("Failed loading language") => {
+            Err(ProcessError::OcrUnavailable(format!(
+                "OCR has no language pack for {:?} (DOCUMENT_OCR_LANGUAGES): install Debian's tesseract-ocr-<language>",
+                tools.languages
+            )))
+        }
         Err(other) => Err(failed(&other)),
     }
 }
@@ -214,5 +231,28 @@ mod tests {
         let error = read_pdf(&input(b"%PDF-1.5", OcrTools::default()), MAX_PAGES + 1)
             .expect_err("too many");
         assert_eq!(error.code(), "ocr_failed");
+    }
+
+    #[test]
+    fn a_language_without_its_pack_is_ocr_unavailable() {
+        // Needs `tesseract` (scripts/setup-test-env.sh installs it), which refuses the made-up pack.
+        let tools = OcrTools {
+            languages: "zzz",
+            ..OcrTools::default()
+        };
+        let png = {
+            let mut bytes = Vec::new();
+            image::RgbImage::from_pixel(40, 20, image::Rgb([255, 255, 255]))
+                .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+                .expect("png");
+            bytes
+        };
+        let error = Ocr {
+            source: Source::Image(Image::Png),
+        }
+        .read(&input(&png, tools))
+        .expect_err("no pack");
+        assert_eq!(error.code(), "ocr_unavailable", "{error}");
+        assert!(error.to_string().contains("\"zzz\""), "{error}");
     }
 }
