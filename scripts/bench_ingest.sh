@@ -53,6 +53,11 @@ server_write_bytes() {
     awk '/^write_bytes:/ {print $2}' "/proc/$SERVER_PID/io" 2>/dev/null || echo ""
 }
 
+# The server process's peak resident memory so far (VmHWM), in bytes.
+server_peak_rss() {
+    awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$SERVER_PID/status" 2>/dev/null || echo ""
+}
+
 # CPU seconds (user + system) the server process has used so far, from /proc.
 server_cpu_seconds() {
     local ticks
@@ -145,6 +150,8 @@ run_load() { # name port batch max_messages
     # gateway's checkpointer runs every 0.5 s): wait for it before reading.
     sleep 2
     io_after=$(server_write_bytes)
+    # Each target is started afresh per batch size, so its peak is this run's (start-up included).
+    server_peak_rss >"$OUT/$name-batch$batch.rss"
     if [[ -n $io_before && -n $io_after ]]; then
         echo $((io_after - io_before)) >"$OUT/$name-batch$batch.io"
     fi

@@ -78,6 +78,15 @@ print(total / tick)
 PY
 }
 # Bytes the given processes have caused to be written to storage so far.
+peak_rss() { # pid...: the largest VmHWM among them, in bytes
+    local pid most=0 rss
+    for pid in "$@"; do
+        rss=$(awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$pid/status" 2>/dev/null || echo 0)
+        (( ${rss:-0} > most )) && most=$rss
+    done
+    echo "$most"
+}
+
 write_bytes() { # pid...
     local total=0 pid bytes
     for pid in "$@"; do
@@ -127,16 +136,17 @@ cost_end() { # setup postgres(0|1)
     sleep 2 # the checkpoint that follows a run is part of its writes
     python3 - "$OUT/$1.cost.json" "$2" "$COST_CPU" "$(cpu_seconds "${GATEWAY_PIDS[@]}")" "$COST_IO" "$(write_bytes "${GATEWAY_PIDS[@]}")" \
         "$COST_PG_CPU" "$(postgres_cpu_seconds)" "$COST_WAL" "$(pg_wal_bytes)" "$COST_COMMITS" "$(pg_commits "${CURRENT_DB:-}")" \
-        "$COST_STARTED" "$(date +%s.%N)" <<'PY'
+        "$COST_STARTED" "$(date +%s.%N)" "$(peak_rss "${GATEWAY_PIDS[@]}")" <<'PY'
 import json, sys
 path, pg, *numbers = sys.argv[1:]
+peak_rss = float(numbers.pop())
 def delta(a, b):
     try:
         return float(b) - float(a)
     except ValueError:
         return None
 cpu, io, pg_cpu, wal, commits, wall = (delta(numbers[i], numbers[i + 1]) for i in range(0, 12, 2))
-cost = {"gateway_cpu_s": cpu, "gateway_write_bytes": io, "wall_s": wall}
+cost = {"gateway_cpu_s": cpu, "gateway_write_bytes": io, "wall_s": wall, "gateway_peak_rss": peak_rss}
 if pg == "1":
     cost.update({"postgres_cpu_s": pg_cpu, "wal_bytes": wal, "commits": commits})
 json.dump(cost, open(path, "w"))
@@ -265,10 +275,11 @@ def cost_row(label, setup, names):
     pg_cpu = per(cost.get("postgres_cpu_s"), 1000) if "postgres_cpu_s" in cost else "-"
     wal = per0(cost.get("wal_bytes")) if "wal_bytes" in cost else "-"
     commits = f"{cost['commits'] / elapsed:,.0f}" if cost.get("commits") is not None and elapsed else "-"
+    rss = f"{cost['gateway_peak_rss'] / 1048576:,.0f}" if cost.get("gateway_peak_rss") else "n/a"
     return (f"{label:<32} {created:>10,} {per(cost.get('gateway_cpu_s'), 1000):>10} {share:>7}"
-            f" {per0(cost.get('gateway_write_bytes')):>9} {pg_cpu:>9} {wal:>9} {commits:>9}")
+            f" {per0(cost.get('gateway_write_bytes')):>9} {rss:>7} {pg_cpu:>9} {wal:>9} {commits:>9}")
 print()
-header = f"{'setup':<32} {'created':>10} {'gw CPU s/1k':>10} {'gw CPU':>7} {'gw B/msg':>9} {'pg CPU/1k':>9} {'WAL B/msg':>9} {'commits/s':>9}"
+header = f"{'setup':<32} {'created':>10} {'gw CPU s/1k':>10} {'gw CPU':>7} {'gw B/msg':>9} {'gw RSS':>7} {'pg CPU/1k':>9} {'WAL B/msg':>9} {'commits/s':>9}"
 print(header); print("-" * len(header))
 print(cost_row("1 gateway, SQLite", "sqlite", ["sqlite"]))
 print(cost_row("1 gateway, PostgreSQL", "postgres", ["postgres"]))
@@ -278,7 +289,8 @@ def ms(key):
     value = probe.get(key)
     return "n/a" if value is None else f"{value:.2f}"
 print(f"(gw = the gateway processes, CPU-seconds per 1,000 created messages and their share of {cores} cores over the"
-      " send phase; B/msg = /proc/<pid>/io write_bytes over the run and its checkpoint per created message; pg = every"
+      " send phase; B/msg = /proc/<pid>/io write_bytes over the run and its checkpoint per created message; RSS = the"
+      " largest gateway's peak resident memory (VmHWM) in MiB; pg = every"
       " postgres process, cluster-wide; WAL from pg_stat_wal, commits from pg_stat_database)")
 print(f"disk fsync probe: 4 KiB p50/p95 {ms('fsync_4k_p50_ms')}/{ms('fsync_4k_p95_ms')} ms,"
       f" 512 KiB p50/p95 {ms('fsync_512k_p50_ms')}/{ms('fsync_512k_p95_ms')} ms")

@@ -48,7 +48,7 @@ def cost_table(out, batches):
     """Bytes written and CPU per message, the server's share of the cores, and the disk's fsync probe."""
     cores = os.cpu_count() or 1
     header = (f"{'target':<8} {'batch':>5} {'created':>10} {'bytes/msg':>10} {'CPU s/1k':>9} {'CPU share':>9}"
-              f" {'fsync4k p50/p95':>16} {'fsync512k p50/p95':>18}")
+              f" {'peak RSS MiB':>12} {'fsync4k p50/p95':>16} {'fsync512k p50/p95':>18}")
     print(header)
     print("-" * len(header))
     for batch in batches:
@@ -66,10 +66,13 @@ def cost_table(out, batches):
             per_message = written / created if written is not None and created else None
             per_thousand = cpu * 1000 / created if cpu is not None and created else None
             share = cpu / (elapsed * cores) if cpu is not None and elapsed else None
+            rss = read_number(os.path.join(out, f"{target}-batch{batch}.rss"))
+            rss_mib = rss / 1048576 if rss else None
             print(f"{target:<8} {batch:>5} {created:>10,} {fmt(per_message, 0):>10} {fmt(per_thousand, 3):>9}"
-                  f" {fmt(share * 100 if share is not None else None, 0) + '%':>9} {small:>16} {large:>18}")
+                  f" {fmt(share * 100 if share is not None else None, 0) + '%':>9} {fmt(rss_mib, 0):>12} {small:>16} {large:>18}")
     print(f"\n(bytes/msg = /proc/<pid>/io write_bytes over the run and its checkpoint / messages created;"
           f" CPU s/1k = server CPU-seconds per 1,000 created; CPU share = of {cores} cores over the send phase;"
+          " peak RSS = the server process's VmHWM, started afresh for each batch size (the peer: its main process);"
           " fsync = ms for a 4 KiB and a 512 KiB write + fsync in the bench directory, before the pair)")
     for batch in batches:
         wal = load(os.path.join(out, f"gateway-batch{batch}.wal.json"))
