@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale-out past one machine, measured on one machine (issue 17, docs/scaling.md): PostgreSQL with
+# Scale-out past one machine, measured on one machine (issue 17, docs/scaling.md): PostgreSQL,
 # Redis, each gateway and the load generator run as separate "hosts", each in a network namespace
 # of its own (ip netns + veth on a bridge, Debian's iproute2), each capped to a share of the CPUs by
 # a cgroup (CFS quota), so a host cannot borrow another's cores. It measures the same deployment
@@ -13,7 +13,7 @@
 # else built into CARGO_TARGET_DIR). Everything it makes (namespaces, bridge, cgroups, processes)
 # is removed on exit. Bounded: BENCH_DURATION_SECONDS per run, BENCH_MAX_MESSAGES at most.
 #
-#   DB_CPUS=1.2 GW_CPUS=0.2 LOAD_CPUS=0.4 scripts/bench_netns.sh   (the defaults: 2 CPUs in all)
+#   DB_CPUS=1.0 CACHE_CPUS=0.2 GW_CPUS=0.2 LOAD_CPUS=0.4 scripts/bench_netns.sh   (the defaults: 2 CPUs in all)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,8 @@ DURATION=${BENCH_DURATION_SECONDS:-12}
 CONCURRENCY=${BENCH_CONCURRENCY:-32}
 BATCH=${BENCH_BATCH_SIZE:-50}
 MAX_MESSAGES=${BENCH_MAX_MESSAGES:-2000000}
-DB_CPUS=${DB_CPUS:-1.2}
+DB_CPUS=${DB_CPUS:-1.0}
+CACHE_CPUS=${CACHE_CPUS:-0.2}
 GW_CPUS=${GW_CPUS:-0.2}
 LOAD_CPUS=${LOAD_CPUS:-0.4}
 NET=${BENCH_NET:-10.88.0}
@@ -31,7 +32,7 @@ mkdir -p "$OUT"
 TOKEN=test-token
 SECRET=super-secret
 TAG=soko$$
-HOSTS=(db gw1 gw2 load)
+HOSTS=(db cache gw1 gw2 load)
 
 log() { printf '[netns] %s\n' "$*" >&2; }
 [[ $EUID -eq 0 ]] || { log "needs root (ip netns, cgroups)"; exit 1; }
@@ -94,8 +95,8 @@ trap cleanup EXIT INT TERM
 ip link add "br$TAG" type bridge
 ip addr add "$NET.1/24" dev "br$TAG"
 ip link set "br$TAG" up
-declare -A ADDRESS=([db]=$NET.10 [gw1]=$NET.11 [gw2]=$NET.12 [load]=$NET.20)
-declare -A CPUS=([db]=$DB_CPUS [gw1]=$GW_CPUS [gw2]=$GW_CPUS [load]=$LOAD_CPUS)
+declare -A ADDRESS=([db]=$NET.10 [cache]=$NET.13 [gw1]=$NET.11 [gw2]=$NET.12 [load]=$NET.20)
+declare -A CPUS=([db]=$DB_CPUS [cache]=$CACHE_CPUS [gw1]=$GW_CPUS [gw2]=$GW_CPUS [load]=$LOAD_CPUS)
 for host in "${HOSTS[@]}"; do
     ip netns add "$TAG-$host"
     ip link add "v$TAG$host" type veth peer name eth0 netns "$TAG-$host"
@@ -105,7 +106,7 @@ for host in "${HOSTS[@]}"; do
     ip -n "$TAG-$host" link set lo up
     cg_make "$host" "${CPUS[$host]}"
 done
-log "hosts: db ${ADDRESS[db]} (${DB_CPUS} CPU), gw1 ${ADDRESS[gw1]} / gw2 ${ADDRESS[gw2]} (${GW_CPUS} each), load ${ADDRESS[load]} (${LOAD_CPUS})"
+log "hosts: db ${ADDRESS[db]} (${DB_CPUS} CPU), cache ${ADDRESS[cache]} (${CACHE_CPUS}), gw1 ${ADDRESS[gw1]} / gw2 ${ADDRESS[gw2]} (${GW_CPUS} each), load ${ADDRESS[load]} (${LOAD_CPUS})"
 
 if [[ -z ${GATEWAY_BIN:-} || -z ${HARNESS_BIN:-} ]]; then
     log "building gateway and harness (release) in $TARGET_DIR"
@@ -114,8 +115,8 @@ fi
 GATEWAY_BIN=${GATEWAY_BIN:-$TARGET_DIR/release/gateway}
 HARNESS_BIN=${HARNESS_BIN:-$TARGET_DIR/release/harness}
 
-# The database host: a private PostgreSQL cluster (durable settings: fsync and synchronous_commit on)
-# and Redis, both listening on its address only.
+# The database host: a private PostgreSQL cluster (durable settings: fsync and synchronous_commit
+# on), listening on its address only; the cache host: Redis.
 chmod 755 "$OUT"
 mkdir -p "$OUT/pgdata" "$OUT/pgsock"
 chown postgres "$OUT/pgdata" "$OUT/pgsock"
@@ -130,14 +131,14 @@ synchronous_commit = on
 EOF
 echo "host all all $NET.0/24 trust" >>"$OUT/pgdata/pg_hba.conf"
 run_on db runuser -u postgres -- "$PG_BIN/postgres" -D "$OUT/pgdata" >"$OUT/postgres.log" 2>&1
-run_on db redis-server --bind "${ADDRESS[db]}" --port 6379 --protected-mode no --save "" --appendonly no --logfile "$OUT/redis.log"
+run_on cache redis-server --bind "${ADDRESS[cache]}" --port 6379 --protected-mode no --save "" --appendonly no --logfile "$OUT/redis.log"
 for _ in $(seq 1 100); do "$PG_BIN/pg_isready" -q -h "${ADDRESS[db]}" && break; sleep 0.1; done
 PSQL=(psql -q -h "${ADDRESS[db]}" -U postgres -d postgres -At)
 
 start_gateway() { # host database
     local host=$1
     run_on "$host" env -i PATH="$PATH" HOST="${ADDRESS[$host]}" PORT=8000 \
-        DATABASE_URL="postgres://postgres@${ADDRESS[db]}:5432/$2" REDIS_URL="redis://${ADDRESS[db]}:6379/0" \
+        DATABASE_URL="postgres://postgres@${ADDRESS[db]}:5432/$2" REDIS_URL="redis://${ADDRESS[cache]}:6379/0" \
         REDIS_KEY_PREFIX="$2" WHATSAPP_INGEST_TOKEN=$TOKEN WHATSAPP_INGEST_HMAC_SECRET=$SECRET \
         WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE=100000000 WHATSAPP_INGEST_RATE_LIMIT_BURST=10000000 \
         DATABASE_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} RUST_LOG=${RUST_LOG:-warn} \
@@ -191,10 +192,10 @@ measure one gw1
 log "2/2: two gateways (gw1, gw2), the same connections split between them"
 measure two gw1 gw2
 
-python3 - "$OUT" "$BATCH" "$CONCURRENCY" "$DURATION" "$DB_CPUS" "$GW_CPUS" "$LOAD_CPUS" <<'PY'
+python3 - "$OUT" "$BATCH" "$CONCURRENCY" "$DURATION" "$DB_CPUS" "$GW_CPUS" "$LOAD_CPUS" "$CACHE_CPUS" <<'PY'
 import json, os, sys
-out, batch, concurrency, duration, db_cpus, gw_cpus, load_cpus = sys.argv[1:]
-db_cpus, gw_cpus, load_cpus = float(db_cpus), float(gw_cpus), float(load_cpus)
+out, batch, concurrency, duration, db_cpus, gw_cpus, load_cpus, cache_cpus = sys.argv[1:]
+db_cpus, gw_cpus, load_cpus, cache_cpus = float(db_cpus), float(gw_cpus), float(load_cpus), float(cache_cpus)
 def numbers(name):
     with open(os.path.join(out, name)) as f:
         return {k: float(v) if v else 0.0 for k, v in (line.split(" ", 1) if " " in line else (line.strip(), "") for line in f.read().splitlines())}
@@ -208,9 +209,9 @@ def reports(setup, hosts):
             return None
     return found
 print(f"batch {batch}, {concurrency} connections in total, {duration} s per setup;"
-      f" CPU caps: db {db_cpus}, each gateway {gw_cpus}, load {load_cpus}")
-header = (f"{'setup':<12} {'msgs/s':>9} {'p99 ms':>7} {'gw CPU s/1k':>11} {'gw capped':>9} {'db CPU s/1k':>11}"
-          f" {'db busy':>7} {'db capped':>9} {'load capped':>11} {'WAL B/msg':>9} {'commits/s':>9}")
+      f" CPU caps: db {db_cpus}, cache {cache_cpus}, each gateway {gw_cpus}, load {load_cpus}")
+header = (f"{'setup':<6} {'msgs/s':>8} {'p99 ms':>7} {'gw CPU s/1k':>11} {'gw capped':>9} {'db CPU s/1k':>11}"
+          f" {'db busy':>7} {'db capped':>9} {'redis CPU s/1k':>14} {'load capped':>11} {'WAL B/msg':>9} {'commits/s':>9}")
 print(header); print("-" * len(header))
 figures = {}
 for setup, hosts in (("one", ["gw1"]), ("two", ["gw1", "gw2"])):
@@ -223,26 +224,30 @@ for setup, hosts in (("one", ["gw1"]), ("two", ["gw1", "gw2"])):
     elapsed = max(r["throughput"].get("elapsed_seconds") or 0 for r in found)
     rate = sum(r["throughput"]["messages_per_second"] or 0 for r in found)
     p99 = max((r["latency_ms"].get("ingest") or {}).get("p99_ms") or 0 for r in found)
+    wall = d("at") or elapsed
     gw_cpu = sum(d(f"cpu_{h}") for h in hosts)
     gw_capped = sum(d(f"throttled_{h}") for h in hosts) / len(hosts)
     db_cpu = d("cpu_db")
     per = lambda v: v * 1000 / created if created else float("nan")
-    figures[setup] = {"rate": rate, "gw": gw_cpu / created if created else None, "db": db_cpu / created if created else None}
-    print(f"{setup:<12} {rate:>9,.0f} {p99:>7.1f} {per(gw_cpu):>11.3f} {gw_capped / elapsed * 100 if elapsed else 0:>8.0f}%"
-          f" {per(db_cpu):>11.3f} {db_cpu / elapsed / db_cpus * 100 if elapsed else 0:>6.0f}%"
-          f" {d('throttled_db') / elapsed * 100 if elapsed else 0:>8.0f}% {d('throttled_load') / elapsed * 100 if elapsed else 0:>10.0f}%"
-          f" {d('wal_bytes') / created if created else 0:>9,.0f} {d('commits') / elapsed if elapsed else 0:>9,.0f}")
+    pct = lambda v: v / wall * 100 if wall else 0
+    figures[setup] = {"rate": rate, "gw": gw_cpu / len(hosts) / created * len(hosts) if created else None,
+                      "db": db_cpu / created if created else None}
+    print(f"{setup:<6} {rate:>8,.0f} {p99:>7.1f} {per(gw_cpu):>11.3f} {pct(gw_capped):>8.0f}%"
+          f" {per(db_cpu):>11.3f} {pct(db_cpu) / db_cpus:>6.0f}% {pct(d('throttled_db')):>8.0f}% {per(d('cpu_cache')):>14.3f}"
+          f" {pct(d('throttled_load')):>10.0f}% {d('wal_bytes') / created if created else 0:>9,.0f} {d('commits') / elapsed if elapsed else 0:>9,.0f}")
 if "one" in figures and "two" in figures and figures["one"]["rate"]:
     print(f"two gateways against one: {figures['two']['rate'] / figures['one']['rate']:.2f}x")
-print("(capped = share of the run a host's cgroup spent throttled by its CPU cap; db busy = its CPU use against its cap;"
-      " gw CPU per 1,000 messages summed over the gateways; WAL from pg_stat_wal, commits from pg_stat_database)")
-one = figures.get("one")
-if one and one["gw"] and one["db"]:
-    gw_rate = gw_cpus / one["gw"]
-    db_rate = db_cpus / one["db"]
-    print(f"\nprojection from the one-gateway costs: a gateway host of {gw_cpus} CPU carries {gw_rate:,.0f} msgs/s,"
-          f" this primary ({db_cpus} CPU) {db_rate:,.0f} msgs/s")
-    for n in (1, 2, 4, 8, 16):
+print("(capped = share of the wall time, from the snapshot before the run to 2 s after it, that a host's cgroup"
+      " spent throttled by its CPU cap; db busy = its CPU use against its cap; gw CPU per 1,000 messages summed over"
+      " the gateways; WAL from pg_stat_wal, commits from pg_stat_database)")
+for setup, label in (("one", "one-gateway"), ("two", "two-gateway")):
+    f = figures.get(setup)
+    if not (f and f["gw"] and f["db"]):
+        continue
+    gw_rate, db_rate = gw_cpus / f["gw"], db_cpus / f["db"]
+    print(f"\nprojection from the {label} run's costs: a gateway host of {gw_cpus} CPU carries {gw_rate:,.0f} msgs/s,"
+          f" this primary ({db_cpus} CPU) {db_rate:,.0f} msgs/s, {1000 / (f['db'] * 1000) / 1000:,.1f}k msgs/s per primary core")
+    for n in (1, 2, 4, 8):
         print(f"  {n:>2} gateways: {min(n * gw_rate, db_rate):>9,.0f} msgs/s" + ("  (the primary's ceiling)" if n * gw_rate >= db_rate else ""))
 PY
 log "reports: $OUT"
