@@ -7,6 +7,8 @@
 # CPU-seconds per 1,000 messages and how long the cap held it back, PostgreSQL's WAL bytes per
 # message and commits per second, and the throughput N gateways would reach against this primary.
 #
+# GATEWAY_ROLE=api runs ingest-only gateways (no extraction beside it); the default is `all`.
+#
 # Needs root (namespaces, cgroups), PostgreSQL's server binaries (a private cluster is made under
 # the output directory and run as the postgres user; the machine's own cluster is not touched),
 # redis-server, and release binaries of the gateway and the harness (GATEWAY_BIN / HARNESS_BIN,
@@ -64,10 +66,11 @@ cg_throttled() { # host: seconds its cap held it back so far
 
 PIDS=()
 # `ip netns exec` mounts a sysfs of the namespace's own, without the cgroup tree: a process joins
-# its host's cgroups first, then enters the namespace.
-in_host() { # host command...: in the foreground
+# its host's cgroups first, then enters the namespace. Always called in the background (`&`): the
+# subshell becomes the command, so the pid kept is the one to stop.
+in_host() { # host command...: replaces the calling (background) shell, so its pid is the command's
     local host=$1; shift
-    sh -c 'for d in '"$(cg_dirs "$host")"'; do echo $$ >"$d/cgroup.procs" || exit 1; done; exec ip netns exec "$0" "$@"' \
+    exec sh -c 'for d in '"$(cg_dirs "$host")"'; do echo $$ >"$d/cgroup.procs" || exit 1; done; exec ip netns exec "$0" "$@"' \
         "$TAG-$host" "$@"
 }
 run_on() { # host command...: in the host's namespace and cgroups, in the background
@@ -142,7 +145,7 @@ start_gateway() { # host database
         REDIS_KEY_PREFIX="$2" WHATSAPP_INGEST_TOKEN=$TOKEN WHATSAPP_INGEST_HMAC_SECRET=$SECRET \
         WHATSAPP_INGEST_RATE_LIMIT_PER_MINUTE=100000000 WHATSAPP_INGEST_RATE_LIMIT_BURST=10000000 \
         DATABASE_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} RUST_LOG=${RUST_LOG:-warn} \
-        "$GATEWAY_BIN" >"$OUT/$2-$host.log" 2>&1
+        "$GATEWAY_BIN" --role "${GATEWAY_ROLE:-all}" >"$OUT/$2-$host.log" 2>&1
     for _ in $(seq 1 600); do
         ip netns exec "$TAG-load" curl -fsS -o /dev/null "http://${ADDRESS[$host]}:8000/readyz" 2>/dev/null && return 0
         sleep 0.1
