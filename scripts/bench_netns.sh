@@ -233,8 +233,7 @@ for setup, hosts in (("one", ["gw1"]), ("two", ["gw1", "gw2"])):
     db_cpu = d("cpu_db")
     per = lambda v: v * 1000 / created if created else float("nan")
     pct = lambda v: v / wall * 100 if wall else 0
-    figures[setup] = {"rate": rate, "gw": gw_cpu / len(hosts) / created * len(hosts) if created else None,
-                      "db": db_cpu / created if created else None}
+    figures[setup] = {"rate": rate, "gw": gw_cpu / created if created else None, "db": db_cpu / created if created else None}
     print(f"{setup:<6} {rate:>8,.0f} {p99:>7.1f} {per(gw_cpu):>11.3f} {pct(gw_capped):>8.0f}%"
           f" {per(db_cpu):>11.3f} {pct(db_cpu) / db_cpus:>6.0f}% {pct(d('throttled_db')):>8.0f}% {per(d('cpu_cache')):>14.3f}"
           f" {pct(d('throttled_load')):>10.0f}% {d('wal_bytes') / created if created else 0:>9,.0f} {d('commits') / elapsed if elapsed else 0:>9,.0f}")

@@ -22,7 +22,7 @@ use super::{
     llm_rows::{BATCH_ROWS, check_item, parse_answer, request},
     rows::UnreadRow,
 };
-use crate::{domain::RowError, telemetry::http_error_text};
+use crate::{domain::RowError, parse::retry_after::retry_after_of, telemetry::http_error_text};
 
 /// Largest answer read.
 const MAX_ANSWER_BYTES: usize = 1_048_576;
@@ -143,12 +143,7 @@ impl Normaliser {
         if status == 429 || status >= 500 {
             return Err(Unavailable {
                 reason: format!("the LLM server answered HTTP {status}"),
-                retry_after: response
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs),
+                retry_after: retry_after_of(response.headers()),
             });
         }
         if !(200..300).contains(&status) {

@@ -30,6 +30,7 @@ mod priceless;
 pub mod product_id;
 pub mod privacy;
 pub mod questions;
+pub mod retry_after;
 pub mod search_text;
 mod surroundings;
 pub mod text;

@@ -1,7 +1,8 @@
-//! What an HTTP answer means for a hydrate job, and how long a server asked us to wait.
-//! The queue owns the schedule (2 s, 4 s, 8 s); a `Retry-After` only ever lengthens a wait.
+//! What an HTTP answer means for a hydrate job. How long a server asked us to wait is read by
+//! [`crate::parse::retry_after`] (re-exported here); the queue owns the schedule (2 s, 4 s, 8 s)
+//! and a `Retry-After` only ever lengthens a wait.
 
-use std::time::{Duration, SystemTime};
+pub use crate::parse::retry_after::{RetryAfterError, parse_retry_after, retry_after_of};
 
 /// How the hydrate stage treats a response status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,59 +37,9 @@ pub fn classify_status(status: u16) -> HydrateStatusClass {
     }
 }
 
-/// Why a `Retry-After` value could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RetryAfterError {
-    #[error("empty Retry-After")]
-    Empty,
-    #[error("Retry-After seconds out of range")]
-    OutOfRange,
-    #[error("Retry-After is neither delay-seconds nor an HTTP-date")]
-    Invalid,
-}
-
-/// Reads a `Retry-After` value (RFC 9110 §10.2.3): `delay-seconds` (digits only) or an
-/// HTTP-date (IMF-fixdate, RFC 850 or asctime). A date in the past means "now" (zero).
-/// `now` is passed in so the function stays pure.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Result<Duration, RetryAfterError> {
-    let value = value.trim_matches(|c: char| c == ' ' || c == '\t');
-    if value.is_empty() {
-        return Err(RetryAfterError::Empty);
-    }
-    if value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse::<u64>().map(Duration::from_secs).map_err(|_| RetryAfterError::OutOfRange);
-    }
-    let at = httpdate::parse_http_date(value).map_err(|_| RetryAfterError::Invalid)?;
-    Ok(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// A response's `Retry-After` as a delay from now; `None` when absent or unreadable.
-/// Every remote the chain calls (product pages, images, QC providers) reads it here,
-/// so an HTTP-date is honoured as well as delay-seconds.
-pub fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    parse_retry_after(value, SystemTime::now()).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn retry_after_of_reads_seconds_and_http_dates_from_headers() {
-        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
-        let mut headers = HeaderMap::new();
-        assert_eq!(retry_after_of(&headers), None);
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
-        assert_eq!(retry_after_of(&headers), Some(Duration::from_secs(120)));
-        let in_an_hour = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3_600));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&in_an_hour).expect("ascii date"));
-        let waited = retry_after_of(&headers).expect("a date is read");
-        assert!((3_590..=3_600).contains(&waited.as_secs()), "{waited:?}");
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after_of(&headers), None);
-    }
 
     #[test]
     fn status_table() {
@@ -106,52 +57,5 @@ mod tests {
         }
         assert!(RateLimited.is_retryable() && Retryable.is_retryable());
         assert!(!Gone.is_retryable() && !Terminal.is_retryable() && !Ok.is_retryable());
-    }
-
-    #[test]
-    fn retry_after_table() {
-        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        let secs = |s| std::result::Result::Ok(Duration::from_secs(s));
-        let cases: &[(&str, Result<Duration, RetryAfterError>)] = &[
-            ("120", secs(120)),
-            (" 0 ", secs(0)),
-            ("007", secs(7)),
-            ("Sun, 06 Nov 1994 08:50:37 GMT", secs(60)),
-            ("Sunday, 06-Nov-94 08:51:37 GMT", secs(120)),
-            ("Sun Nov  6 08:52:37 1994", secs(180)),
-            ("Sun, 06 Nov 1994 08:40:00 GMT", secs(0)),
-            ("", Err(RetryAfterError::Empty)),
-            ("  ", Err(RetryAfterError::Empty)),
-            ("-5", Err(RetryAfterError::Invalid)),
-            ("1.5", Err(RetryAfterError::Invalid)),
-            ("soon", Err(RetryAfterError::Invalid)),
-            ("99999999999999999999999", Err(RetryAfterError::OutOfRange)),
-        ];
-        for (value, expected) in cases {
-            assert_eq!(&parse_retry_after(value, now), expected, "{value:?}");
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn never_panics(value in "\\PC{0,64}", now_secs in 0u64..4_000_000_000) {
-            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_secs);
-            let _ = parse_retry_after(&value, now);
-        }
-
-        #[test]
-        fn seconds_round_trip(n in any::<u64>()) {
-            prop_assert_eq!(parse_retry_after(&n.to_string(), SystemTime::now()), Ok(Duration::from_secs(n)));
-        }
-
-        #[test]
-        fn http_date_round_trip(now_secs in 0u64..200_000_000_000, ahead in 0u64..10_000_000) {
-            // httpdate formats years 1970..=9999; 2e11 s is about the year 8300.
-            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_secs);
-            let at = now + Duration::from_secs(ahead);
-            prop_assume!(at < SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799));
-            let formatted = httpdate::fmt_http_date(at);
-            prop_assert_eq!(parse_retry_after(&formatted, now), Ok(Duration::from_secs(ahead)));
-        }
     }
 }
