@@ -22,7 +22,7 @@ use super::{
     llm_rows::{BATCH_ROWS, check_item, parse_answer, request},
     rows::UnreadRow,
 };
-use crate::{domain::RowError, parse::retry_after::retry_after_of, telemetry::http_error_text};
+use crate::{domain::RowError, parse::retry_after::retry_after_value, telemetry::http_error_text};
 
 /// Largest answer read.
 const MAX_ANSWER_BYTES: usize = 1_048_576;
@@ -143,7 +143,7 @@ impl Normaliser {
         if status == 429 || status >= 500 {
             return Err(Unavailable {
                 reason: format!("the LLM server answered HTTP {status}"),
-                retry_after: retry_after_of(response.headers()),
+                retry_after: retry_after_value(response.headers().get(reqwest::header::RETRY_AFTER).map(|v| v.as_bytes())),
             });
         }
         if !(200..300).contains(&status) {

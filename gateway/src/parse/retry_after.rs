@@ -30,11 +30,10 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Result<Duration, Retry
     Ok(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// A response's `Retry-After` as a delay from now; `None` when absent or unreadable.
-/// Every remote the chain calls (product pages, images, QC providers) reads it here,
-/// so an HTTP-date is honoured as well as delay-seconds.
-pub fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+/// A `Retry-After` header's raw value (`HeaderValue::as_bytes`) as a delay from now; `None`
+/// when absent or unreadable. Kept free of any HTTP client's types, so `parse/` stays pure.
+pub fn retry_after_value(value: Option<&[u8]>) -> Option<Duration> {
+    let value = std::str::from_utf8(value?).ok()?;
     parse_retry_after(value, SystemTime::now()).ok()
 }
 
@@ -45,18 +44,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_of_reads_seconds_and_http_dates_from_headers() {
-        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
-        let mut headers = HeaderMap::new();
-        assert_eq!(retry_after_of(&headers), None);
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
-        assert_eq!(retry_after_of(&headers), Some(Duration::from_secs(120)));
+    fn a_header_value_is_read_as_seconds_or_an_http_date() {
+        assert_eq!(retry_after_value(None), None);
+        assert_eq!(retry_after_value(Some(b"120")), Some(Duration::from_secs(120)));
         let in_an_hour = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3_600));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&in_an_hour).expect("ascii date"));
-        let waited = retry_after_of(&headers).expect("a date is read");
+        let waited = retry_after_value(Some(in_an_hour.as_bytes())).expect("a date is read");
         assert!((3_590..=3_600).contains(&waited.as_secs()), "{waited:?}");
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after_of(&headers), None);
+        assert_eq!(retry_after_value(Some(b"soon")), None);
+        assert_eq!(retry_after_value(Some(b"\xff")), None);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! [`crate::parse::retry_after`] (re-exported here); the queue owns the schedule (2 s, 4 s, 8 s)
 //! and a `Retry-After` only ever lengthens a wait.
 
-pub use crate::parse::retry_after::{RetryAfterError, parse_retry_after, retry_after_of};
+use std::time::Duration;
+
+pub use crate::parse::retry_after::{RetryAfterError, parse_retry_after};
 
 /// How the hydrate stage treats a response status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +39,17 @@ pub fn classify_status(status: u16) -> HydrateStatusClass {
     }
 }
 
+/// A response's `Retry-After` as a delay from now; `None` when absent or unreadable.
+/// Every remote the chain calls (product pages, images, QC providers) reads it here,
+/// so an HTTP-date is honoured as well as delay-seconds.
+pub fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    crate::parse::retry_after::retry_after_value(headers.get(reqwest::header::RETRY_AFTER).map(|v| v.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
 
     #[test]
@@ -57,5 +68,20 @@ mod tests {
         }
         assert!(RateLimited.is_retryable() && Retryable.is_retryable());
         assert!(!Gone.is_retryable() && !Terminal.is_retryable() && !Ok.is_retryable());
+    }
+
+    #[test]
+    fn retry_after_of_reads_seconds_and_http_dates_from_headers() {
+        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after_of(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(retry_after_of(&headers), Some(Duration::from_secs(120)));
+        let in_an_hour = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3_600));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&in_an_hour).expect("ascii date"));
+        let waited = retry_after_of(&headers).expect("a date is read");
+        assert!((3_590..=3_600).contains(&waited.as_secs()), "{waited:?}");
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after_of(&headers), None);
     }
 }

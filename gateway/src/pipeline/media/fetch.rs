@@ -120,7 +120,7 @@ impl ImageFetcher {
         let mut response = self.client.get(parsed).send().await.map_err(network)?;
         let status = response.status().as_u16();
         if !response.status().is_success() {
-            let retry_after = crate::parse::retry_after::retry_after_of(response.headers());
+            let retry_after = crate::pipeline::hydrate::status::retry_after_of(response.headers());
             return Err(FetchError::Status { status, retry_after });
         }
         if response.content_length().is_some_and(|len| len > self.max_bytes as u64) {

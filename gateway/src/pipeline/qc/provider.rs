@@ -89,7 +89,7 @@ impl LlmProvider {
         let retry = |status: Option<u16>, retry_after: Option<Duration>, error: String| LlmCallError::Retry { status, retry_after, error };
         let mut response = http.send().await.map_err(|e| retry(None, None, format!("QC provider unreachable: {}", http_error_text(e))))?;
         let status = response.status().as_u16();
-        let retry_after = crate::parse::retry_after::retry_after_of(response.headers());
+        let retry_after = crate::pipeline::hydrate::status::retry_after_of(response.headers());
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
